@@ -1,0 +1,110 @@
+//! The `kuberpc` command: generate or check stubs and manifests without a Rust project.
+//!
+//! Exit codes: 0 success (or, for `check`, up to date); 1 `check` found the disk stale;
+//! 2 the input has problems (printed as located diagnostics) or a file could not be written.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use kuberpc_codegen::{writer::Action, Config, Error};
+
+#[derive(Parser)]
+#[command(
+    name = "kuberpc",
+    version,
+    about = "gRPC stubs and Kubernetes manifests from one annotated .proto"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write stubs and manifests.
+    Generate(Inputs),
+    /// Exit 1 with a unified diff when the manifests on disk differ from what would be generated.
+    Check(Inputs),
+}
+
+#[derive(Args)]
+struct Inputs {
+    /// The .proto files whose services are deployed.
+    #[arg(required = true)]
+    protos: Vec<PathBuf>,
+    /// Include directories for imports (default: the current directory).
+    #[arg(short = 'I', long = "include")]
+    includes: Vec<PathBuf>,
+    /// Manifests directory: receives `<app>/base` and `<app>/overlays`.
+    #[arg(long, default_value = "deploy")]
+    out: PathBuf,
+    /// Directory for the Rust stubs and `kuberpc_descriptor.bin` (none written if omitted).
+    #[arg(long)]
+    rust_out: Option<PathBuf>,
+    /// Directory of `<name>.yaml.hbs` templates replacing the embedded ones.
+    #[arg(long)]
+    templates: Option<PathBuf>,
+}
+
+impl Inputs {
+    fn config(&self) -> Config {
+        let mut config = Config::new();
+        config.manifests_dir(&self.out);
+        if let Some(dir) = &self.rust_out {
+            config.out_dir(dir);
+        }
+        if let Some(dir) = &self.templates {
+            config.templates_dir(dir);
+        }
+        config
+    }
+
+    fn includes(&self) -> Vec<PathBuf> {
+        if self.includes.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            self.includes.clone()
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("{:?}", miette::Report::new(error));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: &Command) -> Result<ExitCode, Error> {
+    match command {
+        Command::Generate(inputs) => {
+            let config = inputs.config();
+            let generated = config.generate(&inputs.protos, &inputs.includes())?;
+            for (path, action) in config.write(&generated)? {
+                println!("{:>12}  {}", action.as_str(), path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check(inputs) => {
+            let config = inputs.config();
+            let generated = config.generate(&inputs.protos, &inputs.includes())?;
+            let (report, diff) = config.check(&generated)?;
+            if diff.is_empty() {
+                println!("up to date: {}", inputs.out.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            print!("{diff}");
+            let stale = report
+                .iter()
+                .filter(|(_, a)| !matches!(a, Action::Unchanged | Action::Kept))
+                .count();
+            eprintln!("{stale} file(s) under {} are stale: run `kuberpc generate` with the same arguments", inputs.out.display());
+            Ok(ExitCode::from(1))
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Cross-field rules, run once on the whole model before any output is produced.
+//!
+//! Single-field rules (ranges, quantities, required fields) are applied while options are
+//! resolved ([`crate::options::resolve_deploy`]); the rules here relate several fields or
+//! several services. Each is one small function saying why it exists. Entry point: [`check`].
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Problem, Problems};
+use crate::model::{Package, Service};
+
+/// Suffix of the longest object name derived from an app name (`<app>-headless`).
+const LONGEST_NAME_SUFFIX: &str = "-headless";
+/// Kubernetes label values and Service names are at most 63 characters.
+const MAX_NAME_LEN: usize = 63;
+
+/// Runs every rule and reports every violation.
+pub fn check(packages: &[Package]) -> Result<(), Error> {
+    let mut problems = Problems::default();
+    let services: Vec<&Service> = packages.iter().flat_map(|p| &p.services).collect();
+    for service in &services {
+        autoscale_bounds(service, &mut problems);
+        single_writer_storage(service, &mut problems);
+        app_name_is_a_dns_label(service, &mut problems);
+    }
+    unique_app_names(&services, &mut problems);
+    problems.finish(())
+}
+
+/// An HPA with `minReplicas > maxReplicas` is rejected by the API server, and
+/// `minReplicas: 0` needs an alpha feature gate: catch both here, at the option.
+fn autoscale_bounds(service: &Service, problems: &mut Problems) {
+    let Some(autoscale) = &service.deploy.autoscale else {
+        return;
+    };
+    if autoscale.min == 0 {
+        problems.push(Problem::at(
+            "autoscale.min must be at least 1",
+            service.spans.get("autoscale.min"),
+        ));
+    }
+    if autoscale.min > autoscale.max {
+        problems.push(Problem::at(
+            format!(
+                "autoscale.min ({}) is greater than autoscale.max ({})",
+                autoscale.min, autoscale.max
+            ),
+            service.spans.get("autoscale.min"),
+        ));
+    }
+}
+
+/// A ReadWriteOnce volume attaches to one node: several replicas of a Deployment would hang
+/// in ContainerCreating on every other node. Refuse rather than generate a trap.
+fn single_writer_storage(service: &Service, problems: &mut Problems) {
+    let Some(storage) = &service.deploy.storage else {
+        return;
+    };
+    let max_replicas = service.deploy.max_replicas();
+    if storage.is_single_writer() && max_replicas > 1 {
+        problems.push(
+            Problem::at(
+                format!(
+                    "storage.access_mode {} cannot be shared by up to {max_replicas} replicas of {}",
+                    storage.access_mode, service.deploy.app
+                ),
+                service.spans.get("storage.access_mode"),
+            )
+            .with_help("use access_mode: \"ReadWriteMany\", or keep replicas (and autoscale.max) at 1"),
+        );
+    }
+}
+
+/// Every object is named after the app, and `<app>-headless` must still be a valid
+/// DNS-1123 label (Service names become DNS names).
+fn app_name_is_a_dns_label(service: &Service, problems: &mut Problems) {
+    let app = &service.deploy.app;
+    let limit = MAX_NAME_LEN - LONGEST_NAME_SUFFIX.len();
+    let valid_chars = app
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let valid_ends = app.starts_with(|c: char| c.is_ascii_lowercase()) && !app.ends_with('-');
+    if !valid_chars || !valid_ends {
+        problems.push(Problem::at(
+            format!("app name {app:?} is not a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)"),
+            service.spans.get("name"),
+        ));
+    } else if app.len() > limit {
+        problems.push(Problem::at(
+            format!("app name {app:?} is {} characters long; at most {limit} fit in \"{app}{LONGEST_NAME_SUFFIX}\"", app.len()),
+            service.spans.get("name"),
+        ));
+    }
+}
+
+/// Two services with one app name would write the same `deploy/<app>/` directory and the
+/// same object names.
+fn unique_app_names(services: &[&Service], problems: &mut Problems) {
+    let mut first_of: BTreeMap<&str, &Service> = BTreeMap::new();
+    for service in services {
+        match first_of.get(service.deploy.app.as_str()) {
+            Some(first) => problems.push(Problem::at(
+                format!(
+                    "app name {:?} of {} is already used by {}",
+                    service.deploy.app, service.full_name, first.full_name
+                ),
+                service.spans.get("name"),
+            )),
+            None => {
+                first_of.insert(&service.deploy.app, service);
+            }
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! The pipeline and its builder: `.proto` → model → check → stubs + manifests → disk.
+//!
+//! [`Config::generate`] is pure (it reads inputs, writes nothing) and returns every output
+//! file in memory, for tests and for `kuberpc check`. [`Config::compile_protos`] is the
+//! build-script entry point, shaped like `tonic_prost_build`:
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() -> Result<(), kuberpc_codegen::Error> {
+//!     kuberpc_codegen::configure()
+//!         .manifests_dir("deploy")
+//!         .compile_protos(&["proto/greeter/v1/greeter.proto"], &["proto"])
+//! }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Problem, Problems};
+use crate::manifests::{self, Templates};
+use crate::model::Package;
+use crate::writer::{self, OutputFile, Ownership, Report};
+use crate::{check, proto, stubs};
+
+/// A builder with every option at its default; see [`Config`].
+pub fn configure() -> Config {
+    Config::new()
+}
+
+/// Options of one generation run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    manifests_dir: PathBuf,
+    templates_dir: Option<PathBuf>,
+    out_dir: Option<PathBuf>,
+    emit_rerun_if_changed: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Everything one run produces, in memory.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The checked model.
+    pub packages: Vec<Package>,
+    /// Manifest files, relative to the manifests directory (`<app>/base/…`, `<app>/overlays/…`).
+    pub manifests: Vec<OutputFile>,
+    /// Rust stubs and the descriptor set, relative to the stub directory.
+    pub stubs: Vec<OutputFile>,
+    /// Every file the run read (protos, imports, user templates).
+    pub inputs: Vec<PathBuf>,
+}
+
+impl Config {
+    /// Defaults: manifests under `deploy`, embedded templates, stubs in `$OUT_DIR`, and
+    /// `cargo:rerun-if-changed` lines printed by [`Config::compile_protos`].
+    pub fn new() -> Self {
+        Self {
+            manifests_dir: PathBuf::from("deploy"),
+            templates_dir: None,
+            out_dir: None,
+            emit_rerun_if_changed: true,
+        }
+    }
+
+    /// Where `<app>/base` and `<app>/overlays` are written. Default: `deploy`.
+    pub fn manifests_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.manifests_dir = dir.as_ref().to_path_buf();
+        self
+    }
+
+    /// A directory of `<name>.yaml.hbs` files replacing the embedded templates of the same
+    /// name. Default: none (embedded templates only).
+    pub fn templates_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.templates_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Where the Rust stubs and `kuberpc_descriptor.bin` go. Default: `$OUT_DIR` in
+    /// [`Config::compile_protos`]; with [`Config::write`], no stubs are written unless set.
+    pub fn out_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.out_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Whether [`Config::compile_protos`] prints `cargo:rerun-if-changed` for every input.
+    /// Default: true.
+    pub fn emit_rerun_if_changed(&mut self, enabled: bool) -> &mut Self {
+        self.emit_rerun_if_changed = enabled;
+        self
+    }
+
+    /// Compiles `protos` (found through `includes`) and renders every output file in memory.
+    /// Writes nothing. All problems of the run are returned together.
+    pub fn generate(
+        &self,
+        protos: &[impl AsRef<Path>],
+        includes: &[impl AsRef<Path>],
+    ) -> Result<Generated, Error> {
+        let mut problems = Problems::default();
+        let templates = problems.take(match &self.templates_dir {
+            Some(dir) => Templates::with_overrides(dir),
+            None => Ok(Templates::embedded()),
+        });
+        let compiled = problems.take(proto::compile(protos, includes));
+        let (Some(templates), Some(compiled)) = (templates, compiled) else {
+            return Err(problems.into_error());
+        };
+        check::check(&compiled.packages)?;
+
+        let mut manifests = Vec::new();
+        for package in &compiled.packages {
+            for service in &package.services {
+                match manifests::render(package, service, &templates) {
+                    Ok(app) => manifests.extend(app_files(&app)),
+                    Err(error) => problems.extend(error),
+                }
+            }
+        }
+        let stubs = match stubs::generate(&compiled.file_descriptor_set, &compiled.packages) {
+            Ok(files) => files
+                .into_iter()
+                .map(|(name, content)| OutputFile {
+                    path: name.into(),
+                    content,
+                    ownership: Ownership::Stub,
+                })
+                .collect(),
+            Err(error) => {
+                problems.extend(error);
+                Vec::new()
+            }
+        };
+        let mut inputs = compiled.inputs;
+        inputs.extend(templates.overrides().iter().cloned());
+        problems.finish(Generated {
+            packages: compiled.packages,
+            manifests,
+            stubs,
+            inputs,
+        })
+    }
+
+    /// Writes what [`Config::generate`] produced: manifests under the manifests directory,
+    /// stubs under [`Config::out_dir`] when set. Nothing is written if anything would be
+    /// refused.
+    pub fn write(&self, generated: &Generated) -> Result<Report, Error> {
+        let mut report = Vec::new();
+        if let Some(out_dir) = &self.out_dir {
+            let stubs = writer::write(out_dir, &generated.stubs, &[])?;
+            report.extend(
+                stubs
+                    .into_iter()
+                    .map(|(path, action)| (out_dir.join(path), action)),
+            );
+        }
+        let manifests = writer::write(
+            &self.manifests_dir,
+            &generated.manifests,
+            &self.base_dirs(generated),
+        )?;
+        report.extend(
+            manifests
+                .into_iter()
+                .map(|(path, action)| (self.manifests_dir.join(path), action)),
+        );
+        Ok(report)
+    }
+
+    /// What [`Config::write`] would change in the manifests directory, as a report and a
+    /// unified diff; the diff is empty when the directory is up to date.
+    pub fn check(&self, generated: &Generated) -> Result<(Report, String), Error> {
+        let (report, diff) = writer::diff(
+            &self.manifests_dir,
+            &generated.manifests,
+            &self.base_dirs(generated),
+        )?;
+        let report = report
+            .into_iter()
+            .map(|(path, action)| (self.manifests_dir.join(path), action))
+            .collect();
+        Ok((report, diff))
+    }
+
+    /// The build-script entry point: generate, write stubs to `$OUT_DIR` (or
+    /// [`Config::out_dir`]) and manifests to [`Config::manifests_dir`], and print
+    /// `cargo:rerun-if-changed` for every input.
+    pub fn compile_protos(
+        &self,
+        protos: &[impl AsRef<Path>],
+        includes: &[impl AsRef<Path>],
+    ) -> Result<(), Error> {
+        let mut config = self.clone();
+        if config.out_dir.is_none() {
+            let out_dir = std::env::var_os("OUT_DIR").ok_or_else(|| {
+                Problem::new("OUT_DIR is not set: compile_protos is meant for build scripts (or set out_dir)")
+            })?;
+            config.out_dir = Some(PathBuf::from(out_dir));
+        }
+        if self.emit_rerun_if_changed {
+            for proto in protos {
+                println!("cargo:rerun-if-changed={}", proto.as_ref().display());
+            }
+            if let Some(dir) = &self.templates_dir {
+                println!("cargo:rerun-if-changed={}", dir.display());
+            }
+        }
+        let generated = config.generate(protos, includes)?;
+        if self.emit_rerun_if_changed {
+            for input in &generated.inputs {
+                println!("cargo:rerun-if-changed={}", input.display());
+            }
+        }
+        config.write(&generated).map(drop)
+    }
+
+    /// `<app>/base` for every app directory under the manifests directory: generated
+    /// files there that no service produces any more are stale.
+    fn base_dirs(&self, generated: &Generated) -> Vec<PathBuf> {
+        let mut apps: Vec<PathBuf> = std::fs::read_dir(&self.manifests_dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                e.ok()
+                    .filter(|e| e.path().join("base").is_dir())
+                    .map(|e| PathBuf::from(e.file_name()))
+            })
+            .collect();
+        apps.extend(
+            generated
+                .packages
+                .iter()
+                .flat_map(|p| &p.services)
+                .map(|s| PathBuf::from(&s.deploy.app)),
+        );
+        apps.sort();
+        apps.dedup();
+        apps.into_iter().map(|app| app.join("base")).collect()
+    }
+}
+
+fn app_files(app: &manifests::AppManifests) -> impl Iterator<Item = OutputFile> + '_ {
+    let base = app.base.iter().map(move |(file, content)| OutputFile {
+        path: Path::new(&app.app).join("base").join(file),
+        content: content.clone().into_bytes(),
+        ownership: Ownership::Generated,
+    });
+    let overlays = app.overlays.iter().map(move |(file, content)| OutputFile {
+        path: Path::new(&app.app).join("overlays").join(file),
+        content: content.clone().into_bytes(),
+        ownership: Ownership::Seed,
+    });
+    base.chain(overlays)
+}

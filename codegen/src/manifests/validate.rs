@@ -1,0 +1,153 @@
+//! Rendered YAML → typed Kubernetes object → YAML again, and the two must agree.
+//!
+//! k8s-openapi ignores keys it does not know, so parsing alone would let `replica: 2` pass
+//! silently; comparing the document with its own re-serialization turns every unknown or
+//! misspelled field into an error naming the object and the field path.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The base `kustomization.yaml`, as far as kuberpc writes it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Kustomization {
+    api_version: String,
+    kind: String,
+    resources: Vec<String>,
+}
+
+/// A field that does not survive the typed round trip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Mismatch {
+    /// `Deployment greeter`
+    pub(crate) object: String,
+    /// Dotted path, e.g. `spec.replica`.
+    pub(crate) path: String,
+    /// What is wrong with it.
+    pub(crate) reason: String,
+}
+
+/// Parses one rendered document and checks it round-trips through its k8s-openapi type.
+pub(crate) fn validate(yaml: &str) -> Result<(), Mismatch> {
+    let document: Value = serde_yaml::from_str(yaml).map_err(|e| Mismatch {
+        object: "document".into(),
+        path: String::new(),
+        reason: format!("is not valid YAML: {e}"),
+    })?;
+    let kind = document
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let name = document
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let object = if name.is_empty() {
+        kind.clone()
+    } else {
+        format!("{kind} {name}")
+    };
+    let typed = match kind.as_str() {
+        "Deployment" => round_trip::<Deployment>(&document),
+        "Service" => round_trip::<Service>(&document),
+        "Ingress" => round_trip::<Ingress>(&document),
+        "HorizontalPodAutoscaler" => round_trip::<HorizontalPodAutoscaler>(&document),
+        "PersistentVolumeClaim" => round_trip::<PersistentVolumeClaim>(&document),
+        "Kustomization" => round_trip::<Kustomization>(&document),
+        other => Err(format!("has kind {other:?}, which kuberpc does not render")),
+    }
+    .map_err(|reason| Mismatch {
+        object: object.clone(),
+        path: String::new(),
+        reason,
+    })?;
+    let mut mismatches = Vec::new();
+    compare(&document, &typed, "", &mut mismatches);
+    match mismatches.into_iter().next() {
+        Some((path, reason)) => Err(Mismatch {
+            object,
+            path,
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn round_trip<T: DeserializeOwned + Serialize>(document: &Value) -> Result<Value, String> {
+    let typed: T =
+        serde_json::from_value(document.clone()).map_err(|e| format!("does not parse: {e}"))?;
+    serde_json::to_value(typed).map_err(|e| format!("does not serialize: {e}"))
+}
+
+/// Records every path of `written` that `typed` lost or changed.
+fn compare(written: &Value, typed: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match (written, typed) {
+        (Value::Object(written), Value::Object(typed)) => {
+            for (key, value) in written {
+                match typed.get(key) {
+                    Some(kept) => compare(value, kept, &join(key), out),
+                    None if value.is_null() => {}
+                    None => out.push((join(key), "is not a field of this object".into())),
+                }
+            }
+        }
+        (Value::Array(written), Value::Array(typed)) if written.len() == typed.len() => {
+            for (index, (value, kept)) in written.iter().zip(typed).enumerate() {
+                compare(value, kept, &format!("{path}[{index}]"), out);
+            }
+        }
+        (written, typed) if written != typed => {
+            out.push((
+                path.to_string(),
+                format!("was written as {written} but reads back as {typed}"),
+            ));
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVICE: &str = "apiVersion: v1\nkind: Service\nmetadata:\n  name: greeter\nspec:\n  ports:\n    - port: 1\n";
+
+    #[test]
+    fn a_valid_object_passes() {
+        validate(SERVICE).unwrap();
+    }
+
+    #[test]
+    fn a_misspelled_field_is_named() {
+        let yaml = SERVICE.replace("    - port: 1", "    - prot: 1");
+        let mismatch = validate(&yaml).unwrap_err();
+        assert_eq!(mismatch.object, "Service greeter");
+        assert_eq!(mismatch.path, "spec.ports[0].prot");
+    }
+
+    #[test]
+    fn a_wrong_type_is_reported() {
+        let yaml = SERVICE.replace("port: 1", "port: one");
+        let mismatch = validate(&yaml).unwrap_err();
+        assert!(mismatch.reason.contains("does not parse"), "{mismatch:?}");
+    }
+
+    #[test]
+    fn an_unknown_kind_is_refused() {
+        let mismatch = validate("apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n").unwrap_err();
+        assert!(mismatch.reason.contains("\"Pod\""));
+    }
+}

@@ -1,0 +1,250 @@
+//! The data templates see: one JSON view of a service, built from the model only.
+//!
+//! Everything a template prints is decided here (names, labels, the port), so two templates
+//! can never disagree; templates only lay values out.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::model::{Deploy, Package, Resources, Service};
+
+/// Name of the headless Service of `app`, over which clients balance across pods.
+pub fn headless_service_name(app: &str) -> String {
+    format!("{app}-headless")
+}
+
+/// Name of the PersistentVolumeClaim of `app`.
+fn claim_name(app: &str) -> String {
+    format!("{app}-data")
+}
+
+/// The view of one service, as the base templates see it.
+pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
+    let deploy = &service.deploy;
+    let app = deploy.app.as_str();
+    let selector = BTreeMap::from([
+        ("app.kubernetes.io/name", app.to_string()),
+        ("app.kubernetes.io/instance", app.to_string()),
+    ]);
+    let mut labels = selector.clone();
+    labels.insert(
+        "app.kubernetes.io/version",
+        label_value(image_version(&deploy.image)),
+    );
+    labels.insert("app.kubernetes.io/component", "grpc-server".into());
+    labels.insert(
+        "app.kubernetes.io/part-of",
+        label_value(if package.name.is_empty() {
+            app
+        } else {
+            &package.name
+        }),
+    );
+    labels.insert("app.kubernetes.io/managed-by", "kuberpc".into());
+    let env: Vec<Value> = deploy
+        .env
+        .iter()
+        .map(|(name, value)| json!({ "name": name, "value": value }))
+        .collect();
+    json!({
+        "app": app,
+        "service": service.full_name,
+        "image": deploy.image,
+        "image_name": image_name(&deploy.image),
+        "port": deploy.port,
+        "replicas": if deploy.autoscale.is_some() { None } else { Some(deploy.replicas) },
+        "labels": labels,
+        "selector": selector,
+        "headless_service": headless_service_name(app),
+        "env": env,
+        "resources": resources_view(&deploy.resources),
+        "autoscale": deploy.autoscale.as_ref().map(|a| json!({
+            "min": a.min,
+            "max": a.max,
+            "cpu_percent": a.cpu_percent,
+            "memory_percent": a.memory_percent,
+        })),
+        "ingress": deploy.ingress.as_ref().map(|i| json!({
+            "host": i.host,
+            "tls_secret": i.tls_secret,
+            "class_name": i.class_name,
+            "path": i.path,
+        })),
+        "storage": deploy.storage.as_ref().map(|s| json!({
+            "claim_name": claim_name(app),
+            "size": s.size,
+            "mount_path": s.mount_path,
+            "storage_class": s.storage_class,
+            "access_mode": s.access_mode,
+        })),
+    })
+}
+
+fn resources_view(resources: &Resources) -> Value {
+    json!({
+        "cpu": resources.cpu,
+        "memory": resources.memory,
+        "cpu_limit": resources.cpu_limit,
+        "memory_limit": resources.memory_limit,
+    })
+}
+
+/// A starting-point overlay: its name, namespace, patch files and the values they set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Overlay {
+    /// One replica, base resources.
+    Dev,
+    /// At least three replicas where the storage allows it, doubled resources.
+    Prod,
+}
+
+impl Overlay {
+    pub(crate) const ALL: [Overlay; 2] = [Overlay::Dev, Overlay::Prod];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Overlay::Dev => "dev",
+            Overlay::Prod => "prod",
+        }
+    }
+
+    /// Patch files of the overlay, with the template each is rendered from.
+    pub(crate) fn patches(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Overlay::Dev => &[("replicas.yaml", "overlay-replicas")],
+            Overlay::Prod => &[
+                ("replicas.yaml", "overlay-replicas"),
+                ("resources.yaml", "overlay-resources"),
+            ],
+        }
+    }
+
+    /// The service view with an `overlay` entry added.
+    pub(crate) fn view(self, base: &Value, deploy: &Deploy) -> Value {
+        let (replicas, min, max, resources) = match self {
+            Overlay::Dev => (1, 1, 1, deploy.resources.clone()),
+            Overlay::Prod => {
+                let (min, max) = deploy
+                    .autoscale
+                    .as_ref()
+                    .map_or((1, 1), |a| (a.min.max(3).min(a.max), a.max));
+                let replicas = if deploy.can_scale_out() {
+                    deploy.replicas.max(3)
+                } else {
+                    deploy.replicas
+                };
+                (replicas, min, max, doubled(&deploy.resources))
+            }
+        };
+        let patches: Vec<&str> = self.patches().iter().map(|(file, _)| *file).collect();
+        let mut view = base.clone();
+        view["overlay"] = json!({
+            "name": self.name(),
+            "namespace": self.name(),
+            "patches": patches,
+            "replicas": replicas,
+            "min_replicas": min,
+            "max_replicas": max,
+            "resources": resources_view(&resources),
+        });
+        view
+    }
+}
+
+fn doubled(resources: &Resources) -> Resources {
+    Resources {
+        cpu: double_quantity(&resources.cpu),
+        memory: double_quantity(&resources.memory),
+        cpu_limit: double_quantity(&resources.cpu_limit),
+        memory_limit: double_quantity(&resources.memory_limit),
+    }
+}
+
+/// `"250m"` → `"500m"`, `"0.5"` → `"1"`, `"1e3"` → `"2e3"`; the suffix is kept.
+fn double_quantity(quantity: &str) -> String {
+    let end = quantity
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(quantity.len());
+    let (number, suffix) = quantity.split_at(end);
+    match number.parse::<f64>() {
+        Ok(value) => format!("{}{suffix}", value * 2.0),
+        Err(_) => quantity.to_string(),
+    }
+}
+
+/// The tag (or a digest prefix) of an image reference, `latest` when it has neither.
+fn image_version(image: &str) -> String {
+    if let Some((_, digest)) = image.split_once('@') {
+        return digest.replace(':', "-").chars().take(19).collect();
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    last.split_once(':')
+        .map_or("latest", |(_, tag)| tag)
+        .to_string()
+}
+
+/// The image reference without tag or digest (what kustomize `images` match on).
+fn image_name(image: &str) -> String {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    match without_digest.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => name.to_string(),
+        _ => without_digest.to_string(),
+    }
+}
+
+/// A Kubernetes label value: at most 63 of `[A-Za-z0-9._-]`, alphanumeric at both ends.
+fn label_value(value: impl AsRef<str>) -> String {
+    let cleaned: String = value
+        .as_ref()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(63)
+        .collect();
+    cleaned
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_parts() {
+        assert_eq!(image_version("ghcr.io/acme/greeter:1.4.2"), "1.4.2");
+        assert_eq!(image_version("localhost:5000/greeter"), "latest");
+        assert_eq!(
+            image_name("localhost:5000/greeter:1.0"),
+            "localhost:5000/greeter"
+        );
+        assert_eq!(
+            image_name("localhost:5000/greeter"),
+            "localhost:5000/greeter"
+        );
+        assert_eq!(
+            image_version("greeter@sha256:0123456789abcdef0123"),
+            "sha256-0123456789ab"
+        );
+        assert_eq!(image_name("greeter@sha256:0123"), "greeter");
+    }
+
+    #[test]
+    fn quantities_double() {
+        assert_eq!(double_quantity("250m"), "500m");
+        assert_eq!(double_quantity("0.5"), "1");
+        assert_eq!(double_quantity("256Mi"), "512Mi");
+    }
+
+    #[test]
+    fn label_values_are_valid() {
+        assert_eq!(label_value("v1.0+build"), "v1.0-build");
+        assert_eq!(label_value("x".repeat(70)).len(), 63);
+    }
+}

@@ -1,0 +1,162 @@
+//! The one owned model every front end builds and every back end reads:
+//! [`Package`] → [`Service`] → [`Method`], plus a resolved [`Deploy`] spec per service.
+//!
+//! Invariant: a model handed to a back end has passed [`crate::check`]; every default is
+//! already filled in, so back ends never decide policy.
+
+use std::collections::BTreeMap;
+
+use crate::error::Spans;
+
+/// One protobuf package (or, for the trait front end, one annotated module).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    /// Protobuf package name, e.g. `greeter.v1` (may be empty).
+    pub name: String,
+    /// The services of the package, in declaration order.
+    pub services: Vec<Service>,
+}
+
+/// One gRPC service; each becomes its own Kubernetes app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// Name as written in the source, e.g. `Greeter`.
+    pub name: String,
+    /// Fully qualified protobuf name, e.g. `greeter.v1.Greeter`.
+    pub full_name: String,
+    /// The file the service was declared in, as named in generated headers.
+    pub source_file: String,
+    /// The RPCs, in declaration order.
+    pub methods: Vec<Method>,
+    /// How the service is deployed, defaults resolved.
+    pub deploy: Deploy,
+    /// Where the service and each of its options were written.
+    pub spans: Spans,
+}
+
+/// One RPC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Method {
+    /// Wire name, e.g. `SayHello`.
+    pub name: String,
+    /// Rust name of the handler, e.g. `say_hello`.
+    pub rust_name: String,
+    /// Fully qualified input message, e.g. `greeter.v1.HelloRequest`.
+    pub input_type: String,
+    /// Fully qualified output message.
+    pub output_type: String,
+    /// The client sends a stream.
+    pub client_streaming: bool,
+    /// The server answers with a stream.
+    pub server_streaming: bool,
+    /// Default deadline of the generated client.
+    pub timeout_ms: Option<u64>,
+    /// Safe to retry.
+    pub idempotent: bool,
+    /// Where the method and each of its options were written.
+    pub spans: Spans,
+}
+
+impl Method {
+    /// The HTTP/2 path of the method: `/greeter.v1.Greeter/SayHello`.
+    pub fn path(&self, service: &Service) -> String {
+        format!("/{}/{}", service.full_name, self.name)
+    }
+}
+
+/// The resolved deployment of one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deploy {
+    /// App name: directory and object name, a DNS-1123 label.
+    pub app: String,
+    /// Container image reference.
+    pub image: String,
+    /// The single port of the service (bind, containerPort, Service, probes, Ingress).
+    pub port: u32,
+    /// Replica count; only rendered when no autoscaler owns the scale.
+    pub replicas: u32,
+    /// Container requests and limits.
+    pub resources: Resources,
+    /// Horizontal autoscaling.
+    pub autoscale: Option<Autoscale>,
+    /// Ingress in front of the service.
+    pub ingress: Option<Ingress>,
+    /// Persistent volume.
+    pub storage: Option<Storage>,
+    /// Container environment, sorted by name.
+    pub env: BTreeMap<String, String>,
+}
+
+impl Deploy {
+    /// The most replicas the workload can ever run.
+    pub fn max_replicas(&self) -> u32 {
+        self.autoscale.as_ref().map_or(self.replicas, |a| a.max)
+    }
+
+    /// Whether more than one pod may run at once: not with single-writer storage.
+    pub fn can_scale_out(&self) -> bool {
+        self.storage.as_ref().is_none_or(|s| !s.is_single_writer())
+    }
+}
+
+/// Requests and limits of the server container (Kubernetes quantities).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resources {
+    /// CPU request.
+    pub cpu: String,
+    /// Memory request.
+    pub memory: String,
+    /// CPU limit.
+    pub cpu_limit: String,
+    /// Memory limit.
+    pub memory_limit: String,
+}
+
+/// An autoscaling/v2 HorizontalPodAutoscaler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Autoscale {
+    /// Minimum replicas.
+    pub min: u32,
+    /// Maximum replicas.
+    pub max: u32,
+    /// Target average CPU utilization (percent of request).
+    pub cpu_percent: Option<u32>,
+    /// Target average memory utilization (percent of request).
+    pub memory_percent: Option<u32>,
+}
+
+/// An Ingress routing gRPC to the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingress {
+    /// Routed host name.
+    pub host: String,
+    /// TLS secret for the host.
+    pub tls_secret: String,
+    /// IngressClass.
+    pub class_name: String,
+    /// Path prefix.
+    pub path: String,
+}
+
+/// A PersistentVolumeClaim mounted into the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Storage {
+    /// Requested size.
+    pub size: String,
+    /// Mount path in the container.
+    pub mount_path: String,
+    /// StorageClass, or the cluster default.
+    pub storage_class: Option<String>,
+    /// Access mode, e.g. `ReadWriteOnce`.
+    pub access_mode: String,
+}
+
+impl Storage {
+    /// The volume attaches to one node (or one pod) only.
+    pub fn is_single_writer(&self) -> bool {
+        matches!(
+            self.access_mode.as_str(),
+            "ReadWriteOnce" | "ReadWriteOncePod"
+        )
+    }
+}

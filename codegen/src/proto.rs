@@ -1,0 +1,450 @@
+//! The proto front end: `.proto` files → [`Package`]s.
+//!
+//! protox compiles the files (no `protoc`); `kuberpc/v1/options.proto` resolves from the copy
+//! embedded in this crate, ahead of the include paths, so every user sees the same
+//! vocabulary. prost-reflect reads `(kuberpc.v1.service)` and `(kuberpc.v1.method)` from the
+//! descriptors into [`ServiceOptions`] / [`MethodOptions`]; spans for diagnostics come from
+//! `source_code_info`. Entry point: [`compile`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use heck::ToSnakeCase;
+use prost_reflect::{
+    DescriptorPool, DynamicMessage, ExtensionDescriptor, FileDescriptor, MapKey, ReflectMessage,
+    Value,
+};
+use protox::file::{
+    ChainFileResolver, File, FileResolver, GoogleFileResolver, IncludeFileResolver,
+};
+
+use crate::error::{Error, Problem, Problems, SourceFile, Span, Spans};
+use crate::model::{Method, Package, Service};
+use crate::options::{
+    self, AutoscaleOptions, IngressOptions, MethodOptions, ResourceOptions, ServiceOptions,
+    StorageOptions, OPTIONS_PROTO, OPTIONS_PROTO_NAME,
+};
+
+const SERVICE_EXTENSION: &str = "kuberpc.v1.service";
+const METHOD_EXTENSION: &str = "kuberpc.v1.method";
+
+// Field numbers of descriptor.proto used to build source_code_info paths.
+const FILE_SERVICE: i32 = 6;
+const SERVICE_METHOD: i32 = 2;
+const SERVICE_OPTIONS: i32 = 3;
+const METHOD_OPTIONS: i32 = 4;
+
+/// The result of compiling a set of `.proto` files.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// One entry per protobuf package that declares services in the given files.
+    pub packages: Vec<Package>,
+    /// Every compiled file, imports included, with source info (for stub generation).
+    pub file_descriptor_set: prost_types::FileDescriptorSet,
+    /// Every file read from disk, imports included (for `cargo:rerun-if-changed`).
+    pub inputs: Vec<PathBuf>,
+}
+
+/// Compiles `protos` with the include paths `includes` and builds the model of every service
+/// declared in `protos` (services of imported files are not deployed).
+pub fn compile(
+    protos: &[impl AsRef<Path>],
+    includes: &[impl AsRef<Path>],
+) -> Result<Compiled, Error> {
+    let includes: Vec<PathBuf> = includes.iter().map(|i| i.as_ref().to_path_buf()).collect();
+    let mut resolver = ChainFileResolver::new();
+    resolver.add(VocabularyResolver);
+    for include in &includes {
+        resolver.add(IncludeFileResolver::new(include.clone()));
+    }
+    resolver.add(GoogleFileResolver::new());
+
+    let mut compiler = protox::Compiler::with_file_resolver(resolver);
+    compiler.include_imports(true).include_source_info(true);
+    for proto in protos {
+        compiler
+            .open_file(proto.as_ref())
+            .map_err(|e| protox_problem(&e, &includes))?;
+    }
+
+    let pool = compiler.descriptor_pool();
+    let reader = OptionReader::new(&pool);
+    let mut problems = Problems::default();
+    let mut packages: Vec<Package> = Vec::new();
+    let mut inputs = Vec::new();
+    for meta in compiler.files() {
+        if let Some(path) = meta.path() {
+            inputs.push(path.to_path_buf());
+        }
+        if meta.is_import() {
+            continue;
+        }
+        let Some(file) = pool.get_file_by_name(meta.name()) else {
+            continue;
+        };
+        let display = meta
+            .path()
+            .map_or_else(|| meta.name().to_string(), |p| p.display().to_string());
+        let source = std::fs::read_to_string(meta.path().unwrap_or(Path::new(meta.name())))
+            .map(|text| SourceFile::new(&display, text))
+            .ok();
+        let locator = Locator::new(&file, source);
+        for service in reader.services(&file, &locator, &mut problems) {
+            match packages.iter_mut().find(|p| p.name == file.package_name()) {
+                Some(package) => package.services.push(service),
+                None => packages.push(Package {
+                    name: file.package_name().to_string(),
+                    services: vec![service],
+                }),
+            }
+        }
+    }
+    let file_descriptor_set = compiler.file_descriptor_set();
+    problems.finish(Compiled {
+        packages,
+        file_descriptor_set,
+        inputs,
+    })
+}
+
+/// Serves the embedded vocabulary as `kuberpc/v1/options.proto`.
+struct VocabularyResolver;
+
+impl FileResolver for VocabularyResolver {
+    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
+        if name == OPTIONS_PROTO_NAME {
+            File::from_source(name, OPTIONS_PROTO)
+        } else {
+            Err(protox::Error::file_not_found(name))
+        }
+    }
+}
+
+/// Turns a protox error into a problem at its file, line and column.
+fn protox_problem(error: &protox::Error, includes: &[PathBuf]) -> Problem {
+    use miette::Diagnostic;
+    let message = error.to_string();
+    let source = error.file().and_then(|name| {
+        includes
+            .iter()
+            .map(|i| i.join(name))
+            .find(|p| p.is_file())
+            .and_then(|path| {
+                let text = std::fs::read_to_string(&path).ok()?;
+                Some(SourceFile::new(path.display().to_string(), text))
+            })
+    });
+    let label = error.labels().and_then(|mut labels| labels.next());
+    let span = match (source, label) {
+        (Some(source), Some(label)) => Some(source.span(label.offset(), label.len())),
+        _ => None,
+    };
+    let problem = Problem::at(message, span);
+    match error.help() {
+        Some(help) => problem.with_help(help.to_string()),
+        None => problem,
+    }
+}
+
+/// Finds the place of descriptor paths in one file's `source_code_info`.
+struct Locator {
+    source: Option<SourceFile>,
+    spans: BTreeMap<Vec<i32>, Vec<i32>>,
+}
+
+impl Locator {
+    fn new(file: &FileDescriptor, source: Option<SourceFile>) -> Self {
+        let info = file
+            .file_descriptor_proto()
+            .source_code_info
+            .clone()
+            .unwrap_or_default();
+        let spans = info
+            .location
+            .into_iter()
+            .map(|l| (l.path, l.span))
+            .collect();
+        Self { source, spans }
+    }
+
+    /// The span recorded for exactly `path`.
+    fn exact_span(&self, path: &[i32]) -> Option<Span> {
+        let source = self.source.as_ref()?;
+        let span = self.spans.get(path)?;
+        let (line, column) = (*span.first()? as usize, *span.get(1)? as usize);
+        let (end_line, end_column) = match span.as_slice() {
+            [_, _, end_column] => (line, *end_column as usize),
+            [_, _, end_line, end_column, ..] => (*end_line as usize, *end_column as usize),
+            _ => (line, column),
+        };
+        Some(source.span_lines(line, column, end_line, end_column))
+    }
+
+    /// Spans of the item at `item` and, when the vocabulary is known, of every field of the
+    /// `extension` option (at `item` + `options_field` + extension number), keyed by dotted
+    /// option path.
+    fn spans(
+        &self,
+        item: &[i32],
+        options_field: i32,
+        extension: Option<&ExtensionDescriptor>,
+    ) -> Spans {
+        let mut spans = Spans::default();
+        let mut option_path = item.to_vec();
+        if let Some(extension) = extension {
+            option_path.extend([options_field, extension.number() as i32]);
+        }
+        // The option statement when there is one, else the declaration itself.
+        if let Some(span) = self
+            .exact_span(&option_path)
+            .or_else(|| self.exact_span(item))
+        {
+            spans.insert("", span);
+        }
+        let Some(message) = extension.and_then(|e| e.kind().as_message().cloned()) else {
+            return spans;
+        };
+        let mut stack = vec![(String::new(), option_path, message)];
+        while let Some((prefix, path, message)) = stack.pop() {
+            for field in message.fields() {
+                let name = if prefix.is_empty() {
+                    field.name().to_string()
+                } else {
+                    format!("{prefix}.{}", field.name())
+                };
+                let mut field_path = path.clone();
+                field_path.push(field.number() as i32);
+                if let Some(span) = self.exact_span(&field_path) {
+                    spans.insert(name.clone(), span);
+                }
+                if let (Some(child), false) = (field.kind().as_message().cloned(), field.is_map()) {
+                    stack.push((name, field_path, child));
+                }
+            }
+        }
+        spans
+    }
+}
+
+/// Reads the kuberpc extensions out of descriptor options. The extensions are absent when
+/// no compiled file imports the vocabulary: every service then gets the defaults.
+struct OptionReader {
+    service: Option<ExtensionDescriptor>,
+    method: Option<ExtensionDescriptor>,
+}
+
+impl OptionReader {
+    fn new(pool: &DescriptorPool) -> Self {
+        Self {
+            service: pool.get_extension_by_name(SERVICE_EXTENSION),
+            method: pool.get_extension_by_name(METHOD_EXTENSION),
+        }
+    }
+
+    fn services(
+        &self,
+        file: &FileDescriptor,
+        locator: &Locator,
+        problems: &mut Problems,
+    ) -> Vec<Service> {
+        let index_of = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
+        file.services()
+            .enumerate()
+            .map(|(i, service)| {
+                let item = [FILE_SERVICE, index_of(i)];
+                let spans = locator.spans(&item, SERVICE_OPTIONS, self.service.as_ref());
+                let written = extension_in(&service.options(), self.service.as_ref())
+                    .map(|m| read_service(&m));
+                let deploy = options::resolve_deploy(
+                    service.name(),
+                    &written.unwrap_or_default(),
+                    &spans,
+                    problems,
+                );
+                let methods = service
+                    .methods()
+                    .enumerate()
+                    .map(|(j, method)| {
+                        let item = [FILE_SERVICE, index_of(i), SERVICE_METHOD, index_of(j)];
+                        let written = extension_in(&method.options(), self.method.as_ref())
+                            .map(|m| read_method(&m));
+                        let written = written.unwrap_or_default();
+                        Method {
+                            name: method.name().to_string(),
+                            rust_name: method.name().to_snake_case(),
+                            input_type: method.input().full_name().to_string(),
+                            output_type: method.output().full_name().to_string(),
+                            client_streaming: method.is_client_streaming(),
+                            server_streaming: method.is_server_streaming(),
+                            timeout_ms: written.timeout_ms,
+                            idempotent: written.idempotent.unwrap_or(false),
+                            spans: locator.spans(&item, METHOD_OPTIONS, self.method.as_ref()),
+                        }
+                    })
+                    .collect();
+                Service {
+                    name: service.name().to_string(),
+                    full_name: service.full_name().to_string(),
+                    source_file: file.name().to_string(),
+                    methods,
+                    deploy,
+                    spans,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The kuberpc extension message in `options`, when the user wrote one.
+fn extension_in(
+    options: &DynamicMessage,
+    extension: Option<&ExtensionDescriptor>,
+) -> Option<DynamicMessage> {
+    let extension = extension?;
+    if !options.has_extension(extension) {
+        return None;
+    }
+    options.get_extension(extension).as_message().cloned()
+}
+
+fn read_service(m: &DynamicMessage) -> ServiceOptions {
+    ServiceOptions {
+        name: string(m, "name"),
+        image: string(m, "image"),
+        port: uint(m, "port"),
+        replicas: uint(m, "replicas"),
+        resources: message(m, "resources").map(|r| ResourceOptions {
+            cpu: string(&r, "cpu"),
+            memory: string(&r, "memory"),
+            cpu_limit: string(&r, "cpu_limit"),
+            memory_limit: string(&r, "memory_limit"),
+        }),
+        autoscale: message(m, "autoscale").map(|a| AutoscaleOptions {
+            min: uint(&a, "min"),
+            max: uint(&a, "max"),
+            cpu_percent: uint(&a, "cpu_percent"),
+            memory_percent: uint(&a, "memory_percent"),
+        }),
+        ingress: message(m, "ingress").map(|i| IngressOptions {
+            host: string(&i, "host"),
+            tls_secret: string(&i, "tls_secret"),
+            class_name: string(&i, "class_name"),
+            path: string(&i, "path"),
+        }),
+        storage: message(m, "storage").map(|s| StorageOptions {
+            size: string(&s, "size"),
+            mount_path: string(&s, "mount_path"),
+            storage_class: string(&s, "storage_class"),
+            access_mode: string(&s, "access_mode"),
+        }),
+        env: string_map(m, "env"),
+    }
+}
+
+fn read_method(m: &DynamicMessage) -> MethodOptions {
+    MethodOptions {
+        timeout_ms: field(m, "timeout_ms").and_then(|v| v.as_u64()),
+        idempotent: field(m, "idempotent").and_then(|v| v.as_bool()),
+    }
+}
+
+/// The value of a field the user set; `None` when it was left out.
+fn field(message: &DynamicMessage, name: &str) -> Option<Value> {
+    let descriptor = message.descriptor().get_field_by_name(name)?;
+    message
+        .has_field(&descriptor)
+        .then(|| message.get_field(&descriptor).into_owned())
+}
+
+fn string(message: &DynamicMessage, name: &str) -> Option<String> {
+    field(message, name).and_then(|v| v.as_str().map(str::to_string))
+}
+
+fn uint(message: &DynamicMessage, name: &str) -> Option<u32> {
+    field(message, name).and_then(|v| v.as_u32())
+}
+
+fn message(message: &DynamicMessage, name: &str) -> Option<DynamicMessage> {
+    field(message, name).and_then(|v| v.as_message().cloned())
+}
+
+fn string_map(message: &DynamicMessage, name: &str) -> BTreeMap<String, String> {
+    let Some(Value::Map(map)) = field(message, name) else {
+        return BTreeMap::new();
+    };
+    map.into_iter()
+        .filter_map(|(key, value)| match key {
+            MapKey::String(key) => Some((key, value.as_str()?.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field of the vocabulary is read: a field added to options.proto but not to the
+    /// reader would otherwise be silently ignored.
+    #[test]
+    fn reader_knows_every_vocabulary_field() {
+        let fds = protox::Compiler::with_file_resolver({
+            let mut chain = ChainFileResolver::new();
+            chain.add(VocabularyResolver);
+            chain.add(GoogleFileResolver::new());
+            chain
+        })
+        .open_file(OPTIONS_PROTO_NAME)
+        .unwrap()
+        .descriptor_pool();
+        let deployment = fds
+            .get_message_by_name("kuberpc.v1.ServiceDeployment")
+            .unwrap();
+        let mut filled = DynamicMessage::new(deployment.clone());
+        fill(&mut filled);
+        let read = read_service(&filled);
+        let debug = format!("{read:?}");
+        assert!(
+            !debug.contains("None"),
+            "a vocabulary field is not read: {debug}"
+        );
+        assert_eq!(read.env.len(), 1);
+
+        let behaviour = fds
+            .get_message_by_name("kuberpc.v1.MethodBehaviour")
+            .unwrap();
+        let mut filled = DynamicMessage::new(behaviour);
+        fill(&mut filled);
+        assert_eq!(
+            read_method(&filled),
+            MethodOptions {
+                timeout_ms: Some(1),
+                idempotent: Some(true)
+            }
+        );
+    }
+
+    /// Sets every field of `message` (recursively) to a non-default value.
+    fn fill(message: &mut DynamicMessage) {
+        for field in message.descriptor().fields() {
+            let value = if field.is_map() {
+                let mut map = std::collections::HashMap::new();
+                map.insert(MapKey::String("K".into()), Value::String("v".into()));
+                Value::Map(map)
+            } else if let Some(child) = field.kind().as_message() {
+                let mut child = DynamicMessage::new(child.clone());
+                fill(&mut child);
+                Value::Message(child)
+            } else {
+                match field.kind() {
+                    prost_reflect::Kind::String => Value::String("x".into()),
+                    prost_reflect::Kind::Uint32 => Value::U32(1),
+                    prost_reflect::Kind::Uint64 => Value::U64(1),
+                    prost_reflect::Kind::Bool => Value::Bool(true),
+                    other => panic!("the reader has no case for {other:?}"),
+                }
+            };
+            message.set_field(&field, value);
+        }
+    }
+}

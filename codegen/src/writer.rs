@@ -1,0 +1,316 @@
+//! Puts generated files on disk — or, for `kuberpc check`, says how the disk differs.
+//!
+//! Rules: every check happens before the first write, so a refused run changes nothing;
+//! each write is atomic (a temp file in the same directory, then a rename); a file is
+//! rewritten only when its content changed; seed files (overlays) are created once and never
+//! touched again; a file that exists without kuberpc's generated header is never overwritten
+//! or removed. Entry points: [`write`] and [`diff`].
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Problem, Problems};
+use crate::manifests::GENERATED_MARKER;
+
+/// Who owns a generated file once it is on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    /// kuberpc: rewritten whenever its content changes; carries [`GENERATED_MARKER`].
+    Generated,
+    /// kuberpc, in a directory that is kuberpc's alone (`OUT_DIR`): rewritten when changed.
+    Stub,
+    /// The user, after kuberpc created it once as a starting point.
+    Seed,
+}
+
+/// One file kuberpc wants to exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Path relative to the output root.
+    pub path: PathBuf,
+    /// Full content.
+    pub content: Vec<u8>,
+    /// Who owns it on disk.
+    pub ownership: Ownership,
+}
+
+/// What happened (or, for [`diff`], would happen) to one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    /// The file did not exist and was written.
+    Created,
+    /// The file existed with other content and was rewritten.
+    Updated,
+    /// The file already had this content.
+    Unchanged,
+    /// A seed file that already exists: it is the user's, left alone.
+    Kept,
+    /// A generated file no service produces any more, removed.
+    Removed,
+}
+
+impl Action {
+    /// Lower-case verb for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Updated => "updated",
+            Action::Unchanged => "unchanged",
+            Action::Kept => "kept (yours)",
+            Action::Removed => "removed",
+        }
+    }
+}
+
+/// The actions taken (or due), by path under the root, in path order.
+pub type Report = Vec<(PathBuf, Action)>;
+
+/// Brings `root` in line with `files`. `stale_dirs` (relative to root) are directories that
+/// kuberpc owns entirely: generated files in them that `files` no longer lists are removed.
+pub fn write(root: &Path, files: &[OutputFile], stale_dirs: &[PathBuf]) -> Result<Report, Error> {
+    let plan = plan(root, files, stale_dirs)?;
+    let mut problems = Problems::default();
+    for step in &plan {
+        let path = root.join(&step.path);
+        let result = match (step.action, step.content) {
+            (Action::Created | Action::Updated, Some(content)) => write_atomically(&path, content),
+            (Action::Removed, _) => fs::remove_file(&path),
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            problems.push(Problem::new(format!(
+                "cannot write {}: {e}",
+                path.display()
+            )));
+        }
+    }
+    problems.finish(plan.into_iter().map(|s| (s.path, s.action)).collect())
+}
+
+/// What [`write`] would do, with a unified diff of every generated file that would change.
+/// An empty diff means the disk is up to date.
+pub fn diff(
+    root: &Path,
+    files: &[OutputFile],
+    stale_dirs: &[PathBuf],
+) -> Result<(Report, String), Error> {
+    let plan = plan(root, files, stale_dirs)?;
+    let mut text = String::new();
+    for step in &plan {
+        let shown = root.join(&step.path).display().to_string();
+        let old = fs::read_to_string(root.join(&step.path)).unwrap_or_default();
+        let new = step
+            .content
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .unwrap_or_default();
+        let (old_name, new_name) = match step.action {
+            Action::Created => ("/dev/null".to_string(), shown),
+            Action::Updated => (shown.clone(), shown),
+            Action::Removed => (shown, "/dev/null".to_string()),
+            Action::Unchanged | Action::Kept => continue,
+        };
+        let diff = similar::TextDiff::from_lines(&old, &new);
+        text.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&old_name, &new_name)
+                .to_string(),
+        );
+    }
+    Ok((plan.into_iter().map(|s| (s.path, s.action)).collect(), text))
+}
+
+struct Step<'a> {
+    path: PathBuf,
+    action: Action,
+    content: Option<&'a [u8]>,
+}
+
+/// Decides every action, reading only. Refuses (changing nothing) when a generated file
+/// would replace a file that is not kuberpc's.
+fn plan<'a>(
+    root: &Path,
+    files: &'a [OutputFile],
+    stale_dirs: &[PathBuf],
+) -> Result<Vec<Step<'a>>, Error> {
+    let mut problems = Problems::default();
+    let mut steps = Vec::new();
+    for file in files {
+        let path = root.join(&file.path);
+        let existing = match fs::read(&path) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                problems.push(Problem::new(format!("cannot read {}: {e}", path.display())));
+                continue;
+            }
+        };
+        let action = match (&existing, file.ownership) {
+            (None, _) => Action::Created,
+            (Some(_), Ownership::Seed) => Action::Kept,
+            (Some(old), _) if *old == file.content => Action::Unchanged,
+            (Some(old), Ownership::Generated) if !is_generated(old) => {
+                problems.push(Problem::new(format!(
+                    "{} exists and was not generated by kuberpc (no \"{GENERATED_MARKER}\" header); \
+                     refusing to overwrite it — move it away or delete it",
+                    path.display()
+                )));
+                continue;
+            }
+            (Some(_), _) => Action::Updated,
+        };
+        steps.push(Step {
+            path: file.path.clone(),
+            action,
+            content: Some(&file.content),
+        });
+    }
+    for dir in stale_dirs {
+        for path in leftover_generated_files(root, dir, files) {
+            steps.push(Step {
+                path,
+                action: Action::Removed,
+                content: None,
+            });
+        }
+    }
+    steps.sort_by(|a, b| a.path.cmp(&b.path));
+    problems.finish(steps)
+}
+
+/// Files in `root/dir` that carry the generated header but are not in `files`.
+fn leftover_generated_files(root: &Path, dir: &Path, files: &[OutputFile]) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(root.join(dir)) else {
+        return Vec::new();
+    };
+    let mut leftovers: Vec<PathBuf> = entries
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let relative = dir.join(entry.file_name());
+            let wanted = files.iter().any(|f| f.path == relative);
+            let generated = entry.file_type().ok()?.is_file()
+                && fs::read(entry.path()).is_ok_and(|b| is_generated(&b));
+            (!wanted && generated).then_some(relative)
+        })
+        .collect();
+    leftovers.sort();
+    leftovers
+}
+
+/// Whether the file's first line carries kuberpc's generated header.
+fn is_generated(content: &[u8]) -> bool {
+    let first_line = content.split(|b| *b == b'\n').next().unwrap_or_default();
+    String::from_utf8_lossy(first_line).contains(GENERATED_MARKER)
+}
+
+/// Writes `content` to a temp file beside `path`, syncs it and renames it over `path`, so
+/// readers see the old file or the new one, never a part.
+fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{file_name}.kuberpc-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = fs::File::create(&temp)?;
+        file.write_all(content)?;
+        file.sync_all()?;
+        fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, content: &str, ownership: Ownership) -> OutputFile {
+        OutputFile {
+            path: path.into(),
+            content: content.as_bytes().to_vec(),
+            ownership,
+        }
+    }
+
+    #[test]
+    fn seeds_are_created_once_and_generated_files_follow_their_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let header = format!("# {GENERATED_MARKER}\n");
+        let files = [
+            file(
+                "base/a.yaml",
+                &format!("{header}a: 1\n"),
+                Ownership::Generated,
+            ),
+            file("overlays/k.yaml", "k: 1\n", Ownership::Seed),
+        ];
+        let report = write(dir.path(), &files, &[]).unwrap();
+        assert_eq!(
+            report.iter().map(|(_, a)| *a).collect::<Vec<_>>(),
+            [Action::Created, Action::Created]
+        );
+
+        fs::write(dir.path().join("overlays/k.yaml"), "mine: true\n").unwrap();
+        let files = [
+            file(
+                "base/a.yaml",
+                &format!("{header}a: 2\n"),
+                Ownership::Generated,
+            ),
+            file("overlays/k.yaml", "k: 2\n", Ownership::Seed),
+        ];
+        let report = write(dir.path(), &files, &[]).unwrap();
+        assert_eq!(
+            report.iter().map(|(_, a)| *a).collect::<Vec<_>>(),
+            [Action::Updated, Action::Kept]
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("overlays/k.yaml")).unwrap(),
+            "mine: true\n"
+        );
+        assert_eq!(diff(dir.path(), &files, &[]).unwrap().1, "");
+    }
+
+    #[test]
+    fn a_file_without_the_header_is_never_overwritten_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("base")).unwrap();
+        fs::write(dir.path().join("base/a.yaml"), "hand: written\n").unwrap();
+        let files = [
+            file("base/b.yaml", "b\n", Ownership::Generated),
+            file("base/a.yaml", "a\n", Ownership::Generated),
+        ];
+        let error = write(dir.path(), &files, &[]).unwrap_err();
+        assert!(
+            error.to_string().contains("refusing to overwrite"),
+            "{error}"
+        );
+        assert!(!dir.path().join("base/b.yaml").exists());
+        assert_eq!(
+            fs::read_to_string(dir.path().join("base/a.yaml")).unwrap(),
+            "hand: written\n"
+        );
+    }
+
+    #[test]
+    fn leftover_generated_files_are_removed_and_others_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("base")).unwrap();
+        fs::write(
+            dir.path().join("base/old.yaml"),
+            format!("# {GENERATED_MARKER}\n"),
+        )
+        .unwrap();
+        fs::write(dir.path().join("base/notes.md"), "mine\n").unwrap();
+        let report = write(dir.path(), &[], &[PathBuf::from("base")]).unwrap();
+        assert_eq!(report, [(PathBuf::from("base/old.yaml"), Action::Removed)]);
+        assert!(dir.path().join("base/notes.md").exists());
+    }
+}
