@@ -34,17 +34,11 @@ fn autoscale_bounds(service: &Service, problems: &mut Problems) {
         return;
     };
     if autoscale.min == 0 {
-        problems.push(Problem::at(
-            "autoscale.min must be at least 1",
-            service.spans.get("autoscale.min"),
-        ));
+        problems.push(Problem::at("autoscale.min must be at least 1", service.spans.get("autoscale.min")));
     }
     if autoscale.min > autoscale.max {
         problems.push(Problem::at(
-            format!(
-                "autoscale.min ({}) is greater than autoscale.max ({})",
-                autoscale.min, autoscale.max
-            ),
+            format!("autoscale.min ({}) is greater than autoscale.max ({})", autoscale.min, autoscale.max),
             service.spans.get("autoscale.min"),
         ));
     }
@@ -76,18 +70,21 @@ fn single_writer_storage(service: &Service, problems: &mut Problems) {
 fn app_name_is_a_dns_label(service: &Service, problems: &mut Problems) {
     let app = &service.deploy.app;
     let limit = MAX_NAME_LEN - LONGEST_NAME_SUFFIX.len();
-    let valid_chars = app
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let valid_chars = app.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     let valid_ends = app.starts_with(|c: char| c.is_ascii_lowercase()) && !app.ends_with('-');
     if !valid_chars || !valid_ends {
         problems.push(Problem::at(
-            format!("app name {app:?} is not a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)"),
+            format!(
+                "app name {app:?} is not a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)"
+            ),
             service.spans.get("name"),
         ));
     } else if app.len() > limit {
         problems.push(Problem::at(
-            format!("app name {app:?} is {} characters long; at most {limit} fit in \"{app}{LONGEST_NAME_SUFFIX}\"", app.len()),
+            format!(
+                "app name {app:?} is {} characters long; at most {limit} fit in \"{app}{LONGEST_NAME_SUFFIX}\"",
+                app.len()
+            ),
             service.spans.get("name"),
         ));
     }

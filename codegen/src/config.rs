@@ -58,12 +58,7 @@ impl Config {
     /// Defaults: manifests under `deploy`, embedded templates, stubs in `$OUT_DIR`, and
     /// `cargo:rerun-if-changed` lines printed by [`Config::compile_protos`].
     pub fn new() -> Self {
-        Self {
-            manifests_dir: PathBuf::from("deploy"),
-            templates_dir: None,
-            out_dir: None,
-            emit_rerun_if_changed: true,
-        }
+        Self { manifests_dir: PathBuf::from("deploy"), templates_dir: None, out_dir: None, emit_rerun_if_changed: true }
     }
 
     /// Where `<app>/base` and `<app>/overlays` are written. Default: `deploy`.
@@ -95,11 +90,7 @@ impl Config {
 
     /// Compiles `protos` (found through `includes`) and renders every output file in memory.
     /// Writes nothing. All problems of the run are returned together.
-    pub fn generate(
-        &self,
-        protos: &[impl AsRef<Path>],
-        includes: &[impl AsRef<Path>],
-    ) -> Result<Generated, Error> {
+    pub fn generate(&self, protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<Generated, Error> {
         let mut problems = Problems::default();
         let templates = problems.take(match &self.templates_dir {
             Some(dir) => Templates::with_overrides(dir),
@@ -123,11 +114,7 @@ impl Config {
         let stubs = match stubs::generate(&compiled.file_descriptor_set, &compiled.packages) {
             Ok(files) => files
                 .into_iter()
-                .map(|(name, content)| OutputFile {
-                    path: name.into(),
-                    content,
-                    ownership: Ownership::Stub,
-                })
+                .map(|(name, content)| OutputFile { path: name.into(), content, ownership: Ownership::Stub })
                 .collect(),
             Err(error) => {
                 problems.extend(error);
@@ -136,12 +123,7 @@ impl Config {
         };
         let mut inputs = compiled.inputs;
         inputs.extend(templates.overrides().iter().cloned());
-        problems.finish(Generated {
-            packages: compiled.packages,
-            manifests,
-            stubs,
-            inputs,
-        })
+        problems.finish(Generated { packages: compiled.packages, manifests, stubs, inputs })
     }
 
     /// Writes what [`Config::generate`] produced: manifests under the manifests directory,
@@ -151,48 +133,25 @@ impl Config {
         let mut report = Vec::new();
         if let Some(out_dir) = &self.out_dir {
             let stubs = writer::write(out_dir, &generated.stubs, &[])?;
-            report.extend(
-                stubs
-                    .into_iter()
-                    .map(|(path, action)| (out_dir.join(path), action)),
-            );
+            report.extend(stubs.into_iter().map(|(path, action)| (out_dir.join(path), action)));
         }
-        let manifests = writer::write(
-            &self.manifests_dir,
-            &generated.manifests,
-            &self.base_dirs(generated),
-        )?;
-        report.extend(
-            manifests
-                .into_iter()
-                .map(|(path, action)| (self.manifests_dir.join(path), action)),
-        );
+        let manifests = writer::write(&self.manifests_dir, &generated.manifests, &self.base_dirs(generated))?;
+        report.extend(manifests.into_iter().map(|(path, action)| (self.manifests_dir.join(path), action)));
         Ok(report)
     }
 
     /// What [`Config::write`] would change in the manifests directory, as a report and a
     /// unified diff; the diff is empty when the directory is up to date.
     pub fn check(&self, generated: &Generated) -> Result<(Report, String), Error> {
-        let (report, diff) = writer::diff(
-            &self.manifests_dir,
-            &generated.manifests,
-            &self.base_dirs(generated),
-        )?;
-        let report = report
-            .into_iter()
-            .map(|(path, action)| (self.manifests_dir.join(path), action))
-            .collect();
+        let (report, diff) = writer::diff(&self.manifests_dir, &generated.manifests, &self.base_dirs(generated))?;
+        let report = report.into_iter().map(|(path, action)| (self.manifests_dir.join(path), action)).collect();
         Ok((report, diff))
     }
 
     /// The build-script entry point: generate, write stubs to `$OUT_DIR` (or
     /// [`Config::out_dir`]) and manifests to [`Config::manifests_dir`], and print
     /// `cargo:rerun-if-changed` for every input.
-    pub fn compile_protos(
-        &self,
-        protos: &[impl AsRef<Path>],
-        includes: &[impl AsRef<Path>],
-    ) -> Result<(), Error> {
+    pub fn compile_protos(&self, protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<(), Error> {
         let mut config = self.clone();
         if config.out_dir.is_none() {
             let out_dir = std::env::var_os("OUT_DIR").ok_or_else(|| {
@@ -223,19 +182,9 @@ impl Config {
         let mut apps: Vec<PathBuf> = std::fs::read_dir(&self.manifests_dir)
             .into_iter()
             .flatten()
-            .filter_map(|e| {
-                e.ok()
-                    .filter(|e| e.path().join("base").is_dir())
-                    .map(|e| PathBuf::from(e.file_name()))
-            })
+            .filter_map(|e| e.ok().filter(|e| e.path().join("base").is_dir()).map(|e| PathBuf::from(e.file_name())))
             .collect();
-        apps.extend(
-            generated
-                .packages
-                .iter()
-                .flat_map(|p| &p.services)
-                .map(|s| PathBuf::from(&s.deploy.app)),
-        );
+        apps.extend(generated.packages.iter().flat_map(|p| &p.services).map(|s| PathBuf::from(&s.deploy.app)));
         apps.sort();
         apps.dedup();
         apps.into_iter().map(|app| app.join("base")).collect()

@@ -22,10 +22,7 @@ impl SourceFile {
     pub fn new(name: impl AsRef<str>, text: impl Into<Arc<str>>) -> Self {
         let text = text.into();
         let named = NamedSource::new(name, text.clone()).with_language("protobuf");
-        Self {
-            named: Arc::new(named),
-            text,
-        }
+        Self { named: Arc::new(named), text }
     }
 
     /// The file name shown to the user.
@@ -39,42 +36,24 @@ impl SourceFile {
     }
 
     /// A span from 0-based line and column (in characters) to an end line and column.
-    pub fn span_lines(
-        &self,
-        line: usize,
-        column: usize,
-        end_line: usize,
-        end_column: usize,
-    ) -> Span {
+    pub fn span_lines(&self, line: usize, column: usize, end_line: usize, end_column: usize) -> Span {
         let start = self.offset_of(line, column);
         let end = self.offset_of(end_line, end_column).max(start);
-        Span {
-            file: self.clone(),
-            offset: start,
-            len: end - start,
-        }
+        Span { file: self.clone(), offset: start, len: end - start }
     }
 
     /// A span of `len` bytes at byte `offset`.
     pub fn span(&self, offset: usize, len: usize) -> Span {
         let offset = offset.min(self.text.len());
         let len = len.min(self.text.len() - offset);
-        Span {
-            file: self.clone(),
-            offset,
-            len,
-        }
+        Span { file: self.clone(), offset, len }
     }
 
     fn offset_of(&self, line: usize, column: usize) -> usize {
         let mut offset = 0;
         for (index, text) in self.text.split_inclusive('\n').enumerate() {
             if index == line {
-                return offset
-                    + text
-                        .char_indices()
-                        .nth(column)
-                        .map_or(text.len(), |(i, _)| i);
+                return offset + text.char_indices().nth(column).map_or(text.len(), |(i, _)| i);
             }
             offset += text.len();
         }
@@ -105,11 +84,50 @@ impl Span {
     }
 }
 
+impl Span {
+    /// The text the span covers.
+    pub fn text(&self) -> &str {
+        &self.file.text[self.offset..self.offset + self.len]
+    }
+
+    /// Within a text-format option (`{ autoscale { min: 5 } }`), the span of the field at the
+    /// dotted `path`: each segment is looked up as a field name (followed by `:` or `{`)
+    /// after its parent. `source_code_info` records only the option statement, so this
+    /// narrows an error down to the field that was written.
+    pub fn find_field(&self, path: &str) -> Option<Span> {
+        let text = self.text();
+        let mut from = 0;
+        let mut found = None;
+        for segment in path.split('.') {
+            let at = field_name_at(text, from, segment)?;
+            found = Some((at, segment.len()));
+            from = at + segment.len();
+        }
+        let (at, len) = found?;
+        Some(self.file.span(self.offset + at, len))
+    }
+}
+
+/// The first offset at or after `from` where `name` stands as a whole identifier followed by
+/// `:` or `{`.
+fn field_name_at(text: &str, from: usize, name: &str) -> Option<usize> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut start = from;
+    while let Some(found) = text.get(start..)?.find(name) {
+        let at = start + found;
+        let before_ok = !text[..at].ends_with(is_ident);
+        let after = text[at + name.len()..].trim_start();
+        if before_ok && (after.starts_with(':') || after.starts_with('{')) {
+            return Some(at);
+        }
+        start = at + name.len();
+    }
+    None
+}
+
 impl PartialEq for Span {
     fn eq(&self, other: &Self) -> bool {
-        self.file.name() == other.file.name()
-            && self.offset == other.offset
-            && self.len == other.len
+        self.file.name() == other.file.name() && self.offset == other.offset && self.len == other.len
     }
 }
 
@@ -133,20 +151,12 @@ pub struct Problem {
 impl Problem {
     /// A problem with no place in a file (I/O, command line).
     pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            at: None,
-            help: None,
-        }
+        Self { message: message.into(), at: None, help: None }
     }
 
     /// A problem at `at`, when the place is known.
     pub fn at(message: impl Into<String>, at: Option<Span>) -> Self {
-        Self {
-            message: message.into(),
-            at,
-            help: None,
-        }
+        Self { message: message.into(), at, help: None }
     }
 
     /// Adds a hint on how to fix it.
@@ -183,9 +193,7 @@ impl std::error::Error for Problem {}
 
 impl miette::Diagnostic for Problem {
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.at
-            .as_ref()
-            .map(|at| &*at.file.named as &dyn SourceCode)
+        self.at.as_ref().map(|at| &*at.file.named as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -213,9 +221,7 @@ impl Error {
 
 impl From<Problem> for Error {
     fn from(problem: Problem) -> Self {
-        Self {
-            problems: vec![problem],
-        }
+        Self { problems: vec![problem] }
     }
 }
 
@@ -245,9 +251,7 @@ impl miette::Diagnostic for Error {
         if self.problems.len() < 2 {
             return None;
         }
-        Some(Box::new(
-            self.problems.iter().map(|p| p as &dyn miette::Diagnostic),
-        ))
+        Some(Box::new(self.problems.iter().map(|p| p as &dyn miette::Diagnostic)))
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {

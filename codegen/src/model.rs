@@ -154,9 +154,6 @@ pub struct Storage {
 impl Storage {
     /// The volume attaches to one node (or one pod) only.
     pub fn is_single_writer(&self) -> bool {
-        matches!(
-            self.access_mode.as_str(),
-            "ReadWriteOnce" | "ReadWriteOncePod"
-        )
+        matches!(self.access_mode.as_str(), "ReadWriteOnce" | "ReadWriteOncePod")
     }
 }

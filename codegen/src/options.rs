@@ -24,12 +24,7 @@ const DEFAULT_CPU: &str = "100m";
 const DEFAULT_MEMORY: &str = "128Mi";
 const DEFAULT_CPU_PERCENT: u32 = 80;
 const DEFAULT_INGRESS_CLASS: &str = "nginx";
-const ACCESS_MODES: [&str; 4] = [
-    "ReadWriteOnce",
-    "ReadWriteMany",
-    "ReadOnlyMany",
-    "ReadWriteOncePod",
-];
+const ACCESS_MODES: [&str; 4] = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"];
 
 /// `(kuberpc.v1.service)` as written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -117,55 +112,26 @@ pub struct MethodOptions {
 
 /// Applies defaults and single-field rules. `service_name` is the name as declared
 /// (`RouteGuide`); problems are located through `spans`.
-pub fn resolve_deploy(
-    service_name: &str,
-    options: &ServiceOptions,
-    spans: &Spans,
-    problems: &mut Problems,
-) -> Deploy {
+pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Spans, problems: &mut Problems) -> Deploy {
     let mut rules = FieldRules { spans, problems };
-    let app = options
-        .name
-        .clone()
-        .unwrap_or_else(|| service_name.to_kebab_case());
+    let app = options.name.clone().unwrap_or_else(|| service_name.to_kebab_case());
     let port = options.port.unwrap_or(DEFAULT_PORT);
     if !(1..=65535).contains(&port) {
-        rules.fail(
-            "port",
-            format!("port {port} is out of range: it must be between 1 and 65535"),
-        );
+        rules.fail("port", format!("port {port} is out of range: it must be between 1 and 65535"));
     }
     let replicas = options.replicas.unwrap_or(1);
     if replicas == 0 {
-        rules.fail(
-            "replicas",
-            "replicas must be at least 1 (an overlay may scale to 0)".to_string(),
-        );
+        rules.fail("replicas", "replicas must be at least 1 (an overlay may scale to 0)".to_string());
     }
-    let image = options
-        .image
-        .clone()
-        .unwrap_or_else(|| format!("{app}:latest"));
+    let image = options.image.clone().unwrap_or_else(|| format!("{app}:latest"));
     if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
-        rules.fail(
-            "image",
-            format!("image {image:?} is not an image reference"),
-        );
+        rules.fail("image", format!("image {image:?} is not an image reference"));
     }
     Deploy {
         resources: resolve_resources(options.resources.clone().unwrap_or_default(), &mut rules),
-        autoscale: options
-            .autoscale
-            .as_ref()
-            .map(|a| resolve_autoscale(a, &mut rules)),
-        ingress: options
-            .ingress
-            .as_ref()
-            .map(|i| resolve_ingress(&app, i, &mut rules)),
-        storage: options
-            .storage
-            .as_ref()
-            .map(|s| resolve_storage(&app, s, &mut rules)),
+        autoscale: options.autoscale.as_ref().map(|a| resolve_autoscale(a, &mut rules)),
+        ingress: options.ingress.as_ref().map(|i| resolve_ingress(&app, i, &mut rules)),
+        storage: options.storage.as_ref().map(|s| resolve_storage(&app, s, &mut rules)),
         env: resolve_env(&options.env, &mut rules),
         app,
         image,
@@ -182,8 +148,7 @@ struct FieldRules<'a> {
 
 impl FieldRules<'_> {
     fn fail(&mut self, field: &str, message: String) {
-        self.problems
-            .push(Problem::at(message, self.spans.get(field)));
+        self.problems.push(Problem::at(message, self.spans.get(field)));
     }
 
     fn required<T: Clone>(&mut self, field: &str, value: &Option<T>, fallback: T) -> T {
@@ -195,30 +160,21 @@ impl FieldRules<'_> {
 
     fn quantity(&mut self, field: &str, value: String) -> String {
         if !is_quantity(&value) {
-            self.fail(field, format!("{field} {value:?} is not a Kubernetes quantity (e.g. \"250m\", \"1\", \"256Mi\")"));
+            self.fail(
+                field,
+                format!("{field} {value:?} is not a Kubernetes quantity (e.g. \"250m\", \"1\", \"256Mi\")"),
+            );
         }
         value
     }
 }
 
 fn resolve_resources(options: ResourceOptions, rules: &mut FieldRules<'_>) -> Resources {
-    let cpu = rules.quantity(
-        "resources.cpu",
-        options.cpu.unwrap_or_else(|| DEFAULT_CPU.into()),
-    );
-    let memory = rules.quantity(
-        "resources.memory",
-        options.memory.unwrap_or_else(|| DEFAULT_MEMORY.into()),
-    );
+    let cpu = rules.quantity("resources.cpu", options.cpu.unwrap_or_else(|| DEFAULT_CPU.into()));
+    let memory = rules.quantity("resources.memory", options.memory.unwrap_or_else(|| DEFAULT_MEMORY.into()));
     Resources {
-        cpu_limit: rules.quantity(
-            "resources.cpu_limit",
-            options.cpu_limit.unwrap_or_else(|| cpu.clone()),
-        ),
-        memory_limit: rules.quantity(
-            "resources.memory_limit",
-            options.memory_limit.unwrap_or_else(|| memory.clone()),
-        ),
+        cpu_limit: rules.quantity("resources.cpu_limit", options.cpu_limit.unwrap_or_else(|| cpu.clone())),
+        memory_limit: rules.quantity("resources.memory_limit", options.memory_limit.unwrap_or_else(|| memory.clone())),
         cpu,
         memory,
     }
@@ -231,68 +187,40 @@ fn resolve_autoscale(options: &AutoscaleOptions, rules: &mut FieldRules<'_>) -> 
         (None, None) => Some(DEFAULT_CPU_PERCENT),
         (cpu, _) => cpu,
     };
-    for (field, value) in [
-        ("autoscale.cpu_percent", cpu_percent),
-        ("autoscale.memory_percent", options.memory_percent),
-    ] {
+    for (field, value) in [("autoscale.cpu_percent", cpu_percent), ("autoscale.memory_percent", options.memory_percent)]
+    {
         if value == Some(0) {
             rules.fail(field, format!("{field} must be at least 1"));
         }
     }
-    Autoscale {
-        min,
-        max,
-        cpu_percent,
-        memory_percent: options.memory_percent,
-    }
+    Autoscale { min, max, cpu_percent, memory_percent: options.memory_percent }
 }
 
 fn resolve_ingress(app: &str, options: &IngressOptions, rules: &mut FieldRules<'_>) -> Ingress {
     let path = options.path.clone().unwrap_or_else(|| "/".into());
     if !path.starts_with('/') {
-        rules.fail(
-            "ingress.path",
-            format!("ingress.path {path:?} must start with '/'"),
-        );
+        rules.fail("ingress.path", format!("ingress.path {path:?} must start with '/'"));
     }
     Ingress {
         host: rules.required("ingress.host", &options.host, String::new()),
-        tls_secret: options
-            .tls_secret
-            .clone()
-            .unwrap_or_else(|| format!("{app}-tls")),
-        class_name: options
-            .class_name
-            .clone()
-            .unwrap_or_else(|| DEFAULT_INGRESS_CLASS.into()),
+        tls_secret: options.tls_secret.clone().unwrap_or_else(|| format!("{app}-tls")),
+        class_name: options.class_name.clone().unwrap_or_else(|| DEFAULT_INGRESS_CLASS.into()),
         path,
     }
 }
 
 fn resolve_storage(app: &str, options: &StorageOptions, rules: &mut FieldRules<'_>) -> Storage {
     let size = rules.required("storage.size", &options.size, "1Gi".to_string());
-    let access_mode = options
-        .access_mode
-        .clone()
-        .unwrap_or_else(|| ACCESS_MODES[0].into());
+    let access_mode = options.access_mode.clone().unwrap_or_else(|| ACCESS_MODES[0].into());
     if !ACCESS_MODES.contains(&access_mode.as_str()) {
         rules.fail(
             "storage.access_mode",
-            format!(
-                "storage.access_mode {access_mode:?} is not one of {}",
-                ACCESS_MODES.join(", ")
-            ),
+            format!("storage.access_mode {access_mode:?} is not one of {}", ACCESS_MODES.join(", ")),
         );
     }
-    let mount_path = options
-        .mount_path
-        .clone()
-        .unwrap_or_else(|| format!("/var/lib/{app}"));
+    let mount_path = options.mount_path.clone().unwrap_or_else(|| format!("/var/lib/{app}"));
     if !mount_path.starts_with('/') {
-        rules.fail(
-            "storage.mount_path",
-            format!("storage.mount_path {mount_path:?} must be an absolute path"),
-        );
+        rules.fail("storage.mount_path", format!("storage.mount_path {mount_path:?} must be an absolute path"));
     }
     Storage {
         size: rules.quantity("storage.size", size),
@@ -302,21 +230,13 @@ fn resolve_storage(app: &str, options: &StorageOptions, rules: &mut FieldRules<'
     }
 }
 
-fn resolve_env(
-    env: &BTreeMap<String, String>,
-    rules: &mut FieldRules<'_>,
-) -> BTreeMap<String, String> {
+fn resolve_env(env: &BTreeMap<String, String>, rules: &mut FieldRules<'_>) -> BTreeMap<String, String> {
     for name in env.keys() {
         let valid = !name.is_empty()
             && !name.starts_with(|c: char| c.is_ascii_digit())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if !valid {
-            rules.fail(
-                "env",
-                format!("env name {name:?} is not a valid environment variable name"),
-            );
+            rules.fail("env", format!("env name {name:?} is not a valid environment variable name"));
         }
     }
     env.clone()
@@ -326,23 +246,17 @@ fn resolve_env(
 /// (`Ki`…`Ei`) or decimal (`n u m k M G T P E`) suffix or an exponent (`1e3`).
 pub fn is_quantity(value: &str) -> bool {
     let unsigned = value.strip_prefix(['+', '-']).unwrap_or(value);
-    let number_end = unsigned
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(unsigned.len());
+    let number_end = unsigned.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(unsigned.len());
     let (number, suffix) = unsigned.split_at(number_end);
     let digits = number.replace('.', "");
     if digits.is_empty() || number.matches('.').count() > 1 {
         return false;
     }
-    const SUFFIXES: [&str; 16] = [
-        "", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
-    ];
+    const SUFFIXES: [&str; 16] = ["", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
     if SUFFIXES.contains(&suffix) {
         return true;
     }
-    let exponent = suffix
-        .strip_prefix(['e', 'E'])
-        .map(|e| e.strip_prefix(['+', '-']).unwrap_or(e));
+    let exponent = suffix.strip_prefix(['e', 'E']).map(|e| e.strip_prefix(['+', '-']).unwrap_or(e));
     exponent.is_some_and(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_digit()))
 }
 
@@ -363,12 +277,7 @@ mod tests {
     #[test]
     fn defaults_for_an_unannotated_service() {
         let mut problems = Problems::default();
-        let deploy = resolve_deploy(
-            "RouteGuide",
-            &ServiceOptions::default(),
-            &Spans::default(),
-            &mut problems,
-        );
+        let deploy = resolve_deploy("RouteGuide", &ServiceOptions::default(), &Spans::default(), &mut problems);
         problems.finish(()).unwrap();
         assert_eq!(deploy.app, "route-guide");
         assert_eq!(deploy.port, DEFAULT_PORT);
@@ -381,10 +290,7 @@ mod tests {
     fn every_single_field_problem_is_reported() {
         let options = ServiceOptions {
             port: Some(70000),
-            resources: Some(ResourceOptions {
-                cpu: Some("250mm".into()),
-                ..Default::default()
-            }),
+            resources: Some(ResourceOptions { cpu: Some("250mm".into()), ..Default::default() }),
             ingress: Some(IngressOptions::default()),
             ..Default::default()
         };

@@ -11,18 +11,15 @@ use std::path::{Path, PathBuf};
 
 use heck::ToSnakeCase;
 use prost_reflect::{
-    DescriptorPool, DynamicMessage, ExtensionDescriptor, FileDescriptor, MapKey, ReflectMessage,
-    Value,
+    DescriptorPool, DynamicMessage, ExtensionDescriptor, FileDescriptor, MapKey, ReflectMessage, Value,
 };
-use protox::file::{
-    ChainFileResolver, File, FileResolver, GoogleFileResolver, IncludeFileResolver,
-};
+use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver, IncludeFileResolver};
 
 use crate::error::{Error, Problem, Problems, SourceFile, Span, Spans};
 use crate::model::{Method, Package, Service};
 use crate::options::{
-    self, AutoscaleOptions, IngressOptions, MethodOptions, ResourceOptions, ServiceOptions,
-    StorageOptions, OPTIONS_PROTO, OPTIONS_PROTO_NAME,
+    self, AutoscaleOptions, IngressOptions, MethodOptions, ResourceOptions, ServiceOptions, StorageOptions,
+    OPTIONS_PROTO, OPTIONS_PROTO_NAME,
 };
 
 const SERVICE_EXTENSION: &str = "kuberpc.v1.service";
@@ -47,10 +44,7 @@ pub struct Compiled {
 
 /// Compiles `protos` with the include paths `includes` and builds the model of every service
 /// declared in `protos` (services of imported files are not deployed).
-pub fn compile(
-    protos: &[impl AsRef<Path>],
-    includes: &[impl AsRef<Path>],
-) -> Result<Compiled, Error> {
+pub fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<Compiled, Error> {
     let includes: Vec<PathBuf> = includes.iter().map(|i| i.as_ref().to_path_buf()).collect();
     let mut resolver = ChainFileResolver::new();
     resolver.add(VocabularyResolver);
@@ -62,9 +56,7 @@ pub fn compile(
     let mut compiler = protox::Compiler::with_file_resolver(resolver);
     compiler.include_imports(true).include_source_info(true);
     for proto in protos {
-        compiler
-            .open_file(proto.as_ref())
-            .map_err(|e| protox_problem(&e, &includes))?;
+        compiler.open_file(proto.as_ref()).map_err(|e| protox_problem(&e, &includes))?;
     }
 
     let pool = compiler.descriptor_pool();
@@ -82,9 +74,7 @@ pub fn compile(
         let Some(file) = pool.get_file_by_name(meta.name()) else {
             continue;
         };
-        let display = meta
-            .path()
-            .map_or_else(|| meta.name().to_string(), |p| p.display().to_string());
+        let display = meta.path().map_or_else(|| meta.name().to_string(), |p| p.display().to_string());
         let source = std::fs::read_to_string(meta.path().unwrap_or(Path::new(meta.name())))
             .map(|text| SourceFile::new(&display, text))
             .ok();
@@ -92,19 +82,12 @@ pub fn compile(
         for service in reader.services(&file, &locator, &mut problems) {
             match packages.iter_mut().find(|p| p.name == file.package_name()) {
                 Some(package) => package.services.push(service),
-                None => packages.push(Package {
-                    name: file.package_name().to_string(),
-                    services: vec![service],
-                }),
+                None => packages.push(Package { name: file.package_name().to_string(), services: vec![service] }),
             }
         }
     }
     let file_descriptor_set = compiler.file_descriptor_set();
-    problems.finish(Compiled {
-        packages,
-        file_descriptor_set,
-        inputs,
-    })
+    problems.finish(Compiled { packages, file_descriptor_set, inputs })
 }
 
 /// Serves the embedded vocabulary as `kuberpc/v1/options.proto`.
@@ -125,14 +108,10 @@ fn protox_problem(error: &protox::Error, includes: &[PathBuf]) -> Problem {
     use miette::Diagnostic;
     let message = error.to_string();
     let source = error.file().and_then(|name| {
-        includes
-            .iter()
-            .map(|i| i.join(name))
-            .find(|p| p.is_file())
-            .and_then(|path| {
-                let text = std::fs::read_to_string(&path).ok()?;
-                Some(SourceFile::new(path.display().to_string(), text))
-            })
+        includes.iter().map(|i| i.join(name)).find(|p| p.is_file()).and_then(|path| {
+            let text = std::fs::read_to_string(&path).ok()?;
+            Some(SourceFile::new(path.display().to_string(), text))
+        })
     });
     let label = error.labels().and_then(|mut labels| labels.next());
     let span = match (source, label) {
@@ -154,16 +133,8 @@ struct Locator {
 
 impl Locator {
     fn new(file: &FileDescriptor, source: Option<SourceFile>) -> Self {
-        let info = file
-            .file_descriptor_proto()
-            .source_code_info
-            .clone()
-            .unwrap_or_default();
-        let spans = info
-            .location
-            .into_iter()
-            .map(|l| (l.path, l.span))
-            .collect();
+        let info = file.file_descriptor_proto().source_code_info.clone().unwrap_or_default();
+        let spans = info.location.into_iter().map(|l| (l.path, l.span)).collect();
         Self { source, spans }
     }
 
@@ -183,22 +154,15 @@ impl Locator {
     /// Spans of the item at `item` and, when the vocabulary is known, of every field of the
     /// `extension` option (at `item` + `options_field` + extension number), keyed by dotted
     /// option path.
-    fn spans(
-        &self,
-        item: &[i32],
-        options_field: i32,
-        extension: Option<&ExtensionDescriptor>,
-    ) -> Spans {
+    fn spans(&self, item: &[i32], options_field: i32, extension: Option<&ExtensionDescriptor>) -> Spans {
         let mut spans = Spans::default();
         let mut option_path = item.to_vec();
         if let Some(extension) = extension {
             option_path.extend([options_field, extension.number() as i32]);
         }
         // The option statement when there is one, else the declaration itself.
-        if let Some(span) = self
-            .exact_span(&option_path)
-            .or_else(|| self.exact_span(item))
-        {
+        let statement = self.exact_span(&option_path);
+        if let Some(span) = statement.clone().or_else(|| self.exact_span(item)) {
             spans.insert("", span);
         }
         let Some(message) = extension.and_then(|e| e.kind().as_message().cloned()) else {
@@ -207,14 +171,12 @@ impl Locator {
         let mut stack = vec![(String::new(), option_path, message)];
         while let Some((prefix, path, message)) = stack.pop() {
             for field in message.fields() {
-                let name = if prefix.is_empty() {
-                    field.name().to_string()
-                } else {
-                    format!("{prefix}.{}", field.name())
-                };
+                let name =
+                    if prefix.is_empty() { field.name().to_string() } else { format!("{prefix}.{}", field.name()) };
                 let mut field_path = path.clone();
                 field_path.push(field.number() as i32);
-                if let Some(span) = self.exact_span(&field_path) {
+                let found = self.exact_span(&field_path).or_else(|| statement.as_ref()?.find_field(&name));
+                if let Some(span) = found {
                     spans.insert(name.clone(), span);
                 }
                 if let (Some(child), false) = (field.kind().as_message().cloned(), field.is_map()) {
@@ -241,33 +203,21 @@ impl OptionReader {
         }
     }
 
-    fn services(
-        &self,
-        file: &FileDescriptor,
-        locator: &Locator,
-        problems: &mut Problems,
-    ) -> Vec<Service> {
+    fn services(&self, file: &FileDescriptor, locator: &Locator, problems: &mut Problems) -> Vec<Service> {
         let index_of = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
         file.services()
             .enumerate()
             .map(|(i, service)| {
                 let item = [FILE_SERVICE, index_of(i)];
                 let spans = locator.spans(&item, SERVICE_OPTIONS, self.service.as_ref());
-                let written = extension_in(&service.options(), self.service.as_ref())
-                    .map(|m| read_service(&m));
-                let deploy = options::resolve_deploy(
-                    service.name(),
-                    &written.unwrap_or_default(),
-                    &spans,
-                    problems,
-                );
+                let written = extension_in(&service.options(), self.service.as_ref()).map(|m| read_service(&m));
+                let deploy = options::resolve_deploy(service.name(), &written.unwrap_or_default(), &spans, problems);
                 let methods = service
                     .methods()
                     .enumerate()
                     .map(|(j, method)| {
                         let item = [FILE_SERVICE, index_of(i), SERVICE_METHOD, index_of(j)];
-                        let written = extension_in(&method.options(), self.method.as_ref())
-                            .map(|m| read_method(&m));
+                        let written = extension_in(&method.options(), self.method.as_ref()).map(|m| read_method(&m));
                         let written = written.unwrap_or_default();
                         Method {
                             name: method.name().to_string(),
@@ -296,10 +246,7 @@ impl OptionReader {
 }
 
 /// The kuberpc extension message in `options`, when the user wrote one.
-fn extension_in(
-    options: &DynamicMessage,
-    extension: Option<&ExtensionDescriptor>,
-) -> Option<DynamicMessage> {
+fn extension_in(options: &DynamicMessage, extension: Option<&ExtensionDescriptor>) -> Option<DynamicMessage> {
     let extension = extension?;
     if !options.has_extension(extension) {
         return None;
@@ -351,9 +298,7 @@ fn read_method(m: &DynamicMessage) -> MethodOptions {
 /// The value of a field the user set; `None` when it was left out.
 fn field(message: &DynamicMessage, name: &str) -> Option<Value> {
     let descriptor = message.descriptor().get_field_by_name(name)?;
-    message
-        .has_field(&descriptor)
-        .then(|| message.get_field(&descriptor).into_owned())
+    message.has_field(&descriptor).then(|| message.get_field(&descriptor).into_owned())
 }
 
 fn string(message: &DynamicMessage, name: &str) -> Option<String> {
@@ -397,31 +342,18 @@ mod tests {
         .open_file(OPTIONS_PROTO_NAME)
         .unwrap()
         .descriptor_pool();
-        let deployment = fds
-            .get_message_by_name("kuberpc.v1.ServiceDeployment")
-            .unwrap();
+        let deployment = fds.get_message_by_name("kuberpc.v1.ServiceDeployment").unwrap();
         let mut filled = DynamicMessage::new(deployment.clone());
         fill(&mut filled);
         let read = read_service(&filled);
         let debug = format!("{read:?}");
-        assert!(
-            !debug.contains("None"),
-            "a vocabulary field is not read: {debug}"
-        );
+        assert!(!debug.contains("None"), "a vocabulary field is not read: {debug}");
         assert_eq!(read.env.len(), 1);
 
-        let behaviour = fds
-            .get_message_by_name("kuberpc.v1.MethodBehaviour")
-            .unwrap();
+        let behaviour = fds.get_message_by_name("kuberpc.v1.MethodBehaviour").unwrap();
         let mut filled = DynamicMessage::new(behaviour);
         fill(&mut filled);
-        assert_eq!(
-            read_method(&filled),
-            MethodOptions {
-                timeout_ms: Some(1),
-                idempotent: Some(true)
-            }
-        );
+        assert_eq!(read_method(&filled), MethodOptions { timeout_ms: Some(1), idempotent: Some(true) });
     }
 
     /// Sets every field of `message` (recursively) to a non-default value.

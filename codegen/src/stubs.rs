@@ -30,41 +30,25 @@ pub fn generate(
         .file
         .iter()
         .filter(|file| !is_provided(file.name()))
-        .map(|file| {
-            (
-                Module::from_protobuf_package_name(file.package()),
-                file.clone(),
-            )
-        })
+        .map(|file| (Module::from_protobuf_package_name(file.package()), file.clone()))
         .collect();
-    let file_names: BTreeMap<Module, String> = requests
-        .iter()
-        .map(|(module, _)| (module.clone(), module.to_file_name_or("_")))
-        .collect();
+    let file_names: BTreeMap<Module, String> =
+        requests.iter().map(|(module, _)| (module.clone(), module.to_file_name_or("_"))).collect();
 
     let mut config = prost_build::Config::new();
     config.service_generator(tonic_prost_build::configure().service_generator());
-    let modules = config
-        .generate(requests)
-        .map_err(|e| Problem::new(format!("generating Rust stubs failed: {e}")))?;
+    let modules = config.generate(requests).map_err(|e| Problem::new(format!("generating Rust stubs failed: {e}")))?;
 
     let mut files = BTreeMap::new();
     for (module, mut code) in modules {
         let package = module.parts().collect::<Vec<_>>().join(".");
-        for service in packages
-            .iter()
-            .filter(|p| p.name == package)
-            .flat_map(|p| &p.services)
-        {
+        for service in packages.iter().filter(|p| p.name == package).flat_map(|p| &p.services) {
             code.push('\n');
             code.push_str(&deploy_module(service));
         }
         files.insert(file_names[&module].clone(), code.into_bytes());
     }
-    files.insert(
-        DESCRIPTOR_SET_FILE.to_string(),
-        encode_without_source_info(fds),
-    );
+    files.insert(DESCRIPTOR_SET_FILE.to_string(), encode_without_source_info(fds));
     Ok(files)
 }
 
@@ -91,9 +75,7 @@ fn deploy_module(service: &Service) -> String {
     let full_name = &service.full_name;
     let port = proc_macro2::Literal::u16_unsuffixed(u16::try_from(deploy.port).unwrap_or_default());
     let headless = crate::manifests::headless_service_name(app);
-    let doc = format!(
-        " Deployment facts of `{full_name}`, from the options that rendered `deploy/{app}/`."
-    );
+    let doc = format!(" Deployment facts of `{full_name}`, from the options that rendered `deploy/{app}/`.");
     let tokens = quote! {
         #[doc = #doc]
         pub mod #module {

@@ -79,10 +79,7 @@ pub fn write(root: &Path, files: &[OutputFile], stale_dirs: &[PathBuf]) -> Resul
             _ => Ok(()),
         };
         if let Err(e) = result {
-            problems.push(Problem::new(format!(
-                "cannot write {}: {e}",
-                path.display()
-            )));
+            problems.push(Problem::new(format!("cannot write {}: {e}", path.display())));
         }
     }
     problems.finish(plan.into_iter().map(|s| (s.path, s.action)).collect())
@@ -90,20 +87,13 @@ pub fn write(root: &Path, files: &[OutputFile], stale_dirs: &[PathBuf]) -> Resul
 
 /// What [`write`] would do, with a unified diff of every generated file that would change.
 /// An empty diff means the disk is up to date.
-pub fn diff(
-    root: &Path,
-    files: &[OutputFile],
-    stale_dirs: &[PathBuf],
-) -> Result<(Report, String), Error> {
+pub fn diff(root: &Path, files: &[OutputFile], stale_dirs: &[PathBuf]) -> Result<(Report, String), Error> {
     let plan = plan(root, files, stale_dirs)?;
     let mut text = String::new();
     for step in &plan {
         let shown = root.join(&step.path).display().to_string();
         let old = fs::read_to_string(root.join(&step.path)).unwrap_or_default();
-        let new = step
-            .content
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .unwrap_or_default();
+        let new = step.content.map(|c| String::from_utf8_lossy(c).into_owned()).unwrap_or_default();
         let (old_name, new_name) = match step.action {
             Action::Created => ("/dev/null".to_string(), shown),
             Action::Updated => (shown.clone(), shown),
@@ -111,13 +101,7 @@ pub fn diff(
             Action::Unchanged | Action::Kept => continue,
         };
         let diff = similar::TextDiff::from_lines(&old, &new);
-        text.push_str(
-            &diff
-                .unified_diff()
-                .context_radius(3)
-                .header(&old_name, &new_name)
-                .to_string(),
-        );
+        text.push_str(&diff.unified_diff().context_radius(3).header(&old_name, &new_name).to_string());
     }
     Ok((plan.into_iter().map(|s| (s.path, s.action)).collect(), text))
 }
@@ -130,11 +114,7 @@ struct Step<'a> {
 
 /// Decides every action, reading only. Refuses (changing nothing) when a generated file
 /// would replace a file that is not kuberpc's.
-fn plan<'a>(
-    root: &Path,
-    files: &'a [OutputFile],
-    stale_dirs: &[PathBuf],
-) -> Result<Vec<Step<'a>>, Error> {
+fn plan<'a>(root: &Path, files: &'a [OutputFile], stale_dirs: &[PathBuf]) -> Result<Vec<Step<'a>>, Error> {
     let mut problems = Problems::default();
     let mut steps = Vec::new();
     for file in files {
@@ -161,19 +141,11 @@ fn plan<'a>(
             }
             (Some(_), _) => Action::Updated,
         };
-        steps.push(Step {
-            path: file.path.clone(),
-            action,
-            content: Some(&file.content),
-        });
+        steps.push(Step { path: file.path.clone(), action, content: Some(&file.content) });
     }
     for dir in stale_dirs {
         for path in leftover_generated_files(root, dir, files) {
-            steps.push(Step {
-                path,
-                action: Action::Removed,
-                content: None,
-            });
+            steps.push(Step { path, action: Action::Removed, content: None });
         }
     }
     steps.sort_by(|a, b| a.path.cmp(&b.path));
@@ -190,8 +162,7 @@ fn leftover_generated_files(root: &Path, dir: &Path, files: &[OutputFile]) -> Ve
             let entry = entry.ok()?;
             let relative = dir.join(entry.file_name());
             let wanted = files.iter().any(|f| f.path == relative);
-            let generated = entry.file_type().ok()?.is_file()
-                && fs::read(entry.path()).is_ok_and(|b| is_generated(&b));
+            let generated = entry.file_type().ok()?.is_file() && fs::read(entry.path()).is_ok_and(|b| is_generated(&b));
             (!wanted && generated).then_some(relative)
         })
         .collect();
@@ -210,10 +181,7 @@ fn is_generated(content: &[u8]) -> bool {
 fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = dir.join(format!(".{file_name}.kuberpc-{}.tmp", std::process::id()));
     let result = (|| {
         let mut file = fs::File::create(&temp)?;
@@ -232,11 +200,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, content: &str, ownership: Ownership) -> OutputFile {
-        OutputFile {
-            path: path.into(),
-            content: content.as_bytes().to_vec(),
-            ownership,
-        }
+        OutputFile { path: path.into(), content: content.as_bytes().to_vec(), ownership }
     }
 
     #[test]
@@ -244,37 +208,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let header = format!("# {GENERATED_MARKER}\n");
         let files = [
-            file(
-                "base/a.yaml",
-                &format!("{header}a: 1\n"),
-                Ownership::Generated,
-            ),
+            file("base/a.yaml", &format!("{header}a: 1\n"), Ownership::Generated),
             file("overlays/k.yaml", "k: 1\n", Ownership::Seed),
         ];
         let report = write(dir.path(), &files, &[]).unwrap();
-        assert_eq!(
-            report.iter().map(|(_, a)| *a).collect::<Vec<_>>(),
-            [Action::Created, Action::Created]
-        );
+        assert_eq!(report.iter().map(|(_, a)| *a).collect::<Vec<_>>(), [Action::Created, Action::Created]);
 
         fs::write(dir.path().join("overlays/k.yaml"), "mine: true\n").unwrap();
         let files = [
-            file(
-                "base/a.yaml",
-                &format!("{header}a: 2\n"),
-                Ownership::Generated,
-            ),
+            file("base/a.yaml", &format!("{header}a: 2\n"), Ownership::Generated),
             file("overlays/k.yaml", "k: 2\n", Ownership::Seed),
         ];
         let report = write(dir.path(), &files, &[]).unwrap();
-        assert_eq!(
-            report.iter().map(|(_, a)| *a).collect::<Vec<_>>(),
-            [Action::Updated, Action::Kept]
-        );
-        assert_eq!(
-            fs::read_to_string(dir.path().join("overlays/k.yaml")).unwrap(),
-            "mine: true\n"
-        );
+        assert_eq!(report.iter().map(|(_, a)| *a).collect::<Vec<_>>(), [Action::Updated, Action::Kept]);
+        assert_eq!(fs::read_to_string(dir.path().join("overlays/k.yaml")).unwrap(), "mine: true\n");
         assert_eq!(diff(dir.path(), &files, &[]).unwrap().1, "");
     }
 
@@ -283,31 +230,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("base")).unwrap();
         fs::write(dir.path().join("base/a.yaml"), "hand: written\n").unwrap();
-        let files = [
-            file("base/b.yaml", "b\n", Ownership::Generated),
-            file("base/a.yaml", "a\n", Ownership::Generated),
-        ];
+        let files =
+            [file("base/b.yaml", "b\n", Ownership::Generated), file("base/a.yaml", "a\n", Ownership::Generated)];
         let error = write(dir.path(), &files, &[]).unwrap_err();
-        assert!(
-            error.to_string().contains("refusing to overwrite"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("refusing to overwrite"), "{error}");
         assert!(!dir.path().join("base/b.yaml").exists());
-        assert_eq!(
-            fs::read_to_string(dir.path().join("base/a.yaml")).unwrap(),
-            "hand: written\n"
-        );
+        assert_eq!(fs::read_to_string(dir.path().join("base/a.yaml")).unwrap(), "hand: written\n");
     }
 
     #[test]
     fn leftover_generated_files_are_removed_and_others_kept() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("base")).unwrap();
-        fs::write(
-            dir.path().join("base/old.yaml"),
-            format!("# {GENERATED_MARKER}\n"),
-        )
-        .unwrap();
+        fs::write(dir.path().join("base/old.yaml"), format!("# {GENERATED_MARKER}\n")).unwrap();
         fs::write(dir.path().join("base/notes.md"), "mine\n").unwrap();
         let report = write(dir.path(), &[], &[PathBuf::from("base")]).unwrap();
         assert_eq!(report, [(PathBuf::from("base/old.yaml"), Action::Removed)]);

@@ -1,7 +1,5 @@
 //! Generates the greeter stubs into OUT_DIR and the kustomize tree into `deploy/`.
 
 fn main() -> Result<(), kuberpc_codegen::Error> {
-    kuberpc_codegen::configure()
-        .manifests_dir("deploy")
-        .compile_protos(&["proto/greeter/v1/greeter.proto"], &["proto"])
+    kuberpc_codegen::configure().manifests_dir("deploy").compile_protos(&["proto/greeter/v1/greeter.proto"], &["proto"])
 }

@@ -10,11 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use kuberpc_codegen::{writer::Action, Config, Error};
 
 #[derive(Parser)]
-#[command(
-    name = "kuberpc",
-    version,
-    about = "gRPC stubs and Kubernetes manifests from one annotated .proto"
-)]
+#[command(name = "kuberpc", version, about = "gRPC stubs and Kubernetes manifests from one annotated .proto")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -99,11 +95,11 @@ fn run(command: &Command) -> Result<ExitCode, Error> {
                 return Ok(ExitCode::SUCCESS);
             }
             print!("{diff}");
-            let stale = report
-                .iter()
-                .filter(|(_, a)| !matches!(a, Action::Unchanged | Action::Kept))
-                .count();
-            eprintln!("{stale} file(s) under {} are stale: run `kuberpc generate` with the same arguments", inputs.out.display());
+            let stale = report.iter().filter(|(_, a)| !matches!(a, Action::Unchanged | Action::Kept)).count();
+            eprintln!(
+                "{stale} file(s) under {} are stale: run `kuberpc generate` with the same arguments",
+                inputs.out.display()
+            );
             Ok(ExitCode::from(1))
         }
     }

@@ -39,44 +39,22 @@ struct Object {
 
 /// The base objects, in the order they are listed in `kustomization.yaml`.
 const OBJECTS: [Object; 6] = [
-    Object {
-        template: "deployment",
-        file: "deployment.yaml",
-        wanted: |_| true,
-    },
-    Object {
-        template: "service",
-        file: "service.yaml",
-        wanted: |_| true,
-    },
-    Object {
-        template: "service-headless",
-        file: "service-headless.yaml",
-        wanted: |_| true,
-    },
-    Object {
-        template: "ingress",
-        file: "ingress.yaml",
-        wanted: |d| d.ingress.is_some(),
-    },
-    Object {
-        template: "hpa",
-        file: "hpa.yaml",
-        wanted: |d| d.autoscale.is_some(),
-    },
-    Object {
-        template: "pvc",
-        file: "pvc.yaml",
-        wanted: |d| d.storage.is_some(),
-    },
+    Object { template: "deployment", file: "deployment.yaml", wanted: |_| true },
+    Object { template: "service", file: "service.yaml", wanted: |_| true },
+    Object { template: "service-headless", file: "service-headless.yaml", wanted: |_| true },
+    Object { template: "ingress", file: "ingress.yaml", wanted: |d| d.ingress.is_some() },
+    Object { template: "hpa", file: "hpa.yaml", wanted: |d| d.autoscale.is_some() },
+    Object { template: "pvc", file: "pvc.yaml", wanted: |d| d.storage.is_some() },
 ];
 
+/// Checks one Kubernetes document (as kuberpc renders or kustomize builds it) by its typed
+/// round trip; the error names the object and the first field that does not survive.
+pub fn validate_object(yaml: &str) -> Result<(), String> {
+    validate::validate(yaml).map_err(|m| format!("{} field `{}` {}", m.object, m.path, m.reason))
+}
+
 /// Renders and validates every file of `service`'s app; reports every failing template.
-pub fn render(
-    package: &Package,
-    service: &Service,
-    templates: &Templates,
-) -> Result<AppManifests, Error> {
+pub fn render(package: &Package, service: &Service, templates: &Templates) -> Result<AppManifests, Error> {
     let mut problems = Problems::default();
     let view = view::service_view(package, service);
     let header = format!(
@@ -92,12 +70,7 @@ pub fn render(
     }
     let mut kustomization_view = view.clone();
     kustomization_view["resources"] = base.iter().map(|(file, _)| file.as_str()).collect();
-    if let Some(yaml) = render_validated(
-        templates,
-        "kustomization",
-        &kustomization_view,
-        &mut problems,
-    ) {
+    if let Some(yaml) = render_validated(templates, "kustomization", &kustomization_view, &mut problems) {
         base.push(("kustomization.yaml".to_string(), format!("{header}{yaml}")));
     }
 
@@ -105,8 +78,8 @@ pub fn render(
     for overlay in Overlay::ALL {
         let view = overlay.view(&view, &service.deploy);
         let name = overlay.name();
-        let files = std::iter::once(("kustomization.yaml", "overlay-kustomization"))
-            .chain(overlay.patches().iter().copied());
+        let files =
+            std::iter::once(("kustomization.yaml", "overlay-kustomization")).chain(overlay.patches().iter().copied());
         for (file, template) in files {
             match templates.render(template, &view) {
                 Ok(yaml) => overlays.push((format!("{name}/{file}"), yaml)),
@@ -114,11 +87,7 @@ pub fn render(
             }
         }
     }
-    problems.finish(AppManifests {
-        app: service.deploy.app.clone(),
-        base,
-        overlays,
-    })
+    problems.finish(AppManifests { app: service.deploy.app.clone(), base, overlays })
 }
 
 /// Renders one template and validates the result; problems point into the template.
@@ -128,38 +97,18 @@ fn render_validated(
     view: &serde_json::Value,
     problems: &mut Problems,
 ) -> Option<String> {
-    let yaml = templates
-        .render(template, view)
-        .map_err(|p| problems.push(p))
-        .ok()?;
+    let yaml = templates.render(template, view).map_err(|p| problems.push(p)).ok()?;
     match validate::validate(&yaml) {
         Ok(()) => Some(yaml),
         Err(mismatch) => {
-            let field = mismatch
-                .path
-                .rsplit('.')
-                .next()
-                .unwrap_or("")
-                .split('[')
-                .next()
-                .unwrap_or("");
+            let field = mismatch.path.rsplit('.').next().unwrap_or("").split('[').next().unwrap_or("");
             let span = templates.source(template).and_then(|source| {
-                let offset = source
-                    .text()
-                    .find(&format!("{field}:"))
-                    .filter(|_| !field.is_empty())?;
+                let offset = source.text().find(&format!("{field}:")).filter(|_| !field.is_empty())?;
                 Some(source.span(offset, field.len()))
             });
-            let at = if mismatch.path.is_empty() {
-                String::new()
-            } else {
-                format!(" field `{}`", mismatch.path)
-            };
+            let at = if mismatch.path.is_empty() { String::new() } else { format!(" field `{}`", mismatch.path) };
             problems.push(Problem::at(
-                format!(
-                    "template {template} renders {}:{at} {}",
-                    mismatch.object, mismatch.reason
-                ),
+                format!("template {template} renders {}:{at} {}", mismatch.object, mismatch.reason),
                 span,
             ));
             None

@@ -15,40 +15,16 @@ use crate::error::{Error, Problem, Problems, SourceFile};
 /// Every template kuberpc renders, by name, with its embedded default. A user directory
 /// overrides one by holding `<name>.yaml.hbs`.
 const EMBEDDED: [(&str, &str); 10] = [
-    (
-        "deployment",
-        include_str!("../../../templates/deployment.yaml.hbs"),
-    ),
-    (
-        "service",
-        include_str!("../../../templates/service.yaml.hbs"),
-    ),
-    (
-        "service-headless",
-        include_str!("../../../templates/service-headless.yaml.hbs"),
-    ),
-    (
-        "ingress",
-        include_str!("../../../templates/ingress.yaml.hbs"),
-    ),
+    ("deployment", include_str!("../../../templates/deployment.yaml.hbs")),
+    ("service", include_str!("../../../templates/service.yaml.hbs")),
+    ("service-headless", include_str!("../../../templates/service-headless.yaml.hbs")),
+    ("ingress", include_str!("../../../templates/ingress.yaml.hbs")),
     ("hpa", include_str!("../../../templates/hpa.yaml.hbs")),
     ("pvc", include_str!("../../../templates/pvc.yaml.hbs")),
-    (
-        "kustomization",
-        include_str!("../../../templates/kustomization.yaml.hbs"),
-    ),
-    (
-        "overlay-kustomization",
-        include_str!("../../../templates/overlay-kustomization.yaml.hbs"),
-    ),
-    (
-        "overlay-replicas",
-        include_str!("../../../templates/overlay-replicas.yaml.hbs"),
-    ),
-    (
-        "overlay-resources",
-        include_str!("../../../templates/overlay-resources.yaml.hbs"),
-    ),
+    ("kustomization", include_str!("../../../templates/kustomization.yaml.hbs")),
+    ("overlay-kustomization", include_str!("../../../templates/overlay-kustomization.yaml.hbs")),
+    ("overlay-replicas", include_str!("../../../templates/overlay-replicas.yaml.hbs")),
+    ("overlay-resources", include_str!("../../../templates/overlay-resources.yaml.hbs")),
 ];
 
 const EXTENSION: &str = ".yaml.hbs";
@@ -88,39 +64,25 @@ impl Templates {
             check_override_names(dir, &mut problems);
         }
         for (name, embedded) in EMBEDDED {
-            let user_file = dir
-                .map(|d| d.join(format!("{name}{EXTENSION}")))
-                .filter(|p| p.is_file());
+            let user_file = dir.map(|d| d.join(format!("{name}{EXTENSION}"))).filter(|p| p.is_file());
             let source = match &user_file {
                 Some(path) => match std::fs::read_to_string(path) {
                     Ok(text) => SourceFile::new(path.display().to_string(), text),
                     Err(e) => {
-                        problems.push(Problem::new(format!(
-                            "cannot read template {}: {e}",
-                            path.display()
-                        )));
+                        problems.push(Problem::new(format!("cannot read template {}: {e}", path.display())));
                         continue;
                     }
                 },
                 None => SourceFile::new(format!("templates/{name}{EXTENSION}"), embedded),
             };
             if let Err(e) = registry.register_template_string(name, source.text()) {
-                let span = e.pos().map(|(line, column)| {
-                    source.span_lines(line - 1, column - 1, line - 1, column)
-                });
-                problems.push(Problem::at(
-                    format!("template syntax error: {}", e.reason()),
-                    span,
-                ));
+                let span = e.pos().map(|(line, column)| source.span_lines(line - 1, column - 1, line - 1, column));
+                problems.push(Problem::at(format!("template syntax error: {}", e.reason()), span));
             }
             overrides.extend(user_file);
             sources.insert(name.to_string(), source);
         }
-        problems.finish(Self {
-            registry,
-            sources,
-            overrides,
-        })
+        problems.finish(Self { registry, sources, overrides })
     }
 
     /// The user template files in use, for `cargo:rerun-if-changed`.
@@ -152,17 +114,13 @@ fn check_override_names(dir: &Path, problems: &mut Problems) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            problems.push(Problem::new(format!(
-                "cannot read template directory {}: {e}",
-                dir.display()
-            )));
+            problems.push(Problem::new(format!("cannot read template directory {}: {e}", dir.display())));
             return;
         }
     };
     let known: Vec<&str> = EMBEDDED.iter().map(|(name, _)| *name).collect();
-    let mut names: Vec<String> = entries
-        .filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
-        .collect();
+    let mut names: Vec<String> =
+        entries.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned())).collect();
     names.sort();
     for file in names {
         let Some(name) = file.strip_suffix(EXTENSION) else {

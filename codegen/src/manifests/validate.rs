@@ -39,20 +39,9 @@ pub(crate) fn validate(yaml: &str) -> Result<(), Mismatch> {
         path: String::new(),
         reason: format!("is not valid YAML: {e}"),
     })?;
-    let kind = document
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let name = document
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let object = if name.is_empty() {
-        kind.clone()
-    } else {
-        format!("{kind} {name}")
-    };
+    let kind = document.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let name = document.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    let object = if name.is_empty() { kind.clone() } else { format!("{kind} {name}") };
     let typed = match kind.as_str() {
         "Deployment" => round_trip::<Deployment>(&document),
         "Service" => round_trip::<Service>(&document),
@@ -62,26 +51,17 @@ pub(crate) fn validate(yaml: &str) -> Result<(), Mismatch> {
         "Kustomization" => round_trip::<Kustomization>(&document),
         other => Err(format!("has kind {other:?}, which kuberpc does not render")),
     }
-    .map_err(|reason| Mismatch {
-        object: object.clone(),
-        path: String::new(),
-        reason,
-    })?;
+    .map_err(|reason| Mismatch { object: object.clone(), path: String::new(), reason })?;
     let mut mismatches = Vec::new();
     compare(&document, &typed, "", &mut mismatches);
     match mismatches.into_iter().next() {
-        Some((path, reason)) => Err(Mismatch {
-            object,
-            path,
-            reason,
-        }),
+        Some((path, reason)) => Err(Mismatch { object, path, reason }),
         None => Ok(()),
     }
 }
 
 fn round_trip<T: DeserializeOwned + Serialize>(document: &Value) -> Result<Value, String> {
-    let typed: T =
-        serde_json::from_value(document.clone()).map_err(|e| format!("does not parse: {e}"))?;
+    let typed: T = serde_json::from_value(document.clone()).map_err(|e| format!("does not parse: {e}"))?;
     serde_json::to_value(typed).map_err(|e| format!("does not serialize: {e}"))
 }
 
@@ -110,10 +90,7 @@ fn compare(written: &Value, typed: &Value, path: &str, out: &mut Vec<(String, St
             }
         }
         (written, typed) if written != typed => {
-            out.push((
-                path.to_string(),
-                format!("was written as {written} but reads back as {typed}"),
-            ));
+            out.push((path.to_string(), format!("was written as {written} but reads back as {typed}")));
         }
         _ => {}
     }

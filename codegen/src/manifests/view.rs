@@ -23,30 +23,14 @@ fn claim_name(app: &str) -> String {
 pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
     let deploy = &service.deploy;
     let app = deploy.app.as_str();
-    let selector = BTreeMap::from([
-        ("app.kubernetes.io/name", app.to_string()),
-        ("app.kubernetes.io/instance", app.to_string()),
-    ]);
+    let selector =
+        BTreeMap::from([("app.kubernetes.io/name", app.to_string()), ("app.kubernetes.io/instance", app.to_string())]);
     let mut labels = selector.clone();
-    labels.insert(
-        "app.kubernetes.io/version",
-        label_value(image_version(&deploy.image)),
-    );
+    labels.insert("app.kubernetes.io/version", label_value(image_version(&deploy.image)));
     labels.insert("app.kubernetes.io/component", "grpc-server".into());
-    labels.insert(
-        "app.kubernetes.io/part-of",
-        label_value(if package.name.is_empty() {
-            app
-        } else {
-            &package.name
-        }),
-    );
+    labels.insert("app.kubernetes.io/part-of", label_value(if package.name.is_empty() { app } else { &package.name }));
     labels.insert("app.kubernetes.io/managed-by", "kuberpc".into());
-    let env: Vec<Value> = deploy
-        .env
-        .iter()
-        .map(|(name, value)| json!({ "name": name, "value": value }))
-        .collect();
+    let env: Vec<Value> = deploy.env.iter().map(|(name, value)| json!({ "name": name, "value": value })).collect();
     json!({
         "app": app,
         "service": service.full_name,
@@ -113,10 +97,7 @@ impl Overlay {
     pub(crate) fn patches(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Overlay::Dev => &[("replicas.yaml", "overlay-replicas")],
-            Overlay::Prod => &[
-                ("replicas.yaml", "overlay-replicas"),
-                ("resources.yaml", "overlay-resources"),
-            ],
+            Overlay::Prod => &[("replicas.yaml", "overlay-replicas"), ("resources.yaml", "overlay-resources")],
         }
     }
 
@@ -125,15 +106,8 @@ impl Overlay {
         let (replicas, min, max, resources) = match self {
             Overlay::Dev => (1, 1, 1, deploy.resources.clone()),
             Overlay::Prod => {
-                let (min, max) = deploy
-                    .autoscale
-                    .as_ref()
-                    .map_or((1, 1), |a| (a.min.max(3).min(a.max), a.max));
-                let replicas = if deploy.can_scale_out() {
-                    deploy.replicas.max(3)
-                } else {
-                    deploy.replicas
-                };
+                let (min, max) = deploy.autoscale.as_ref().map_or((1, 1), |a| (a.min.max(3).min(a.max), a.max));
+                let replicas = if deploy.can_scale_out() { deploy.replicas.max(3) } else { deploy.replicas };
                 (replicas, min, max, doubled(&deploy.resources))
             }
         };
@@ -163,9 +137,7 @@ fn doubled(resources: &Resources) -> Resources {
 
 /// `"250m"` → `"500m"`, `"0.5"` → `"1"`, `"1e3"` → `"2e3"`; the suffix is kept.
 fn double_quantity(quantity: &str) -> String {
-    let end = quantity
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(quantity.len());
+    let end = quantity.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(quantity.len());
     let (number, suffix) = quantity.split_at(end);
     match number.parse::<f64>() {
         Ok(value) => format!("{}{suffix}", value * 2.0),
@@ -179,9 +151,7 @@ fn image_version(image: &str) -> String {
         return digest.replace(':', "-").chars().take(19).collect();
     }
     let last = image.rsplit('/').next().unwrap_or(image);
-    last.split_once(':')
-        .map_or("latest", |(_, tag)| tag)
-        .to_string()
+    last.split_once(':').map_or("latest", |(_, tag)| tag).to_string()
 }
 
 /// The image reference without tag or digest (what kustomize `images` match on).
@@ -198,18 +168,10 @@ fn label_value(value: impl AsRef<str>) -> String {
     let cleaned: String = value
         .as_ref()
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '-'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
         .take(63)
         .collect();
-    cleaned
-        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
-        .to_string()
+    cleaned.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string()
 }
 
 #[cfg(test)]
@@ -220,18 +182,9 @@ mod tests {
     fn image_parts() {
         assert_eq!(image_version("ghcr.io/acme/greeter:1.4.2"), "1.4.2");
         assert_eq!(image_version("localhost:5000/greeter"), "latest");
-        assert_eq!(
-            image_name("localhost:5000/greeter:1.0"),
-            "localhost:5000/greeter"
-        );
-        assert_eq!(
-            image_name("localhost:5000/greeter"),
-            "localhost:5000/greeter"
-        );
-        assert_eq!(
-            image_version("greeter@sha256:0123456789abcdef0123"),
-            "sha256-0123456789ab"
-        );
+        assert_eq!(image_name("localhost:5000/greeter:1.0"), "localhost:5000/greeter");
+        assert_eq!(image_name("localhost:5000/greeter"), "localhost:5000/greeter");
+        assert_eq!(image_version("greeter@sha256:0123456789abcdef0123"), "sha256-0123456789ab");
         assert_eq!(image_name("greeter@sha256:0123"), "greeter");
     }
 

@@ -17,14 +17,20 @@ struct Guide;
 impl RouteGuide for Guide {
     async fn get_feature(&self, request: Request<Point>) -> Result<Response<Feature>, Status> {
         let location = request.into_inner();
-        Ok(Response::new(Feature { name: format!("{},{}", location.latitude, location.longitude), location: Some(location) }))
+        Ok(Response::new(Feature {
+            name: format!("{},{}", location.latitude, location.longitude),
+            location: Some(location),
+        }))
     }
 
     type ListFeaturesStream = Replies<Feature>;
 
     async fn list_features(&self, request: Request<Rectangle>) -> Result<Response<Self::ListFeaturesStream>, Status> {
         let corners = request.into_inner();
-        let features = [corners.lo, corners.hi].into_iter().flatten().map(|p| Ok(Feature { name: "corner".into(), location: Some(p) }));
+        let features = [corners.lo, corners.hi]
+            .into_iter()
+            .flatten()
+            .map(|p| Ok(Feature { name: "corner".into(), location: Some(p) }));
         Ok(Response::new(Box::pin(tokio_stream::iter(features.collect::<Vec<_>>()))))
     }
 
@@ -40,8 +46,12 @@ impl RouteGuide for Guide {
 
     type RouteChatStream = Replies<RouteNote>;
 
-    async fn route_chat(&self, request: Request<Streaming<RouteNote>>) -> Result<Response<Self::RouteChatStream>, Status> {
-        let notes = request.into_inner().map(|note| note.map(|n| RouteNote { message: format!("echo: {}", n.message), ..n }));
+    async fn route_chat(
+        &self,
+        request: Request<Streaming<RouteNote>>,
+    ) -> Result<Response<Self::RouteChatStream>, Status> {
+        let notes =
+            request.into_inner().map(|note| note.map(|n| RouteNote { message: format!("echo: {}", n.message), ..n }));
         Ok(Response::new(Box::pin(notes)))
     }
 }
@@ -67,10 +77,12 @@ async fn all_four_call_kinds() {
         assert_eq!(feature.name, "7,-7");
 
         let rectangle = Rectangle { lo: Some(point(1)), hi: Some(point(2)) };
-        let listed: Vec<Feature> = client.list_features(rectangle).await.unwrap().into_inner().map(Result::unwrap).collect().await;
+        let listed: Vec<Feature> =
+            client.list_features(rectangle).await.unwrap().into_inner().map(Result::unwrap).collect().await;
         assert_eq!(listed.iter().map(|f| f.location.unwrap().latitude).collect::<Vec<_>>(), [1, 2]);
 
-        let summary = client.record_route(tokio_stream::iter([point(1), point(-2), point(3)])).await.unwrap().into_inner();
+        let summary =
+            client.record_route(tokio_stream::iter([point(1), point(-2), point(3)])).await.unwrap().into_inner();
         assert_eq!((summary.point_count, summary.distance), (3, 6));
 
         let notes = (0..3).map(|i| RouteNote { location: Some(point(i)), message: format!("note {i}") });

@@ -22,20 +22,14 @@ async fn generated_client_calls_generated_server() {
     }));
 
     tokio::time::timeout(TEST_TIMEOUT, async {
-        let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let channel =
+            tonic::transport::Endpoint::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
         let mut client = GreeterClient::new(channel.clone());
         let reply = client.say_hello(HelloRequest { name: "kuberpc".into() }).await.unwrap();
         assert_eq!(reply.into_inner().message, "Hello kuberpc!");
 
-        let mut stream = client
-            .say_hello_stream(HelloStreamRequest { name: "stream".into(), count: 3 })
-            .await
-            .unwrap()
-            .into_inner();
+        let mut stream =
+            client.say_hello_stream(HelloStreamRequest { name: "stream".into(), count: 3 }).await.unwrap().into_inner();
         let mut messages = Vec::new();
         while let Some(reply) = stream.message().await.unwrap() {
             messages.push(reply.message);

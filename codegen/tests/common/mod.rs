@@ -1,0 +1,50 @@
+//! Inputs shared by the integration tests: the example protos of this repository.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+
+use kuberpc_codegen::{Config, Generated};
+
+/// One input set: a name for snapshots, the protos and their include directory.
+pub struct Case {
+    pub name: &'static str,
+    pub protos: Vec<PathBuf>,
+    pub includes: Vec<PathBuf>,
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+pub fn greeter() -> Case {
+    let proto = repo_root().join("examples/greeter/proto");
+    Case { name: "greeter", protos: vec![proto.join("greeter/v1/greeter.proto")], includes: vec![proto] }
+}
+
+pub fn route_guide() -> Case {
+    let proto = repo_root().join("examples/corpus/proto");
+    Case { name: "route_guide", protos: vec![proto.join("routeguide/route_guide.proto")], includes: vec![proto] }
+}
+
+pub fn interop() -> Case {
+    let proto = repo_root().join("examples/corpus/proto");
+    Case { name: "interop", protos: vec![proto.join("grpc/testing/test.proto")], includes: vec![proto] }
+}
+
+pub fn all_cases() -> Vec<Case> {
+    vec![greeter(), route_guide(), interop()]
+}
+
+impl Case {
+    /// Generates in memory with the given manifests directory.
+    pub fn generate_into(&self, manifests_dir: &Path) -> Generated {
+        self.config(manifests_dir).generate(&self.protos, &self.includes).unwrap()
+    }
+
+    pub fn config(&self, manifests_dir: &Path) -> Config {
+        let mut config = Config::new();
+        config.manifests_dir(manifests_dir);
+        config
+    }
+}

@@ -1,0 +1,180 @@
+//! The pipeline end to end: determinism, kustomize builds of the overlays, user templates,
+//! ownership of overlays, located option errors.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use kuberpc_codegen::manifests::validate_object;
+use kuberpc_codegen::writer::Action;
+
+#[test]
+fn generating_twice_gives_identical_bytes_and_no_timestamps() {
+    for case in common::all_cases() {
+        let first = case.generate_into(Path::new("deploy"));
+        let second = case.generate_into(Path::new("deploy"));
+        assert_eq!(first.manifests, second.manifests, "{}", case.name);
+        assert_eq!(first.stubs, second.stubs, "{}", case.name);
+        for file in first.manifests.iter().chain(&first.stubs) {
+            let text = String::from_utf8_lossy(&file.content);
+            let has_date = text.as_bytes().windows(10).any(|w| {
+                w.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
+            });
+            assert!(!has_date, "{} looks like it carries a date", file.path.display());
+        }
+    }
+}
+
+fn kustomize(dir: &Path) -> String {
+    let output = Command::new("kubectl").arg("kustomize").arg(dir).output().unwrap_or_else(|e| {
+        panic!("kubectl is needed to build the overlays (`kubectl kustomize`), and could not be run: {e}")
+    });
+    assert!(
+        output.status.success(),
+        "kubectl kustomize {} failed:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The built documents, each checked by its k8s-openapi round trip, as JSON values.
+fn built_objects(dir: &Path) -> Vec<serde_json::Value> {
+    kustomize(dir)
+        .split("\n---\n")
+        .map(|doc| {
+            validate_object(doc).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+            serde_yaml::from_str(doc).unwrap()
+        })
+        .collect()
+}
+
+fn find<'a>(objects: &'a [serde_json::Value], kind: &str) -> &'a serde_json::Value {
+    objects.iter().find(|o| o["kind"] == kind).unwrap_or_else(|| panic!("no {kind} in the build"))
+}
+
+#[test]
+fn kubectl_kustomize_builds_every_overlay_and_the_patches_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = common::greeter();
+    let config = case.config(dir.path());
+    config.write(&case.generate_into(dir.path())).unwrap();
+    let app = dir.path().join("greeter");
+
+    let base = built_objects(&app.join("base"));
+    let kinds: Vec<&str> = base.iter().map(|o| o["kind"].as_str().unwrap()).collect();
+    for kind in ["Deployment", "Service", "Ingress", "HorizontalPodAutoscaler", "PersistentVolumeClaim"] {
+        assert!(kinds.contains(&kind), "base lacks {kind}: {kinds:?}");
+    }
+    assert_eq!(kinds.iter().filter(|k| **k == "Service").count(), 2, "ClusterIP and headless Services");
+    assert!(find(&base, "Deployment")["spec"].get("replicas").is_none(), "the HPA owns the scale");
+
+    let dev = built_objects(&app.join("overlays/dev"));
+    assert!(dev.iter().all(|o| o["metadata"]["namespace"] == "dev"));
+    let hpa = &find(&dev, "HorizontalPodAutoscaler")["spec"];
+    assert_eq!((hpa["minReplicas"].as_u64(), hpa["maxReplicas"].as_u64()), (Some(1), Some(1)));
+
+    let prod = built_objects(&app.join("overlays/prod"));
+    assert!(prod.iter().all(|o| o["metadata"]["namespace"] == "prod"));
+    assert_eq!(find(&prod, "HorizontalPodAutoscaler")["spec"]["minReplicas"].as_u64(), Some(3));
+    let resources = &find(&prod, "Deployment")["spec"]["template"]["spec"]["containers"][0]["resources"];
+    assert_eq!(resources["requests"]["cpu"], "500m");
+    assert_eq!(resources["limits"]["memory"], "512Mi");
+}
+
+#[test]
+fn the_port_comes_from_one_field() {
+    let generated = common::greeter().generate_into(Path::new("deploy"));
+    let text: String = generated.manifests.iter().map(|f| String::from_utf8_lossy(&f.content).into_owned()).collect();
+    let ports: Vec<&str> = text.lines().filter(|l| l.contains("port: ") || l.contains("Port: ")).collect();
+    let (numeric, named): (Vec<&str>, Vec<&str>) = ports.iter().partition(|l| l.ends_with(|c: char| c.is_ascii_digit()));
+    assert_eq!(numeric.len(), 6, "containerPort, 3 probes, 2 Services: {numeric:?}");
+    assert!(numeric.iter().all(|l| l.ends_with(" 50051")), "{numeric:?}");
+    assert!(named.iter().all(|l| l.ends_with("targetPort: grpc")), "targets name the container port: {named:?}");
+}
+
+#[test]
+fn a_misspelled_field_in_a_user_template_is_rejected_by_name() {
+    let templates = tempfile::tempdir().unwrap();
+    let embedded = fs::read_to_string(common::repo_root().join("templates/deployment.yaml.hbs")).unwrap();
+    let misspelled = embedded.replace("  replicas: {{replicas}}", "  replica: {{replicas}}");
+    assert_ne!(embedded, misspelled);
+    fs::write(templates.path().join("deployment.yaml.hbs"), misspelled).unwrap();
+
+    let case = common::route_guide();
+    let mut config = case.config(Path::new("deploy"));
+    config.templates_dir(templates.path());
+    let error = config.generate(&case.protos, &case.includes).unwrap_err().to_string();
+    assert!(error.contains("Deployment route-guide: field `spec.replica` is not a field of this object"), "{error}");
+    assert!(error.contains("deployment.yaml.hbs:11:3"), "{error}");
+}
+
+#[test]
+fn a_user_template_with_an_unknown_name_is_rejected() {
+    let templates = tempfile::tempdir().unwrap();
+    fs::write(templates.path().join("deploymnet.yaml.hbs"), "").unwrap();
+    let case = common::route_guide();
+    let mut config = case.config(Path::new("deploy"));
+    config.templates_dir(templates.path());
+    let error = config.generate(&case.protos, &case.includes).unwrap_err().to_string();
+    assert!(error.contains("no template is called \"deploymnet\""), "{error}");
+}
+
+#[test]
+fn regenerating_leaves_edited_overlays_alone_and_restores_the_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = common::greeter();
+    let config = case.config(dir.path());
+    config.write(&case.generate_into(dir.path())).unwrap();
+
+    let overlay = dir.path().join("greeter/overlays/prod/replicas.yaml");
+    let edited = "# mine now\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: greeter\nspec:\n  minReplicas: 4\n";
+    fs::write(&overlay, edited).unwrap();
+    let base = dir.path().join("greeter/base/service.yaml");
+    let pristine = fs::read(&base).unwrap();
+    fs::write(&base, [pristine.as_slice(), b"# hand edit\n"].concat()).unwrap();
+
+    let report = config.write(&case.generate_into(dir.path())).unwrap();
+    assert_eq!(fs::read_to_string(&overlay).unwrap(), edited);
+    assert_eq!(fs::read(&base).unwrap(), pristine);
+    let action = |path: &Path| report.iter().find(|(p, _)| p == path).map(|(_, a)| *a);
+    assert_eq!(action(&overlay), Some(Action::Kept));
+    assert_eq!(action(&base), Some(Action::Updated));
+    assert_eq!(action(&dir.path().join("greeter/base/deployment.yaml")), Some(Action::Unchanged));
+}
+
+#[test]
+fn option_mistakes_are_all_reported_at_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let proto = "syntax = \"proto3\";\npackage bad.v1;\nimport \"kuberpc/v1/options.proto\";\n\
+        service Bad {\n  option (kuberpc.v1.service) = {\n    port: 70000\n    autoscale { min: 5 max: 3 }\n  };\n\
+        rpc Get(Msg) returns (Msg);\n}\nmessage Msg {}\n";
+    fs::write(dir.path().join("bad.proto"), proto).unwrap();
+    let error = kuberpc_codegen::Config::new().generate(&[dir.path().join("bad.proto")], &[dir.path()]).unwrap_err();
+    let lines: Vec<String> = error.problems().iter().map(|p| p.to_string()).collect();
+    assert!(
+        lines.iter().any(|l| l.ends_with("bad.proto:6:5: port 70000 is out of range: it must be between 1 and 65535")),
+        "{lines:?}"
+    );
+    // The cross-field rules run after the single-field ones are clean; this one is separate.
+    let proto = proto.replace("port: 70000", "port: 8080");
+    fs::write(dir.path().join("bad.proto"), proto).unwrap();
+    let error = kuberpc_codegen::Config::new()
+        .generate(&[dir.path().join("bad.proto")], &[dir.path()])
+        .unwrap_err()
+        .to_string();
+    assert!(error.ends_with("bad.proto:7:17: autoscale.min (5) is greater than autoscale.max (3)"), "{error}");
+}
+
+#[test]
+fn a_proto_syntax_error_is_located() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("broken.proto"), "syntax = \"proto3\";\nmessage M {\n  string name = ;\n}\n").unwrap();
+    let error = kuberpc_codegen::Config::new()
+        .generate(&[dir.path().join("broken.proto")], &[dir.path()])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("broken.proto:3:17"), "{error}");
+}
