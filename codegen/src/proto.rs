@@ -74,7 +74,7 @@ pub fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Re
         let Some(file) = pool.get_file_by_name(meta.name()) else {
             continue;
         };
-        let display = meta.path().map_or_else(|| meta.name().to_string(), |p| p.display().to_string());
+        let display = meta.path().map_or_else(|| meta.name().to_string(), display_path);
         let source = std::fs::read_to_string(meta.path().unwrap_or(Path::new(meta.name())))
             .map(|text| SourceFile::new(&display, text))
             .ok();
@@ -88,6 +88,11 @@ pub fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Re
     }
     let file_descriptor_set = compiler.file_descriptor_set();
     problems.finish(Compiled { packages, file_descriptor_set, inputs })
+}
+
+/// A path as shown in diagnostics: `./greeter.proto` → `greeter.proto`.
+fn display_path(path: &Path) -> String {
+    path.strip_prefix(".").unwrap_or(path).display().to_string()
 }
 
 /// Serves the embedded vocabulary as `kuberpc/v1/options.proto`.
@@ -110,7 +115,7 @@ fn protox_problem(error: &protox::Error, includes: &[PathBuf]) -> Problem {
     let source = error.file().and_then(|name| {
         includes.iter().map(|i| i.join(name)).find(|p| p.is_file()).and_then(|path| {
             let text = std::fs::read_to_string(&path).ok()?;
-            Some(SourceFile::new(path.display().to_string(), text))
+            Some(SourceFile::new(display_path(&path), text))
         })
     });
     let label = error.labels().and_then(|mut labels| labels.next());

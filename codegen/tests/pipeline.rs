@@ -89,7 +89,8 @@ fn the_port_comes_from_one_field() {
     let generated = common::greeter().generate_into(Path::new("deploy"));
     let text: String = generated.manifests.iter().map(|f| String::from_utf8_lossy(&f.content).into_owned()).collect();
     let ports: Vec<&str> = text.lines().filter(|l| l.contains("port: ") || l.contains("Port: ")).collect();
-    let (numeric, named): (Vec<&str>, Vec<&str>) = ports.iter().partition(|l| l.ends_with(|c: char| c.is_ascii_digit()));
+    let (numeric, named): (Vec<&str>, Vec<&str>) =
+        ports.iter().partition(|l| l.ends_with(|c: char| c.is_ascii_digit()));
     assert_eq!(numeric.len(), 6, "containerPort, 3 probes, 2 Services: {numeric:?}");
     assert!(numeric.iter().all(|l| l.ends_with(" 50051")), "{numeric:?}");
     assert!(named.iter().all(|l| l.ends_with("targetPort: grpc")), "targets name the container port: {named:?}");

@@ -1,0 +1,78 @@
+//! The `kuberpc` binary: generate, check (fresh → 0, stale → 1 with a diff), bad input → 2
+//! with nothing written, and the committed example tree is fresh.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn kuberpc(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kuberpc")).args(args).current_dir(cwd).output().unwrap()
+}
+
+fn greeter_args<'a>(include: &'a str, proto: &'a str, out: &'a str) -> Vec<&'a str> {
+    vec![proto, "-I", include, "--out", out]
+}
+
+#[test]
+fn generate_then_check_then_detect_a_stale_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = common::greeter();
+    let include = case.includes[0].to_str().unwrap();
+    let proto = case.protos[0].to_str().unwrap();
+    let out = dir.path().join("deploy");
+    let out = out.to_str().unwrap();
+
+    let check = kuberpc(&[&["check"], greeter_args(include, proto, out).as_slice()].concat(), dir.path());
+    assert_eq!(check.status.code(), Some(1), "nothing on disk yet is stale");
+
+    let generate = kuberpc(
+        &[&["generate", "--rust-out", "stubs"], greeter_args(include, proto, out).as_slice()].concat(),
+        dir.path(),
+    );
+    assert!(generate.status.success(), "{}", String::from_utf8_lossy(&generate.stderr));
+    let printed = String::from_utf8(generate.stdout).unwrap();
+    assert!(printed.contains("created") && printed.contains("greeter/base/deployment.yaml"), "{printed}");
+    assert!(dir.path().join("stubs/greeter.v1.rs").is_file());
+
+    let check = kuberpc(&[&["check"], greeter_args(include, proto, out).as_slice()].concat(), dir.path());
+    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
+
+    let service = dir.path().join("deploy/greeter/base/service.yaml");
+    let text = fs::read_to_string(&service).unwrap();
+    fs::write(&service, text.replace("appProtocol: kubernetes.io/h2c", "appProtocol: http")).unwrap();
+    let check = kuberpc(&[&["check"], greeter_args(include, proto, out).as_slice()].concat(), dir.path());
+    assert_eq!(check.status.code(), Some(1));
+    let diff = String::from_utf8(check.stdout).unwrap();
+    assert!(
+        diff.contains("-      appProtocol: http") && diff.contains("+      appProtocol: kubernetes.io/h2c"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("bad.proto"),
+        "syntax = \"proto3\";\nimport \"kuberpc/v1/options.proto\";\nservice S {\n  option (kuberpc.v1.service) = { port: 0 };\n}\n",
+    )
+    .unwrap();
+    let output = kuberpc(&["generate", "bad.proto", "--out", "deploy", "--rust-out", "stubs"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("bad.proto:4:35: port 0 is out of range"), "{stderr}");
+    assert!(!dir.path().join("deploy").exists() && !dir.path().join("stubs").exists());
+}
+
+/// The committed `examples/greeter/deploy` is what the proto generates today.
+#[test]
+fn the_committed_example_tree_is_fresh() {
+    let root = common::repo_root();
+    let output = kuberpc(
+        &["check", "proto/greeter/v1/greeter.proto", "-I", "proto", "--out", "deploy"],
+        &root.join("examples/greeter"),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+}
