@@ -169,12 +169,16 @@ impl FieldRules<'_> {
     }
 }
 
+/// Limits default to the requests (Guaranteed QoS); a derived limit is not checked again,
+/// so one bad request is reported once.
 fn resolve_resources(options: ResourceOptions, rules: &mut FieldRules<'_>) -> Resources {
     let cpu = rules.quantity("resources.cpu", options.cpu.unwrap_or_else(|| DEFAULT_CPU.into()));
     let memory = rules.quantity("resources.memory", options.memory.unwrap_or_else(|| DEFAULT_MEMORY.into()));
     Resources {
-        cpu_limit: rules.quantity("resources.cpu_limit", options.cpu_limit.unwrap_or_else(|| cpu.clone())),
-        memory_limit: rules.quantity("resources.memory_limit", options.memory_limit.unwrap_or_else(|| memory.clone())),
+        cpu_limit: options.cpu_limit.map_or_else(|| cpu.clone(), |l| rules.quantity("resources.cpu_limit", l)),
+        memory_limit: options
+            .memory_limit
+            .map_or_else(|| memory.clone(), |l| rules.quantity("resources.memory_limit", l)),
         cpu,
         memory,
     }
