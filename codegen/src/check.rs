@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Problem, Problems};
-use crate::model::{Package, Service};
+use crate::model::{Package, Service, Workload};
 
 /// Suffix of the longest object name derived from an app name (`<app>-headless`).
 const LONGEST_NAME_SUFFIX: &str = "-headless";
@@ -21,6 +21,7 @@ pub fn check(packages: &[Package]) -> Result<(), Error> {
     for service in &services {
         autoscale_bounds(service, &mut problems);
         single_writer_storage(service, &mut problems);
+        drain_fits_in_grace_period(service, &mut problems);
         app_name_is_a_dns_label(service, &mut problems);
     }
     unique_app_names(&services, &mut problems);
@@ -45,23 +46,37 @@ fn autoscale_bounds(service: &Service, problems: &mut Problems) {
 }
 
 /// A ReadWriteOnce volume attaches to one node: several replicas of a Deployment would hang
-/// in ContainerCreating on every other node. Refuse rather than generate a trap.
+/// in ContainerCreating on every other node. By default such a service becomes a
+/// StatefulSet; a user who forces a Deployment gets this error instead of a trap.
 fn single_writer_storage(service: &Service, problems: &mut Problems) {
-    let Some(storage) = &service.deploy.storage else {
-        return;
-    };
+    let Some(storage) = &service.deploy.storage else { return };
     let max_replicas = service.deploy.max_replicas();
-    if storage.is_single_writer() && max_replicas > 1 {
+    if service.deploy.workload == Workload::Deployment && storage.is_single_writer() && max_replicas > 1 {
         problems.push(
             Problem::at(
                 format!(
-                    "storage.access_mode {} cannot be shared by up to {max_replicas} replicas of {}",
+                    "storage.access_mode {} cannot be shared by up to {max_replicas} replicas of the Deployment {}",
                     storage.access_mode, service.deploy.app
                 ),
                 service.spans.get("storage.access_mode"),
             )
-            .with_help("use access_mode: \"ReadWriteMany\", or keep replicas (and autoscale.max) at 1"),
+            .with_help("leave `workload` unset (a StatefulSet gives each pod its own volume), use access_mode \"ReadWriteMany\", or keep replicas (and autoscale.max) at 1"),
         );
+    }
+}
+
+/// The preStop drain runs inside the grace period: a drain as long as the grace period
+/// would have the kubelet kill the pod before in-flight calls could finish.
+fn drain_fits_in_grace_period(service: &Service, problems: &mut Problems) {
+    let deploy = &service.deploy;
+    if deploy.drain_seconds >= deploy.termination_grace_seconds {
+        problems.push(Problem::at(
+            format!(
+                "drain_seconds ({}) must be less than termination_grace_seconds ({})",
+                deploy.drain_seconds, deploy.termination_grace_seconds
+            ),
+            service.spans.get("drain_seconds"),
+        ));
     }
 }
 

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Problem, Problems};
 use crate::manifests::{self, Templates};
 use crate::model::Package;
-use crate::writer::{self, OutputFile, Ownership, Report};
+use crate::writer::{self, Cleanup, OutputFile, Ownership, Report};
 use crate::{check, proto, stubs};
 
 /// A builder with every option at its default; see [`Config`].
@@ -52,6 +52,8 @@ pub struct Generated {
     pub stubs: Vec<OutputFile>,
     /// Every file the run read (protos, imports, user templates).
     pub inputs: Vec<PathBuf>,
+    /// The compiled protos (not their imports) as headers name them.
+    pub sources: Vec<String>,
 }
 
 impl Config {
@@ -123,7 +125,7 @@ impl Config {
         };
         let mut inputs = compiled.inputs;
         inputs.extend(templates.overrides().iter().cloned());
-        problems.finish(Generated { packages: compiled.packages, manifests, stubs, inputs })
+        problems.finish(Generated { packages: compiled.packages, manifests, stubs, inputs, sources: compiled.sources })
     }
 
     /// Writes what [`Config::generate`] produced: manifests under the manifests directory,
@@ -132,10 +134,10 @@ impl Config {
     pub fn write(&self, generated: &Generated) -> Result<Report, Error> {
         let mut report = Vec::new();
         if let Some(out_dir) = &self.out_dir {
-            let stubs = writer::write(out_dir, &generated.stubs, &[])?;
+            let stubs = writer::write(out_dir, &generated.stubs, &Cleanup::default())?;
             report.extend(stubs.into_iter().map(|(path, action)| (out_dir.join(path), action)));
         }
-        let manifests = writer::write(&self.manifests_dir, &generated.manifests, &self.base_dirs(generated))?;
+        let manifests = writer::write(&self.manifests_dir, &generated.manifests, &self.cleanup(generated))?;
         report.extend(manifests.into_iter().map(|(path, action)| (self.manifests_dir.join(path), action)));
         Ok(report)
     }
@@ -143,7 +145,7 @@ impl Config {
     /// What [`Config::write`] would change in the manifests directory, as a report and a
     /// unified diff; the diff is empty when the directory is up to date.
     pub fn check(&self, generated: &Generated) -> Result<(Report, String), Error> {
-        let (report, diff) = writer::diff(&self.manifests_dir, &generated.manifests, &self.base_dirs(generated))?;
+        let (report, diff) = writer::diff(&self.manifests_dir, &generated.manifests, &self.cleanup(generated))?;
         let report = report.into_iter().map(|(path, action)| (self.manifests_dir.join(path), action)).collect();
         Ok((report, diff))
     }
@@ -176,9 +178,9 @@ impl Config {
         config.write(&generated).map(drop)
     }
 
-    /// `<app>/base` for every app directory under the manifests directory: generated
-    /// files there that no service produces any more are stale.
-    fn base_dirs(&self, generated: &Generated) -> Vec<PathBuf> {
+    /// Leftovers may go from `<app>/base` of every app directory, when a proto of this run
+    /// generated them (a service that was removed or renamed).
+    fn cleanup(&self, generated: &Generated) -> Cleanup {
         let mut apps: Vec<PathBuf> = std::fs::read_dir(&self.manifests_dir)
             .into_iter()
             .flatten()
@@ -187,7 +189,7 @@ impl Config {
         apps.extend(generated.packages.iter().flat_map(|p| &p.services).map(|s| PathBuf::from(&s.deploy.app)));
         apps.sort();
         apps.dedup();
-        apps.into_iter().map(|app| app.join("base")).collect()
+        Cleanup { dirs: apps.into_iter().map(|app| app.join("base")).collect(), sources: generated.sources.clone() }
     }
 }
 

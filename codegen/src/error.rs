@@ -284,6 +284,11 @@ impl Problems {
         self.0.extend(error.problems);
     }
 
+    /// Whether nothing was recorded yet.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The value of `result`, or `None` after recording its problems.
     pub fn take<T>(&mut self, result: Result<T, Error>) -> Option<T> {
         result.map_err(|error| self.extend(error)).ok()

@@ -85,6 +85,33 @@ pub struct Deploy {
     pub storage: Option<Storage>,
     /// Container environment, sorted by name.
     pub env: BTreeMap<String, String>,
+    /// The workload kind that runs the pods.
+    pub workload: Workload,
+    /// Seconds a terminating pod keeps serving (preStop sleep).
+    pub drain_seconds: u32,
+    /// terminationGracePeriodSeconds.
+    pub termination_grace_seconds: u32,
+    /// Gateway API route.
+    pub gateway: Option<Gateway>,
+}
+
+/// What runs the pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// Interchangeable pods, sharing any volume.
+    Deployment,
+    /// Pods with stable names, one volume each (volumeClaimTemplates).
+    StatefulSet,
+}
+
+impl Workload {
+    /// The Kubernetes kind.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Workload::Deployment => "Deployment",
+            Workload::StatefulSet => "StatefulSet",
+        }
+    }
 }
 
 impl Deploy {
@@ -136,6 +163,21 @@ pub struct Ingress {
     pub class_name: String,
     /// Path prefix.
     pub path: String,
+    /// Namespace of the ingress controller (allowed by the NetworkPolicy).
+    pub controller_namespace: String,
+}
+
+/// A Gateway API GRPCRoute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gateway {
+    /// Name of the parent Gateway.
+    pub parent_name: String,
+    /// Namespace of the parent Gateway, when not the route's own.
+    pub parent_namespace: Option<String>,
+    /// Host names of the route.
+    pub hostnames: Vec<String>,
+    /// Namespace of the Gateway's proxies (allowed by the NetworkPolicy).
+    pub controller_namespace: Option<String>,
 }
 
 /// A PersistentVolumeClaim mounted into the container.

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use heck::ToKebabCase;
 
 use crate::error::{Problem, Problems, Spans};
-use crate::model::{Autoscale, Deploy, Ingress, Resources, Storage};
+use crate::model::{Autoscale, Deploy, Gateway, Ingress, Resources, Storage, Workload};
 
 /// The source text of the vocabulary, resolvable as `kuberpc/v1/options.proto` without any
 /// include path.
@@ -24,6 +24,9 @@ const DEFAULT_CPU: &str = "100m";
 const DEFAULT_MEMORY: &str = "128Mi";
 const DEFAULT_CPU_PERCENT: u32 = 80;
 const DEFAULT_INGRESS_CLASS: &str = "nginx";
+const DEFAULT_INGRESS_CONTROLLER_NAMESPACE: &str = "ingress-nginx";
+const DEFAULT_DRAIN_SECONDS: u32 = 5;
+const DEFAULT_TERMINATION_GRACE_SECONDS: u32 = 30;
 const ACCESS_MODES: [&str; 4] = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"];
 
 /// `(kuberpc.v1.service)` as written.
@@ -47,6 +50,25 @@ pub struct ServiceOptions {
     pub storage: Option<StorageOptions>,
     /// `env`
     pub env: BTreeMap<String, String>,
+    /// `workload`
+    pub workload: Option<String>,
+    /// `drain_seconds`
+    pub drain_seconds: Option<u32>,
+    /// `termination_grace_seconds`
+    pub termination_grace_seconds: Option<u32>,
+    /// `gateway { … }`
+    pub gateway: Option<GatewayOptions>,
+}
+
+/// `gateway { … }` as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GatewayOptions {
+    /// `parent`
+    pub parent: Option<String>,
+    /// `hostnames`
+    pub hostnames: Vec<String>,
+    /// `controller_namespace`
+    pub controller_namespace: Option<String>,
 }
 
 /// `resources { … }` as written.
@@ -86,6 +108,8 @@ pub struct IngressOptions {
     pub class_name: Option<String>,
     /// `path`
     pub path: Option<String>,
+    /// `controller_namespace`
+    pub controller_namespace: Option<String>,
 }
 
 /// `storage { … }` as written.
@@ -127,16 +151,60 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
     if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
         rules.fail("image", format!("image {image:?} is not an image reference"));
     }
+    let autoscale = options.autoscale.as_ref().map(|a| resolve_autoscale(a, &mut rules));
+    let storage = options.storage.as_ref().map(|s| resolve_storage(&app, s, &mut rules));
+    let max_replicas = autoscale.as_ref().map_or(replicas, |a| a.max);
     Deploy {
         resources: resolve_resources(options.resources.clone().unwrap_or_default(), &mut rules),
-        autoscale: options.autoscale.as_ref().map(|a| resolve_autoscale(a, &mut rules)),
         ingress: options.ingress.as_ref().map(|i| resolve_ingress(&app, i, &mut rules)),
-        storage: options.storage.as_ref().map(|s| resolve_storage(&app, s, &mut rules)),
+        gateway: options.gateway.as_ref().map(|g| resolve_gateway(g, &mut rules)),
         env: resolve_env(&options.env, &mut rules),
+        workload: resolve_workload(options.workload.as_deref(), storage.as_ref(), max_replicas, &mut rules),
+        drain_seconds: options.drain_seconds.unwrap_or(DEFAULT_DRAIN_SECONDS),
+        termination_grace_seconds: options.termination_grace_seconds.unwrap_or(DEFAULT_TERMINATION_GRACE_SECONDS),
+        autoscale,
+        storage,
         app,
         image,
         port,
         replicas,
+    }
+}
+
+/// An explicit `workload` wins; otherwise single-writer storage that several replicas would
+/// need becomes a StatefulSet, so each pod gets its own volume.
+fn resolve_workload(
+    written: Option<&str>,
+    storage: Option<&Storage>,
+    max_replicas: u32,
+    rules: &mut FieldRules<'_>,
+) -> Workload {
+    match written {
+        Some("Deployment") => Workload::Deployment,
+        Some("StatefulSet") => Workload::StatefulSet,
+        Some(other) => {
+            rules.fail("workload", format!("workload {other:?} is not one of Deployment, StatefulSet"));
+            Workload::Deployment
+        }
+        None if storage.is_some_and(Storage::is_single_writer) && max_replicas > 1 => Workload::StatefulSet,
+        None => Workload::Deployment,
+    }
+}
+
+fn resolve_gateway(options: &GatewayOptions, rules: &mut FieldRules<'_>) -> Gateway {
+    let parent = rules.required("gateway.parent", &options.parent, String::new());
+    let (parent_namespace, parent_name) = match parent.split_once('/') {
+        Some((namespace, name)) => (Some(namespace.to_string()), name.to_string()),
+        None => (None, parent),
+    };
+    if parent_name.is_empty() || parent_namespace.as_ref().is_some_and(String::is_empty) {
+        rules.fail("gateway.parent", "gateway.parent must be \"name\" or \"namespace/name\"".to_string());
+    }
+    Gateway {
+        controller_namespace: options.controller_namespace.clone().or_else(|| parent_namespace.clone()),
+        parent_name,
+        parent_namespace,
+        hostnames: options.hostnames.clone(),
     }
 }
 
@@ -210,6 +278,10 @@ fn resolve_ingress(app: &str, options: &IngressOptions, rules: &mut FieldRules<'
         tls_secret: options.tls_secret.clone().unwrap_or_else(|| format!("{app}-tls")),
         class_name: options.class_name.clone().unwrap_or_else(|| DEFAULT_INGRESS_CLASS.into()),
         path,
+        controller_namespace: options
+            .controller_namespace
+            .clone()
+            .unwrap_or_else(|| DEFAULT_INGRESS_CONTROLLER_NAMESPACE.into()),
     }
 }
 

@@ -18,8 +18,8 @@ use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver, In
 use crate::error::{Error, Problem, Problems, SourceFile, Span, Spans};
 use crate::model::{Method, Package, Service};
 use crate::options::{
-    self, AutoscaleOptions, IngressOptions, MethodOptions, ResourceOptions, ServiceOptions, StorageOptions,
-    OPTIONS_PROTO, OPTIONS_PROTO_NAME,
+    self, AutoscaleOptions, GatewayOptions, IngressOptions, MethodOptions, ResourceOptions, ServiceOptions,
+    StorageOptions, OPTIONS_PROTO, OPTIONS_PROTO_NAME,
 };
 
 const SERVICE_EXTENSION: &str = "kuberpc.v1.service";
@@ -40,6 +40,8 @@ pub struct Compiled {
     pub file_descriptor_set: prost_types::FileDescriptorSet,
     /// Every file read from disk, imports included (for `cargo:rerun-if-changed`).
     pub inputs: Vec<PathBuf>,
+    /// The names of the given (non-import) files, as descriptors and headers name them.
+    pub sources: Vec<String>,
 }
 
 /// Compiles `protos` with the include paths `includes` and builds the model of every service
@@ -64,6 +66,7 @@ pub fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Re
     let mut problems = Problems::default();
     let mut packages: Vec<Package> = Vec::new();
     let mut inputs = Vec::new();
+    let mut sources = Vec::new();
     for meta in compiler.files() {
         if let Some(path) = meta.path() {
             inputs.push(path.to_path_buf());
@@ -71,6 +74,7 @@ pub fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Re
         if meta.is_import() {
             continue;
         }
+        sources.push(meta.name().to_string());
         let Some(file) = pool.get_file_by_name(meta.name()) else {
             continue;
         };
@@ -87,7 +91,7 @@ pub fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Re
         }
     }
     let file_descriptor_set = compiler.file_descriptor_set();
-    problems.finish(Compiled { packages, file_descriptor_set, inputs })
+    problems.finish(Compiled { packages, file_descriptor_set, inputs, sources })
 }
 
 /// A path as shown in diagnostics: `./greeter.proto` → `greeter.proto`.
@@ -282,6 +286,7 @@ fn read_service(m: &DynamicMessage) -> ServiceOptions {
             tls_secret: string(&i, "tls_secret"),
             class_name: string(&i, "class_name"),
             path: string(&i, "path"),
+            controller_namespace: string(&i, "controller_namespace"),
         }),
         storage: message(m, "storage").map(|s| StorageOptions {
             size: string(&s, "size"),
@@ -290,6 +295,14 @@ fn read_service(m: &DynamicMessage) -> ServiceOptions {
             access_mode: string(&s, "access_mode"),
         }),
         env: string_map(m, "env"),
+        workload: string(m, "workload"),
+        drain_seconds: uint(m, "drain_seconds"),
+        termination_grace_seconds: uint(m, "termination_grace_seconds"),
+        gateway: message(m, "gateway").map(|g| GatewayOptions {
+            parent: string(&g, "parent"),
+            hostnames: string_list(&g, "hostnames"),
+            controller_namespace: string(&g, "controller_namespace"),
+        }),
     }
 }
 
@@ -316,6 +329,11 @@ fn uint(message: &DynamicMessage, name: &str) -> Option<u32> {
 
 fn message(message: &DynamicMessage, name: &str) -> Option<DynamicMessage> {
     field(message, name).and_then(|v| v.as_message().cloned())
+}
+
+fn string_list(message: &DynamicMessage, name: &str) -> Vec<String> {
+    let Some(Value::List(values)) = field(message, name) else { return Vec::new() };
+    values.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
 }
 
 fn string_map(message: &DynamicMessage, name: &str) -> BTreeMap<String, String> {
@@ -354,6 +372,7 @@ mod tests {
         let debug = format!("{read:?}");
         assert!(!debug.contains("None"), "a vocabulary field is not read: {debug}");
         assert_eq!(read.env.len(), 1);
+        assert_eq!(read.gateway.as_ref().map(|g| g.hostnames.len()), Some(1));
 
         let behaviour = fds.get_message_by_name("kuberpc.v1.MethodBehaviour").unwrap();
         let mut filled = DynamicMessage::new(behaviour);
@@ -364,7 +383,9 @@ mod tests {
     /// Sets every field of `message` (recursively) to a non-default value.
     fn fill(message: &mut DynamicMessage) {
         for field in message.descriptor().fields() {
-            let value = if field.is_map() {
+            let value = if field.is_list() {
+                Value::List(vec![Value::String("x".into())])
+            } else if field.is_map() {
                 let mut map = std::collections::HashMap::new();
                 map.insert(MapKey::String("K".into()), Value::String("v".into()));
                 Value::Map(map)

@@ -67,7 +67,7 @@ fn encode_without_source_info(fds: &prost_types::FileDescriptorSet) -> Vec<u8> {
     fds.encode_to_vec()
 }
 
-/// `pub mod <service>_deploy { APP, SERVICE, PORT, HEADLESS_SERVICE }`.
+/// `pub mod <service>_deploy { APP, SERVICE, PORT, HEADLESS_SERVICE, DRAIN_SECONDS, … }`.
 fn deploy_module(service: &Service) -> String {
     let module = format_ident!("{}_deploy", service.name.to_snake_case());
     let deploy = &service.deploy;
@@ -75,6 +75,8 @@ fn deploy_module(service: &Service) -> String {
     let full_name = &service.full_name;
     let port = proc_macro2::Literal::u16_unsuffixed(u16::try_from(deploy.port).unwrap_or_default());
     let headless = crate::manifests::headless_service_name(app);
+    let drain = proc_macro2::Literal::u32_unsuffixed(deploy.drain_seconds);
+    let grace = proc_macro2::Literal::u32_unsuffixed(deploy.termination_grace_seconds);
     let doc = format!(" Deployment facts of `{full_name}`, from the options that rendered `deploy/{app}/`.");
     let tokens = quote! {
         #[doc = #doc]
@@ -87,6 +89,10 @@ fn deploy_module(service: &Service) -> String {
             pub const PORT: u16 = #port;
             /// The headless Service over which clients balance across pods.
             pub const HEADLESS_SERVICE: &str = #headless;
+            /// Seconds a terminating pod keeps serving (the manifests' preStop sleep).
+            pub const DRAIN_SECONDS: u32 = #drain;
+            /// The pod's terminationGracePeriodSeconds.
+            pub const TERMINATION_GRACE_SECONDS: u32 = #grace;
         }
     };
     let file = syn::parse2::<syn::File>(tokens).expect("the deploy module is valid Rust");

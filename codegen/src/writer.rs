@@ -11,7 +11,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Problem, Problems};
-use crate::manifests::GENERATED_MARKER;
+use crate::manifests::{header_source, GENERATED_MARKER};
 
 /// Who owns a generated file once it is on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,10 +66,20 @@ impl Action {
 /// The actions taken (or due), by path under the root, in path order.
 pub type Report = Vec<(PathBuf, Action)>;
 
-/// Brings `root` in line with `files`. `stale_dirs` (relative to root) are directories that
-/// kuberpc owns entirely: generated files in them that `files` no longer lists are removed.
-pub fn write(root: &Path, files: &[OutputFile], stale_dirs: &[PathBuf]) -> Result<Report, Error> {
-    let plan = plan(root, files, stale_dirs)?;
+/// Which leftovers a run may remove: files in `dirs` (relative to the root) that `files` no
+/// longer lists and whose generated header names one of `sources` — a service that was
+/// removed from a proto of this run. Files generated from other protos are left alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cleanup {
+    /// Directories to look in, relative to the root.
+    pub dirs: Vec<PathBuf>,
+    /// Source files (as named in headers) compiled by this run.
+    pub sources: Vec<String>,
+}
+
+/// Brings `root` in line with `files`, removing the leftovers `cleanup` allows.
+pub fn write(root: &Path, files: &[OutputFile], cleanup: &Cleanup) -> Result<Report, Error> {
+    let plan = plan(root, files, cleanup)?;
     let mut problems = Problems::default();
     for step in &plan {
         let path = root.join(&step.path);
@@ -87,8 +97,8 @@ pub fn write(root: &Path, files: &[OutputFile], stale_dirs: &[PathBuf]) -> Resul
 
 /// What [`write`] would do, with a unified diff of every generated file that would change.
 /// An empty diff means the disk is up to date.
-pub fn diff(root: &Path, files: &[OutputFile], stale_dirs: &[PathBuf]) -> Result<(Report, String), Error> {
-    let plan = plan(root, files, stale_dirs)?;
+pub fn diff(root: &Path, files: &[OutputFile], cleanup: &Cleanup) -> Result<(Report, String), Error> {
+    let plan = plan(root, files, cleanup)?;
     let mut text = String::new();
     for step in &plan {
         let shown = root.join(&step.path).display().to_string();
@@ -114,7 +124,7 @@ struct Step<'a> {
 
 /// Decides every action, reading only. Refuses (changing nothing) when a generated file
 /// would replace a file that is not kuberpc's.
-fn plan<'a>(root: &Path, files: &'a [OutputFile], stale_dirs: &[PathBuf]) -> Result<Vec<Step<'a>>, Error> {
+fn plan<'a>(root: &Path, files: &'a [OutputFile], cleanup: &Cleanup) -> Result<Vec<Step<'a>>, Error> {
     let mut problems = Problems::default();
     let mut steps = Vec::new();
     for file in files {
@@ -143,8 +153,8 @@ fn plan<'a>(root: &Path, files: &'a [OutputFile], stale_dirs: &[PathBuf]) -> Res
         };
         steps.push(Step { path: file.path.clone(), action, content: Some(&file.content) });
     }
-    for dir in stale_dirs {
-        for path in leftover_generated_files(root, dir, files) {
+    for dir in &cleanup.dirs {
+        for path in leftovers(root, dir, files, &cleanup.sources) {
             steps.push(Step { path, action: Action::Removed, content: None });
         }
     }
@@ -152,18 +162,21 @@ fn plan<'a>(root: &Path, files: &'a [OutputFile], stale_dirs: &[PathBuf]) -> Res
     problems.finish(steps)
 }
 
-/// Files in `root/dir` that carry the generated header but are not in `files`.
-fn leftover_generated_files(root: &Path, dir: &Path, files: &[OutputFile]) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(root.join(dir)) else {
-        return Vec::new();
-    };
+/// Files in `root/dir` that are not in `files` and were generated from one of `sources`.
+fn leftovers(root: &Path, dir: &Path, files: &[OutputFile], sources: &[String]) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(root.join(dir)) else { return Vec::new() };
     let mut leftovers: Vec<PathBuf> = entries
         .filter_map(|entry| {
             let entry = entry.ok()?;
             let relative = dir.join(entry.file_name());
-            let wanted = files.iter().any(|f| f.path == relative);
-            let generated = entry.file_type().ok()?.is_file() && fs::read(entry.path()).is_ok_and(|b| is_generated(&b));
-            (!wanted && generated).then_some(relative)
+            if !entry.file_type().ok()?.is_file() || files.iter().any(|f| f.path == relative) {
+                return None;
+            }
+            let content = fs::read(entry.path()).ok()?;
+            let first_line =
+                String::from_utf8_lossy(content.split(|b| *b == b'\n').next().unwrap_or_default()).into_owned();
+            let source = header_source(&first_line)?;
+            sources.iter().any(|s| s == source).then_some(relative)
         })
         .collect();
     leftovers.sort();
@@ -211,7 +224,7 @@ mod tests {
             file("base/a.yaml", &format!("{header}a: 1\n"), Ownership::Generated),
             file("overlays/k.yaml", "k: 1\n", Ownership::Seed),
         ];
-        let report = write(dir.path(), &files, &[]).unwrap();
+        let report = write(dir.path(), &files, &Cleanup::default()).unwrap();
         assert_eq!(report.iter().map(|(_, a)| *a).collect::<Vec<_>>(), [Action::Created, Action::Created]);
 
         fs::write(dir.path().join("overlays/k.yaml"), "mine: true\n").unwrap();
@@ -219,10 +232,10 @@ mod tests {
             file("base/a.yaml", &format!("{header}a: 2\n"), Ownership::Generated),
             file("overlays/k.yaml", "k: 2\n", Ownership::Seed),
         ];
-        let report = write(dir.path(), &files, &[]).unwrap();
+        let report = write(dir.path(), &files, &Cleanup::default()).unwrap();
         assert_eq!(report.iter().map(|(_, a)| *a).collect::<Vec<_>>(), [Action::Updated, Action::Kept]);
         assert_eq!(fs::read_to_string(dir.path().join("overlays/k.yaml")).unwrap(), "mine: true\n");
-        assert_eq!(diff(dir.path(), &files, &[]).unwrap().1, "");
+        assert_eq!(diff(dir.path(), &files, &Cleanup::default()).unwrap().1, "");
     }
 
     #[test]
@@ -232,20 +245,23 @@ mod tests {
         fs::write(dir.path().join("base/a.yaml"), "hand: written\n").unwrap();
         let files =
             [file("base/b.yaml", "b\n", Ownership::Generated), file("base/a.yaml", "a\n", Ownership::Generated)];
-        let error = write(dir.path(), &files, &[]).unwrap_err();
+        let error = write(dir.path(), &files, &Cleanup::default()).unwrap_err();
         assert!(error.to_string().contains("refusing to overwrite"), "{error}");
         assert!(!dir.path().join("base/b.yaml").exists());
         assert_eq!(fs::read_to_string(dir.path().join("base/a.yaml")).unwrap(), "hand: written\n");
     }
 
     #[test]
-    fn leftover_generated_files_are_removed_and_others_kept() {
+    fn leftovers_of_this_runs_sources_are_removed_and_others_kept() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("base")).unwrap();
-        fs::write(dir.path().join("base/old.yaml"), format!("# {GENERATED_MARKER}\n")).unwrap();
+        fs::write(dir.path().join("base/old.yaml"), format!("# {GENERATED_MARKER} from a.proto (a.A).\n")).unwrap();
+        fs::write(dir.path().join("base/other.yaml"), format!("# {GENERATED_MARKER} from b.proto (b.B).\n")).unwrap();
         fs::write(dir.path().join("base/notes.md"), "mine\n").unwrap();
-        let report = write(dir.path(), &[], &[PathBuf::from("base")]).unwrap();
+        let cleanup = Cleanup { dirs: vec![PathBuf::from("base")], sources: vec!["a.proto".into()] };
+        let report = write(dir.path(), &[], &cleanup).unwrap();
         assert_eq!(report, [(PathBuf::from("base/old.yaml"), Action::Removed)]);
         assert!(dir.path().join("base/notes.md").exists());
+        assert!(dir.path().join("base/other.yaml").exists());
     }
 }

@@ -93,7 +93,8 @@ fn the_port_comes_from_one_field() {
         ports.iter().partition(|l| l.ends_with(|c: char| c.is_ascii_digit()));
     assert_eq!(numeric.len(), 6, "containerPort, 3 probes, 2 Services: {numeric:?}");
     assert!(numeric.iter().all(|l| l.ends_with(" 50051")), "{numeric:?}");
-    assert!(named.iter().all(|l| l.ends_with("targetPort: grpc")), "targets name the container port: {named:?}");
+    assert!(named.iter().all(|l| l.ends_with("Port: grpc") || l.ends_with("- port: grpc")), "by name: {named:?}");
+    assert_eq!(named.len(), 3, "2 Service targetPorts and the NetworkPolicy port: {named:?}");
 }
 
 #[test]
@@ -178,4 +179,58 @@ fn a_proto_syntax_error_is_located() {
         .unwrap_err()
         .to_string();
     assert!(error.contains("broken.proto:3:17"), "{error}");
+}
+
+#[test]
+fn single_writer_storage_with_several_replicas_becomes_a_stateful_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = common::ledger();
+    case.config(dir.path()).write(&case.generate_into(dir.path())).unwrap();
+    let prod = built_objects(&dir.path().join("ledger/overlays/prod"));
+    let kinds: Vec<&str> = prod.iter().map(|o| o["kind"].as_str().unwrap()).collect();
+    assert!(!kinds.contains(&"Deployment") && !kinds.contains(&"PersistentVolumeClaim"), "{kinds:?}");
+    let set = &find(&prod, "StatefulSet")["spec"];
+    assert_eq!(set["serviceName"], "ledger-headless");
+    assert_eq!(set["volumeClaimTemplates"][0]["spec"]["accessModes"][0], "ReadWriteOnce");
+    assert_eq!(find(&prod, "HorizontalPodAutoscaler")["spec"]["scaleTargetRef"]["kind"], "StatefulSet");
+    let route = find(&prod, "GRPCRoute");
+    assert_eq!(route["spec"]["rules"][0]["matches"].as_array().unwrap().len(), 2, "one match per RPC");
+    let pod = &set["template"]["spec"];
+    assert_eq!(pod["terminationGracePeriodSeconds"], 60);
+    assert_eq!(pod["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"], 10);
+}
+
+#[test]
+fn forcing_a_deployment_onto_single_writer_storage_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = fs::read_to_string(common::ledger().protos[0].clone()).unwrap();
+    let forced = source.replace("drain_seconds: 10", "drain_seconds: 10\n    workload: \"Deployment\"");
+    fs::write(dir.path().join("ledger.proto"), forced).unwrap();
+    let error = kuberpc_codegen::Config::new()
+        .generate(&[dir.path().join("ledger.proto")], &[dir.path()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(
+            "storage.access_mode ReadWriteOnce cannot be shared by up to 5 replicas of the Deployment ledger"
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn changing_an_env_value_renames_the_config_map_and_rolls_the_pods() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = fs::read_to_string(common::greeter().protos[0].clone()).unwrap();
+    let name_of_map = |proto: &str| {
+        fs::write(dir.path().join("greeter.proto"), proto).unwrap();
+        let generated =
+            kuberpc_codegen::Config::new().generate(&[dir.path().join("greeter.proto")], &[dir.path()]).unwrap();
+        let deployment = generated.manifests.iter().find(|f| f.path.ends_with("base/deployment.yaml")).unwrap();
+        let text = String::from_utf8(deployment.content.clone()).unwrap();
+        text.lines().find(|l| l.contains("greeter-env-")).unwrap().trim().to_string()
+    };
+    let before = name_of_map(&source);
+    let after = name_of_map(&source.replace("value: \"Hello\"", "value: \"Hi\""));
+    assert_ne!(before, after);
 }

@@ -58,6 +58,11 @@ fn interop_snapshots() {
 }
 
 #[test]
+fn ledger_snapshots() {
+    assert_case(&common::ledger());
+}
+
+#[test]
 fn no_unreferenced_snapshots() {
     let expected: BTreeSet<String> =
         all_cases().iter().flat_map(snapshots).map(|(name, _)| format!("{name}.snap")).collect();

@@ -13,12 +13,20 @@ use handlebars::{handlebars_helper, Handlebars};
 use crate::error::{Error, Problem, Problems, SourceFile};
 
 /// Every template kuberpc renders, by name, with its embedded default. A user directory
-/// overrides one by holding `<name>.yaml.hbs`.
-const EMBEDDED: [(&str, &str); 10] = [
+/// overrides one by holding `<name>.yaml.hbs`. `pod` is a partial (`{{> pod}}`): the pod
+/// template shared by the Deployment and the StatefulSet.
+const EMBEDDED: [(&str, &str); 17] = [
+    ("pod", include_str!("../../../templates/pod.yaml.hbs")),
     ("deployment", include_str!("../../../templates/deployment.yaml.hbs")),
+    ("statefulset", include_str!("../../../templates/statefulset.yaml.hbs")),
+    ("serviceaccount", include_str!("../../../templates/serviceaccount.yaml.hbs")),
+    ("configmap", include_str!("../../../templates/configmap.yaml.hbs")),
     ("service", include_str!("../../../templates/service.yaml.hbs")),
     ("service-headless", include_str!("../../../templates/service-headless.yaml.hbs")),
+    ("pdb", include_str!("../../../templates/pdb.yaml.hbs")),
+    ("networkpolicy", include_str!("../../../templates/networkpolicy.yaml.hbs")),
     ("ingress", include_str!("../../../templates/ingress.yaml.hbs")),
+    ("grpcroute", include_str!("../../../templates/grpcroute.yaml.hbs")),
     ("hpa", include_str!("../../../templates/hpa.yaml.hbs")),
     ("pvc", include_str!("../../../templates/pvc.yaml.hbs")),
     ("kustomization", include_str!("../../../templates/kustomization.yaml.hbs")),

@@ -4,10 +4,13 @@
 //! silently; comparing the document with its own re-serialization turns every unknown or
 //! misspelled field into an error naming the object and the field path.
 
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service};
-use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+
+use super::gateway::GrpcRoute;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -44,6 +47,12 @@ pub(crate) fn validate(yaml: &str) -> Result<(), Mismatch> {
     let object = if name.is_empty() { kind.clone() } else { format!("{kind} {name}") };
     let typed = match kind.as_str() {
         "Deployment" => round_trip::<Deployment>(&document),
+        "StatefulSet" => round_trip::<StatefulSet>(&document),
+        "ServiceAccount" => round_trip::<ServiceAccount>(&document),
+        "ConfigMap" => round_trip::<ConfigMap>(&document),
+        "PodDisruptionBudget" => round_trip::<PodDisruptionBudget>(&document),
+        "NetworkPolicy" => round_trip::<NetworkPolicy>(&document),
+        "GRPCRoute" => round_trip::<GrpcRoute>(&document),
         "Service" => round_trip::<Service>(&document),
         "Ingress" => round_trip::<Ingress>(&document),
         "HorizontalPodAutoscaler" => round_trip::<HorizontalPodAutoscaler>(&document),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::model::{Deploy, Package, Resources, Service};
+use crate::model::{Deploy, Gateway, Package, Resources, Service, Workload};
 
 /// Name of the headless Service of `app`, over which clients balance across pods.
 pub fn headless_service_name(app: &str) -> String {
@@ -31,8 +31,17 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
     labels.insert("app.kubernetes.io/part-of", label_value(if package.name.is_empty() { app } else { &package.name }));
     labels.insert("app.kubernetes.io/managed-by", "kuberpc".into());
     let env: Vec<Value> = deploy.env.iter().map(|(name, value)| json!({ "name": name, "value": value })).collect();
+    let claim = deploy.storage.as_ref().filter(|_| deploy.workload == Workload::Deployment).map(|_| claim_name(app));
     json!({
         "app": app,
+        "workload": deploy.workload.kind(),
+        "service_account": app,
+        "env_config_map": (!deploy.env.is_empty()).then(|| env_config_map_name(app, &deploy.env)),
+        "pod_volume_claim": claim,
+        "drain_seconds": deploy.drain_seconds,
+        "termination_grace_seconds": deploy.termination_grace_seconds,
+        "allowed_namespaces": allowed_namespaces(deploy),
+        "gateway": deploy.gateway.as_ref().map(|g| gateway_view(service, g)),
         "service": service.full_name,
         "image": deploy.image,
         "image_name": image_name(&deploy.image),
@@ -62,6 +71,47 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
             "storage_class": s.storage_class,
             "access_mode": s.access_mode,
         })),
+    })
+}
+
+/// Name of the env ConfigMap: a hash of the content is part of it, so that changing a value
+/// changes the pod template and rolls the pods (as kustomize's configMapGenerator does).
+fn env_config_map_name(app: &str, env: &BTreeMap<String, String>) -> String {
+    // FNV-1a: stable across Rust versions and platforms, unlike `DefaultHasher`.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (name, value) in env {
+        for byte in name.bytes().chain([0]).chain(value.bytes()).chain([0]) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{app}-env-{:08x}", hash >> 32)
+}
+
+/// Namespaces besides the pod's own that may reach the gRPC port: the ingress controller's
+/// and the Gateway's, when those are in use.
+fn allowed_namespaces(deploy: &Deploy) -> Vec<String> {
+    let ingress = deploy.ingress.as_ref().map(|i| i.controller_namespace.clone());
+    let gateway = deploy.gateway.as_ref().and_then(|g| g.controller_namespace.clone());
+    let mut namespaces: Vec<String> = ingress.into_iter().chain(gateway).collect();
+    namespaces.sort();
+    namespaces.dedup();
+    namespaces
+}
+
+/// At most this many matches fit in one GRPCRoute rule; a larger service is matched whole.
+const MAX_ROUTE_MATCHES: usize = 64;
+
+fn gateway_view(service: &Service, gateway: &Gateway) -> Value {
+    let matches: Vec<Value> = if service.methods.is_empty() || service.methods.len() > MAX_ROUTE_MATCHES {
+        vec![json!({ "service": service.full_name, "method": null })]
+    } else {
+        service.methods.iter().map(|m| json!({ "service": service.full_name, "method": m.name })).collect()
+    };
+    json!({
+        "parent_name": gateway.parent_name,
+        "parent_namespace": gateway.parent_namespace,
+        "hostnames": gateway.hostnames,
+        "matches": matches,
     })
 }
 

@@ -32,8 +32,14 @@ pub fn interop() -> Case {
     Case { name: "interop", protos: vec![proto.join("grpc/testing/test.proto")], includes: vec![proto] }
 }
 
+/// Single-writer storage with autoscaling (a StatefulSet) behind a GRPCRoute.
+pub fn ledger() -> Case {
+    let proto = repo_root().join("codegen/tests/fixtures");
+    Case { name: "ledger", protos: vec![proto.join("ledger/v1/ledger.proto")], includes: vec![proto] }
+}
+
 pub fn all_cases() -> Vec<Case> {
-    vec![greeter(), route_guide(), interop()]
+    vec![greeter(), route_guide(), interop(), ledger()]
 }
 
 impl Case {

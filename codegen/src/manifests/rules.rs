@@ -1,0 +1,534 @@
+//! Cross-object rules over one app's rendered base, run before anything is written.
+//!
+//! Each object passed its own typed round trip already; these rules catch what is only wrong
+//! between objects (a Service whose targetPort names no container port is valid on its own
+//! and silently broken in a cluster). They run on the rendered set, not the model, so a user
+//! template cannot break a reference unnoticed. One small function per rule; [`check_set`]
+//! runs them all and returns every violation.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{Container, PersistentVolumeClaim, PodTemplateSpec, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::de::DeserializeOwned;
+
+use super::gateway::GrpcRoute;
+use crate::options::is_quantity;
+
+/// The objects of one rendered base, by kind.
+#[derive(Debug, Default)]
+pub(crate) struct RenderedSet {
+    deployments: Vec<Deployment>,
+    stateful_sets: Vec<StatefulSet>,
+    services: Vec<Service>,
+    hpas: Vec<HorizontalPodAutoscaler>,
+    pdbs: Vec<PodDisruptionBudget>,
+    ingresses: Vec<Ingress>,
+    routes: Vec<GrpcRoute>,
+    claims: Vec<PersistentVolumeClaim>,
+    /// `(kind, name)` of every object, for the naming rule.
+    names: Vec<(String, String)>,
+}
+
+impl RenderedSet {
+    /// Parses rendered documents (already validated one by one).
+    pub(crate) fn parse<'a>(documents: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
+        let mut set = RenderedSet::default();
+        for yaml in documents {
+            let value: serde_json::Value = serde_yaml::from_str(yaml).map_err(|e| e.to_string())?;
+            let kind = value["kind"].as_str().unwrap_or_default().to_string();
+            let name = value["metadata"]["name"].as_str().unwrap_or_default().to_string();
+            match kind.as_str() {
+                "Deployment" => set.deployments.push(typed(value)?),
+                "StatefulSet" => set.stateful_sets.push(typed(value)?),
+                "Service" => set.services.push(typed(value)?),
+                "HorizontalPodAutoscaler" => set.hpas.push(typed(value)?),
+                "PodDisruptionBudget" => set.pdbs.push(typed(value)?),
+                "Ingress" => set.ingresses.push(typed(value)?),
+                "GRPCRoute" => set.routes.push(typed(value)?),
+                "PersistentVolumeClaim" => set.claims.push(typed(value)?),
+                _ => {}
+            }
+            if kind != "Kustomization" {
+                set.names.push((kind, name));
+            }
+        }
+        Ok(set)
+    }
+
+    /// Every workload as `(kind, name, selector, pod template)`.
+    fn workloads(&self) -> Vec<Workload<'_>> {
+        let deployments = self.deployments.iter().filter_map(|d| {
+            let spec = d.spec.as_ref()?;
+            Some(Workload {
+                kind: "Deployment",
+                name: name_of(&d.metadata),
+                selector: &spec.selector,
+                pod: &spec.template,
+            })
+        });
+        let stateful_sets = self.stateful_sets.iter().filter_map(|s| {
+            let spec = s.spec.as_ref()?;
+            Some(Workload {
+                kind: "StatefulSet",
+                name: name_of(&s.metadata),
+                selector: &spec.selector,
+                pod: &spec.template,
+            })
+        });
+        deployments.chain(stateful_sets).collect()
+    }
+}
+
+struct Workload<'a> {
+    kind: &'static str,
+    name: &'a str,
+    selector: &'a LabelSelector,
+    pod: &'a PodTemplateSpec,
+}
+
+impl Workload<'_> {
+    fn pod_labels(&self) -> BTreeMap<String, String> {
+        self.pod.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default()
+    }
+
+    fn containers(&self) -> &[Container] {
+        self.pod.spec.as_ref().map_or(&[], |s| s.containers.as_slice())
+    }
+}
+
+fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
+fn name_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> &str {
+    meta.name.as_deref().unwrap_or_default()
+}
+
+/// Runs every rule; each violation is one sentence naming the objects involved.
+pub(crate) fn check_set(set: &RenderedSet) -> Vec<String> {
+    let mut violations = Vec::new();
+    selectors_match_pod_labels(set, &mut violations);
+    service_ports_target_container_ports(set, &mut violations);
+    probes_use_the_grpc_port(set, &mut violations);
+    autoscaler_targets_the_workload(set, &mut violations);
+    autoscaler_bounds(set, &mut violations);
+    backends_name_service_ports(set, &mut violations);
+    volumes_are_defined_and_mounted(set, &mut violations);
+    names_are_dns_labels(set, &mut violations);
+    quantities_parse(set, &mut violations);
+    violations
+}
+
+/// `selector` selects pods carrying `labels` only if every matchLabels pair is among them.
+fn selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
+    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// A workload whose selector misses its own pod labels is rejected by the API server; a
+/// Service or PDB whose selector misses them silently routes to or protects nothing.
+fn selectors_match_pod_labels(set: &RenderedSet, out: &mut Vec<String>) {
+    for workload in set.workloads() {
+        let labels = workload.pod_labels();
+        let own = workload.selector.match_labels.clone().unwrap_or_default();
+        if !selects(&own, &labels) {
+            out.push(format!("{} {}: selector does not match its pod template labels", workload.kind, workload.name));
+        }
+        for service in &set.services {
+            let selector = service.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
+            if !selects(&selector, &labels) {
+                out.push(format!(
+                    "Service {}: selector matches no pod of {} {}",
+                    name_of(&service.metadata),
+                    workload.kind,
+                    workload.name
+                ));
+            }
+        }
+        for pdb in &set.pdbs {
+            let selector = pdb.spec.as_ref().and_then(|s| s.selector.as_ref()).and_then(|s| s.match_labels.clone());
+            if !selects(&selector.unwrap_or_default(), &labels) {
+                out.push(format!(
+                    "PodDisruptionBudget {}: selector matches no pod of {} {}",
+                    name_of(&pdb.metadata),
+                    workload.kind,
+                    workload.name
+                ));
+            }
+        }
+    }
+}
+
+/// A Service port whose targetPort names no container port sends traffic nowhere.
+fn service_ports_target_container_ports(set: &RenderedSet, out: &mut Vec<String>) {
+    let container_ports: Vec<(Option<String>, i32)> = set
+        .workloads()
+        .iter()
+        .flat_map(|w| w.containers().to_vec())
+        .flat_map(|c| c.ports.unwrap_or_default())
+        .map(|p| (p.name, p.container_port))
+        .collect();
+    for service in &set.services {
+        for port in service.spec.as_ref().and_then(|s| s.ports.as_ref()).into_iter().flatten() {
+            let found = match &port.target_port {
+                Some(IntOrString::String(name)) => container_ports.iter().any(|(n, _)| n.as_deref() == Some(name)),
+                Some(IntOrString::Int(number)) => container_ports.iter().any(|(_, p)| p == number),
+                None => container_ports.iter().any(|(_, p)| *p == port.port),
+            };
+            if !found {
+                out.push(format!(
+                    "Service {}: port {} targets {:?}, which no container port of the workload provides",
+                    name_of(&service.metadata),
+                    port.port,
+                    port.target_port
+                ));
+            }
+        }
+    }
+}
+
+/// Probes that ask another port than the gRPC one check a server that is not there.
+fn probes_use_the_grpc_port(set: &RenderedSet, out: &mut Vec<String>) {
+    for workload in set.workloads() {
+        for container in workload.containers() {
+            let grpc_port =
+                container.ports.iter().flatten().find(|p| p.name.as_deref() == Some("grpc")).map(|p| p.container_port);
+            let probes = [
+                ("startupProbe", &container.startup_probe),
+                ("readinessProbe", &container.readiness_probe),
+                ("livenessProbe", &container.liveness_probe),
+            ];
+            for (which, probe) in probes {
+                let Some(probe) = probe else { continue };
+                let port = probe.grpc.as_ref().map(|g| g.port);
+                if port.is_none() || port != grpc_port {
+                    out.push(format!(
+                        "{} {}: {which} of container {} checks port {port:?}, not the grpc port {grpc_port:?}",
+                        workload.kind, workload.name, container.name
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// An HPA whose scaleTargetRef names no workload scales nothing.
+fn autoscaler_targets_the_workload(set: &RenderedSet, out: &mut Vec<String>) {
+    let workloads = set.workloads();
+    for hpa in &set.hpas {
+        let Some(target) = hpa.spec.as_ref().map(|s| &s.scale_target_ref) else { continue };
+        if !workloads.iter().any(|w| w.kind == target.kind && w.name == target.name) {
+            out.push(format!(
+                "HorizontalPodAutoscaler {}: scaleTargetRef {} {} is not in the base",
+                name_of(&hpa.metadata),
+                target.kind,
+                target.name
+            ));
+        }
+    }
+}
+
+/// The API server rejects minReplicas > maxReplicas, and minReplicas 0 needs an alpha gate.
+fn autoscaler_bounds(set: &RenderedSet, out: &mut Vec<String>) {
+    for hpa in &set.hpas {
+        let Some(spec) = &hpa.spec else { continue };
+        let min = spec.min_replicas.unwrap_or(1);
+        if min < 1 || min > spec.max_replicas {
+            out.push(format!(
+                "HorizontalPodAutoscaler {}: minReplicas {min} must be between 1 and maxReplicas {}",
+                name_of(&hpa.metadata),
+                spec.max_replicas
+            ));
+        }
+    }
+}
+
+/// Ingress and GRPCRoute backends must name a Service of the base and one of its ports.
+fn backends_name_service_ports(set: &RenderedSet, out: &mut Vec<String>) {
+    let has_port = |service: &str, name: Option<&str>, number: Option<i32>| {
+        set.services.iter().filter(|s| name_of(&s.metadata) == service).any(|s| {
+            s.spec.as_ref().and_then(|s| s.ports.as_ref()).into_iter().flatten().any(|p| match (name, number) {
+                (Some(name), _) => p.name.as_deref() == Some(name),
+                (None, Some(number)) => p.port == number,
+                (None, None) => false,
+            })
+        })
+    };
+    for ingress in &set.ingresses {
+        let rules = ingress.spec.as_ref().and_then(|s| s.rules.as_ref()).into_iter().flatten();
+        let paths = rules.filter_map(|r| r.http.as_ref()).flat_map(|h| &h.paths);
+        for backend in paths.filter_map(|p| p.backend.service.as_ref()) {
+            let port = backend.port.as_ref();
+            if !has_port(&backend.name, port.and_then(|p| p.name.as_deref()), port.and_then(|p| p.number)) {
+                out.push(format!(
+                    "Ingress {}: backend {} {port:?} names no Service port of the base",
+                    name_of(&ingress.metadata),
+                    backend.name
+                ));
+            }
+        }
+    }
+    for route in &set.routes {
+        for (service, port) in route.backends() {
+            if !has_port(service, None, port) {
+                out.push(format!("GRPCRoute: backend {service} port {port:?} names no Service port of the base"));
+            }
+        }
+    }
+}
+
+/// Every claimed volume must be defined (a PVC of the base, or a volumeClaimTemplate) and
+/// every mount must name a volume of the pod; a volume nobody mounts is a leftover.
+fn volumes_are_defined_and_mounted(set: &RenderedSet, out: &mut Vec<String>) {
+    let claims: Vec<&str> = set.claims.iter().map(|c| name_of(&c.metadata)).collect();
+    for workload in set.workloads() {
+        let templates: Vec<String> = set
+            .stateful_sets
+            .iter()
+            .filter(|s| name_of(&s.metadata) == workload.name && workload.kind == "StatefulSet")
+            .flat_map(|s| s.spec.as_ref().and_then(|s| s.volume_claim_templates.clone()).unwrap_or_default())
+            .filter_map(|t| t.metadata.name)
+            .collect();
+        let volumes = workload.pod.spec.as_ref().and_then(|s| s.volumes.clone()).unwrap_or_default();
+        let mounts: Vec<String> = workload
+            .containers()
+            .iter()
+            .flat_map(|c| c.volume_mounts.clone().unwrap_or_default())
+            .map(|m| m.name)
+            .collect();
+        for volume in &volumes {
+            if let Some(claim) = &volume.persistent_volume_claim {
+                if !claims.contains(&claim.claim_name.as_str()) {
+                    out.push(format!(
+                        "{} {}: volume {} claims {}, which the base does not define",
+                        workload.kind, workload.name, volume.name, claim.claim_name
+                    ));
+                }
+            }
+            if !mounts.contains(&volume.name) {
+                out.push(format!(
+                    "{} {}: volume {} is mounted by no container",
+                    workload.kind, workload.name, volume.name
+                ));
+            }
+        }
+        for mount in &mounts {
+            if !volumes.iter().any(|v| &v.name == mount) && !templates.contains(mount) {
+                out.push(format!(
+                    "{} {}: a container mounts {mount}, which is no volume of the pod",
+                    workload.kind, workload.name
+                ));
+            }
+        }
+    }
+}
+
+/// Object names become DNS names (Services) or label values: DNS-1123 labels, ≤ 63 chars.
+fn names_are_dns_labels(set: &RenderedSet, out: &mut Vec<String>) {
+    for (kind, name) in &set.names {
+        let valid = !name.is_empty()
+            && name.len() <= 63
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !name.starts_with('-')
+            && !name.ends_with('-');
+        if !valid {
+            out.push(format!("{kind} {name:?}: the name is not a DNS-1123 label of at most 63 characters"));
+        }
+    }
+}
+
+/// A quantity that does not parse is rejected by the API server at apply time; catch it here.
+fn quantities_parse(set: &RenderedSet, out: &mut Vec<String>) {
+    for workload in set.workloads() {
+        for container in workload.containers() {
+            let resources = container.resources.as_ref();
+            let all = resources.into_iter().flat_map(|r| r.requests.iter().flatten().chain(r.limits.iter().flatten()));
+            for (resource, quantity) in all {
+                if !is_quantity(&quantity.0) {
+                    out.push(format!(
+                        "{} {}: {resource} quantity {:?} does not parse",
+                        workload.kind, workload.name, quantity.0
+                    ));
+                }
+            }
+        }
+    }
+    for claim in &set.claims {
+        let requests = claim.spec.as_ref().and_then(|s| s.resources.as_ref()).and_then(|r| r.requests.as_ref());
+        for (resource, quantity) in requests.into_iter().flatten() {
+            if !is_quantity(&quantity.0) {
+                out.push(format!(
+                    "PersistentVolumeClaim {}: {resource} quantity {:?} does not parse",
+                    name_of(&claim.metadata),
+                    quantity.0
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::manifests::{render, Templates};
+
+    /// The rendered base of the one service in `proto` (under `include`, relative to the
+    /// repository root), as `(file, yaml)`.
+    fn base(include: &str, proto: &str) -> Vec<(String, String)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let compiled = crate::proto::compile(&[root.join(include).join(proto)], &[root.join(include)]).unwrap();
+        let package = &compiled.packages[0];
+        render(package, &package.services[0], &Templates::embedded()).unwrap().base
+    }
+
+    fn greeter() -> Vec<(String, String)> {
+        base("examples/greeter/proto", "greeter/v1/greeter.proto")
+    }
+
+    fn ledger() -> Vec<(String, String)> {
+        base("codegen/tests/fixtures", "ledger/v1/ledger.proto")
+    }
+
+    /// The violations after replacing the `nth` (from 0, negative from the end) occurrence
+    /// of `from` in `file` with `to`.
+    fn violations_after(mut docs: Vec<(String, String)>, file: &str, from: &str, to: &str, nth: isize) -> Vec<String> {
+        let (_, yaml) = docs.iter_mut().find(|(f, _)| f == file).unwrap_or_else(|| panic!("no {file}"));
+        let found: Vec<usize> = yaml.match_indices(from).map(|(i, _)| i).collect();
+        let index = if nth < 0 { found.len() as isize + nth } else { nth };
+        let at = *found.get(index as usize).unwrap_or_else(|| panic!("{from:?} #{nth} not in {file}"));
+        yaml.replace_range(at..at + from.len(), to);
+        check_set(&RenderedSet::parse(docs.iter().map(|(_, y)| y.as_str())).unwrap())
+    }
+
+    fn assert_violation(violations: &[String], expected: &str) {
+        assert!(
+            violations.iter().any(|v| v.contains(expected)),
+            "no violation containing {expected:?} in {violations:?}"
+        );
+    }
+
+    #[test]
+    fn generated_bases_pass_every_rule() {
+        for docs in [greeter(), ledger()] {
+            let violations = check_set(&RenderedSet::parse(docs.iter().map(|(_, y)| y.as_str())).unwrap());
+            assert!(violations.is_empty(), "{violations:?}");
+        }
+    }
+
+    #[test]
+    fn service_selector_must_match_pod_labels() {
+        let v = violations_after(
+            greeter(),
+            "service.yaml",
+            "app.kubernetes.io/name: \"greeter\"",
+            "app.kubernetes.io/name: \"other\"",
+            -1,
+        );
+        assert_violation(&v, "Service greeter: selector matches no pod of Deployment greeter");
+    }
+
+    #[test]
+    fn workload_selector_must_match_its_pod_labels() {
+        let v = violations_after(
+            greeter(),
+            "deployment.yaml",
+            "app.kubernetes.io/name: \"greeter\"",
+            "app.kubernetes.io/name: \"other\"",
+            1,
+        );
+        assert_violation(&v, "Deployment greeter: selector does not match its pod template labels");
+    }
+
+    #[test]
+    fn pdb_selector_must_match_pod_labels() {
+        let v = violations_after(
+            greeter(),
+            "pdb.yaml",
+            "app.kubernetes.io/name: \"greeter\"",
+            "app.kubernetes.io/name: \"other\"",
+            -1,
+        );
+        assert_violation(&v, "PodDisruptionBudget greeter: selector matches no pod");
+    }
+
+    #[test]
+    fn service_target_port_must_name_a_container_port() {
+        let v = violations_after(greeter(), "service.yaml", "targetPort: grpc", "targetPort: grcp", 0);
+        assert_violation(&v, "Service greeter: port 50051 targets Some(String(\"grcp\"))");
+    }
+
+    #[test]
+    fn probes_must_use_the_grpc_port() {
+        let v =
+            violations_after(greeter(), "deployment.yaml", "              port: 50051", "              port: 50052", 0);
+        assert_violation(&v, "startupProbe of container server checks port Some(50052), not the grpc port Some(50051)");
+    }
+
+    #[test]
+    fn autoscaler_must_target_the_workload() {
+        let v = violations_after(ledger(), "hpa.yaml", "kind: StatefulSet", "kind: Deployment", 0);
+        assert_violation(&v, "scaleTargetRef Deployment ledger is not in the base");
+    }
+
+    #[test]
+    fn autoscaler_min_must_not_exceed_max() {
+        let v = violations_after(greeter(), "hpa.yaml", "minReplicas: 2", "minReplicas: 20", 0);
+        assert_violation(&v, "minReplicas 20 must be between 1 and maxReplicas 10");
+    }
+
+    #[test]
+    fn ingress_backend_must_name_a_service_port() {
+        let v = violations_after(greeter(), "ingress.yaml", "name: grpc", "name: http", 0);
+        assert_violation(&v, "Ingress greeter: backend greeter");
+    }
+
+    #[test]
+    fn route_backend_must_name_a_service_port() {
+        let v = violations_after(ledger(), "grpcroute.yaml", "port: 50051", "port: 50052", 0);
+        assert_violation(&v, "GRPCRoute: backend ledger port Some(50052)");
+    }
+
+    #[test]
+    fn claims_must_be_defined() {
+        let v = violations_after(
+            greeter(),
+            "deployment.yaml",
+            "claimName: \"greeter-data\"",
+            "claimName: \"greeter-dat\"",
+            0,
+        );
+        assert_violation(&v, "volume data claims greeter-dat, which the base does not define");
+    }
+
+    #[test]
+    fn mounts_and_volumes_must_pair_up() {
+        let v = violations_after(
+            greeter(),
+            "deployment.yaml",
+            "- name: data\n              mountPath",
+            "- name: cache\n              mountPath",
+            0,
+        );
+        assert_violation(&v, "a container mounts cache, which is no volume of the pod");
+        assert_violation(&v, "volume data is mounted by no container");
+    }
+
+    #[test]
+    fn names_must_be_dns_labels() {
+        let v = violations_after(greeter(), "serviceaccount.yaml", "name: \"greeter\"", "name: \"Greeter_SA\"", 0);
+        assert_violation(&v, "ServiceAccount \"Greeter_SA\": the name is not a DNS-1123 label");
+    }
+
+    #[test]
+    fn quantities_must_parse() {
+        let v = violations_after(greeter(), "deployment.yaml", "cpu: \"250m\"", "cpu: \"250mm\"", 0);
+        assert_violation(&v, "cpu quantity \"250mm\" does not parse");
+    }
+}

@@ -1,0 +1,117 @@
+//! Real scanners over every overlay of every deployable example, as `kubectl kustomize`
+//! builds it: checkov (0 failed checks) and kubernetes-validate --strict for Kubernetes
+//! 1.33, 1.34 and 1.35 (0 errors). Each scanner also gets a deliberately broken manifest, so
+//! these tests can fail. The tools come from `scripts/setup-test-tools` (into `.venv`).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const KUBERNETES_VERSIONS: [&str; 3] = ["1.33.0", "1.34.0", "1.35.0"];
+
+fn tool(name: &str) -> PathBuf {
+    let path = common::repo_root().join(".venv/bin").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/setup-test-tools (the README's test command does)",
+        path.display()
+    );
+    path
+}
+
+fn kustomize(dir: &Path) -> String {
+    let output = Command::new("kubectl").arg("kustomize").arg(dir).output().expect("kubectl runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Every overlay of the greeter example (committed) and the ledger fixture (generated),
+/// built, as `(name, yaml)`.
+fn built_overlays(scratch: &Path) -> Vec<(String, String)> {
+    let ledger = common::ledger();
+    ledger.config(scratch).write(&ledger.generate_into(scratch)).unwrap();
+    let greeter = common::repo_root().join("examples/greeter/deploy/greeter/overlays");
+    let ledger = scratch.join("ledger/overlays");
+    let mut built = Vec::new();
+    for (app, overlays) in [("greeter", greeter), ("ledger", ledger)] {
+        for overlay in ["dev", "prod"] {
+            built.push((format!("{app}-{overlay}"), kustomize(&overlays.join(overlay))));
+        }
+    }
+    built
+}
+
+/// checkov skips hidden directories, and tempfile's default names start with a dot.
+fn visible_tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("kuberpc-scan-").tempdir().unwrap()
+}
+
+fn checkov(dir: &Path) -> Output {
+    Command::new(tool("checkov"))
+        .args(["--framework", "kubernetes", "--skip-download", "--compact", "--quiet", "-d"])
+        .arg(dir)
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .output()
+        .unwrap()
+}
+
+fn kubernetes_validate(file: &Path, version: &str) -> Output {
+    Command::new(tool("kubernetes-validate")).args(["--strict", "-k", version, "--quiet"]).arg(file).output().unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+#[test]
+fn checkov_finds_nothing_in_any_overlay() {
+    let scratch = tempfile::tempdir().unwrap();
+    let scan = visible_tempdir();
+    for (name, yaml) in built_overlays(scratch.path()) {
+        fs::write(scan.path().join(format!("{name}.yaml")), yaml).unwrap();
+    }
+    let output = checkov(scan.path());
+    let report = text(&output);
+    let passed = report.contains("Passed checks: ") && !report.contains("Passed checks: 0,");
+    assert!(output.status.success() && passed && report.contains("Failed checks: 0,"), "{report}");
+}
+
+#[test]
+fn checkov_flags_a_broken_manifest() {
+    let scratch = tempfile::tempdir().unwrap();
+    let scan = visible_tempdir();
+    let (_, yaml) = built_overlays(scratch.path()).into_iter().find(|(n, _)| n == "greeter-prod").unwrap();
+    let broken = yaml.replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false");
+    assert_ne!(broken, yaml);
+    fs::write(scan.path().join("broken.yaml"), broken).unwrap();
+    let output = checkov(scan.path());
+    let report = text(&output);
+    assert!(!output.status.success() && report.contains("CKV_K8S_22"), "{report}");
+}
+
+#[test]
+fn kubernetes_validate_strict_accepts_every_overlay_on_1_33_to_1_35() {
+    let scratch = tempfile::tempdir().unwrap();
+    for (name, yaml) in built_overlays(scratch.path()) {
+        let file = scratch.path().join(format!("{name}.yaml"));
+        fs::write(&file, yaml).unwrap();
+        for version in KUBERNETES_VERSIONS {
+            let output = kubernetes_validate(&file, version);
+            assert!(output.status.success(), "{name} on {version}:\n{}", text(&output));
+        }
+    }
+}
+
+#[test]
+fn kubernetes_validate_flags_an_unknown_field() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (_, yaml) = built_overlays(scratch.path()).into_iter().find(|(n, _)| n == "greeter-prod").unwrap();
+    let broken = yaml.replace("containerPort:", "contanerPort:");
+    assert_ne!(broken, yaml);
+    let file = scratch.path().join("broken.yaml");
+    fs::write(&file, broken).unwrap();
+    let output = kubernetes_validate(&file, KUBERNETES_VERSIONS[0]);
+    assert!(!output.status.success(), "the misspelled field passed:\n{}", text(&output));
+}
