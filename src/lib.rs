@@ -1,12 +1,23 @@
 //! kuberpc — the runtime facade of kuberpc-generated gRPC services.
 //!
-//! Entry points:
+//! Generated code describes each service with a [`Deploy`] (the same values the manifests
+//! were rendered from); the runtime takes it from there:
 //!
-//! - [`include_proto!`] includes the stubs that `kuberpc_codegen` wrote to `OUT_DIR`;
-//! - [`include_descriptor_set!`] includes the encoded `FileDescriptorSet` (for reflection);
-//! - [`options`] holds the annotation vocabulary (`kuberpc/v1/options.proto`) as Rust types.
+//! - [`Server`] serves the service with grpc.health.v1 (for the native gRPC probes),
+//!   reflection (v1 and v1alpha), a tracing span per call, and the drain sequence on SIGTERM;
+//! - [`client::Client`] builds a channel that balances over every address of the headless
+//!   Service and applies each method's deadline and retry policy.
+//!
+//! Macros: [`include_proto!`] and [`include_descriptor_set!`] include what
+//! `kuberpc_codegen` wrote to `OUT_DIR`. [`options`] holds the annotation vocabulary.
+
+pub mod client;
+mod policy;
+mod server;
+pub mod trace;
 
 pub use prost;
+pub use server::{Server, ServerError, ADDR_ENV, DRAIN_ENV, PORT_ENV};
 pub use tonic;
 pub use tonic::{Request, Response, Status, Streaming};
 
@@ -19,9 +30,45 @@ pub mod options {
 /// The source text of `kuberpc/v1/options.proto`, the annotation vocabulary.
 pub const OPTIONS_PROTO: &str = include_str!("../proto/kuberpc/v1/options.proto");
 
-/// The file name (inside `OUT_DIR`) of the encoded `FileDescriptorSet` written by the build
-/// script API.
-pub const DESCRIPTOR_SET_FILE: &str = "kuberpc_descriptor.bin";
+/// How one service is deployed: generated as `<service>_deploy::DEPLOY` from the same
+/// options that rendered its manifests, so the runtime and the cluster agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deploy {
+    /// App name (Deployment, Services, `deploy/<app>/`).
+    pub app: &'static str,
+    /// Fully qualified gRPC service name.
+    pub service: &'static str,
+    /// The one port: bind, containerPort, Service, probes.
+    pub port: u16,
+    /// The headless Service clients balance over.
+    pub headless_service: &'static str,
+    /// Seconds the pod keeps serving once it is told to stop.
+    pub drain_seconds: u32,
+    /// terminationGracePeriodSeconds of the pod.
+    pub termination_grace_seconds: u32,
+    /// Per-method call policy.
+    pub methods: &'static [MethodPolicy],
+}
+
+impl Deploy {
+    /// The policy of the method at HTTP/2 `path` (`/pkg.Service/Method`).
+    pub fn method(&self, path: &str) -> Option<&'static MethodPolicy> {
+        self.methods.iter().find(|m| m.path == path)
+    }
+}
+
+/// Call policy of one RPC, from `(kuberpc.v1.method)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MethodPolicy {
+    /// `/pkg.Service/Method`.
+    pub path: &'static str,
+    /// Default deadline, when the caller sets none.
+    pub timeout_ms: Option<u64>,
+    /// Safe to retry on UNAVAILABLE.
+    pub idempotent: bool,
+    /// The client sends a stream (such calls are never retried: the stream cannot be replayed).
+    pub client_streaming: bool,
+}
 
 /// Includes the stubs generated for one protobuf package, e.g.
 /// `kuberpc::include_proto!("greeter.v1");`.

@@ -77,6 +77,26 @@ fn deploy_module(service: &Service) -> String {
     let headless = crate::manifests::headless_service_name(app);
     let drain = proc_macro2::Literal::u32_unsuffixed(deploy.drain_seconds);
     let grace = proc_macro2::Literal::u32_unsuffixed(deploy.termination_grace_seconds);
+    let methods = service.methods.iter().map(|method| {
+        let path = method.path(service);
+        let timeout = match method.timeout_ms {
+            Some(ms) => {
+                let ms = proc_macro2::Literal::u64_unsuffixed(ms);
+                quote!(::core::option::Option::Some(#ms))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let idempotent = method.idempotent;
+        let client_streaming = method.client_streaming;
+        quote! {
+            ::kuberpc::MethodPolicy {
+                path: #path,
+                timeout_ms: #timeout,
+                idempotent: #idempotent,
+                client_streaming: #client_streaming,
+            }
+        }
+    });
     let doc = format!(" Deployment facts of `{full_name}`, from the options that rendered `deploy/{app}/`.");
     let tokens = quote! {
         #[doc = #doc]
@@ -93,6 +113,17 @@ fn deploy_module(service: &Service) -> String {
             pub const DRAIN_SECONDS: u32 = #drain;
             /// The pod's terminationGracePeriodSeconds.
             pub const TERMINATION_GRACE_SECONDS: u32 = #grace;
+            /// Everything above plus each method's call policy, for `kuberpc::Server` and
+            /// `kuberpc::client::Client`.
+            pub static DEPLOY: ::kuberpc::Deploy = ::kuberpc::Deploy {
+                app: APP,
+                service: SERVICE,
+                port: PORT,
+                headless_service: HEADLESS_SERVICE,
+                drain_seconds: DRAIN_SECONDS,
+                termination_grace_seconds: TERMINATION_GRACE_SECONDS,
+                methods: &[#(#methods),*],
+            };
         }
     };
     let file = syn::parse2::<syn::File>(tokens).expect("the deploy module is valid Rust");

@@ -1,10 +1,8 @@
-//! The greeter example: generated stubs ([`pb`]), a handler ([`GreeterService`]) and
-//! [`serve`], which runs it with grpc.health.v1 next to it (the manifests' probes ask it).
+//! The greeter example: generated stubs ([`pb`]) and a handler ([`GreeterService`]); the
+//! server binary runs it with `kuberpc::Server`.
 
-use std::future::Future;
 use std::pin::Pin;
 
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
@@ -14,7 +12,7 @@ pub mod pb {
     kuberpc::include_proto!("greeter.v1");
 }
 
-use pb::greeter_server::{Greeter, GreeterServer};
+use pb::greeter_server::Greeter;
 use pb::{HelloReply, HelloRequest, HelloStreamRequest};
 
 /// Greeting used when the `GREETING` environment variable (set by the Deployment) is absent.
@@ -63,18 +61,4 @@ impl Greeter for GreeterService {
         let replies: Vec<_> = (0..request.count).map(|_| Ok(self.greet(&request.name))).collect();
         Ok(Response::new(Box::pin(tokio_stream::iter(replies))))
     }
-}
-
-/// Serves the greeter and grpc.health.v1 on `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), tonic::transport::Error> {
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<GreeterServer<GreeterService>>().await;
-    tonic::transport::Server::builder()
-        .add_service(health_service)
-        .add_service(GreeterServer::new(GreeterService::from_env()))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await
 }

@@ -1,5 +1,5 @@
-//! Calls the greeter once: `client [http://host:port] [name]`
-//! (default: `http://127.0.0.1:<PORT from the proto>`).
+//! Calls the greeter once: `client [host:port] [name]`. Without a target it balances over the
+//! headless Service of the greeter in its namespace, as inside the cluster.
 
 use greeter::pb::greeter_client::GreeterClient;
 use greeter::pb::{greeter_deploy, HelloRequest};
@@ -7,12 +7,14 @@ use greeter::pb::{greeter_deploy, HelloRequest};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let target = args.next().unwrap_or_else(|| format!("http://127.0.0.1:{}", greeter_deploy::PORT));
+    let mut client = kuberpc::client::Client::new(&greeter_deploy::DEPLOY);
+    if let Some(target) = args.next() {
+        let (host, port) = target.rsplit_once(':').ok_or("the target is host:port")?;
+        client = client.target(host, port.parse()?);
+    }
     let name = args.next().unwrap_or_else(|| "world".to_string());
-    let mut client = GreeterClient::connect(target).await?;
-    let mut request = tonic::Request::new(HelloRequest { name });
-    request.set_timeout(std::time::Duration::from_millis(500));
-    let reply = client.say_hello(request).await?;
+    let mut greeter = GreeterClient::new(client.connect().await);
+    let reply = greeter.say_hello(HelloRequest { name }).await?;
     println!("{}", reply.into_inner().message);
     Ok(())
 }

@@ -1,15 +1,15 @@
-//! Runs the greeter on the port from the proto's `(kuberpc.v1.service).port`, on all
-//! interfaces (inside its pod), until Ctrl-C or SIGTERM.
+//! Runs the greeter with `kuberpc::Server`: on the port from the proto (or `KUBERPC_PORT` /
+//! `KUBERPC_ADDR`), with health, reflection and the drain on SIGTERM.
 
 use greeter::pb::greeter_deploy;
+use greeter::pb::greeter_server::GreeterServer;
+use greeter::GreeterService;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", greeter_deploy::PORT)).await?;
-    println!("{} listening on {}", greeter_deploy::SERVICE, listener.local_addr()?);
-    greeter::serve(listener, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
-    Ok(())
+async fn main() -> Result<(), kuberpc::ServerError> {
+    kuberpc::Server::new(&greeter_deploy::DEPLOY)
+        .add_service(GreeterServer::new(GreeterService::from_env()))
+        .file_descriptor_set(kuberpc::include_descriptor_set!())
+        .serve()
+        .await
 }

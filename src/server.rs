@@ -1,0 +1,230 @@
+//! [`Server`]: one call serves a generated service the way Kubernetes expects.
+//!
+//! Health (grpc.health.v1) reports SERVING for every added service and for `""`, which the
+//! manifests' native gRPC probes ask. Reflection is served as v1 and v1alpha (grpcurl and
+//! Python's reflection client only speak v1alpha), health descriptors included. Every call
+//! gets a span ([`crate::trace`]).
+//!
+//! Stopping (SIGTERM/SIGINT, or the test's shutdown future): health flips to NOT_SERVING,
+//! the server keeps serving for the drain delay so endpoints and clients let go, then stops
+//! accepting and lets in-flight calls finish — and returns no later than the grace period
+//! the kubelet leaves after its own preStop drain.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::body::Body;
+use tonic::server::NamedService;
+use tonic::service::RoutesBuilder;
+use tonic_health::server::HealthReporter;
+use tonic_health::ServingStatus;
+use tower::Service;
+
+use crate::trace::CallTraceLayer;
+use crate::Deploy;
+
+/// Overrides the whole bind address (`127.0.0.1:0` in tests). Default `0.0.0.0:<port>`.
+pub const ADDR_ENV: &str = "KUBERPC_ADDR";
+/// Overrides the port; the manifests set it to the generated port.
+pub const PORT_ENV: &str = "KUBERPC_PORT";
+/// Overrides the drain delay in seconds.
+pub const DRAIN_ENV: &str = "KUBERPC_DRAIN_SECONDS";
+
+/// Why serving failed.
+#[derive(Debug)]
+pub enum ServerError {
+    /// The bind address could not be parsed or bound.
+    Bind(String),
+    /// The transport failed.
+    Transport(tonic::transport::Error),
+    /// Reflection could not load a descriptor set.
+    Reflection(tonic_reflection::server::Error),
+}
+
+impl std::fmt::Display for ServerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServerError::Bind(e) => write!(f, "cannot bind: {e}"),
+            ServerError::Transport(e) => write!(f, "transport error: {e}"),
+            ServerError::Reflection(e) => write!(f, "reflection: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ServerError {}
+
+/// Builder for serving generated services; see the module docs.
+#[derive(Debug)]
+pub struct Server {
+    deploy: &'static Deploy,
+    routes: RoutesBuilder,
+    services: Vec<&'static str>,
+    descriptor_sets: Vec<&'static [u8]>,
+    drain: Duration,
+}
+
+impl Server {
+    /// A server for the service described by `deploy` (`<service>_deploy::DEPLOY`). The drain
+    /// delay defaults to `deploy.drain_seconds`, or `KUBERPC_DRAIN_SECONDS` when set.
+    pub fn new(deploy: &'static Deploy) -> Self {
+        let drain = std::env::var(DRAIN_ENV).ok().and_then(|s| s.parse().ok()).unwrap_or(deploy.drain_seconds);
+        Self {
+            deploy,
+            routes: RoutesBuilder::default(),
+            services: Vec::new(),
+            descriptor_sets: Vec::new(),
+            drain: Duration::from_secs(u64::from(drain)),
+        }
+    }
+
+    /// Adds a generated service (e.g. `GreeterServer::new(handler)`); health reports it.
+    pub fn add_service<S>(mut self, service: S) -> Self
+    where
+        S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.services.push(S::NAME);
+        self.routes.add_service(service);
+        self
+    }
+
+    /// Serves reflection for the files in this encoded `FileDescriptorSet`
+    /// (`kuberpc::include_descriptor_set!()`).
+    pub fn file_descriptor_set(mut self, encoded: &'static [u8]) -> Self {
+        self.descriptor_sets.push(encoded);
+        self
+    }
+
+    /// Replaces the drain delay (tests use a short one).
+    pub fn drain(mut self, delay: Duration) -> Self {
+        self.drain = delay;
+        self
+    }
+
+    /// The address to bind: `KUBERPC_ADDR`, else `0.0.0.0:` + (`KUBERPC_PORT` or the
+    /// generated port).
+    pub fn bind_address(&self) -> Result<SocketAddr, ServerError> {
+        if let Ok(addr) = std::env::var(ADDR_ENV) {
+            return addr.parse().map_err(|e| ServerError::Bind(format!("{ADDR_ENV}={addr}: {e}")));
+        }
+        let port = match std::env::var(PORT_ENV) {
+            Ok(port) => port.parse().map_err(|e| ServerError::Bind(format!("{PORT_ENV}={port}: {e}")))?,
+            Err(_) => self.deploy.port,
+        };
+        Ok(SocketAddr::from(([0, 0, 0, 0], port)))
+    }
+
+    /// Binds [`Server::bind_address`], prints it, and serves until SIGTERM or SIGINT.
+    pub async fn serve(self) -> Result<(), ServerError> {
+        let addr = self.bind_address()?;
+        let listener = TcpListener::bind(addr).await.map_err(|e| ServerError::Bind(format!("{addr}: {e}")))?;
+        let local = listener.local_addr().map_err(|e| ServerError::Bind(e.to_string()))?;
+        println!("{} serving {} on {local}", self.deploy.app, self.deploy.service);
+        self.serve_with_listener(listener, termination_signal()).await
+    }
+
+    /// Serves on `listener` until `stop` completes, then drains (see the module docs).
+    pub async fn serve_with_listener(
+        self,
+        listener: TcpListener,
+        stop: impl Future<Output = ()> + Send,
+    ) -> Result<(), ServerError> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        set_all(&health, &self.services, ServingStatus::Serving).await;
+        let (v1, v1alpha) = self.reflection()?;
+        let mut routes = self.routes;
+        routes.add_service(health_service).add_service(v1).add_service(v1alpha);
+
+        let drain = self.drain;
+        // What the kubelet leaves after its own preStop drain, minus this drain.
+        let grace = Duration::from_secs(u64::from(
+            self.deploy.termination_grace_seconds.saturating_sub(self.deploy.drain_seconds),
+        ));
+        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+        let services = self.services.clone();
+        let shutdown = async move {
+            stop.await;
+            tracing::info!(drain_ms = drain.as_millis() as u64, "stopping: NOT_SERVING, draining");
+            set_all(&health, &services, ServingStatus::NotServing).await;
+            tokio::time::sleep(drain).await;
+            tracing::info!("drained: no new connections, finishing in-flight calls");
+            let _ = stopped_tx.send(());
+        };
+        let serving = tonic::transport::Server::builder()
+            .layer(CallTraceLayer)
+            .add_routes(routes.routes())
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown);
+        tokio::pin!(serving);
+        tokio::select! {
+            result = &mut serving => return result.map_err(ServerError::Transport),
+            _ = stopped_rx => {}
+        }
+        // Drained: in-flight calls get what is left of the grace period, then we return.
+        let left = grace.saturating_sub(drain);
+        match tokio::time::timeout(left, serving).await {
+            Ok(result) => result.map_err(ServerError::Transport),
+            Err(_) => {
+                tracing::warn!(left_ms = left.as_millis() as u64, "in-flight calls outlived the grace period");
+                Ok(())
+            }
+        }
+    }
+
+    fn reflection(
+        &self,
+    ) -> Result<
+        (
+            tonic_reflection::server::v1::ServerReflectionServer<impl tonic_reflection::server::v1::ServerReflection>,
+            tonic_reflection::server::v1alpha::ServerReflectionServer<
+                impl tonic_reflection::server::v1alpha::ServerReflection,
+            >,
+        ),
+        ServerError,
+    > {
+        let configure = || {
+            let mut builder = tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+            for set in &self.descriptor_sets {
+                builder = builder.register_encoded_file_descriptor_set(set);
+            }
+            builder
+        };
+        let v1 = configure().build_v1().map_err(ServerError::Reflection)?;
+        let v1alpha = configure().build_v1alpha().map_err(ServerError::Reflection)?;
+        Ok((v1, v1alpha))
+    }
+}
+
+async fn set_all(health: &HealthReporter, services: &[&'static str], status: ServingStatus) {
+    for name in services.iter().copied().chain([""]) {
+        health.set_service_status(name, status).await;
+    }
+}
+
+/// Completes on SIGTERM (what the kubelet sends) or SIGINT (Ctrl-C).
+async fn termination_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
