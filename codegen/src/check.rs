@@ -65,17 +65,19 @@ fn single_writer_storage(service: &Service, problems: &mut Problems) {
     }
 }
 
-/// The preStop drain runs inside the grace period: a drain as long as the grace period
-/// would have the kubelet kill the pod before in-flight calls could finish.
+/// The grace period holds the preStop drain, then the runtime's own drain after SIGTERM
+/// (`kuberpc::Server`), then the in-flight calls: with two drains as long as the grace
+/// period, the kubelet would kill the pod before any call could finish.
 fn drain_fits_in_grace_period(service: &Service, problems: &mut Problems) {
     let deploy = &service.deploy;
-    if deploy.drain_seconds >= deploy.termination_grace_seconds {
+    if 2 * u64::from(deploy.drain_seconds) >= u64::from(deploy.termination_grace_seconds) {
         problems.push(Problem::at(
             format!(
-                "drain_seconds ({}) must be less than termination_grace_seconds ({})",
-                deploy.drain_seconds, deploy.termination_grace_seconds
+                "termination_grace_seconds ({}) must exceed twice drain_seconds ({}): the preStop drain and the \
+                 server's drain both run inside it, before in-flight calls finish",
+                deploy.termination_grace_seconds, deploy.drain_seconds
             ),
-            service.spans.get("drain_seconds"),
+            service.spans.get("termination_grace_seconds"),
         ));
     }
 }

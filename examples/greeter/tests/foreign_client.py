@@ -9,9 +9,9 @@ Exits non-zero with a message on the first failed check.
 import sys
 
 import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pool, message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 SERVICE = "greeter.v1.Greeter"
 TIMEOUT = 5
@@ -24,39 +24,19 @@ def health(channel, service):
 
 
 def pool_from_reflection(channel):
-    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
-    requests = [
-        reflection_pb2.ServerReflectionRequest(list_services=""),
-        reflection_pb2.ServerReflectionRequest(file_containing_symbol=SERVICE),
-    ]
-    services, files = [], []
-    for response in stub.ServerReflectionInfo(iter(requests), timeout=TIMEOUT):
-        if response.HasField("list_services_response"):
-            services = [s.name for s in response.list_services_response.service]
-        elif response.HasField("file_descriptor_response"):
-            files = response.file_descriptor_response.file_descriptor_proto
-        else:
-            raise SystemExit(f"reflection error: {response}")
+    """Python's own reflection client (v1alpha): it asks for the service's file and then for
+    each missing dependency by name, as grpcurl does."""
+    database = ProtoReflectionDescriptorDatabase(channel)
+    services = database.get_services()
     for expected in (SERVICE, "grpc.health.v1.Health"):
         if expected not in services:
             raise SystemExit(f"reflection lists {services}, not {expected}")
-    protos = [descriptor_pb2.FileDescriptorProto.FromString(f) for f in files]
-    pool = descriptor_pool.DescriptorPool()
-    added = set()
-    while len(added) < len(protos):  # dependencies first
-        progress = False
-        for proto in protos:
-            if proto.name not in added and all(d in added for d in proto.dependency):
-                pool.Add(proto)
-                added.add(proto.name)
-                progress = True
-        if not progress:
-            raise SystemExit(f"reflection returned files with missing dependencies: {[p.name for p in protos]}")
-    return pool
+    return descriptor_pool.DescriptorPool(database)
 
 
 def call_through_reflection(channel):
     pool = pool_from_reflection(channel)
+    pool.FindServiceByName(SERVICE)
     request_type = message_factory.GetMessageClass(pool.FindMessageTypeByName("greeter.v1.HelloRequest"))
     reply_type = message_factory.GetMessageClass(pool.FindMessageTypeByName("greeter.v1.HelloReply"))
     say_hello = channel.unary_unary(

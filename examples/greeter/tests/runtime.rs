@@ -22,7 +22,7 @@ const CALLS: usize = 3000;
 async fn balanced(addresses: Vec<std::net::SocketAddr>) -> GreeterClient<PolicyChannel> {
     let channel = Client::new(&greeter_deploy::DEPLOY)
         .target("greeter-headless.test.svc.cluster.local", addresses[0].port())
-        .resolver(Fixed(addresses))
+        .resolver(Fixed::new(addresses))
         .refresh(Duration::from_millis(200))
         .connect()
         .await;

@@ -7,7 +7,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use greeter::pb::greeter_server::{Greeter, GreeterServer};
@@ -48,9 +48,21 @@ pub async fn serve<G: Greeter>(addr: &str, handler: G, drain: Duration) -> Runni
     Running { addr, stop: Some(stop), task }
 }
 
-/// Resolves any name to a fixed list of addresses (the test stand-in for cluster DNS).
+/// Resolves any name to a list of addresses the test controls (the stand-in for cluster
+/// DNS, whose answer changes when the endpoints controller removes a terminating pod).
 #[derive(Clone)]
-pub struct Fixed(pub Vec<SocketAddr>);
+pub struct Fixed(Arc<Mutex<Vec<SocketAddr>>>);
+
+impl Fixed {
+    pub fn new(addresses: Vec<SocketAddr>) -> Self {
+        Self(Arc::new(Mutex::new(addresses)))
+    }
+
+    /// Answers without `address` from now on.
+    pub fn remove(&self, address: SocketAddr) {
+        self.0.lock().unwrap().retain(|a| *a != address);
+    }
+}
 
 impl kuberpc::client::Resolve for Fixed {
     fn resolve<'a>(
@@ -58,7 +70,7 @@ impl kuberpc::client::Resolve for Fixed {
         _host: &'a str,
         _port: u16,
     ) -> Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send + 'a>> {
-        let addresses = self.0.clone();
+        let addresses = self.0.lock().unwrap().clone();
         Box::pin(async move { Ok(addresses) })
     }
 }
