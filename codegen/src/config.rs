@@ -102,7 +102,12 @@ impl Config {
         let (Some(templates), Some(compiled)) = (templates, compiled) else {
             return Err(problems.into_error());
         };
-        check::check(&compiled.packages)?;
+        // Option mistakes and cross-field rules are reported together, before any output.
+        compiled.problems.iter().cloned().for_each(|p| problems.push(p));
+        problems.take(check::check(&compiled.packages));
+        if !problems.is_empty() {
+            return Err(problems.into_error());
+        }
 
         let mut manifests = Vec::new();
         for package in &compiled.packages {
@@ -132,13 +137,15 @@ impl Config {
     /// stubs under [`Config::out_dir`] when set. Nothing is written if anything would be
     /// refused.
     pub fn write(&self, generated: &Generated) -> Result<Report, Error> {
-        let mut report = Vec::new();
+        // Manifests first: they are the writes that can be refused (a file that is not
+        // kuberpc's), and a refusal must leave the stubs untouched too.
+        let manifests = writer::write(&self.manifests_dir, &generated.manifests, &self.cleanup(generated))?;
+        let mut report: Report =
+            manifests.into_iter().map(|(path, action)| (self.manifests_dir.join(path), action)).collect();
         if let Some(out_dir) = &self.out_dir {
             let stubs = writer::write(out_dir, &generated.stubs, &Cleanup::default())?;
             report.extend(stubs.into_iter().map(|(path, action)| (out_dir.join(path), action)));
         }
-        let manifests = writer::write(&self.manifests_dir, &generated.manifests, &self.cleanup(generated))?;
-        report.extend(manifests.into_iter().map(|(path, action)| (self.manifests_dir.join(path), action)));
         Ok(report)
     }
 

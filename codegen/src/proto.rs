@@ -42,10 +42,14 @@ pub struct Compiled {
     pub inputs: Vec<PathBuf>,
     /// The names of the given (non-import) files, as descriptors and headers name them.
     pub sources: Vec<String>,
+    /// Mistakes in option values. The model is still built (with defaults in their place)
+    /// so that the cross-field checks can report in the same run.
+    pub problems: Vec<Problem>,
 }
 
 /// Compiles `protos` with the include paths `includes` and builds the model of every service
-/// declared in `protos` (services of imported files are not deployed).
+/// declared in `protos` (services of imported files are not deployed). `Err` holds the
+/// protobuf errors of every file that does not compile.
 pub fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<Compiled, Error> {
     let includes: Vec<PathBuf> = includes.iter().map(|i| i.as_ref().to_path_buf()).collect();
     let mut resolver = ChainFileResolver::new();
@@ -54,16 +58,45 @@ pub fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Re
         resolver.add(IncludeFileResolver::new(include.clone()));
     }
     resolver.add(GoogleFileResolver::new());
+    let source_of = |name: &str| {
+        let path = includes.iter().map(|i| i.join(name)).find(|p| p.is_file())?;
+        Some(SourceFile::new(display_path(&path), std::fs::read_to_string(&path).ok()?))
+    };
+    let protos: Vec<&Path> = protos.iter().map(AsRef::as_ref).collect();
+    compile_with(resolver, &protos, &source_of)
+}
 
+/// Compiles `(name, text)` files held in memory (they may import each other and the
+/// vocabulary); for tests and fuzzing.
+pub fn compile_in_memory(files: &[(&str, &str)]) -> Result<Compiled, Error> {
+    let files: BTreeMap<String, String> = files.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+    let mut resolver = ChainFileResolver::new();
+    resolver.add(VocabularyResolver);
+    resolver.add(InMemoryResolver(files.clone()));
+    resolver.add(GoogleFileResolver::new());
+    let source_of = |name: &str| files.get(name).map(|text| SourceFile::new(name, text.as_str()));
+    let names: Vec<&Path> = files.keys().map(Path::new).collect();
+    compile_with(resolver, &names, &source_of)
+}
+
+fn compile_with(
+    resolver: ChainFileResolver,
+    protos: &[&Path],
+    source_of: &dyn Fn(&str) -> Option<SourceFile>,
+) -> Result<Compiled, Error> {
     let mut compiler = protox::Compiler::with_file_resolver(resolver);
     compiler.include_imports(true).include_source_info(true);
+    let mut protobuf_errors = Problems::default();
     for proto in protos {
-        compiler.open_file(proto.as_ref()).map_err(|e| protox_problem(&e, &includes))?;
+        if let Err(error) = compiler.open_file(proto) {
+            protobuf_errors.push(protox_problem(&error, source_of));
+        }
     }
+    protobuf_errors.finish(())?;
+    let mut problems = Problems::default();
 
     let pool = compiler.descriptor_pool();
     let reader = OptionReader::new(&pool);
-    let mut problems = Problems::default();
     let mut packages: Vec<Package> = Vec::new();
     let mut inputs = Vec::new();
     let mut sources = Vec::new();
@@ -78,11 +111,7 @@ pub fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Re
         let Some(file) = pool.get_file_by_name(meta.name()) else {
             continue;
         };
-        let display = meta.path().map_or_else(|| meta.name().to_string(), display_path);
-        let source = std::fs::read_to_string(meta.path().unwrap_or(Path::new(meta.name())))
-            .map(|text| SourceFile::new(&display, text))
-            .ok();
-        let locator = Locator::new(&file, source);
+        let locator = Locator::new(&file, source_of(meta.name()));
         for service in reader.services(&file, &locator, &mut problems) {
             match packages.iter_mut().find(|p| p.name == file.package_name()) {
                 Some(package) => package.services.push(service),
@@ -91,12 +120,30 @@ pub fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Re
         }
     }
     let file_descriptor_set = compiler.file_descriptor_set();
-    problems.finish(Compiled { packages, file_descriptor_set, inputs, sources })
+    let problems = problems.into_error().problems().to_vec();
+    Ok(Compiled { packages, file_descriptor_set, inputs, sources, problems })
 }
 
 /// A path as shown in diagnostics: `./greeter.proto` → `greeter.proto`.
 fn display_path(path: &Path) -> String {
     path.strip_prefix(".").unwrap_or(path).display().to_string()
+}
+
+/// Serves files held in memory by name.
+struct InMemoryResolver(BTreeMap<String, String>);
+
+impl FileResolver for InMemoryResolver {
+    fn resolve_path(&self, path: &Path) -> Option<String> {
+        let name = path.to_str()?;
+        self.0.contains_key(name).then(|| name.to_string())
+    }
+
+    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
+        match self.0.get(name) {
+            Some(text) => File::from_source(name, text),
+            None => Err(protox::Error::file_not_found(name)),
+        }
+    }
 }
 
 /// Serves the embedded vocabulary as `kuberpc/v1/options.proto`.
@@ -113,15 +160,10 @@ impl FileResolver for VocabularyResolver {
 }
 
 /// Turns a protox error into a problem at its file, line and column.
-fn protox_problem(error: &protox::Error, includes: &[PathBuf]) -> Problem {
+fn protox_problem(error: &protox::Error, source_of: &dyn Fn(&str) -> Option<SourceFile>) -> Problem {
     use miette::Diagnostic;
     let message = error.to_string();
-    let source = error.file().and_then(|name| {
-        includes.iter().map(|i| i.join(name)).find(|p| p.is_file()).and_then(|path| {
-            let text = std::fs::read_to_string(&path).ok()?;
-            Some(SourceFile::new(display_path(&path), text))
-        })
-    });
+    let source = error.file().and_then(source_of);
     let label = error.labels().and_then(|mut labels| labels.next());
     let span = match (source, label) {
         (Some(source), Some(label)) => Some(source.span(label.offset(), label.len())),

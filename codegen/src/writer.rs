@@ -80,16 +80,31 @@ pub struct Cleanup {
 /// Brings `root` in line with `files`, removing the leftovers `cleanup` allows.
 pub fn write(root: &Path, files: &[OutputFile], cleanup: &Cleanup) -> Result<Report, Error> {
     let plan = plan(root, files, cleanup)?;
+    let mut staging = Staging::default();
     let mut problems = Problems::default();
+    // Phase 1: every new content goes to a temp file beside its target. If any of them
+    // fails, the staged temps and created directories go away and nothing has changed.
     for step in &plan {
-        let path = root.join(&step.path);
-        let result = match (step.action, step.content) {
-            (Action::Created | Action::Updated, Some(content)) => write_atomically(&path, content),
-            (Action::Removed, _) => fs::remove_file(&path),
-            _ => Ok(()),
-        };
-        if let Err(e) = result {
+        if let (Action::Created | Action::Updated, Some(content)) = (step.action, step.content) {
+            let path = root.join(&step.path);
+            if let Err(e) = staging.stage(&path, content) {
+                problems.push(Problem::new(format!("cannot write {}: {e}", path.display())));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        staging.abandon();
+        return Err(problems.into_error());
+    }
+    // Phase 2: renames (atomic each) and removals.
+    for (temp, path) in &staging.staged {
+        if let Err(e) = fs::rename(temp, path) {
             problems.push(Problem::new(format!("cannot write {}: {e}", path.display())));
+        }
+    }
+    for step in plan.iter().filter(|s| s.action == Action::Removed) {
+        if let Err(e) = fs::remove_file(root.join(&step.path)) {
+            problems.push(Problem::new(format!("cannot remove {}: {e}", root.join(&step.path).display())));
         }
     }
     problems.finish(plan.into_iter().map(|s| (s.path, s.action)).collect())
@@ -189,23 +204,66 @@ fn is_generated(content: &[u8]) -> bool {
     String::from_utf8_lossy(first_line).contains(GENERATED_MARKER)
 }
 
-/// Writes `content` to a temp file beside `path`, syncs it and renames it over `path`, so
-/// readers see the old file or the new one, never a part.
-fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = dir.join(format!(".{file_name}.kuberpc-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(content)?;
-        file.sync_all()?;
-        fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
+/// Temp files written beside their targets, not yet renamed over them.
+#[derive(Debug, Default)]
+struct Staging {
+    staged: Vec<(PathBuf, PathBuf)>,
+    created_dirs: Vec<PathBuf>,
+}
+
+impl Staging {
+    /// Writes and syncs `content` to `.<name>.kuberpc-<pid>.tmp` beside `path`, creating
+    /// missing directories (remembered, to remove them on abandon) and removing temps that a
+    /// killed earlier run left behind.
+    fn stage(&mut self, path: &Path, content: &[u8]) -> std::io::Result<()> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        if !dir.exists() {
+            let topmost = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).last();
+            fs::create_dir_all(dir)?;
+            self.created_dirs.extend(topmost.map(Path::to_path_buf));
+        }
+        remove_stale_temps(dir);
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let temp = dir.join(format!(".{file_name}{TEMP_INFIX}{}.tmp", std::process::id()));
+        let result = (|| {
+            let mut file = fs::File::create(&temp)?;
+            file.write_all(content)?;
+            file.sync_all()
+        })();
+        match result {
+            Ok(()) => {
+                self.staged.push((temp, path.to_path_buf()));
+                Ok(())
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&temp);
+                Err(e)
+            }
+        }
     }
-    result
+
+    fn abandon(self) {
+        for (temp, _) in &self.staged {
+            let _ = fs::remove_file(temp);
+        }
+        for dir in &self.created_dirs {
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
+}
+
+const TEMP_INFIX: &str = ".kuberpc-";
+
+/// Removes temp files of other (killed) runs from `dir`.
+fn remove_stale_temps(dir: &Path) {
+    let own = format!("{TEMP_INFIX}{}.tmp", std::process::id());
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.contains(TEMP_INFIX) && name.ends_with(".tmp") && !name.ends_with(&own) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -384,6 +384,7 @@ mod tests {
     fn base(include: &str, proto: &str) -> Vec<(String, String)> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let compiled = crate::proto::compile(&[root.join(include).join(proto)], &[root.join(include)]).unwrap();
+        assert!(compiled.problems.is_empty(), "{:?}", compiled.problems);
         let package = &compiled.packages[0];
         render(package, &package.services[0], &Templates::embedded()).unwrap().base
     }
