@@ -142,8 +142,20 @@ struct Step<'a> {
 fn plan<'a>(root: &Path, files: &'a [OutputFile], cleanup: &Cleanup) -> Result<Vec<Step<'a>>, Error> {
     let mut problems = Problems::default();
     let mut steps = Vec::new();
+    let mut blocked = std::collections::BTreeSet::new();
     for file in files {
         let path = root.join(&file.path);
+        // A file where a directory must be blocks everything below it: say so once.
+        if let Some(file_in_the_way) = path.ancestors().skip(1).find(|a| a.is_file()) {
+            if blocked.insert(file_in_the_way.to_path_buf()) {
+                problems.push(Problem::new(format!(
+                    "{} is a file, but kuberpc needs a directory there (for {})",
+                    file_in_the_way.display(),
+                    path.display()
+                )));
+            }
+            continue;
+        }
         let existing = match fs::read(&path) {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,

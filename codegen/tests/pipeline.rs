@@ -122,6 +122,7 @@ fn a_user_template_with_an_unknown_name_is_rejected() {
     config.templates_dir(templates.path());
     let error = config.generate(&case.protos, &case.includes).unwrap_err().to_string();
     assert!(error.contains("no template is called \"deploymnet\""), "{error}");
+    assert!(error.contains("did you mean deployment.yaml.hbs?"), "{error}");
 }
 
 #[test]

@@ -66,11 +66,20 @@ impl Inputs {
 }
 
 fn main() -> ExitCode {
+    // Unicode snippets, 100 columns, no hyperlinks; colour only on a terminal (and not with
+    // NO_COLOR). Fixed so that diagnostics read the same in CI logs and snapshots.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().terminal_links(false).unicode(true).width(100).build())
+    }));
     let cli = Cli::parse();
     match run(&cli.command) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("{:?}", miette::Report::new(error));
+            for problem in error.problems() {
+                eprintln!("{:?}", miette::Report::new(problem.clone()));
+            }
+            let count = error.problems().len();
+            eprintln!("kuberpc: {count} problem{}; nothing was written", if count == 1 { "" } else { "s" });
             ExitCode::from(2)
         }
     }

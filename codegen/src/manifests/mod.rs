@@ -138,9 +138,13 @@ fn render_validated(
         Ok(()) => Some(yaml),
         Err(mismatch) => {
             let field = mismatch.path.rsplit('.').next().unwrap_or("").split('[').next().unwrap_or("");
-            let span = templates.source(template).and_then(|source| {
-                let offset = source.text().find(&format!("{field}:")).filter(|_| !field.is_empty())?;
-                Some(source.span(offset, field.len()))
+            // At the field's key in the template when it is written there, else at the top
+            // of the template: a template error always points into the template file.
+            let span = templates.source(template).map(|source| {
+                match source.text().find(&format!("{field}:")).filter(|_| !field.is_empty()) {
+                    Some(offset) => source.span(offset, field.len()),
+                    None => source.span(0, 0),
+                }
             });
             let at = if mismatch.path.is_empty() { String::new() } else { format!(" field `{}`", mismatch.path) };
             problems.push(Problem::at(

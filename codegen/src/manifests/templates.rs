@@ -135,11 +135,47 @@ fn check_override_names(dir: &Path, problems: &mut Problems) {
             continue;
         };
         if !known.contains(&name) {
-            problems.push(Problem::new(format!(
-                "{}: no template is called {name:?}; known templates: {}",
-                dir.join(&file).display(),
-                known.join(", ")
-            )));
+            let path = dir.join(&file);
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let at = SourceFile::new(path.display().to_string(), text).span(0, 0);
+            let problem =
+                Problem::at(format!("no template is called {name:?}, so this file would be ignored"), Some(at));
+            problems.push(match closest(name, &known) {
+                Some(suggestion) => problem.with_help(format!("did you mean {suggestion}{EXTENSION}?")),
+                None => problem.with_help(format!("known templates: {}", known.join(", "))),
+            });
         }
+    }
+}
+
+/// The known name within edit distance 2 of `name`, if any.
+fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    known.iter().map(|k| (edit_distance(name, k), *k)).filter(|(d, _)| *d <= 2).min().map(|(_, k)| k)
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misspelled_template_names_get_a_suggestion() {
+        assert_eq!(closest("servce", &["service", "pod"]), Some("service"));
+        assert_eq!(closest("deploymnet", &["deployment"]), Some("deployment"));
+        assert_eq!(closest("zzz", &["service"]), None);
     }
 }

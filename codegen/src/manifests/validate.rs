@@ -58,9 +58,9 @@ pub(crate) fn validate(yaml: &str) -> Result<(), Mismatch> {
         "HorizontalPodAutoscaler" => round_trip::<HorizontalPodAutoscaler>(&document),
         "PersistentVolumeClaim" => round_trip::<PersistentVolumeClaim>(&document),
         "Kustomization" => round_trip::<Kustomization>(&document),
-        other => Err(format!("has kind {other:?}, which kuberpc does not render")),
+        other => Err((String::new(), format!("has kind {other:?}, which kuberpc does not render"))),
     }
-    .map_err(|reason| Mismatch { object: object.clone(), path: String::new(), reason })?;
+    .map_err(|(path, reason)| Mismatch { object: object.clone(), path, reason })?;
     let mut mismatches = Vec::new();
     compare(&document, &typed, "", &mut mismatches);
     match mismatches.into_iter().next() {
@@ -69,9 +69,15 @@ pub(crate) fn validate(yaml: &str) -> Result<(), Mismatch> {
     }
 }
 
-fn round_trip<T: DeserializeOwned + Serialize>(document: &Value) -> Result<Value, String> {
-    let typed: T = serde_json::from_value(document.clone()).map_err(|e| format!("does not parse: {e}"))?;
-    serde_json::to_value(typed).map_err(|e| format!("does not serialize: {e}"))
+/// The typed re-serialization of `document`, or the path and reason of the field that
+/// does not parse.
+fn round_trip<T: DeserializeOwned + Serialize>(document: &Value) -> Result<Value, (String, String)> {
+    let typed: T = serde_path_to_error::deserialize(document.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        (path, format!("does not parse: {}", e.inner()))
+    })?;
+    serde_json::to_value(typed).map_err(|e| (String::new(), format!("does not serialize: {e}")))
 }
 
 /// Records every path of `written` that `typed` lost or changed.
@@ -129,6 +135,7 @@ mod tests {
         let yaml = SERVICE.replace("port: 1", "port: one");
         let mismatch = validate(&yaml).unwrap_err();
         assert!(mismatch.reason.contains("does not parse"), "{mismatch:?}");
+        assert_eq!(mismatch.path, "spec.ports[0].port");
     }
 
     #[test]
