@@ -35,6 +35,14 @@ async fn generated_client_calls_generated_server() {
         }
         assert_eq!(messages, vec!["Hello stream!"; 3]);
 
+        let names = tokio_stream::iter(["a", "b", "c"].map(|n| HelloRequest { name: n.into() }));
+        let mut chat = client.say_hello_chat(names).await.unwrap().into_inner();
+        let mut replies = Vec::new();
+        while let Some(reply) = chat.message().await.unwrap() {
+            replies.push(reply.message);
+        }
+        assert_eq!(replies, ["Hello a!", "Hello b!", "Hello c!"]);
+
         let too_many = client.say_hello_stream(HelloStreamRequest { name: "x".into(), count: 1_000_000 }).await;
         assert_eq!(too_many.unwrap_err().code(), tonic::Code::InvalidArgument);
 

@@ -85,6 +85,15 @@ impl Greeter for Slow {
     ) -> Result<Response<Self::SayHelloStreamStream>, Status> {
         GreeterService::new("Hello").say_hello_stream(request).await
     }
+
+    type SayHelloChatStream = <GreeterService as Greeter>::SayHelloChatStream;
+
+    async fn say_hello_chat(
+        &self,
+        request: Request<tonic::Streaming<HelloRequest>>,
+    ) -> Result<Response<Self::SayHelloChatStream>, Status> {
+        GreeterService::new("Hello").say_hello_chat(request).await
+    }
 }
 
 #[tokio::test]
@@ -139,6 +148,15 @@ impl Greeter for Relay {
         request: Request<HelloStreamRequest>,
     ) -> Result<Response<Self::SayHelloStreamStream>, Status> {
         GreeterService::new("Hello").say_hello_stream(request).await
+    }
+
+    type SayHelloChatStream = <GreeterService as Greeter>::SayHelloChatStream;
+
+    async fn say_hello_chat(
+        &self,
+        request: Request<tonic::Streaming<HelloRequest>>,
+    ) -> Result<Response<Self::SayHelloChatStream>, Status> {
+        GreeterService::new("Hello").say_hello_chat(request).await
     }
 }
 

@@ -102,4 +102,13 @@ impl Greeter for Counting {
     ) -> Result<Response<Self::SayHelloStreamStream>, Status> {
         GreeterService::new("Hello").say_hello_stream(request).await
     }
+
+    type SayHelloChatStream = <GreeterService as Greeter>::SayHelloChatStream;
+
+    async fn say_hello_chat(
+        &self,
+        request: Request<tonic::Streaming<HelloRequest>>,
+    ) -> Result<Response<Self::SayHelloChatStream>, Status> {
+        GreeterService::new("Hello").say_hello_chat(request).await
+    }
 }
