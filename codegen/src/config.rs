@@ -33,6 +33,7 @@ pub struct Config {
     templates_dir: Option<PathBuf>,
     out_dir: Option<PathBuf>,
     emit_rerun_if_changed: bool,
+    stubs: bool,
 }
 
 impl Default for Config {
@@ -60,7 +61,13 @@ impl Config {
     /// Defaults: manifests under `deploy`, embedded templates, stubs in `$OUT_DIR`, and
     /// `cargo:rerun-if-changed` lines printed by [`Config::compile_protos`].
     pub fn new() -> Self {
-        Self { manifests_dir: PathBuf::from("deploy"), templates_dir: None, out_dir: None, emit_rerun_if_changed: true }
+        Self {
+            manifests_dir: PathBuf::from("deploy"),
+            templates_dir: None,
+            out_dir: None,
+            emit_rerun_if_changed: true,
+            stubs: true,
+        }
     }
 
     /// Where `<app>/base` and `<app>/overlays` are written. Default: `deploy`.
@@ -87,6 +94,14 @@ impl Config {
     /// Default: true.
     pub fn emit_rerun_if_changed(&mut self, enabled: bool) -> &mut Self {
         self.emit_rerun_if_changed = enabled;
+        self
+    }
+
+    /// Whether [`Config::generate`] produces the Rust stubs. Stub generation is most of the
+    /// time of a run (prost-build and tonic formatting the code), and manifests-only callers —
+    /// `kuberpc check`, `kuberpc generate` without `--rust-out` — do not need it. Default: true.
+    pub fn stubs(&mut self, enabled: bool) -> &mut Self {
+        self.stubs = enabled;
         self
     }
 
@@ -118,12 +133,13 @@ impl Config {
                 }
             }
         }
-        let stubs = match stubs::generate(&compiled.file_descriptor_set, &compiled.packages) {
-            Ok(files) => files
+        let stubs = match self.stubs.then(|| stubs::generate(&compiled.file_descriptor_set, &compiled.packages)) {
+            None => Vec::new(),
+            Some(Ok(files)) => files
                 .into_iter()
                 .map(|(name, content)| OutputFile { path: name.into(), content, ownership: Ownership::Stub })
                 .collect(),
-            Err(error) => {
+            Some(Err(error)) => {
                 problems.extend(error);
                 Vec::new()
             }

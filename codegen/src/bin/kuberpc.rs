@@ -47,9 +47,10 @@ impl Inputs {
     fn config(&self) -> Config {
         let mut config = Config::new();
         config.manifests_dir(&self.out);
-        if let Some(dir) = &self.rust_out {
-            config.out_dir(dir);
-        }
+        match &self.rust_out {
+            Some(dir) => config.out_dir(dir),
+            None => config.stubs(false),
+        };
         if let Some(dir) = &self.templates {
             config.templates_dir(dir);
         }

@@ -73,7 +73,7 @@ const OBJECTS: [Object; 12] = [
 /// Checks one Kubernetes document (as kuberpc renders or kustomize builds it) by its typed
 /// round trip; the error names the object and the first field that does not survive.
 pub fn validate_object(yaml: &str) -> Result<(), String> {
-    validate::validate(yaml).map_err(|m| format!("{} field `{}` {}", m.object, m.path, m.reason))
+    validate::validate(yaml).map(drop).map_err(|m| format!("{} field `{}` {}", m.object, m.path, m.reason))
 }
 
 /// Renders and validates every file of `service`'s app; reports every failing template.
@@ -82,18 +82,20 @@ pub fn render(package: &Package, service: &Service, templates: &Templates) -> Re
     let view = view::service_view(package, service);
     let header = header(service);
     let mut base = Vec::new();
+    let mut documents = Vec::new();
     let wanted = OBJECTS.iter().filter(|o| (o.wanted)(&service.deploy));
     for object in wanted {
-        if let Some(yaml) = render_validated(templates, object.template, &view, &mut problems) {
+        if let Some((yaml, document)) = render_validated(templates, object.template, &view, &mut problems) {
             base.push((object.file.to_string(), format!("{header}{yaml}")));
+            documents.push(document);
         }
     }
     if problems.is_empty() {
-        cross_object_rules(service, &base, &mut problems);
+        cross_object_rules(service, documents, &mut problems);
     }
     let mut kustomization_view = view.clone();
     kustomization_view["resources"] = base.iter().map(|(file, _)| file.as_str()).collect();
-    if let Some(yaml) = render_validated(templates, "kustomization", &kustomization_view, &mut problems) {
+    if let Some((yaml, _)) = render_validated(templates, "kustomization", &kustomization_view, &mut problems) {
         base.push(("kustomization.yaml".to_string(), format!("{header}{yaml}")));
     }
 
@@ -114,8 +116,8 @@ pub fn render(package: &Package, service: &Service, templates: &Templates) -> Re
 }
 
 /// Runs the cross-object rules on the rendered base; violations point at the service.
-fn cross_object_rules(service: &Service, base: &[(String, String)], problems: &mut Problems) {
-    let set = match rules::RenderedSet::parse(base.iter().map(|(_, yaml)| yaml.as_str())) {
+fn cross_object_rules(service: &Service, documents: Vec<serde_json::Value>, problems: &mut Problems) {
+    let set = match rules::RenderedSet::from_documents(documents) {
         Ok(set) => set,
         Err(e) => {
             return problems.push(Problem::new(format!("internal error: a validated object does not parse: {e}")))
@@ -132,10 +134,10 @@ fn render_validated(
     template: &str,
     view: &serde_json::Value,
     problems: &mut Problems,
-) -> Option<String> {
+) -> Option<(String, serde_json::Value)> {
     let yaml = templates.render(template, view).map_err(|p| problems.push(p)).ok()?;
     match validate::validate(&yaml) {
-        Ok(()) => Some(yaml),
+        Ok(document) => Some((yaml, document)),
         Err(mismatch) => {
             let field = mismatch.path.rsplit('.').next().unwrap_or("").split('[').next().unwrap_or("");
             // At the field's key in the template when it is written there, else at the top

@@ -36,11 +36,10 @@ pub(crate) struct RenderedSet {
 }
 
 impl RenderedSet {
-    /// Parses rendered documents (already validated one by one).
-    pub(crate) fn parse<'a>(documents: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
+    /// Types the parsed documents of a base (each already validated on its own).
+    pub(crate) fn from_documents(documents: impl IntoIterator<Item = serde_json::Value>) -> Result<Self, String> {
         let mut set = RenderedSet::default();
-        for yaml in documents {
-            let value: serde_json::Value = serde_yaml::from_str(yaml).map_err(|e| e.to_string())?;
+        for value in documents {
             let kind = value["kind"].as_str().unwrap_or_default().to_string();
             let name = value["metadata"]["name"].as_str().unwrap_or_default().to_string();
             match kind.as_str() {
@@ -405,7 +404,11 @@ mod tests {
         let index = if nth < 0 { found.len() as isize + nth } else { nth };
         let at = *found.get(index as usize).unwrap_or_else(|| panic!("{from:?} #{nth} not in {file}"));
         yaml.replace_range(at..at + from.len(), to);
-        check_set(&RenderedSet::parse(docs.iter().map(|(_, y)| y.as_str())).unwrap())
+        check_set(&parsed(&docs))
+    }
+
+    fn parsed(docs: &[(String, String)]) -> RenderedSet {
+        RenderedSet::from_documents(docs.iter().map(|(_, yaml)| serde_yaml::from_str(yaml).unwrap())).unwrap()
     }
 
     fn assert_violation(violations: &[String], expected: &str) {
@@ -418,7 +421,7 @@ mod tests {
     #[test]
     fn generated_bases_pass_every_rule() {
         for docs in [greeter(), ledger()] {
-            let violations = check_set(&RenderedSet::parse(docs.iter().map(|(_, y)| y.as_str())).unwrap());
+            let violations = check_set(&parsed(&docs));
             assert!(violations.is_empty(), "{violations:?}");
         }
     }

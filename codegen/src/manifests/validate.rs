@@ -35,8 +35,9 @@ pub(crate) struct Mismatch {
     pub(crate) reason: String,
 }
 
-/// Parses one rendered document and checks it round-trips through its k8s-openapi type.
-pub(crate) fn validate(yaml: &str) -> Result<(), Mismatch> {
+/// Parses one rendered document and checks it round-trips through its k8s-openapi type;
+/// returns the parsed document.
+pub(crate) fn validate(yaml: &str) -> Result<Value, Mismatch> {
     let document: Value = serde_yaml::from_str(yaml).map_err(|e| Mismatch {
         object: "document".into(),
         path: String::new(),
@@ -65,7 +66,7 @@ pub(crate) fn validate(yaml: &str) -> Result<(), Mismatch> {
     compare(&document, &typed, "", &mut mismatches);
     match mismatches.into_iter().next() {
         Some((path, reason)) => Err(Mismatch { object, path, reason }),
-        None => Ok(()),
+        None => Ok(document),
     }
 }
 
@@ -119,7 +120,7 @@ mod tests {
 
     #[test]
     fn a_valid_object_passes() {
-        validate(SERVICE).unwrap();
+        assert_eq!(validate(SERVICE).unwrap()["metadata"]["name"], "greeter");
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub mod pb {
 }
 
 use pb::greeter_server::Greeter;
+
+/// The encoded descriptors of the greeter's protos (and their imports), for reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = kuberpc::include_descriptor_set!();
 use pb::{HelloReply, HelloRequest, HelloStreamRequest};
 
 /// Greeting used when the `GREETING` environment variable (set by the Deployment) is absent.

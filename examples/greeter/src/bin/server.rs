@@ -9,7 +9,7 @@ use greeter::GreeterService;
 async fn main() -> Result<(), kuberpc::ServerError> {
     kuberpc::Server::new(&greeter_deploy::DEPLOY)
         .add_service(GreeterServer::new(GreeterService::from_env()))
-        .file_descriptor_set(kuberpc::include_descriptor_set!())
+        .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET)
         .serve()
         .await
 }

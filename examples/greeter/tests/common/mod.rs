@@ -40,7 +40,7 @@ pub async fn serve<G: Greeter>(addr: &str, handler: G, drain: Duration) -> Runni
     let (stop, stopped) = oneshot::channel::<()>();
     let server = kuberpc::Server::new(&greeter_deploy::DEPLOY)
         .add_service(GreeterServer::new(handler))
-        .file_descriptor_set(kuberpc::include_descriptor_set!())
+        .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET)
         .drain(drain);
     let task = tokio::spawn(server.serve_with_listener(listener, async {
         let _ = stopped.await;

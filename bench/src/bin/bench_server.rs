@@ -1,0 +1,47 @@
+//! `bench_server <handwritten|generated|runtime> <addr>`: serves the greeter one of three
+//! ways and prints the bound address; runs until killed.
+//!
+//! - `handwritten`: plain tonic stubs + `HandWritten`, bare `tonic::transport::Server`;
+//! - `generated`: kuberpc's stubs + the example's handler, bare `tonic::transport::Server`;
+//! - `runtime`: the same under `kuberpc::Server` (health, reflection, call spans).
+
+use greeter::pb::greeter_deploy;
+use greeter::pb::greeter_server::GreeterServer;
+use greeter::GreeterService;
+use kuberpc_bench::baseline::greeter_server::GreeterServer as BaselineServer;
+use kuberpc_bench::HandWritten;
+use tokio_stream::wrappers::TcpListenerStream;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let variant = args.next().ok_or("usage: bench_server <handwritten|generated|runtime> <addr>")?;
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:0".to_string());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    println!("{variant} on {}", listener.local_addr()?);
+    let incoming = TcpListenerStream::new(listener);
+    match variant.as_str() {
+        "handwritten" => {
+            tonic::transport::Server::builder()
+                .add_service(BaselineServer::new(HandWritten))
+                .serve_with_incoming(incoming)
+                .await?
+        }
+        "generated" => {
+            tonic::transport::Server::builder()
+                .add_service(GreeterServer::new(GreeterService::new("Hello")))
+                .serve_with_incoming(incoming)
+                .await?
+        }
+        "runtime" => {
+            let listener = incoming.into_inner();
+            kuberpc::Server::new(&greeter_deploy::DEPLOY)
+                .add_service(GreeterServer::new(GreeterService::new("Hello")))
+                .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET)
+                .serve_with_listener(listener, std::future::pending())
+                .await?
+        }
+        other => return Err(format!("unknown variant {other}").into()),
+    }
+    Ok(())
+}
