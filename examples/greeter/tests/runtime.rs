@@ -8,13 +8,11 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::{Counting, Fixed};
+use common::{Fixed, Reply, Unary};
 use greeter::pb::greeter_client::GreeterClient;
-use greeter::pb::greeter_server::Greeter;
-use greeter::pb::{greeter_deploy, HelloReply, HelloRequest, HelloStreamRequest};
-use greeter::GreeterService;
+use greeter::pb::{greeter_deploy, HelloRequest};
 use kuberpc::client::{Client, PolicyChannel};
-use tonic::{Request, Response, Status};
+use tonic::Request;
 
 const TEST_TIMEOUT: Duration = Duration::from_secs(60);
 const CALLS: usize = 3000;
@@ -33,17 +31,18 @@ async fn balanced(addresses: Vec<std::net::SocketAddr>) -> GreeterClient<PolicyC
 async fn calls_spread_over_every_replica_and_survive_a_stopped_one() {
     tokio::time::timeout(TEST_TIMEOUT, async {
         // Three replicas on three loopback addresses, one port, like pods behind one name.
-        let handlers = [Counting::default(), Counting::default(), Counting::default()];
-        let first = common::serve("127.0.0.1:0", handlers[0].clone(), Duration::ZERO).await;
+        let (handlers, calls): (Vec<_>, Vec<_>) = (0..3).map(|_| common::counting()).unzip();
+        let mut handlers = handlers.into_iter();
+        let first = common::serve("127.0.0.1:0", handlers.next().unwrap(), Duration::ZERO).await;
         let port = first.addr.port();
-        let second = common::serve(&format!("127.0.0.2:{port}"), handlers[1].clone(), Duration::ZERO).await;
-        let mut third = common::serve(&format!("127.0.0.3:{port}"), handlers[2].clone(), Duration::ZERO).await;
+        let second = common::serve(&format!("127.0.0.2:{port}"), handlers.next().unwrap(), Duration::ZERO).await;
+        let mut third = common::serve(&format!("127.0.0.3:{port}"), handlers.next().unwrap(), Duration::ZERO).await;
         let mut client = balanced(vec![first.addr, second.addr, third.addr]).await;
 
         for i in 0..CALLS {
             client.say_hello(HelloRequest { name: format!("{i}") }).await.unwrap();
         }
-        let shares: Vec<usize> = handlers.iter().map(Counting::count).collect();
+        let shares: Vec<usize> = calls.iter().map(|c| common::count(c)).collect();
         println!("per-replica calls out of {CALLS}: {shares:?}");
         let third_of = CALLS / 3;
         for share in &shares {
@@ -53,52 +52,30 @@ async fn calls_spread_over_every_replica_and_survive_a_stopped_one() {
         // Stop one replica; DNS still lists it (as before the endpoint is removed).
         third.stop();
         third.task.await.unwrap().unwrap();
-        let before = handlers[2].count();
+        let before = common::count(&calls[2]);
         for i in 0..300 {
             let reply = client.say_hello(HelloRequest { name: format!("after {i}") }).await;
             assert!(reply.is_ok(), "call {i} after the stop failed: {reply:?}");
         }
-        assert_eq!(handlers[2].count(), before, "the stopped replica answered");
+        assert_eq!(common::count(&calls[2]), before, "the stopped replica answered");
     })
     .await
     .expect("the test finished in time");
 }
 
-/// Answers after `delay`.
-#[derive(Clone)]
-struct Slow {
-    delay: Duration,
-}
-
-#[tonic::async_trait]
-impl Greeter for Slow {
-    async fn say_hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
-        tokio::time::sleep(self.delay).await;
-        GreeterService::new("Hello").say_hello(request).await
-    }
-
-    type SayHelloStreamStream = <GreeterService as Greeter>::SayHelloStreamStream;
-
-    async fn say_hello_stream(
-        &self,
-        request: Request<HelloStreamRequest>,
-    ) -> Result<Response<Self::SayHelloStreamStream>, Status> {
-        GreeterService::new("Hello").say_hello_stream(request).await
-    }
-
-    type SayHelloChatStream = <GreeterService as Greeter>::SayHelloChatStream;
-
-    async fn say_hello_chat(
-        &self,
-        request: Request<tonic::Streaming<HelloRequest>>,
-    ) -> Result<Response<Self::SayHelloChatStream>, Status> {
-        GreeterService::new("Hello").say_hello_chat(request).await
-    }
+/// Answers SayHello after `delay`.
+fn slow(delay: Duration) -> Unary<impl Fn(Request<HelloRequest>) -> Reply + Clone + Send + Sync + 'static> {
+    Unary(move |request| {
+        Box::pin(async move {
+            tokio::time::sleep(delay).await;
+            common::hello(request).await
+        }) as Reply
+    })
 }
 
 #[tokio::test]
 async fn the_method_timeout_is_the_default_deadline() {
-    let server = common::serve("127.0.0.1:0", Slow { delay: Duration::from_secs(3) }, Duration::ZERO).await;
+    let server = common::serve("127.0.0.1:0", slow(Duration::from_secs(3)), Duration::ZERO).await;
     let mut client = balanced(vec![server.addr]).await;
     let timeout = Duration::from_millis(
         greeter_deploy::DEPLOY.method("/greeter.v1.Greeter/SayHello").unwrap().timeout_ms.unwrap(),
@@ -123,41 +100,23 @@ async fn the_method_timeout_is_the_default_deadline() {
     assert!(start.elapsed() < timeout, "{:?}", start.elapsed());
 }
 
-/// Calls `next` from inside its own handler and keeps the traceparent it received.
-#[derive(Clone)]
-struct Relay {
+/// Keeps the traceparent each SayHello carries, then answers — through `next` when given,
+/// a call made from inside the handler.
+fn relay(
     next: Option<GreeterClient<PolicyChannel>>,
     seen: Arc<Mutex<Vec<String>>>,
-}
-
-#[tonic::async_trait]
-impl Greeter for Relay {
-    async fn say_hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
+) -> Unary<impl Fn(Request<HelloRequest>) -> Reply + Clone + Send + Sync + 'static> {
+    Unary(move |request: Request<HelloRequest>| {
         let traceparent = request.metadata().get("traceparent").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        self.seen.lock().unwrap().push(traceparent);
-        match &self.next {
-            Some(next) => next.clone().say_hello(request.into_inner()).await,
-            None => GreeterService::new("Hello").say_hello(request).await,
-        }
-    }
-
-    type SayHelloStreamStream = <GreeterService as Greeter>::SayHelloStreamStream;
-
-    async fn say_hello_stream(
-        &self,
-        request: Request<HelloStreamRequest>,
-    ) -> Result<Response<Self::SayHelloStreamStream>, Status> {
-        GreeterService::new("Hello").say_hello_stream(request).await
-    }
-
-    type SayHelloChatStream = <GreeterService as Greeter>::SayHelloChatStream;
-
-    async fn say_hello_chat(
-        &self,
-        request: Request<tonic::Streaming<HelloRequest>>,
-    ) -> Result<Response<Self::SayHelloChatStream>, Status> {
-        GreeterService::new("Hello").say_hello_chat(request).await
-    }
+        seen.lock().unwrap().push(traceparent);
+        let next = next.clone();
+        Box::pin(async move {
+            match next {
+                Some(mut next) => next.say_hello(request.into_inner()).await,
+                None => common::hello(request).await,
+            }
+        }) as Reply
+    })
 }
 
 /// Everything the global subscriber printed.
@@ -183,11 +142,10 @@ fn logs() -> &'static Mutex<Vec<u8>> {
 async fn calls_get_spans_and_outgoing_calls_carry_the_trace() {
     logs();
     let backend_seen = Arc::new(Mutex::new(Vec::new()));
-    let backend = common::serve("127.0.0.1:0", Relay { next: None, seen: backend_seen.clone() }, Duration::ZERO).await;
+    let backend = common::serve("127.0.0.1:0", relay(None, backend_seen.clone()), Duration::ZERO).await;
     let to_backend = balanced(vec![backend.addr]).await;
     let front_seen = Arc::new(Mutex::new(Vec::new()));
-    let front =
-        common::serve("127.0.0.1:0", Relay { next: Some(to_backend), seen: front_seen.clone() }, Duration::ZERO).await;
+    let front = common::serve("127.0.0.1:0", relay(Some(to_backend), front_seen.clone()), Duration::ZERO).await;
 
     let mut client = balanced(vec![front.addr]).await;
     let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";

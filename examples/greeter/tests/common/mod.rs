@@ -75,23 +75,21 @@ impl kuberpc::client::Resolve for Fixed {
     }
 }
 
-/// The greeter, counting the unary calls it answers.
-#[derive(Clone, Default)]
-pub struct Counting {
-    pub calls: Arc<AtomicUsize>,
-}
+/// A greeter whose SayHello is `say_hello`; the streaming methods are the example's. Test
+/// handlers differ only in SayHello.
+#[derive(Clone)]
+pub struct Unary<F>(pub F);
 
-impl Counting {
-    pub fn count(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
+/// The boxed future a [`Unary`] handler returns.
+pub type Reply = Pin<Box<dyn Future<Output = Result<Response<HelloReply>, Status>> + Send>>;
 
 #[tonic::async_trait]
-impl Greeter for Counting {
+impl<F> Greeter for Unary<F>
+where
+    F: Fn(Request<HelloRequest>) -> Reply + Send + Sync + 'static,
+{
     async fn say_hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        GreeterService::new("Hello").say_hello(request).await
+        (self.0)(request).await
     }
 
     type SayHelloStreamStream = <GreeterService as Greeter>::SayHelloStreamStream;
@@ -111,4 +109,26 @@ impl Greeter for Counting {
     ) -> Result<Response<Self::SayHelloChatStream>, Status> {
         GreeterService::new("Hello").say_hello_chat(request).await
     }
+}
+
+/// The example's answer to SayHello.
+pub async fn hello(request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
+    GreeterService::new("Hello").say_hello(request).await
+}
+
+/// A greeter counting the SayHello calls it answers, and the counter.
+pub fn counting() -> (Unary<impl Fn(Request<HelloRequest>) -> Reply + Clone + Send + Sync + 'static>, Arc<AtomicUsize>)
+{
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let handler = Unary(move |request| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Box::pin(hello(request)) as Reply
+    });
+    (handler, calls)
+}
+
+/// The number a counter from [`counting`] holds.
+pub fn count(calls: &AtomicUsize) -> usize {
+    calls.load(Ordering::SeqCst)
 }
