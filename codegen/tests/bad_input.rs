@@ -133,8 +133,11 @@ fn every_corpus_case_is_refused_with_located_diagnostics_and_an_unchanged_tree()
     }
 }
 
+/// A named set-up of the scratch directory, returning the CLI arguments.
+type FileSystemCase = (&'static str, fn(&Path) -> Vec<String>);
+
 /// File-system situations: each sets up the scratch directory and returns the arguments.
-fn file_system_cases() -> Vec<(&'static str, fn(&Path) -> Vec<String>)> {
+fn file_system_cases() -> Vec<FileSystemCase> {
     fn greeter(dir: &Path) -> Vec<String> {
         let proto = common::repo_root().join("examples/greeter/proto/greeter/v1/greeter.proto");
         fs::create_dir_all(dir.join("greeter/v1")).unwrap();
