@@ -10,7 +10,6 @@ use greeter::pb::greeter_server::GreeterServer;
 use greeter::GreeterService;
 use kuberpc_bench::baseline::greeter_server::GreeterServer as BaselineServer;
 use kuberpc_bench::HandWritten;
-use tokio_stream::wrappers::TcpListenerStream;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,7 +18,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:0".to_string());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("{variant} on {}", listener.local_addr()?);
-    let incoming = TcpListenerStream::new(listener);
+    if variant == "runtime" {
+        // kuberpc::Server sets TCP_NODELAY itself.
+        return Ok(kuberpc::Server::new(&greeter_deploy::DEPLOY)
+            .add_service(GreeterServer::new(GreeterService::new("Hello")))
+            .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET)
+            .serve_with_listener(listener, std::future::pending())
+            .await?);
+    }
+    // As `Server::serve(addr)` would: TCP_NODELAY on every connection.
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     match variant.as_str() {
         "handwritten" => {
             tonic::transport::Server::builder()
@@ -31,14 +39,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tonic::transport::Server::builder()
                 .add_service(GreeterServer::new(GreeterService::new("Hello")))
                 .serve_with_incoming(incoming)
-                .await?
-        }
-        "runtime" => {
-            let listener = incoming.into_inner();
-            kuberpc::Server::new(&greeter_deploy::DEPLOY)
-                .add_service(GreeterServer::new(GreeterService::new("Hello")))
-                .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET)
-                .serve_with_listener(listener, std::future::pending())
                 .await?
         }
         other => return Err(format!("unknown variant {other}").into()),
