@@ -94,8 +94,17 @@ where
         let traceparent = request.headers().get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_string);
         let start = Instant::now();
         let call = self.inner.call(request);
+        // Pay only for what is used: no subscriber wants the span and no trace context came
+        // in → the call runs as it would without this layer.
+        if span.is_disabled() && traceparent.is_none() {
+            return Box::pin(call);
+        }
         Box::pin(async move {
-            let response = with_traceparent(traceparent, call.instrument(span.clone())).await?;
+            let call = call.instrument(span.clone());
+            let response = match traceparent {
+                Some(traceparent) => with_traceparent(Some(traceparent), call).await?,
+                None => call.await?,
+            };
             let (parts, body) = response.into_parts();
             let status = parts.headers.get("grpc-status").and_then(|v| v.to_str().ok()).map(str::to_string);
             let body = RecordedBody { inner: body, span, start, status, finished: false };
