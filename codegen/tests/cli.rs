@@ -76,3 +76,32 @@ fn the_committed_example_tree_is_fresh() {
     );
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
 }
+
+/// A base file of a service that left the proto: `check` reports it, `generate` removes it —
+/// only because its header names this proto; a file without the header stays.
+#[test]
+fn leftovers_of_a_removed_service_are_reported_then_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = common::greeter();
+    let include = case.includes[0].to_str().unwrap();
+    let proto = case.protos[0].to_str().unwrap();
+    let generate = kuberpc(&[&["generate"], greeter_args(include, proto, "deploy").as_slice()].concat(), dir.path());
+    assert!(generate.status.success());
+
+    let base = dir.path().join("deploy/greeter/base");
+    let header = fs::read_to_string(base.join("service.yaml")).unwrap().lines().next().unwrap().to_string();
+    fs::write(base.join("old-grpcroute.yaml"), format!("{header}\nkind: GRPCRoute\n")).unwrap();
+    fs::write(base.join("notes.yaml"), "# mine\n").unwrap();
+
+    let check = kuberpc(&[&["check"], greeter_args(include, proto, "deploy").as_slice()].concat(), dir.path());
+    assert_eq!(check.status.code(), Some(1));
+    let diff = String::from_utf8(check.stdout).unwrap();
+    assert!(diff.contains("old-grpcroute.yaml") && diff.contains("+++ /dev/null"), "{diff}");
+    assert!(!diff.contains("notes.yaml"), "{diff}");
+
+    let generate = kuberpc(&[&["generate"], greeter_args(include, proto, "deploy").as_slice()].concat(), dir.path());
+    let printed = String::from_utf8(generate.stdout).unwrap();
+    assert!(printed.contains("removed") && printed.contains("old-grpcroute.yaml"), "{printed}");
+    assert!(!base.join("old-grpcroute.yaml").exists());
+    assert!(base.join("notes.yaml").exists());
+}
