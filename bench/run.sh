@@ -15,6 +15,7 @@ install h2load nghttp2-client
 install hyperfine hyperfine
 install protoc protobuf-compiler
 [ -x /usr/bin/time ] || install /usr/bin/time time
+install valgrind valgrind
 
 cargo build --release -q -p kuberpc-bench -p kuberpc-codegen
 bin=target/release
@@ -75,6 +76,31 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 { echo; echo "## servers (unary: SayHello; stream: SayHelloStream count=100; chat: SayHelloChat with 100 names per call)"; python3 bench/bench.py summarize "$raw"; } >> "$out"
+
+# The same comparison in instructions (callgrind on the server process), which, unlike
+# wall-clock on a shared 2-core VM, repeats exactly: (instructions for 4N calls - for N) / 3N.
+instructions() { # variant path body calls
+  KUBERPC_DRAIN_SECONDS=0 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
+    "$bin/bench_server" "$1" 127.0.0.1:0 > "$work/server.out" 2> /dev/null &
+  server_pid=$!
+  for _ in $(seq 400); do grep -q " on " "$work/server.out" 2>/dev/null && break; sleep 0.05; done
+  addr=$(awk '{print $3}' "$work/server.out")
+  h2load -n "$4" -c 10 -m 1 -t 1 -d "$3" -H 'content-type: application/grpc' -H 'te: trailers' "http://$addr$2" > /dev/null
+  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  awk '/^summary:/ {print $2}' "$work/cg.out"
+}
+if command -v valgrind > /dev/null; then
+  { echo; echo "## instructions per call on the server (callgrind)"; } >> "$out"
+  for spec in "unary /greeter.v1.Greeter/SayHello unary.bin 1000" "stream /greeter.v1.Greeter/SayHelloStream stream.bin 200" "chat /greeter.v1.Greeter/SayHelloChat chat.bin 200"; do
+    read -r bench path body calls <<< "$spec"
+    variants="handwritten generated"; [ "$bench" = unary ] && variants="handwritten generated runtime"
+    for variant in $variants; do
+      low=$(instructions "$variant" "$path" "$work/$body" "$calls")
+      high=$(instructions "$variant" "$path" "$work/$body" $((calls * 4)))
+      echo "$bench $variant instructions_per_call=$(( (high - low) / (calls * 3) ))" >> "$out"
+    done
+  done
+fi
 
 # Pipeline speed: the corpus protos, kuberpc generate (parse + stubs + manifests + validation)
 # against protoc producing descriptors alone.
