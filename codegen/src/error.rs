@@ -85,6 +85,11 @@ impl Span {
 }
 
 impl Span {
+    /// Byte offset of the span in its file.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
     /// The text the span covers.
     pub fn text(&self) -> &str {
         &self.file.text[self.offset..self.offset + self.len]

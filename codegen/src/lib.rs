@@ -15,6 +15,7 @@ pub mod model;
 pub mod options;
 pub mod proto;
 pub mod stubs;
+mod suggest;
 pub mod writer;
 
 pub use config::{configure, Config, Generated};

@@ -169,11 +169,82 @@ fn protox_problem(error: &protox::Error, source_of: &dyn Fn(&str) -> Option<Sour
         (Some(source), Some(label)) => Some(source.span(label.offset(), label.len())),
         _ => None,
     };
+    // protox rejects an unknown field inside an option literal with a message about the
+    // whole option; name the field itself, with a suggestion, when it is ours.
+    if let Some(unknown) = span.as_ref().and_then(unknown_vocabulary_field) {
+        return unknown;
+    }
     let problem = Problem::at(message, span);
     match error.help() {
         Some(help) => problem.with_help(help.to_string()),
         None => problem,
     }
+}
+
+/// In a `(kuberpc.v1.…)` option statement, the first field name the vocabulary does not
+/// have, as a problem at that name with the closest known field as help.
+fn unknown_vocabulary_field(statement: &Span) -> Option<Problem> {
+    let text = statement.text();
+    let body_start = text.find("(kuberpc.v1.").and_then(|at| text[at..].find('=').map(|eq| at + eq + 1))?;
+    let known = vocabulary_field_names();
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    let (offset, name) = field_names(&text[body_start..]).into_iter().find(|(_, name)| !known.contains(name))?;
+    let at = statement.file().span(statement.offset() + body_start + offset, name.len());
+    let problem = Problem::at(format!("`{name}` is not a kuberpc option"), Some(at));
+    Some(match crate::suggest::closest(name, &known) {
+        Some(suggestion) => problem.with_help(format!("did you mean `{suggestion}`?")),
+        None => problem.with_help("the options and their meaning are in kuberpc/v1/options.proto"),
+    })
+}
+
+/// Every field name of every message of the vocabulary (map entries' `key`/`value` included).
+fn vocabulary_field_names() -> Vec<String> {
+    let mut resolver = ChainFileResolver::new();
+    resolver.add(VocabularyResolver);
+    resolver.add(GoogleFileResolver::new());
+    let mut compiler = protox::Compiler::with_file_resolver(resolver);
+    if compiler.open_file(OPTIONS_PROTO_NAME).is_err() {
+        return Vec::new();
+    }
+    let pool = compiler.descriptor_pool();
+    let mut names: Vec<String> = pool
+        .all_messages()
+        .filter(|m| m.package_name() == "kuberpc.v1")
+        .flat_map(|m| m.fields().map(|f| f.name().to_string()).collect::<Vec<_>>())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// `(offset, name)` of every identifier followed by `:` or `{` in a text-format message,
+/// skipping string literals.
+fn field_names(text: &str) -> Vec<(usize, &str)> {
+    let bytes = text.as_bytes();
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'"' || c == b'\'' {
+            i += 1;
+            while i < bytes.len() && bytes[i] != c {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            let rest = text[i..].trim_start();
+            if rest.starts_with(':') || rest.starts_with('{') {
+                names.push((start, &text[start..i]));
+            }
+        } else {
+            i += 1;
+        }
+    }
+    names
 }
 
 /// Finds the place of descriptor paths in one file's `source_code_info`.
@@ -393,6 +464,16 @@ fn string_map(message: &DynamicMessage, name: &str) -> BTreeMap<String, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_names_skip_strings() {
+        let names: Vec<&str> =
+            field_names(r#"{ image: "a:b {x: 1}" autoscale { min: 2 } env { key: "K" value: "v" } }"#)
+                .into_iter()
+                .map(|(_, n)| n)
+                .collect();
+        assert_eq!(names, ["image", "autoscale", "min", "env", "key", "value"]);
+    }
 
     /// Every field of the vocabulary is read: a field added to options.proto but not to the
     /// reader would otherwise be silently ignored.

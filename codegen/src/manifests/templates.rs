@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use handlebars::{handlebars_helper, Handlebars};
 
 use crate::error::{Error, Problem, Problems, SourceFile};
+use crate::suggest::closest;
 
 /// Every template kuberpc renders, by name, with its embedded default. A user directory
 /// overrides one by holding `<name>.yaml.hbs`. `pod` is a partial (`{{> pod}}`): the pod
@@ -148,34 +149,15 @@ fn check_override_names(dir: &Path, problems: &mut Problems) {
     }
 }
 
-/// The known name within edit distance 2 of `name`, if any.
-fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
-    known.iter().map(|k| (edit_distance(name, k), *k)).filter(|(d, _)| *d <= 2).min().map(|(_, k)| k)
-}
-
-/// Levenshtein distance, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn misspelled_template_names_get_a_suggestion() {
-        assert_eq!(closest("servce", &["service", "pod"]), Some("service"));
-        assert_eq!(closest("deploymnet", &["deployment"]), Some("deployment"));
-        assert_eq!(closest("zzz", &["service"]), None);
+    fn a_misspelled_override_gets_a_suggestion() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("servce.yaml.hbs"), "").unwrap();
+        let error = Templates::with_overrides(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("did you mean service.yaml.hbs?"), "{error}");
     }
 }
