@@ -7,6 +7,7 @@
 //! Entry points: [`configure`] for build scripts (and [`Config::generate`] for tests), and
 //! the `kuberpc` binary for everything else.
 
+pub mod attributes;
 pub mod check;
 mod config;
 pub mod error;

@@ -7,19 +7,27 @@ pub(crate) fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
     near.or_else(|| known.iter().copied().find(|k| name.len() >= 3 && k.starts_with(name)))
 }
 
-/// Levenshtein distance, by characters.
+/// Edit distance by characters, counting a swap of neighbours as one edit (optimal string
+/// alignment), so `mni` is one edit from `min`.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    previous[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -32,5 +40,6 @@ mod tests {
         assert_eq!(closest("deploymnet", &["deployment"]), Some("deployment"));
         assert_eq!(closest("timeout", &["timeout_ms", "idempotent"]), Some("timeout_ms"));
         assert_eq!(closest("zzz", &["service"]), None);
+        assert_eq!(closest("mni", &["max", "min"]), Some("min"));
     }
 }
