@@ -103,7 +103,8 @@ pub fn write(root: &Path, files: &[OutputFile], cleanup: &Cleanup) -> Result<Rep
         }
     }
     for step in plan.iter().filter(|s| s.action == Action::Removed) {
-        if let Err(e) = fs::remove_file(root.join(&step.path)) {
+        let removed = fs::remove_file(root.join(&step.path));
+        if let Err(e) = removed.or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }) {
             problems.push(Problem::new(format!("cannot remove {}: {e}", root.join(&step.path).display())));
         }
     }
@@ -199,6 +200,10 @@ fn leftovers(root: &Path, dir: &Path, files: &[OutputFile], sources: &[String]) 
             if !entry.file_type().ok()?.is_file() || files.iter().any(|f| f.path == relative) {
                 return None;
             }
+            // A killed run's temp file carries the header too; staging removes those.
+            if is_temp_name(&entry.file_name().to_string_lossy()) {
+                return None;
+            }
             let content = fs::read(entry.path()).ok()?;
             let first_line =
                 String::from_utf8_lossy(content.split(|b| *b == b'\n').next().unwrap_or_default()).into_owned();
@@ -266,13 +271,18 @@ impl Staging {
 
 const TEMP_INFIX: &str = ".kuberpc-";
 
+/// Whether `name` is a temp file name of this writer (`.<name>.kuberpc-<pid>.tmp`).
+fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name.contains(TEMP_INFIX) && name.ends_with(".tmp")
+}
+
 /// Removes temp files of other (killed) runs from `dir`.
 fn remove_stale_temps(dir: &Path) {
     let own = format!("{TEMP_INFIX}{}.tmp", std::process::id());
     let Ok(entries) = fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.contains(TEMP_INFIX) && name.ends_with(".tmp") && !name.ends_with(&own) {
+        if is_temp_name(&name) && !name.ends_with(&own) {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -319,6 +329,21 @@ mod tests {
         assert!(error.to_string().contains("refusing to overwrite"), "{error}");
         assert!(!dir.path().join("base/b.yaml").exists());
         assert_eq!(fs::read_to_string(dir.path().join("base/a.yaml")).unwrap(), "hand: written\n");
+    }
+
+    /// A killed run's temp file holds a complete generated file (header included): it is the
+    /// stale-temp cleanup's to remove, not a leftover — counting it twice failed the next run.
+    #[test]
+    fn a_killed_runs_temp_file_is_cleaned_up_not_reported_as_a_leftover() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("base")).unwrap();
+        let content = format!("# {GENERATED_MARKER} from a.proto (a.A).\n");
+        fs::write(dir.path().join("base/.a.yaml.kuberpc-1.tmp"), &content).unwrap();
+        let cleanup = Cleanup { dirs: vec![PathBuf::from("base")], sources: vec!["a.proto".into()] };
+        let files = [file("base/a.yaml", &content, Ownership::Generated)];
+        let report = write(dir.path(), &files, &cleanup).unwrap();
+        assert_eq!(report, [(PathBuf::from("base/a.yaml"), Action::Created)]);
+        assert!(!dir.path().join("base/.a.yaml.kuberpc-1.tmp").exists());
     }
 
     #[test]

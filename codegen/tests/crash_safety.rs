@@ -49,6 +49,16 @@ fn run(dir: &Path) -> std::process::Child {
         .unwrap()
 }
 
+/// Runs a generation to its end; panics with its output when it fails.
+fn run_to_end(dir: &Path, context: &str) {
+    let output = Command::new(env!("CARGO_BIN_EXE_kuberpc"))
+        .args(["generate", "greeter/v1/greeter.proto", "-I", ".", "--out", "deploy", "--rust-out", "stubs"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{context}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
 fn temp_files(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
@@ -76,10 +86,10 @@ fn killed_runs_leave_old_or_new_complete_files() {
     let texts = [new, old];
 
     // Start from the old version on disk; time one full run to spread the kills over it.
-    assert!(run(dir).wait().unwrap().success());
+    run_to_end(dir, "first run");
     let start = Instant::now();
     fs::write(dir.join("greeter/v1/greeter.proto"), &texts[0]).unwrap();
-    assert!(run(dir).wait().unwrap().success());
+    run_to_end(dir, "timed run");
     let full_run = start.elapsed();
 
     let mut random = Xorshift(0x9e37_79b9_7f4a_7c15);
@@ -114,7 +124,7 @@ fn killed_runs_leave_old_or_new_complete_files() {
 
     // A full run repairs everything and leaves no temp file of the killed runs behind.
     fs::write(dir.join("greeter/v1/greeter.proto"), &texts[1]).unwrap();
-    assert!(run(dir).wait().unwrap().success());
+    run_to_end(dir, "repairing run");
     for (path, content) in &versions[1] {
         if path.to_string_lossy().contains("/base/") {
             assert_eq!(&fs::read(path).unwrap(), content, "{}", path.display());
