@@ -86,8 +86,10 @@ async fn the_method_timeout_is_the_default_deadline() {
     let elapsed = start.elapsed();
     println!("DEADLINE_EXCEEDED after {elapsed:?} (timeout_ms {timeout:?})");
     assert_eq!(error.code(), tonic::Code::DeadlineExceeded, "{error:?}");
+    // Not before the deadline, and long before the 3 s handler could have answered (the
+    // slack only absorbs a loaded machine).
     assert!(
-        elapsed >= timeout - Duration::from_millis(20) && elapsed < timeout + Duration::from_millis(400),
+        elapsed >= timeout - Duration::from_millis(20) && elapsed < timeout + Duration::from_secs(1),
         "{elapsed:?}"
     );
 
