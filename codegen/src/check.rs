@@ -7,12 +7,18 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Problem, Problems};
+use crate::manifests::headless_service_name;
 use crate::model::{Package, Service, Workload};
 
-/// Suffix of the longest object name derived from an app name (`<app>-headless`).
-const LONGEST_NAME_SUFFIX: &str = "-headless";
 /// Kubernetes label values and Service names are at most 63 characters.
-const MAX_NAME_LEN: usize = 63;
+pub(crate) const MAX_NAME_LEN: usize = 63;
+
+/// A DNS-1123 label's characters: lower-case letters, digits and '-', alphanumeric at both
+/// ends (the length is checked where the name's use says how long it may be).
+pub(crate) fn has_dns_label_characters(name: &str) -> bool {
+    let alphanumeric = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    name.starts_with(alphanumeric) && name.ends_with(alphanumeric) && name.chars().all(|c| alphanumeric(c) || c == '-')
+}
 
 /// Runs every rule and reports every violation.
 pub fn check(packages: &[Package]) -> Result<(), Error> {
@@ -86,22 +92,19 @@ fn drain_fits_in_grace_period(service: &Service, problems: &mut Problems) {
 /// DNS-1123 label (Service names become DNS names).
 fn app_name_is_a_dns_label(service: &Service, problems: &mut Problems) {
     let app = &service.deploy.app;
-    let limit = MAX_NAME_LEN - LONGEST_NAME_SUFFIX.len();
-    let valid_chars = app.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    let valid_ends = app.starts_with(|c: char| c.is_ascii_lowercase()) && !app.ends_with('-');
-    if !valid_chars || !valid_ends {
+    let longest = headless_service_name(app);
+    let limit = MAX_NAME_LEN - (longest.len() - app.len());
+    // Service names are RFC 1035 labels: they also start with a letter.
+    if !has_dns_label_characters(app) || !app.starts_with(|c: char| c.is_ascii_lowercase()) {
         problems.push(Problem::at(
             format!(
                 "app name {app:?} is not a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)"
             ),
             service.spans.get("name"),
         ));
-    } else if app.len() > limit {
+    } else if longest.len() > MAX_NAME_LEN {
         problems.push(Problem::at(
-            format!(
-                "app name {app:?} is {} characters long; at most {limit} fit in \"{app}{LONGEST_NAME_SUFFIX}\"",
-                app.len()
-            ),
+            format!("app name {app:?} is {} characters long; at most {limit} fit in \"{longest}\"", app.len()),
             service.spans.get("name"),
         ));
     }

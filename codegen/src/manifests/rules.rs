@@ -18,6 +18,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::de::DeserializeOwned;
 
 use super::gateway::GrpcRoute;
+use crate::check::{has_dns_label_characters, MAX_NAME_LEN};
 use crate::options::is_quantity;
 
 /// The objects of one rendered base, by kind.
@@ -330,12 +331,7 @@ fn volumes_are_defined_and_mounted(set: &RenderedSet, out: &mut Vec<String>) {
 /// Object names become DNS names (Services) or label values: DNS-1123 labels, ≤ 63 chars.
 fn names_are_dns_labels(set: &RenderedSet, out: &mut Vec<String>) {
     for (kind, name) in &set.names {
-        let valid = !name.is_empty()
-            && name.len() <= 63
-            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !name.starts_with('-')
-            && !name.ends_with('-');
-        if !valid {
+        if !has_dns_label_characters(name) || name.len() > MAX_NAME_LEN {
             out.push(format!("{kind} {name:?}: the name is not a DNS-1123 label of at most 63 characters"));
         }
     }
