@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,25 +12,8 @@ fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_input")
 }
 
-/// Every file under `dir`, by relative path, with its content.
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        for entry in fs::read_dir(&current).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), fs::read(&path).unwrap_or_default());
-            }
-        }
-    }
-    files
-}
-
 fn copy_dir(from: &Path, to: &Path) {
-    for (relative, content) in tree(from) {
+    for (relative, content) in common::tree(from) {
         let target = to.join(relative);
         fs::create_dir_all(target.parent().unwrap()).unwrap();
         fs::write(target, content).unwrap();
@@ -50,7 +32,7 @@ const DEFAULT_ARGS: [&str; 6] = ["-I", ".", "--out", "deploy", "--rust-out", "st
 /// Runs `kuberpc generate <args>` in `dir`; checks exit code 2, an unchanged tree and no
 /// panic; returns stderr.
 fn run_refused(name: &str, dir: &Path, args: &[String]) -> String {
-    let before = tree(dir);
+    let before = common::tree(dir);
     let output = Command::new(env!("CARGO_BIN_EXE_kuberpc"))
         .arg("generate")
         .args(args)
@@ -61,7 +43,7 @@ fn run_refused(name: &str, dir: &Path, args: &[String]) -> String {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(2), "{name}: exit code {:?}\n{stderr}", output.status.code());
     assert!(!stderr.contains("panicked"), "{name} panicked:\n{stderr}");
-    assert_eq!(tree(dir), before, "{name} changed the tree");
+    assert_eq!(common::tree(dir), before, "{name} changed the tree");
     stderr
 }
 
@@ -94,7 +76,7 @@ fn corpus_cases() -> Vec<String> {
 }
 
 fn corpus_args(case: &Path, scratch: &Path) -> Vec<String> {
-    let mut protos: Vec<String> = tree(case)
+    let mut protos: Vec<String> = common::tree(case)
         .into_keys()
         .filter(|p| p.extension().is_some_and(|e| e == "proto"))
         .map(|p| p.display().to_string())

@@ -59,22 +59,6 @@ fn run_to_end(dir: &Path, context: &str) {
     assert!(output.status.success(), "{context}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
-fn temp_files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        for entry in fs::read_dir(&current).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.file_name().unwrap().to_string_lossy().ends_with(".tmp") {
-                found.push(path);
-            }
-        }
-    }
-    found
-}
-
 #[test]
 fn killed_runs_leave_old_or_new_complete_files() {
     let scratch = tempfile::tempdir().unwrap();
@@ -130,5 +114,7 @@ fn killed_runs_leave_old_or_new_complete_files() {
             assert_eq!(&fs::read(path).unwrap(), content, "{}", path.display());
         }
     }
-    assert_eq!(temp_files(&dir.join("deploy")), Vec::<PathBuf>::new());
+    let temps: Vec<PathBuf> =
+        common::tree(&dir.join("deploy")).into_keys().filter(|p| p.to_string_lossy().ends_with(".tmp")).collect();
+    assert_eq!(temps, Vec::<PathBuf>::new());
 }

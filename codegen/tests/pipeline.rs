@@ -5,7 +5,6 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use kuberpc_codegen::manifests::validate_object;
 use kuberpc_codegen::writer::Action;
@@ -27,22 +26,9 @@ fn generating_twice_gives_identical_bytes_and_no_timestamps() {
     }
 }
 
-fn kustomize(dir: &Path) -> String {
-    let output = Command::new("kubectl").arg("kustomize").arg(dir).output().unwrap_or_else(|e| {
-        panic!("kubectl is needed to build the overlays (`kubectl kustomize`), and could not be run: {e}")
-    });
-    assert!(
-        output.status.success(),
-        "kubectl kustomize {} failed:\n{}",
-        dir.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 /// The built documents, each checked by its k8s-openapi round trip, as JSON values.
 fn built_objects(dir: &Path) -> Vec<serde_json::Value> {
-    kustomize(dir)
+    common::kustomize(dir)
         .split("\n---\n")
         .map(|doc| {
             validate_object(doc).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));

@@ -21,12 +21,6 @@ fn tool(name: &str) -> PathBuf {
     path
 }
 
-fn kustomize(dir: &Path) -> String {
-    let output = Command::new("kubectl").arg("kustomize").arg(dir).output().expect("kubectl runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
-}
-
 /// Every overlay of the greeter example (committed) and the ledger fixture (generated),
 /// built, as `(name, yaml)`.
 fn built_overlays(scratch: &Path) -> Vec<(String, String)> {
@@ -37,7 +31,7 @@ fn built_overlays(scratch: &Path) -> Vec<(String, String)> {
     let mut built = Vec::new();
     for (app, overlays) in [("greeter", greeter), ("ledger", ledger)] {
         for overlay in ["dev", "prod"] {
-            built.push((format!("{app}-{overlay}"), kustomize(&overlays.join(overlay))));
+            built.push((format!("{app}-{overlay}"), common::kustomize(&overlays.join(overlay))));
         }
     }
     built

@@ -2,7 +2,10 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::collections::BTreeMap;
+use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use kuberpc_codegen::{Config, Generated};
 
@@ -53,4 +56,35 @@ impl Case {
         config.manifests_dir(manifests_dir);
         config
     }
+}
+
+/// `kubectl kustomize dir`; a missing kubectl fails with a message saying so.
+pub fn kustomize(dir: &Path) -> String {
+    let output = Command::new("kubectl").arg("kustomize").arg(dir).output().unwrap_or_else(|e| {
+        panic!("kubectl is needed to build the overlays (`kubectl kustomize`), and could not be run: {e}")
+    });
+    assert!(
+        output.status.success(),
+        "kubectl kustomize {} failed:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Every file under `dir`, by path relative to it, with its content.
+pub fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), fs::read(&path).unwrap_or_default());
+            }
+        }
+    }
+    files
 }
