@@ -80,6 +80,11 @@ pub struct Cleanup {
 /// Brings `root` in line with `files`, removing the leftovers `cleanup` allows.
 pub fn write(root: &Path, files: &[OutputFile], cleanup: &Cleanup) -> Result<Report, Error> {
     let plan = plan(root, files, cleanup)?;
+    // Temps of killed runs go from every directory kuberpc writes to, also where nothing
+    // changes this time (a run killed before its renames leaves the old files in place).
+    let dirs: std::collections::BTreeSet<PathBuf> =
+        files.iter().filter_map(|f| root.join(&f.path).parent().map(Path::to_path_buf)).collect();
+    dirs.iter().for_each(|dir| remove_stale_temps(dir));
     let mut staging = Staging::default();
     let mut problems = Problems::default();
     // Phase 1: every new content goes to a temp file beside its target. If any of them
@@ -230,8 +235,7 @@ struct Staging {
 
 impl Staging {
     /// Writes and syncs `content` to `.<name>.kuberpc-<pid>.tmp` beside `path`, creating
-    /// missing directories (remembered, to remove them on abandon) and removing temps that a
-    /// killed earlier run left behind.
+    /// missing directories (remembered, to remove them on abandon).
     fn stage(&mut self, path: &Path, content: &[u8]) -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(Path::new("."));
         if !dir.exists() {
@@ -239,7 +243,6 @@ impl Staging {
             fs::create_dir_all(dir)?;
             self.created_dirs.extend(topmost.map(Path::to_path_buf));
         }
-        remove_stale_temps(dir);
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temp = dir.join(format!(".{file_name}{TEMP_INFIX}{}.tmp", std::process::id()));
         let result = (|| {
@@ -343,6 +346,19 @@ mod tests {
         let files = [file("base/a.yaml", &content, Ownership::Generated)];
         let report = write(dir.path(), &files, &cleanup).unwrap();
         assert_eq!(report, [(PathBuf::from("base/a.yaml"), Action::Created)]);
+        assert!(!dir.path().join("base/.a.yaml.kuberpc-1.tmp").exists());
+    }
+
+    /// A run killed before its renames leaves the old file and a temp; the next run has
+    /// nothing to change there and must still remove the temp.
+    #[test]
+    fn temps_go_from_directories_where_nothing_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [file("base/a.yaml", "a\n", Ownership::Stub)];
+        write(dir.path(), &files, &Cleanup::default()).unwrap();
+        fs::write(dir.path().join("base/.a.yaml.kuberpc-1.tmp"), "half").unwrap();
+        let report = write(dir.path(), &files, &Cleanup::default()).unwrap();
+        assert_eq!(report, [(PathBuf::from("base/a.yaml"), Action::Unchanged)]);
         assert!(!dir.path().join("base/.a.yaml.kuberpc-1.tmp").exists());
     }
 
