@@ -9,17 +9,34 @@
 //!   Service and applies each method's deadline and retry policy.
 //!
 //! Macros: [`include_proto!`] and [`include_descriptor_set!`] include what
-//! `kuberpc_codegen` wrote to `OUT_DIR`. [`options`] holds the annotation vocabulary.
+//! `kuberpc_codegen` wrote to `OUT_DIR`; [`rpc_service`] (feature `macros`, on by default)
+//! turns a Rust trait into the same server, client and `<service>_deploy` module, with no
+//! `.proto` at all. [`options`] holds the annotation vocabulary.
 
 pub mod client;
 mod policy;
+mod rpc;
 mod server;
 pub mod trace;
 
+#[cfg(feature = "macros")]
+pub use kuberpc_macros::rpc_service;
 pub use prost;
+pub use rpc::ResponseStream;
 pub use server::{Server, ServerError, ADDR_ENV, DRAIN_ENV, PORT_ENV};
 pub use tonic;
 pub use tonic::{Request, Response, Status, Streaming};
+
+/// What `#[rpc_service]` expansions name, by absolute path, so they compile wherever the
+/// macro is used: under a renamed `kuberpc` and under `#![no_implicit_prelude]`. Not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::rpc::*;
+    pub use crate::{Deploy, MethodPolicy};
+    pub use ::core;
+    pub use ::std;
+    pub use ::tonic;
+}
 
 /// The annotation vocabulary, `kuberpc/v1/options.proto`, as prost types.
 #[allow(missing_docs)]

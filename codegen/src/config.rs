@@ -12,6 +12,9 @@
 //!         .compile_protos(&["proto/greeter/v1/greeter.proto"], &["proto"])
 //! }
 //! ```
+//!
+//! [`Config::compile_rust`] is the same for `#[rpc_service]` traits: manifests, plus the
+//! equivalent `.proto` under [`Config::proto_dir`] (the stubs come from the macro).
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +22,7 @@ use crate::error::{Error, Problem, Problems};
 use crate::manifests::{self, Templates};
 use crate::model::Package;
 use crate::writer::{self, Cleanup, OutputFile, Ownership, Report};
-use crate::{check, proto, stubs};
+use crate::{check, proto, rust, stubs};
 
 /// A builder with every option at its default; see [`Config`].
 pub fn configure() -> Config {
@@ -34,6 +37,8 @@ pub struct Config {
     out_dir: Option<PathBuf>,
     emit_rerun_if_changed: bool,
     stubs: bool,
+    manifests: bool,
+    proto_dir: PathBuf,
 }
 
 impl Default for Config {
@@ -51,6 +56,8 @@ pub struct Generated {
     pub manifests: Vec<OutputFile>,
     /// Rust stubs and the descriptor set, relative to the stub directory.
     pub stubs: Vec<OutputFile>,
+    /// `.proto` files emitted for `#[rpc_service]` traits, relative to the proto directory.
+    pub protos: Vec<OutputFile>,
     /// Every file the run read (protos, imports, user templates).
     pub inputs: Vec<PathBuf>,
     /// The compiled protos (not their imports) as headers name them.
@@ -67,6 +74,8 @@ impl Config {
             out_dir: None,
             emit_rerun_if_changed: true,
             stubs: true,
+            manifests: true,
+            proto_dir: PathBuf::from("proto"),
         }
     }
 
@@ -105,14 +114,26 @@ impl Config {
         self
     }
 
+    /// Whether manifests are rendered and written. Default: true. (Off, e.g., for a second
+    /// `compile_protos` call that only needs stubs of a proto whose service is already
+    /// deployed from elsewhere.)
+    pub fn manifests(&mut self, enabled: bool) -> &mut Self {
+        self.manifests = enabled;
+        self
+    }
+
+    /// Where [`Config::compile_rust`] writes the `.proto` equivalent of each package
+    /// (`<dir>/counter/v1/counter.proto`). Default: `proto`.
+    pub fn proto_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.proto_dir = dir.as_ref().to_path_buf();
+        self
+    }
+
     /// Compiles `protos` (found through `includes`) and renders every output file in memory.
     /// Writes nothing. All problems of the run are returned together.
     pub fn generate(&self, protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<Generated, Error> {
         let mut problems = Problems::default();
-        let templates = problems.take(match &self.templates_dir {
-            Some(dir) => Templates::with_overrides(dir),
-            None => Ok(Templates::embedded()),
-        });
+        let templates = problems.take(self.templates());
         let compiled = problems.take(proto::compile(protos, includes));
         let (Some(templates), Some(compiled)) = (templates, compiled) else {
             return Err(problems.into_error());
@@ -124,15 +145,7 @@ impl Config {
             return Err(problems.into_error());
         }
 
-        let mut manifests = Vec::new();
-        for package in &compiled.packages {
-            for service in &package.services {
-                match manifests::render(package, service, &templates) {
-                    Ok(app) => manifests.extend(app_files(&app)),
-                    Err(error) => problems.extend(error),
-                }
-            }
-        }
+        let manifests = self.render(&compiled.packages, &templates, &mut problems);
         let stubs = match self.stubs.then(|| stubs::generate(&compiled.file_descriptor_set, &compiled.packages)) {
             None => Vec::new(),
             Some(Ok(files)) => files
@@ -146,7 +159,92 @@ impl Config {
         };
         let mut inputs = compiled.inputs;
         inputs.extend(templates.overrides().iter().cloned());
-        problems.finish(Generated { packages: compiled.packages, manifests, stubs, inputs, sources: compiled.sources })
+        let sources = compiled.sources;
+        problems.finish(Generated {
+            packages: compiled.packages,
+            manifests,
+            stubs,
+            protos: Vec::new(),
+            inputs,
+            sources,
+        })
+    }
+
+    /// The trait-first twin of [`Config::generate`]: reads the `#[rpc_service]` traits (and
+    /// the prost messages) of the Rust `files`, renders the same manifests and the
+    /// equivalent `.proto` of each package, plus the descriptor set of those protos (for
+    /// reflection) as the only stub. Writes nothing.
+    pub fn generate_rust(&self, files: &[impl AsRef<Path>]) -> Result<Generated, Error> {
+        let mut problems = Problems::default();
+        let templates = problems.take(self.templates());
+        let parsed: Vec<rust::ParsedFile> = files
+            .iter()
+            .filter_map(|file| {
+                let file = file.as_ref();
+                problems.take(rust::parse_file(file, &file.display().to_string()))
+            })
+            .collect();
+        let Some(templates) = templates else { return Err(problems.into_error()) };
+        if !problems.is_empty() {
+            return Err(problems.into_error());
+        }
+        let packages: Vec<Package> = parsed.iter().flat_map(|f| &f.services).map(|s| s.package.clone()).collect();
+        problems.take(check::check(&packages));
+        if !problems.is_empty() {
+            return Err(problems.into_error());
+        }
+        let manifests = self.render(&packages, &templates, &mut problems);
+
+        let mut names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
+        names.sort();
+        names.dedup();
+        let emitted: Vec<(String, String)> =
+            names.iter().map(|name| rust::proto_file::emit(name, &parsed, &mut problems)).collect();
+        if !problems.is_empty() {
+            return Err(problems.into_error());
+        }
+        let in_memory: Vec<(&str, &str)> = emitted.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let descriptors = proto::compile_in_memory(&in_memory).map_err(|error| {
+            Problem::new(format!("the emitted .proto does not compile (a kuberpc bug, please report it): {error}"))
+        })?;
+        let stubs = vec![OutputFile {
+            path: stubs::DESCRIPTOR_SET_FILE.into(),
+            content: stubs::encode_without_source_info(&descriptors.file_descriptor_set),
+            ownership: Ownership::Stub,
+        }];
+        let protos = emitted
+            .into_iter()
+            .map(|(path, text)| OutputFile {
+                path: path.into(),
+                content: text.into_bytes(),
+                ownership: Ownership::Generated,
+            })
+            .collect();
+        let mut inputs: Vec<PathBuf> = files.iter().map(|f| f.as_ref().to_path_buf()).collect();
+        inputs.extend(templates.overrides().iter().cloned());
+        let sources = files.iter().map(|f| f.as_ref().display().to_string()).collect();
+        problems.finish(Generated { packages, manifests, stubs, protos, inputs, sources })
+    }
+
+    fn templates(&self) -> Result<Templates, Error> {
+        match &self.templates_dir {
+            Some(dir) => Templates::with_overrides(dir),
+            None => Ok(Templates::embedded()),
+        }
+    }
+
+    /// Every app's files, when manifests are wanted.
+    fn render(&self, packages: &[Package], templates: &Templates, problems: &mut Problems) -> Vec<OutputFile> {
+        let mut files = Vec::new();
+        for package in packages.iter().filter(|_| self.manifests) {
+            for service in &package.services {
+                match manifests::render(package, service, templates) {
+                    Ok(app) => files.extend(app_files(&app)),
+                    Err(error) => problems.extend(error),
+                }
+            }
+        }
+        files
     }
 
     /// Writes what [`Config::generate`] produced: manifests under the manifests directory,
@@ -155,9 +253,15 @@ impl Config {
     pub fn write(&self, generated: &Generated) -> Result<Report, Error> {
         // Manifests first: they are the writes that can be refused (a file that is not
         // kuberpc's), and a refusal must leave the stubs untouched too.
-        let manifests = writer::write(&self.manifests_dir, &generated.manifests, &self.cleanup(generated))?;
-        let mut report: Report =
-            manifests.into_iter().map(|(path, action)| (self.manifests_dir.join(path), action)).collect();
+        let mut report = Report::new();
+        if self.manifests {
+            let manifests = writer::write(&self.manifests_dir, &generated.manifests, &self.cleanup(generated))?;
+            report.extend(manifests.into_iter().map(|(path, action)| (self.manifests_dir.join(path), action)));
+        }
+        if !generated.protos.is_empty() {
+            let protos = writer::write(&self.proto_dir, &generated.protos, &Cleanup::default())?;
+            report.extend(protos.into_iter().map(|(path, action)| (self.proto_dir.join(path), action)));
+        }
         if let Some(out_dir) = &self.out_dir {
             let stubs = writer::write(out_dir, &generated.stubs, &Cleanup::default())?;
             report.extend(stubs.into_iter().map(|(path, action)| (out_dir.join(path), action)));
@@ -177,22 +281,41 @@ impl Config {
     /// [`Config::out_dir`]) and manifests to [`Config::manifests_dir`], and print
     /// `cargo:rerun-if-changed` for every input.
     pub fn compile_protos(&self, protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<(), Error> {
+        self.build_script(protos, |config| config.generate(protos, includes))
+    }
+
+    /// The build-script entry point of the trait-first path: [`Config::generate_rust`] on
+    /// `files` (e.g. `["src/lib.rs"]`), then manifests to [`Config::manifests_dir`], each
+    /// package's `.proto` to [`Config::proto_dir`] and `kuberpc_descriptor.bin` to `$OUT_DIR`
+    /// (so `kuberpc::include_descriptor_set!()` serves reflection).
+    pub fn compile_rust(&self, files: &[impl AsRef<Path>]) -> Result<(), Error> {
+        self.build_script(files, |config| config.generate_rust(files))
+    }
+
+    /// What both build-script entry points share: `$OUT_DIR`, `rerun-if-changed`, writing.
+    fn build_script(
+        &self,
+        given: &[impl AsRef<Path>],
+        generate: impl FnOnce(&Config) -> Result<Generated, Error>,
+    ) -> Result<(), Error> {
         let mut config = self.clone();
         if config.out_dir.is_none() {
             let out_dir = std::env::var_os("OUT_DIR").ok_or_else(|| {
-                Problem::new("OUT_DIR is not set: compile_protos is meant for build scripts (or set out_dir)")
+                Problem::new(
+                    "OUT_DIR is not set: compile_protos and compile_rust are meant for build scripts (or set out_dir)",
+                )
             })?;
             config.out_dir = Some(PathBuf::from(out_dir));
         }
         if self.emit_rerun_if_changed {
-            for proto in protos {
-                println!("cargo:rerun-if-changed={}", proto.as_ref().display());
+            for file in given {
+                println!("cargo:rerun-if-changed={}", file.as_ref().display());
             }
             if let Some(dir) = &self.templates_dir {
                 println!("cargo:rerun-if-changed={}", dir.display());
             }
         }
-        let generated = config.generate(protos, includes)?;
+        let generated = generate(&config)?;
         if self.emit_rerun_if_changed {
             for input in &generated.inputs {
                 println!("cargo:rerun-if-changed={}", input.display());

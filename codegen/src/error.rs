@@ -175,6 +175,11 @@ impl Problem {
         &self.message
     }
 
+    /// How to fix it, when known.
+    pub fn help(&self) -> Option<&str> {
+        self.help.as_deref()
+    }
+
     /// Where the problem is.
     pub fn span(&self) -> Option<&Span> {
         self.at.as_ref()
@@ -297,6 +302,11 @@ impl Problems {
     /// The value of `result`, or `None` after recording its problems.
     pub fn take<T>(&mut self, result: Result<T, Error>) -> Option<T> {
         result.map_err(|error| self.extend(error)).ok()
+    }
+
+    /// The recorded problems, in the order they were found.
+    pub fn into_vec(self) -> Vec<Problem> {
+        self.0
     }
 
     /// Every recorded problem as one error.

@@ -15,6 +15,7 @@ pub mod manifests;
 pub mod model;
 pub mod options;
 pub mod proto;
+pub mod rust;
 pub mod stubs;
 mod suggest;
 pub mod writer;

@@ -59,7 +59,7 @@ fn is_provided(file_name: &str) -> bool {
 }
 
 /// Source info only helps code generation; reflection clients do not need it.
-fn encode_without_source_info(fds: &prost_types::FileDescriptorSet) -> Vec<u8> {
+pub(crate) fn encode_without_source_info(fds: &prost_types::FileDescriptorSet) -> Vec<u8> {
     let mut fds = fds.clone();
     for file in &mut fds.file {
         file.source_code_info = None;
@@ -67,8 +67,16 @@ fn encode_without_source_info(fds: &prost_types::FileDescriptorSet) -> Vec<u8> {
     fds.encode_to_vec()
 }
 
-/// `pub mod <service>_deploy { APP, SERVICE, PORT, HEADLESS_SERVICE, DRAIN_SECONDS, … }`.
+/// The deploy module as formatted source, for the proto front end's stub files.
 fn deploy_module(service: &Service) -> String {
+    let file = syn::parse2::<syn::File>(deploy_module_tokens(service, &quote!(::kuberpc)))
+        .expect("the deploy module is valid Rust");
+    prettyplease::unparse(&file)
+}
+
+/// `pub mod <service>_deploy { APP, SERVICE, PORT, HEADLESS_SERVICE, DRAIN_SECONDS, … }`,
+/// naming the runtime crate as `krate` (`::kuberpc`, or what a user renamed it to).
+pub(crate) fn deploy_module_tokens(service: &Service, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     let module = format_ident!("{}_deploy", service.name.to_snake_case());
     let deploy = &service.deploy;
     let app = &deploy.app;
@@ -89,7 +97,7 @@ fn deploy_module(service: &Service) -> String {
         let idempotent = method.idempotent;
         let client_streaming = method.client_streaming;
         quote! {
-            ::kuberpc::MethodPolicy {
+            #krate::MethodPolicy {
                 path: #path,
                 timeout_ms: #timeout,
                 idempotent: #idempotent,
@@ -98,7 +106,7 @@ fn deploy_module(service: &Service) -> String {
         }
     });
     let doc = format!(" Deployment facts of `{full_name}`, from the options that rendered `deploy/{app}/`.");
-    let tokens = quote! {
+    quote! {
         #[doc = #doc]
         pub mod #module {
             /// App name: the Deployment, the Services and the `deploy/` directory carry it.
@@ -115,7 +123,7 @@ fn deploy_module(service: &Service) -> String {
             pub const TERMINATION_GRACE_SECONDS: u32 = #grace;
             /// Everything above plus each method's call policy, for `kuberpc::Server` and
             /// `kuberpc::client::Client`.
-            pub static DEPLOY: ::kuberpc::Deploy = ::kuberpc::Deploy {
+            pub static DEPLOY: #krate::Deploy = #krate::Deploy {
                 app: APP,
                 service: SERVICE,
                 port: PORT,
@@ -125,7 +133,5 @@ fn deploy_module(service: &Service) -> String {
                 methods: &[#(#methods),*],
             };
         }
-    };
-    let file = syn::parse2::<syn::File>(tokens).expect("the deploy module is valid Rust");
-    prettyplease::unparse(&file)
+    }
 }

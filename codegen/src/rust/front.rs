@@ -1,0 +1,416 @@
+//! Reading an `#[rpc_service(...)]` trait: its shape (every method an `async fn` taking
+//! `&self` and one request, returning `Result<_, Status>`) and its attributes, into the same
+//! [`Package`] model the proto front end builds.
+//!
+//! Two passes. [`read_trait`] checks the Rust shape and parses the attributes, reporting each
+//! mistake at its token. [`RustService::model`] then resolves the options through the shared
+//! [`resolve_deploy`] and [`crate::check`] rules; their problems point at file spans, so the
+//! token spans are first turned into file spans by a [`TokenSource`] (exact positions in a
+//! build script, a numbered stand-in inside the proc-macro that leads back to the token).
+
+use std::collections::BTreeMap;
+
+use heck::ToUpperCamelCase;
+use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt as _;
+use syn::spanned::Spanned;
+
+use crate::attributes::{parse_method_attribute, parse_service_attribute};
+use crate::error::{Problems, SourceFile, Spans};
+use crate::model::{Method, Package, Service};
+use crate::options::{resolve_deploy, MethodOptions, ServiceOptions};
+
+/// One `#[rpc_service]` trait, read.
+#[derive(Debug, Clone)]
+pub struct RustService {
+    /// `package = "…"`, or empty.
+    pub package: String,
+    /// The trait as written, minus the `#[rpc(...)]` attributes.
+    pub item: syn::ItemTrait,
+    /// The options of `#[rpc_service(...)]` as written.
+    pub options: ServiceOptions,
+    /// Where each service option was written.
+    pub spans: BTreeMap<String, Span>,
+    /// The RPC methods, in declaration order.
+    pub methods: Vec<RustMethod>,
+}
+
+/// One RPC method of the trait.
+#[derive(Debug, Clone)]
+pub struct RustMethod {
+    /// The Rust method name.
+    pub ident: syn::Ident,
+    /// Its wire name (`get_user` → `GetUser`).
+    pub rpc_name: String,
+    /// The request message type (the `T` of `Streaming<T>` for a client stream).
+    pub request: syn::TypePath,
+    /// The reply message type (the `T` of `ResponseStream<T>` for a server stream).
+    pub reply: syn::TypePath,
+    /// The client sends a stream.
+    pub client_streaming: bool,
+    /// The server answers with a stream.
+    pub server_streaming: bool,
+    /// `#[rpc(...)]` as written.
+    pub options: MethodOptions,
+    /// Where each method option was written.
+    pub spans: BTreeMap<String, Span>,
+}
+
+/// The trait attribute's name, and the method attribute's.
+pub const SERVICE_ATTRIBUTE: &str = "rpc_service";
+/// See [`SERVICE_ATTRIBUTE`].
+pub const METHOD_ATTRIBUTE: &str = "rpc";
+
+/// Whether `attribute` is `#[rpc(...)]`.
+pub fn is_method_attribute(attribute: &syn::Attribute) -> bool {
+    attribute.path().is_ident(METHOD_ATTRIBUTE)
+}
+
+/// Reads `item` with the arguments `attr` of its `#[rpc_service(...)]`; every mistake at once.
+pub fn read_trait(attr: TokenStream, item: &syn::ItemTrait) -> syn::Result<RustService> {
+    let mut errors = Errors::default();
+    let attribute = errors.take(parse_service_attribute(attr));
+    if let Some(attribute) = &attribute {
+        if let Some(package) = &attribute.package {
+            if !is_package_name(package) {
+                errors.push(syn::Error::new(
+                    attribute.spans["package"],
+                    format!("`package` {package:?} is not a protobuf package name (e.g. \"counter.v1\")"),
+                ));
+            }
+        }
+    }
+    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+        errors.push(syn::Error::new(item.generics.span(), "an #[rpc_service] trait cannot be generic"));
+    }
+    if let Some(unsafety) = &item.unsafety {
+        errors.push(syn::Error::new(unsafety.span, "an #[rpc_service] trait cannot be `unsafe`"));
+    }
+
+    let mut methods = Vec::new();
+    let mut rpc_names: BTreeMap<String, syn::Ident> = BTreeMap::new();
+    for trait_item in &item.items {
+        let syn::TraitItem::Fn(function) = trait_item else {
+            errors.push(syn::Error::new(
+                trait_item.span(),
+                "an #[rpc_service] trait holds only RPC methods (`async fn`)",
+            ));
+            continue;
+        };
+        let Some(method) = errors.take(read_method(function)) else { continue };
+        match rpc_names.get(&method.rpc_name) {
+            Some(first) => errors.push(syn::Error::new(
+                method.ident.span(),
+                format!("`{first}` and `{}` both map to the RPC name `{}`", method.ident, method.rpc_name),
+            )),
+            None => {
+                rpc_names.insert(method.rpc_name.clone(), method.ident.clone());
+            }
+        }
+        methods.push(method);
+    }
+    errors.finish()?;
+    let attribute = attribute.expect("no errors means the attribute parsed");
+    Ok(RustService {
+        package: attribute.package.unwrap_or_default(),
+        item: without_method_attributes(item),
+        options: attribute.options,
+        spans: attribute.spans,
+        methods,
+    })
+}
+
+/// `item` without the `#[rpc(...)]` attributes of its methods (they are not real attributes:
+/// left in, rustc would report them as unknown).
+pub fn without_method_attributes(item: &syn::ItemTrait) -> syn::ItemTrait {
+    let mut item = item.clone();
+    for trait_item in &mut item.items {
+        if let syn::TraitItem::Fn(function) = trait_item {
+            function.attrs.retain(|a| !is_method_attribute(a));
+        }
+    }
+    item
+}
+
+fn read_method(function: &syn::TraitItemFn) -> syn::Result<RustMethod> {
+    let mut errors = Errors::default();
+    let signature = &function.sig;
+    let ident = signature.ident.clone();
+    if signature.asyncness.is_none() {
+        errors.push(syn::Error::new(signature.fn_token.span, format!("RPC method `{ident}` must be an `async fn`")));
+    }
+    if !signature.generics.params.is_empty() || signature.generics.where_clause.is_some() {
+        errors.push(syn::Error::new(signature.generics.span(), format!("RPC method `{ident}` cannot be generic")));
+    }
+    if let Some(token) = signature.constness.as_ref().map(|c| c.span).or(signature.unsafety.map(|u| u.span)) {
+        errors.push(syn::Error::new(token, format!("RPC method `{ident}` cannot be `const` or `unsafe`")));
+    }
+    if let Some(variadic) = &signature.variadic {
+        errors.push(syn::Error::new(variadic.span(), "an RPC method takes exactly one request"));
+    }
+
+    let mut inputs = signature.inputs.iter();
+    match inputs.next() {
+        Some(syn::FnArg::Receiver(receiver)) if receiver.reference.is_some() && receiver.mutability.is_none() => {}
+        Some(syn::FnArg::Receiver(receiver)) => errors.push(syn::Error::new(
+            receiver.span(),
+            format!("RPC method `{ident}` must take `&self` (calls run concurrently on one shared service)"),
+        )),
+        _ => errors.push(syn::Error::new(ident.span(), format!("RPC method `{ident}` must take `&self` first"))),
+    }
+    let arguments: Vec<&syn::PatType> = inputs
+        .filter_map(|input| match input {
+            syn::FnArg::Typed(typed) => Some(typed),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let request = match arguments.as_slice() {
+        [argument] => errors.take(request_type(&argument.ty)),
+        _ => {
+            errors.push(syn::Error::new(
+                signature.inputs.span(),
+                format!(
+                    "RPC method `{ident}` takes {} arguments after `&self`; it takes exactly one: the request \
+                     message, or `kuberpc::Streaming<Message>` for a client stream",
+                    arguments.len()
+                ),
+            ));
+            None
+        }
+    };
+    let reply = errors.take(reply_type(&signature.output, &ident));
+
+    let mut attribute = None;
+    for rpc in function.attrs.iter().filter(|a| is_method_attribute(a)) {
+        if attribute.is_some() {
+            errors.push(syn::Error::new(rpc.span(), "duplicate `#[rpc(...)]` attribute"));
+            continue;
+        }
+        let arguments = match &rpc.meta {
+            syn::Meta::Path(_) => Ok(TokenStream::new()),
+            syn::Meta::List(list) => Ok(list.tokens.clone()),
+            syn::Meta::NameValue(nv) => Err(syn::Error::new(nv.span(), "write `#[rpc(option = value, ...)]`")),
+        };
+        attribute = errors.take(arguments.and_then(parse_method_attribute));
+    }
+    errors.finish()?;
+    let ((request, client_streaming), (reply, server_streaming)) =
+        (request.expect("no errors"), reply.expect("no errors"));
+    let attribute = attribute.unwrap_or_else(|| crate::attributes::MethodAttribute {
+        options: MethodOptions::default(),
+        spans: BTreeMap::new(),
+    });
+    let mut spans = attribute.spans;
+    spans.insert(String::new(), ident.span());
+    Ok(RustMethod {
+        rpc_name: ident.unraw().to_string().to_upper_camel_case(),
+        ident,
+        request,
+        reply,
+        client_streaming,
+        server_streaming,
+        options: attribute.options,
+        spans,
+    })
+}
+
+/// The request message, and whether it is a client stream (`Streaming<T>`).
+fn request_type(ty: &syn::Type) -> syn::Result<(syn::TypePath, bool)> {
+    let path = message_path(ty, "the request")?;
+    match single_argument(&path, "Streaming") {
+        Some(inner) => Ok((message_path(inner, "the streamed request")?, true)),
+        None => Ok((path, false)),
+    }
+}
+
+/// The reply message of `Result<Reply, Status>`, and whether it is a server stream
+/// (`Result<ResponseStream<T>, Status>`).
+fn reply_type(output: &syn::ReturnType, ident: &syn::Ident) -> syn::Result<(syn::TypePath, bool)> {
+    let expected = "`Result<Reply, kuberpc::Status>` (or `Result<kuberpc::ResponseStream<Reply>, kuberpc::Status>`)";
+    let syn::ReturnType::Type(_, ty) = output else {
+        return Err(syn::Error::new(ident.span(), format!("RPC method `{ident}` must return {expected}")));
+    };
+    let wrong = || syn::Error::new(ty.span(), format!("RPC method `{ident}` must return {expected}"));
+    let syn::Type::Path(result) = &**ty else { return Err(wrong()) };
+    let last = result.path.segments.last().ok_or_else(wrong)?;
+    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else { return Err(wrong()) };
+    let types: Vec<&syn::Type> = arguments
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    let [reply, status] = types.as_slice() else { return Err(wrong()) };
+    let is_status = matches!(status, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Status"));
+    if last.ident != "Result" || !is_status {
+        return Err(wrong());
+    }
+    let path = message_path(reply, "the reply")?;
+    match single_argument(&path, "ResponseStream") {
+        Some(inner) => Ok((message_path(inner, "the streamed reply")?, true)),
+        None => Ok((path, false)),
+    }
+}
+
+/// `ty` as a plain path to a message type.
+fn message_path(ty: &syn::Type, what: &str) -> syn::Result<syn::TypePath> {
+    match ty {
+        syn::Type::Path(path) if path.qself.is_none() && !path.path.segments.is_empty() => Ok(path.clone()),
+        syn::Type::Group(group) => message_path(&group.elem, what),
+        _ => Err(syn::Error::new(
+            ty.span(),
+            format!("{what} must be a message type (a `#[derive(prost::Message)]` struct), named by its path"),
+        )),
+    }
+}
+
+/// The `T` of `wrapper<T>` when `path` ends in `wrapper`.
+fn single_argument<'a>(path: &'a syn::TypePath, wrapper: &str) -> Option<&'a syn::Type> {
+    let last = path.path.segments.last()?;
+    if last.ident != wrapper {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(arguments) if arguments.args.len() == 1 => match &arguments.args[0] {
+            syn::GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_package_name(package: &str) -> bool {
+    package.split('.').all(|part| {
+        part.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// Collects `syn::Error`s so that every mistake is reported at once.
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(first) => first.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    fn take<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+        result.map_err(|e| self.push(e)).ok()
+    }
+
+    fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+/// Where the model's problems point: token spans turned into file spans, and back.
+#[derive(Debug, Clone)]
+pub enum TokenSource {
+    /// A file parsed in a build script: token positions are exact (proc-macro2's
+    /// `span-locations`).
+    File(SourceFile),
+    /// Inside the proc-macro there is no file text: token `i` becomes offset `i` of a blank
+    /// stand-in file, and a problem at offset `i` is reported at token `i`.
+    Macro,
+}
+
+/// The model of one trait and the problems found while building it.
+pub struct Modelled {
+    /// The package holding the one service.
+    pub package: Package,
+    /// Option mistakes and broken cross-field rules.
+    pub problems: Problems,
+    /// For [`TokenSource::Macro`]: the token of each stand-in offset.
+    tokens: Vec<Span>,
+    /// Where problems without a place are reported: the trait's name.
+    fallback: Span,
+}
+
+impl Modelled {
+    /// Every problem as one `syn::Error` spanned on its token (for the proc-macro).
+    pub fn token_errors(self) -> syn::Result<Package> {
+        let mut errors = Errors::default();
+        for problem in self.problems.into_vec() {
+            let token = problem.span().and_then(|s| self.tokens.get(s.offset()).copied()).unwrap_or(self.fallback);
+            let text = match problem.help() {
+                Some(help) => format!("{}\n  = help: {help}", problem.message()),
+                None => problem.message().to_string(),
+            };
+            errors.push(syn::Error::new(token, text));
+        }
+        errors.finish().map(|()| self.package)
+    }
+}
+
+impl RustService {
+    /// The model of this trait: options resolved with the proto front end's rules, then
+    /// [`crate::check`]ed. `source_file` is how generated headers name the file.
+    pub fn model(&self, source_file: &str, source: &TokenSource) -> Modelled {
+        let stand_in_len = self.spans.len() + 1 + self.methods.iter().map(|m| m.spans.len()).sum::<usize>();
+        let stand_in = SourceFile::new(format!("{source_file} (#[rpc_service])"), " ".repeat(stand_in_len));
+        let mut tokens = Vec::new();
+        let mut to_file_spans = |map: &BTreeMap<String, Span>| -> Spans {
+            let mut spans = Spans::default();
+            for (path, token) in map {
+                let span = match source {
+                    TokenSource::File(file) => {
+                        let (start, end) = (token.start(), token.end());
+                        file.span_lines(
+                            start.line.saturating_sub(1),
+                            start.column,
+                            end.line.saturating_sub(1),
+                            end.column,
+                        )
+                    }
+                    TokenSource::Macro => {
+                        tokens.push(*token);
+                        stand_in.span(tokens.len() - 1, 0)
+                    }
+                };
+                spans.insert(path.clone(), span);
+            }
+            spans
+        };
+        let name = self.item.ident.unraw().to_string();
+        let mut service_spans = self.spans.clone();
+        service_spans.insert(String::new(), self.item.ident.span());
+        let spans = to_file_spans(&service_spans);
+        let mut problems = Problems::default();
+        let deploy = resolve_deploy(&name, &self.options, &spans, &mut problems);
+        let qualified =
+            |name: &str| if self.package.is_empty() { name.to_string() } else { format!("{}.{name}", self.package) };
+        let methods = self
+            .methods
+            .iter()
+            .map(|method| Method {
+                name: method.rpc_name.clone(),
+                rust_name: method.ident.unraw().to_string(),
+                input_type: qualified(&message_name(&method.request)),
+                output_type: qualified(&message_name(&method.reply)),
+                client_streaming: method.client_streaming,
+                server_streaming: method.server_streaming,
+                timeout_ms: method.options.timeout_ms,
+                idempotent: method.options.idempotent.unwrap_or(false),
+                spans: to_file_spans(&method.spans),
+            })
+            .collect();
+        let service =
+            Service { full_name: qualified(&name), name, source_file: source_file.to_string(), methods, deploy, spans };
+        let package = Package { name: self.package.clone(), services: vec![service] };
+        if let Err(error) = crate::check::check(std::slice::from_ref(&package)) {
+            problems.extend(error);
+        }
+        Modelled { package, problems, tokens, fallback: self.item.ident.span() }
+    }
+}
+
+/// The protobuf name of a message type: the last segment of its Rust path.
+pub fn message_name(path: &syn::TypePath) -> String {
+    path.path.segments.last().map(|s| s.ident.unraw().to_string()).unwrap_or_default()
+}

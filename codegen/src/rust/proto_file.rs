@@ -1,0 +1,506 @@
+//! The `.proto` equivalent of `#[rpc_service]` traits, so clients in other languages can be
+//! generated: per package, the services (with their kuberpc options as written) and every
+//! message and enum they reach, read from the `#[prost(...)]` attributes of the Rust types.
+//!
+//! Emitted names round-trip through prost-build: fields keep their Rust names, enum values
+//! get the `ENUM_NAME_` prefix prost strips again. What cannot be expressed (oneofs, types
+//! not defined in the given files) is a located problem, never a guess.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use heck::ToShoutySnakeCase;
+use syn::ext::IdentExt as _;
+use syn::spanned::Spanned;
+
+use super::front::{message_name, RustService};
+use super::ParsedFile;
+use crate::error::{Problem, Problems, SourceFile};
+use crate::manifests::GENERATED_MARKER;
+use crate::options::{ServiceOptions, OPTIONS_PROTO_NAME};
+
+/// A message or enum definition found in the given files.
+enum Definition<'a> {
+    Message(&'a syn::ItemStruct),
+    Enum(&'a syn::ItemEnum),
+}
+
+/// The emitted file of `package`: its path under the proto directory
+/// (`counter/v1/counter.proto`) and its text.
+pub fn emit(package: &str, files: &[ParsedFile], problems: &mut Problems) -> (String, String) {
+    let services: Vec<(&RustService, &ParsedFile)> = files
+        .iter()
+        .flat_map(|file| file.services.iter().map(move |s| (&s.rust, file)))
+        .filter(|(rust, _)| rust.package == package)
+        .collect();
+    let mut definitions: BTreeMap<String, (Definition<'_>, &SourceFile)> = BTreeMap::new();
+    for file in files {
+        collect_definitions(&file.syntax.items, &file.source, &mut definitions);
+    }
+    let sources: BTreeSet<&str> = services.iter().map(|(_, f)| f.source.name()).collect();
+    let sources: Vec<&str> = sources.into_iter().collect();
+
+    let mut text = format!(
+        "// {GENERATED_MARKER} from {} ({}). Do not edit: regenerate instead.\nsyntax = \"proto3\";\n\n",
+        sources.join(", "),
+        if package.is_empty() { "no package" } else { package },
+    );
+    if !package.is_empty() {
+        writeln!(text, "package {package};\n").ok();
+    }
+    writeln!(text, "import \"{OPTIONS_PROTO_NAME}\";").ok();
+
+    let mut emitter = Emitter { definitions: &definitions, problems, emitted: BTreeSet::new(), queue: Vec::new() };
+    let mut body = String::new();
+    for (rust, file) in &services {
+        emitter.service(rust, &mut body);
+        for method in &rust.methods {
+            for ty in [&method.request, &method.reply] {
+                emitter.reach(&message_name(ty), ty.span(), &file.source);
+            }
+        }
+    }
+    while let Some(name) = emitter.queue.pop() {
+        emitter.definition(&name, &mut body);
+    }
+    text.push_str(&body);
+    let stem = package.split('.').rfind(|p| !is_version(p)).unwrap_or("service");
+    let mut path: Vec<&str> = package.split('.').filter(|p| !p.is_empty()).collect();
+    let file_name = format!("{stem}.proto");
+    path.push(&file_name);
+    (path.join("/"), text)
+}
+
+/// `v1`, `v2beta1`: the version segment of a package.
+fn is_version(part: &str) -> bool {
+    part.strip_prefix('v').is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+fn collect_definitions<'a>(
+    items: &'a [syn::Item],
+    source: &'a SourceFile,
+    out: &mut BTreeMap<String, (Definition<'a>, &'a SourceFile)>,
+) {
+    for item in items {
+        match item {
+            syn::Item::Struct(s) if derives(&s.attrs, "Message") => {
+                out.insert(s.ident.unraw().to_string(), (Definition::Message(s), source));
+            }
+            syn::Item::Enum(e) if derives(&e.attrs, "Enumeration") => {
+                out.insert(e.ident.unraw().to_string(), (Definition::Enum(e), source));
+            }
+            syn::Item::Mod(module) => {
+                if let Some((_, items)) = &module.content {
+                    collect_definitions(items, source, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether `attrs` hold `#[derive(..., name, ...)]` (any path ending in `name`).
+fn derives(attrs: &[syn::Attribute], name: &str) -> bool {
+    attrs.iter().filter(|a| a.path().is_ident("derive")).any(|a| {
+        let mut found = false;
+        let _ = a.parse_nested_meta(|meta| {
+            found |= meta.path.segments.last().is_some_and(|s| s.ident == name);
+            Ok(())
+        });
+        found
+    })
+}
+
+struct Emitter<'a, 'p> {
+    definitions: &'a BTreeMap<String, (Definition<'a>, &'a SourceFile)>,
+    problems: &'p mut Problems,
+    emitted: BTreeSet<String>,
+    queue: Vec<String>,
+}
+
+impl Emitter<'_, '_> {
+    /// Schedules the definition of `name`, used at `at`.
+    fn reach(&mut self, name: &str, at: proc_macro2::Span, source: &SourceFile) {
+        if self.emitted.contains(name) {
+            return;
+        }
+        if !self.definitions.contains_key(name) {
+            self.problems.push(
+                Problem::at(
+                    format!("`{name}` is not a `#[derive(prost::Message)]` struct or `prost::Enumeration` enum of the given files, so the emitted .proto cannot define it"),
+                    Some(span_of(source, at)),
+                )
+                .with_help("define it in a file passed to compile_rust"),
+            );
+            self.emitted.insert(name.to_string());
+            return;
+        }
+        self.emitted.insert(name.to_string());
+        self.queue.insert(0, name.to_string());
+    }
+
+    fn service(&mut self, rust: &RustService, out: &mut String) {
+        out.push('\n');
+        comments(&rust.item.attrs, "", out);
+        writeln!(out, "service {} {{", rust.item.ident.unraw()).ok();
+        let options = service_options(&rust.options);
+        if !options.is_empty() {
+            writeln!(out, "  option (kuberpc.v1.service) = {{\n{options}  }};\n").ok();
+        }
+        for method in &rust.methods {
+            let function = rust.item.items.iter().find_map(|i| match i {
+                syn::TraitItem::Fn(f) if f.sig.ident == method.ident => Some(f),
+                _ => None,
+            });
+            if let Some(function) = function {
+                comments(&function.attrs, "  ", out);
+            }
+            let stream = |yes: bool| if yes { "stream " } else { "" };
+            write!(
+                out,
+                "  rpc {}({}{}) returns ({}{})",
+                method.rpc_name,
+                stream(method.client_streaming),
+                message_name(&method.request),
+                stream(method.server_streaming),
+                message_name(&method.reply)
+            )
+            .ok();
+            let mut fields = Vec::new();
+            if let Some(ms) = method.options.timeout_ms {
+                fields.push(format!("timeout_ms: {ms}"));
+            }
+            if let Some(idempotent) = method.options.idempotent {
+                fields.push(format!("idempotent: {idempotent}"));
+            }
+            if fields.is_empty() {
+                out.push_str(";\n");
+            } else {
+                writeln!(out, " {{\n    option (kuberpc.v1.method) = {{ {} }};\n  }}", fields.join(" ")).ok();
+            }
+        }
+        out.push_str("}\n");
+    }
+
+    fn definition(&mut self, name: &str, out: &mut String) {
+        let definitions = self.definitions;
+        let Some((definition, source)) = definitions.get(name) else { return };
+        out.push('\n');
+        match definition {
+            Definition::Enum(item) => {
+                comments(&item.attrs, "", out);
+                writeln!(out, "enum {name} {{").ok();
+                let prefix = name.to_shouty_snake_case();
+                for variant in &item.variants {
+                    comments(&variant.attrs, "  ", out);
+                    let number = match &variant.discriminant {
+                        Some((_, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }))) => n.to_string(),
+                        Some((_, syn::Expr::Unary(u))) if matches!(u.op, syn::UnOp::Neg(_)) => {
+                            quote::ToTokens::to_token_stream(u).to_string().replace(' ', "")
+                        }
+                        _ => {
+                            self.problems.push(Problem::at(
+                                format!("enum value `{}` needs an explicit number (`= 0`)", variant.ident),
+                                Some(span_of(source, variant.ident.span())),
+                            ));
+                            continue;
+                        }
+                    };
+                    let value = variant.ident.unraw().to_string().to_shouty_snake_case();
+                    writeln!(out, "  {prefix}_{value} = {number};").ok();
+                }
+                out.push_str("}\n");
+            }
+            Definition::Message(item) => {
+                comments(&item.attrs, "", out);
+                writeln!(out, "message {name} {{").ok();
+                for field in &item.fields {
+                    let Some(line) = self.field(field, source) else { continue };
+                    comments(&field.attrs, "  ", out);
+                    writeln!(out, "  {line}").ok();
+                }
+                out.push_str("}\n");
+            }
+        }
+    }
+
+    /// One field's declaration, from `#[prost(...)]`.
+    fn field(&mut self, field: &syn::Field, source: &SourceFile) -> Option<String> {
+        let name = field.ident.as_ref()?.unraw().to_string();
+        let Some(attribute) = field.attrs.iter().find(|a| a.path().is_ident("prost")) else {
+            self.problems.push(Problem::at(
+                format!("field `{name}` has no `#[prost(...)]` attribute"),
+                Some(span_of(source, field.span())),
+            ));
+            return None;
+        };
+        let prost = match ProstField::parse(attribute) {
+            Ok(prost) => prost,
+            Err(error) => {
+                self.problems.push(Problem::at(error.to_string(), Some(span_of(source, error.span()))));
+                return None;
+            }
+        };
+        let at = attribute.span();
+        let ty = match prost.kind.as_str() {
+            "message" => {
+                let inner = message_in(&field.ty)?;
+                self.reach(&inner, field.ty.span(), source);
+                inner
+            }
+            "enumeration" => {
+                let enum_name = prost.enumeration.rsplit("::").next().unwrap_or_default().to_string();
+                self.reach(&enum_name, at, source);
+                enum_name
+            }
+            "map" => {
+                let (key, value) = prost.map.split_once(',').map(|(k, v)| (k.trim(), v.trim()))?;
+                let value = if value == "message" {
+                    let inner = map_value_in(&field.ty)?;
+                    self.reach(&inner, field.ty.span(), source);
+                    inner
+                } else if let Some(e) = value.strip_prefix("enumeration(").and_then(|v| v.strip_suffix(')')) {
+                    let e = e.rsplit("::").next().unwrap_or_default().to_string();
+                    self.reach(&e, at, source);
+                    e
+                } else {
+                    value.to_string()
+                };
+                return Some(format!("map<{key}, {value}> {name} = {};", prost.tag));
+            }
+            "oneof" => {
+                self.problems.push(Problem::at(
+                    format!("field `{name}`: oneof fields cannot be emitted to the .proto yet"),
+                    Some(span_of(source, at)),
+                ));
+                return None;
+            }
+            scalar => scalar.to_string(),
+        };
+        let label = match (prost.repeated, prost.optional && prost.kind != "message") {
+            (true, _) => "repeated ",
+            (false, true) => "optional ",
+            _ => "",
+        };
+        Some(format!("{label}{ty} {name} = {};", prost.tag))
+    }
+}
+
+/// What `#[prost(...)]` says about a field.
+#[derive(Default)]
+struct ProstField {
+    kind: String,
+    tag: String,
+    repeated: bool,
+    optional: bool,
+    enumeration: String,
+    map: String,
+}
+
+const SCALARS: [&str; 15] = [
+    "double", "float", "int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32",
+    "sfixed64", "bool", "string", "bytes",
+];
+
+impl ProstField {
+    fn parse(attribute: &syn::Attribute) -> syn::Result<Self> {
+        let mut field = ProstField::default();
+        attribute.parse_nested_meta(|meta| {
+            let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+            let value = || -> syn::Result<String> { Ok(meta.value()?.parse::<syn::LitStr>()?.value()) };
+            match key.as_str() {
+                "tag" => field.tag = value()?,
+                "repeated" => field.repeated = true,
+                "optional" => field.optional = true,
+                "packed" | "default" | "required" | "json_name" => {
+                    if meta.input.peek(syn::Token![=]) {
+                        value()?;
+                    }
+                }
+                "enumeration" => {
+                    field.kind = key;
+                    field.enumeration = value()?;
+                }
+                "map" | "hash_map" | "btree_map" => {
+                    field.kind = "map".to_string();
+                    field.map = value()?;
+                }
+                "oneof" => {
+                    field.kind = key;
+                    value()?;
+                }
+                "tags" => {
+                    value()?;
+                }
+                "bytes" => {
+                    field.kind = key;
+                    if meta.input.peek(syn::Token![=]) {
+                        value()?;
+                    }
+                }
+                "message" => field.kind = key,
+                scalar if SCALARS.contains(&scalar) => field.kind = key,
+                _ => {
+                    return Err(meta.error(format!("`{key}` in #[prost(...)] is not known to kuberpc's .proto emitter")))
+                }
+            }
+            Ok(())
+        })?;
+        if field.kind.is_empty() {
+            return Err(syn::Error::new(attribute.span(), "#[prost(...)] names no field type"));
+        }
+        if field.tag.is_empty() && field.kind != "oneof" {
+            return Err(syn::Error::new(attribute.span(), "#[prost(...)] has no `tag`"));
+        }
+        Ok(field)
+    }
+}
+
+/// `T` of `Option<T>`, `Vec<T>`, `Box<T>` or `T`: the message a field holds.
+fn message_in(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+        if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
+            if ["Option", "Vec", "Box"].iter().any(|w| last.ident == w) {
+                return message_in(inner);
+            }
+        }
+    }
+    Some(last.ident.unraw().to_string())
+}
+
+/// The value message of `HashMap<K, V>` / `BTreeMap<K, V>`.
+fn map_value_in(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(path) = ty else { return None };
+    let syn::PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else { return None };
+    match args.args.iter().nth(1)? {
+        syn::GenericArgument::Type(value) => message_in(value),
+        _ => None,
+    }
+}
+
+fn span_of(source: &SourceFile, span: proc_macro2::Span) -> crate::error::Span {
+    let (start, end) = (span.start(), span.end());
+    source.span_lines(start.line.saturating_sub(1), start.column, end.line.saturating_sub(1), end.column)
+}
+
+/// `///` docs as `//` comments.
+fn comments(attrs: &[syn::Attribute], indent: &str, out: &mut String) {
+    for attr in attrs.iter().filter(|a| a.path().is_ident("doc")) {
+        if let syn::Meta::NameValue(syn::MetaNameValue {
+            value: syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(doc), .. }),
+            ..
+        }) = &attr.meta
+        {
+            for line in doc.value().lines() {
+                writeln!(out, "{indent}//{}", line.trim_end()).ok();
+            }
+        }
+    }
+}
+
+/// The written service options in protobuf text format, one field per line.
+fn service_options(options: &ServiceOptions) -> String {
+    let mut out = String::new();
+    let mut field = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            writeln!(out, "    {name}: {value}").ok();
+        }
+    };
+    field("name", options.name.as_deref().map(quoted));
+    field("image", options.image.as_deref().map(quoted));
+    field("port", options.port.map(|v| v.to_string()));
+    field("replicas", options.replicas.map(|v| v.to_string()));
+    field("workload", options.workload.as_deref().map(quoted));
+    field("drain_seconds", options.drain_seconds.map(|v| v.to_string()));
+    field("termination_grace_seconds", options.termination_grace_seconds.map(|v| v.to_string()));
+    let mut group = |name: &str, fields: Vec<(&str, Option<String>)>| {
+        let fields: Vec<String> = fields.into_iter().filter_map(|(k, v)| v.map(|v| format!("{k}: {v}"))).collect();
+        writeln!(out, "    {name} {{ {} }}", fields.join(" ")).ok();
+    };
+    let text = |v: &Option<String>| v.as_deref().map(quoted);
+    let number = |v: &Option<u32>| v.map(|v| v.to_string());
+    if let Some(r) = &options.resources {
+        group(
+            "resources",
+            vec![
+                ("cpu", text(&r.cpu)),
+                ("memory", text(&r.memory)),
+                ("cpu_limit", text(&r.cpu_limit)),
+                ("memory_limit", text(&r.memory_limit)),
+            ],
+        );
+    }
+    if let Some(a) = &options.autoscale {
+        group(
+            "autoscale",
+            vec![
+                ("min", number(&a.min)),
+                ("max", number(&a.max)),
+                ("cpu_percent", number(&a.cpu_percent)),
+                ("memory_percent", number(&a.memory_percent)),
+            ],
+        );
+    }
+    if let Some(i) = &options.ingress {
+        group(
+            "ingress",
+            vec![
+                ("host", text(&i.host)),
+                ("tls_secret", text(&i.tls_secret)),
+                ("class_name", text(&i.class_name)),
+                ("path", text(&i.path)),
+                ("controller_namespace", text(&i.controller_namespace)),
+            ],
+        );
+    }
+    if let Some(s) = &options.storage {
+        group(
+            "storage",
+            vec![
+                ("size", text(&s.size)),
+                ("mount_path", text(&s.mount_path)),
+                ("storage_class", text(&s.storage_class)),
+                ("access_mode", text(&s.access_mode)),
+            ],
+        );
+    }
+    for (key, value) in &options.env {
+        group("env", vec![("key", Some(quoted(key))), ("value", Some(quoted(value)))]);
+    }
+    if let Some(g) = &options.gateway {
+        let hosts = (!g.hostnames.is_empty())
+            .then(|| format!("[{}]", g.hostnames.iter().map(|h| quoted(h)).collect::<Vec<_>>().join(", ")));
+        group(
+            "gateway",
+            vec![
+                ("parent", text(&g.parent)),
+                ("hostnames", hosts),
+                ("controller_namespace", text(&g.controller_namespace)),
+            ],
+        );
+    }
+    out
+}
+
+/// A protobuf text-format string literal.
+fn quoted(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => {
+                let mut buffer = [0; 4];
+                for byte in c.encode_utf8(&mut buffer).bytes() {
+                    write!(out, "\\{byte:03o}").ok();
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
