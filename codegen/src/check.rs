@@ -7,8 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Problem, Problems};
-use crate::manifests::headless_service_name;
-use crate::model::{Package, Service, Workload};
+use crate::model::{headless_service_name, Package, Service, Workload};
 
 /// Kubernetes label values and Service names are at most 63 characters.
 pub(crate) const MAX_NAME_LEN: usize = 63;

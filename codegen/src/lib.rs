@@ -4,21 +4,31 @@
 //! the cross-field rules once; back ends ([`stubs`], [`manifests`]) only read the model;
 //! [`writer`] puts files on disk atomically and never touches user-owned files.
 //!
+//! Feature `build` (on by default, through `cli`) holds everything that reads or writes
+//! files; without it, `kuberpc-macros` gets the model, the checks and the trait front end.
+//!
 //! Entry points: [`configure`] for build scripts (and [`Config::generate`] for tests), and
 //! the `kuberpc` binary for everything else.
 
 pub mod attributes;
 pub mod check;
+#[cfg(feature = "build")]
 mod config;
+pub mod deploy_module;
 pub mod error;
+#[cfg(feature = "build")]
 pub mod manifests;
 pub mod model;
 pub mod options;
+#[cfg(feature = "build")]
 pub mod proto;
 pub mod rust;
+#[cfg(feature = "build")]
 pub mod stubs;
 mod suggest;
+#[cfg(feature = "build")]
 pub mod writer;
 
+#[cfg(feature = "build")]
 pub use config::{configure, Config, Generated};
 pub use error::{Error, Problem};

@@ -57,6 +57,11 @@ pub struct Method {
     pub spans: Spans,
 }
 
+/// Name of the headless Service of `app`, over which clients balance across pods.
+pub fn headless_service_name(app: &str) -> String {
+    format!("{app}-headless")
+}
+
 impl Method {
     /// The HTTP/2 path of the method: `/greeter.v1.Greeter/SayHello`.
     pub fn path(&self, service: &Service) -> String {

@@ -8,10 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use heck::ToSnakeCase;
 use prost::Message as _;
 use prost_build::Module;
-use quote::{format_ident, quote};
+use quote::quote;
+
+use crate::deploy_module::deploy_module;
 
 use crate::error::{Error, Problem};
 use crate::model::{Package, Service};
@@ -44,7 +45,7 @@ pub fn generate(
         let package = module.parts().collect::<Vec<_>>().join(".");
         for service in packages.iter().filter(|p| p.name == package).flat_map(|p| &p.services) {
             code.push('\n');
-            code.push_str(&deploy_module(service));
+            code.push_str(&deploy_module_source(service));
         }
         files.insert(file_names[&module].clone(), code.into_bytes());
     }
@@ -68,70 +69,8 @@ pub(crate) fn encode_without_source_info(fds: &prost_types::FileDescriptorSet) -
 }
 
 /// The deploy module as formatted source, for the proto front end's stub files.
-fn deploy_module(service: &Service) -> String {
-    let file = syn::parse2::<syn::File>(deploy_module_tokens(service, &quote!(::kuberpc)))
-        .expect("the deploy module is valid Rust");
+fn deploy_module_source(service: &Service) -> String {
+    let file =
+        syn::parse2::<syn::File>(deploy_module(service, &quote!(::kuberpc))).expect("the deploy module is valid Rust");
     prettyplease::unparse(&file)
-}
-
-/// `pub mod <service>_deploy { APP, SERVICE, PORT, HEADLESS_SERVICE, DRAIN_SECONDS, … }`,
-/// naming the runtime crate as `krate` (`::kuberpc`, or what a user renamed it to).
-pub(crate) fn deploy_module_tokens(service: &Service, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    let module = format_ident!("{}_deploy", service.name.to_snake_case());
-    let deploy = &service.deploy;
-    let app = &deploy.app;
-    let full_name = &service.full_name;
-    let port = proc_macro2::Literal::u16_unsuffixed(u16::try_from(deploy.port).unwrap_or_default());
-    let headless = crate::manifests::headless_service_name(app);
-    let drain = proc_macro2::Literal::u32_unsuffixed(deploy.drain_seconds);
-    let grace = proc_macro2::Literal::u32_unsuffixed(deploy.termination_grace_seconds);
-    let methods = service.methods.iter().map(|method| {
-        let path = method.path(service);
-        let timeout = match method.timeout_ms {
-            Some(ms) => {
-                let ms = proc_macro2::Literal::u64_unsuffixed(ms);
-                quote!(::core::option::Option::Some(#ms))
-            }
-            None => quote!(::core::option::Option::None),
-        };
-        let idempotent = method.idempotent;
-        let client_streaming = method.client_streaming;
-        quote! {
-            #krate::MethodPolicy {
-                path: #path,
-                timeout_ms: #timeout,
-                idempotent: #idempotent,
-                client_streaming: #client_streaming,
-            }
-        }
-    });
-    let doc = format!(" Deployment facts of `{full_name}`, from the options that rendered `deploy/{app}/`.");
-    quote! {
-        #[doc = #doc]
-        pub mod #module {
-            /// App name: the Deployment, the Services and the `deploy/` directory carry it.
-            pub const APP: &str = #app;
-            /// Fully qualified gRPC service name, as health checks and reflection know it.
-            pub const SERVICE: &str = #full_name;
-            /// The port the server binds; containerPort, Service port and probes use the same.
-            pub const PORT: u16 = #port;
-            /// The headless Service over which clients balance across pods.
-            pub const HEADLESS_SERVICE: &str = #headless;
-            /// Seconds a terminating pod keeps serving (the manifests' preStop sleep).
-            pub const DRAIN_SECONDS: u32 = #drain;
-            /// The pod's terminationGracePeriodSeconds.
-            pub const TERMINATION_GRACE_SECONDS: u32 = #grace;
-            /// Everything above plus each method's call policy, for `kuberpc::Server` and
-            /// `kuberpc::client::Client`.
-            pub static DEPLOY: #krate::Deploy = #krate::Deploy {
-                app: APP,
-                service: SERVICE,
-                port: PORT,
-                headless_service: HEADLESS_SERVICE,
-                drain_seconds: DRAIN_SECONDS,
-                termination_grace_seconds: TERMINATION_GRACE_SECONDS,
-                methods: &[#(#methods),*],
-            };
-        }
-    }
 }

@@ -11,8 +11,8 @@ mod templates;
 mod validate;
 mod view;
 
+pub use crate::model::headless_service_name;
 pub use templates::Templates;
-pub use view::headless_service_name;
 
 use crate::error::{Error, Problem, Problems};
 use crate::model::{Deploy, Package, Service, Workload};

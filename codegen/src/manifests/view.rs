@@ -7,12 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::model::{Deploy, Gateway, Package, Resources, Service, Workload};
-
-/// Name of the headless Service of `app`, over which clients balance across pods.
-pub fn headless_service_name(app: &str) -> String {
-    format!("{app}-headless")
-}
+use crate::model::{headless_service_name, Deploy, Gateway, Package, Resources, Service, Workload};
 
 /// Name of the PersistentVolumeClaim of `app`.
 fn claim_name(app: &str) -> String {

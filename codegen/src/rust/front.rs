@@ -66,8 +66,10 @@ pub fn is_method_attribute(attribute: &syn::Attribute) -> bool {
     attribute.path().is_ident(METHOD_ATTRIBUTE)
 }
 
-/// Reads `item` with the arguments `attr` of its `#[rpc_service(...)]`; every mistake at once.
-pub fn read_trait(attr: TokenStream, item: &syn::ItemTrait) -> syn::Result<RustService> {
+/// Reads `item` with the arguments `attr` of its `#[rpc_service(...)]`. Every mistake is
+/// reported at once: the service is still returned (without the methods that could not be
+/// read) whenever its attribute parsed, so that its options can be checked in the same run.
+pub fn read_trait(attr: TokenStream, item: &syn::ItemTrait) -> (Option<RustService>, syn::Result<()>) {
     let mut errors = Errors::default();
     let attribute = errors.take(parse_service_attribute(attr));
     if let Some(attribute) = &attribute {
@@ -109,15 +111,14 @@ pub fn read_trait(attr: TokenStream, item: &syn::ItemTrait) -> syn::Result<RustS
         }
         methods.push(method);
     }
-    errors.finish()?;
-    let attribute = attribute.expect("no errors means the attribute parsed");
-    Ok(RustService {
+    let service = attribute.map(|attribute| RustService {
         package: attribute.package.unwrap_or_default(),
         item: without_method_attributes(item),
         options: attribute.options,
         spans: attribute.spans,
         methods,
-    })
+    });
+    (service, errors.finish())
 }
 
 /// `item` without the `#[rpc(...)]` attributes of its methods (they are not real attributes:
@@ -153,7 +154,7 @@ fn read_method(function: &syn::TraitItemFn) -> syn::Result<RustMethod> {
     match inputs.next() {
         Some(syn::FnArg::Receiver(receiver)) if receiver.reference.is_some() && receiver.mutability.is_none() => {}
         Some(syn::FnArg::Receiver(receiver)) => errors.push(syn::Error::new(
-            receiver.span(),
+            receiver.mutability.map_or(receiver.self_token.span, |m| m.span),
             format!("RPC method `{ident}` must take `&self` (calls run concurrently on one shared service)"),
         )),
         _ => errors.push(syn::Error::new(ident.span(), format!("RPC method `{ident}` must take `&self` first"))),
@@ -168,7 +169,7 @@ fn read_method(function: &syn::TraitItemFn) -> syn::Result<RustMethod> {
         [argument] => errors.take(request_type(&argument.ty)),
         _ => {
             errors.push(syn::Error::new(
-                signature.inputs.span(),
+                arguments.get(1).map_or(ident.span(), |extra| extra.pat.span()),
                 format!(
                     "RPC method `{ident}` takes {} arguments after `&self`; it takes exactly one: the request \
                      message, or `kuberpc::Streaming<Message>` for a client stream",
@@ -309,6 +310,14 @@ impl Errors {
     }
 }
 
+/// `first` and `second` as one result, errors combined in order.
+pub fn combine(first: syn::Result<()>, second: syn::Result<()>) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    errors.take(first);
+    errors.take(second);
+    errors.finish()
+}
+
 /// Where the model's problems point: token spans turned into file spans, and back.
 #[derive(Debug, Clone)]
 pub enum TokenSource {
@@ -334,7 +343,7 @@ pub struct Modelled {
 
 impl Modelled {
     /// Every problem as one `syn::Error` spanned on its token (for the proc-macro).
-    pub fn token_errors(self) -> syn::Result<Package> {
+    pub fn token_errors(self) -> syn::Result<()> {
         let mut errors = Errors::default();
         for problem in self.problems.into_vec() {
             let token = problem.span().and_then(|s| self.tokens.get(s.offset()).copied()).unwrap_or(self.fallback);
@@ -344,7 +353,7 @@ impl Modelled {
             };
             errors.push(syn::Error::new(token, text));
         }
-        errors.finish().map(|()| self.package)
+        errors.finish()
     }
 }
 

@@ -12,8 +12,8 @@ use quote::{format_ident, quote};
 use syn::ext::IdentExt as _;
 
 use super::front::{RustMethod, RustService};
+use crate::deploy_module::deploy_module;
 use crate::model::Service;
-use crate::stubs::deploy_module_tokens;
 
 /// Everything the macro emits for `rust` (whose model is `service`).
 pub(super) fn expand(rust: &RustService, service: &Service, krate: &TokenStream) -> TokenStream {
@@ -21,7 +21,7 @@ pub(super) fn expand(rust: &RustService, service: &Service, krate: &TokenStream)
     let service_trait = service_trait(rust, &rt);
     let server = server(rust, service, &rt);
     let client = client(rust, service, &rt);
-    let deploy = deploy_module_tokens(service, krate);
+    let deploy = deploy_module(service, krate);
     quote! {
         #service_trait
         #server

@@ -10,6 +10,7 @@
 
 pub mod front;
 mod generate;
+#[cfg(feature = "build")]
 pub mod proto_file;
 
 use std::path::Path;
@@ -45,9 +46,12 @@ pub fn expand(attr: TokenStream, item: TokenStream, krate: &TokenStream) -> Toke
 }
 
 fn expand_trait(attr: TokenStream, item: &syn::ItemTrait, krate: &TokenStream) -> syn::Result<TokenStream> {
-    let rust = read_trait(attr, item)?;
-    let package = rust.model("", &TokenSource::Macro).token_errors()?;
-    Ok(generate::expand(&rust, &package.services[0], krate))
+    let (rust, shape) = read_trait(attr, item);
+    let Some(rust) = rust else { return shape.map(|()| TokenStream::new()) };
+    let modelled = rust.model("", &TokenSource::Macro);
+    let service = modelled.package.services[0].clone();
+    front::combine(shape, modelled.token_errors())?;
+    Ok(generate::expand(&rust, &service, krate))
 }
 
 /// One annotated trait of a source file, with its model.
@@ -90,14 +94,15 @@ pub fn parse_source(display_name: &str, text: &str) -> Result<ParsedFile, Error>
             syn::Meta::List(list) => list.tokens.clone(),
             _ => TokenStream::new(),
         };
-        match read_trait(arguments, item) {
-            Ok(rust) => {
-                let modelled = rust.model(display_name, &TokenSource::File(source.clone()));
-                let package = modelled.package.clone();
-                modelled.problems.into_vec().into_iter().for_each(|p| problems.push(p));
-                services.push(FileService { rust, package });
-            }
-            Err(error) => error.into_iter().for_each(|e| problems.extend(syn_problem(&source, e))),
+        let (rust, shape) = read_trait(arguments, item);
+        if let Err(error) = shape {
+            problems.extend(syn_problem(&source, error));
+        }
+        if let Some(rust) = rust {
+            let modelled = rust.model(display_name, &TokenSource::File(source.clone()));
+            let package = modelled.package.clone();
+            modelled.problems.into_vec().into_iter().for_each(|p| problems.push(p));
+            services.push(FileService { rust, package });
         }
     }
     if services.is_empty() && problems.is_empty() {

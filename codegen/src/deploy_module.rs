@@ -1,0 +1,70 @@
+//! The `<service>_deploy` module both front ends emit: the constants the manifests were
+//! rendered from (app, port, drain and grace times, each method's call policy), so the
+//! runtime binds and behaves as the cluster expects.
+
+use heck::ToSnakeCase;
+use quote::{format_ident, quote};
+
+use crate::model::Service;
+
+/// `pub mod <service>_deploy { APP, SERVICE, PORT, HEADLESS_SERVICE, DRAIN_SECONDS, … }`,
+/// naming the runtime crate as `krate` (`::kuberpc`, or what a user renamed it to).
+pub fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let module = format_ident!("{}_deploy", service.name.to_snake_case());
+    let deploy = &service.deploy;
+    let app = &deploy.app;
+    let full_name = &service.full_name;
+    let port = proc_macro2::Literal::u16_unsuffixed(u16::try_from(deploy.port).unwrap_or_default());
+    let headless = crate::model::headless_service_name(app);
+    let drain = proc_macro2::Literal::u32_unsuffixed(deploy.drain_seconds);
+    let grace = proc_macro2::Literal::u32_unsuffixed(deploy.termination_grace_seconds);
+    let methods = service.methods.iter().map(|method| {
+        let path = method.path(service);
+        let timeout = match method.timeout_ms {
+            Some(ms) => {
+                let ms = proc_macro2::Literal::u64_unsuffixed(ms);
+                quote!(::core::option::Option::Some(#ms))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let idempotent = method.idempotent;
+        let client_streaming = method.client_streaming;
+        quote! {
+            #krate::MethodPolicy {
+                path: #path,
+                timeout_ms: #timeout,
+                idempotent: #idempotent,
+                client_streaming: #client_streaming,
+            }
+        }
+    });
+    let doc = format!(" Deployment facts of `{full_name}`, from the options that rendered `deploy/{app}/`.");
+    quote! {
+        #[doc = #doc]
+        pub mod #module {
+            /// App name: the Deployment, the Services and the `deploy/` directory carry it.
+            pub const APP: &str = #app;
+            /// Fully qualified gRPC service name, as health checks and reflection know it.
+            pub const SERVICE: &str = #full_name;
+            /// The port the server binds; containerPort, Service port and probes use the same.
+            pub const PORT: u16 = #port;
+            /// The headless Service over which clients balance across pods.
+            pub const HEADLESS_SERVICE: &str = #headless;
+            /// Seconds a terminating pod keeps serving (the manifests' preStop sleep).
+            pub const DRAIN_SECONDS: u32 = #drain;
+            /// The pod's terminationGracePeriodSeconds.
+            pub const TERMINATION_GRACE_SECONDS: u32 = #grace;
+            /// Everything above plus each method's call policy, for `kuberpc::Server` and
+            /// `kuberpc::client::Client`.
+            pub static DEPLOY: #krate::Deploy = #krate::Deploy {
+                app: APP,
+                service: SERVICE,
+                port: PORT,
+                headless_service: HEADLESS_SERVICE,
+                drain_seconds: DRAIN_SECONDS,
+                termination_grace_seconds: TERMINATION_GRACE_SECONDS,
+                methods: &[#(#methods),*],
+            };
+        }
+    }
+}
