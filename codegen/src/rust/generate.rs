@@ -138,7 +138,7 @@ fn server(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStrea
 
         impl<T> #rt::core::clone::Clone for #server<T> {
             fn clone(&self) -> Self {
-                Self { inner: #rt::std::sync::Arc::clone(&self.inner), settings: self.settings }
+                Self { inner: #rt::core::clone::Clone::clone(&self.inner), settings: self.settings }
             }
         }
 
@@ -161,7 +161,7 @@ fn server(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStrea
             }
 
             fn call(&mut self, #request: #rt::tonic::codegen::http::Request<B>) -> Self::Future {
-                let #inner = #rt::std::sync::Arc::clone(&self.inner);
+                let #inner = #rt::core::clone::Clone::clone(&self.inner);
                 let #settings = self.settings;
                 match #request.uri().path() {
                     #(#arms)*
