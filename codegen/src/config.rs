@@ -176,14 +176,28 @@ impl Config {
     /// reflection) as the only stub. Writes nothing.
     pub fn generate_rust(&self, files: &[impl AsRef<Path>]) -> Result<Generated, Error> {
         let mut problems = Problems::default();
+        let mut sources = Vec::new();
+        for file in files {
+            let file = file.as_ref();
+            match std::fs::read_to_string(file) {
+                Ok(text) => sources.push((file.display().to_string(), text)),
+                Err(e) => problems.push(Problem::new(format!("cannot read {}: {e}", file.display()))),
+            }
+        }
+        problems.finish(())?;
+        let sources: Vec<(&str, &str)> = sources.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let mut generated = self.generate_rust_sources(&sources)?;
+        generated.inputs.splice(0..0, files.iter().map(|f| f.as_ref().to_path_buf()));
+        Ok(generated)
+    }
+
+    /// [`Config::generate_rust`] on `(name, text)` sources held in memory (for tests); `name`
+    /// is how headers and problems call the file.
+    pub fn generate_rust_sources(&self, files: &[(&str, &str)]) -> Result<Generated, Error> {
+        let mut problems = Problems::default();
         let templates = problems.take(self.templates());
-        let parsed: Vec<rust::ParsedFile> = files
-            .iter()
-            .filter_map(|file| {
-                let file = file.as_ref();
-                problems.take(rust::parse_file(file, &file.display().to_string()))
-            })
-            .collect();
+        let parsed: Vec<rust::ParsedFile> =
+            files.iter().filter_map(|(name, text)| problems.take(rust::parse_source(name, text))).collect();
         let Some(templates) = templates else { return Err(problems.into_error()) };
         if !problems.is_empty() {
             return Err(problems.into_error());
@@ -220,9 +234,8 @@ impl Config {
                 ownership: Ownership::Generated,
             })
             .collect();
-        let mut inputs: Vec<PathBuf> = files.iter().map(|f| f.as_ref().to_path_buf()).collect();
-        inputs.extend(templates.overrides().iter().cloned());
-        let sources = files.iter().map(|f| f.as_ref().display().to_string()).collect();
+        let inputs = templates.overrides().to_vec();
+        let sources = files.iter().map(|(name, _)| name.to_string()).collect();
         problems.finish(Generated { packages, manifests, stubs, protos, inputs, sources })
     }
 

@@ -5,15 +5,13 @@
 //!   deploy module ([`generate`]). On any mistake it emits the trait as written (minus the
 //!   `#[rpc]` attributes) plus one spanned error per mistake, so the user's other code does
 //!   not drown in follow-on errors.
-//! - [`parse_file`] is the build-script side (`Config::compile_rust`): every annotated trait
+//! - [`parse_source`] is the build-script side (`Config::compile_rust`): every annotated trait
 //!   of a source file, with problems at exact `file:line:col`.
 
 pub mod front;
 mod generate;
 #[cfg(feature = "build")]
 pub mod proto_file;
-
-use std::path::Path;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -74,17 +72,12 @@ pub struct ParsedFile {
     pub source: SourceFile,
 }
 
-/// Reads every `#[rpc_service]` trait of `path` (named `display_name` in headers and errors).
-pub fn parse_file(path: &Path, display_name: &str) -> Result<ParsedFile, Error> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| Problem::new(format!("cannot read {}: {e}", path.display())))?;
-    parse_source(display_name, &text)
-}
-
-/// [`parse_file`] on text in memory.
+/// Reads every `#[rpc_service]` trait of the Rust source `text`, named `display_name` in
+/// headers and problems.
 pub fn parse_source(display_name: &str, text: &str) -> Result<ParsedFile, Error> {
     let source = SourceFile::new(display_name, text);
-    let syntax = syn::parse_file(text).map_err(|e| syn_problem(&source, e))?;
+    let syntax = syn::parse_file(text)
+        .map_err(|e| syn_problem(&source, syn::Error::new(e.span(), format!("not valid Rust: {e}"))))?;
     let mut problems = Problems::default();
     let mut services = Vec::new();
     let mut traits = Vec::new();

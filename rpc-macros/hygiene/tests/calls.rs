@@ -46,12 +46,19 @@ async fn every_call_kind_works_through_the_renamed_crate() {
         let ping = |text: &str| Ping { text: text.into() };
         assert_eq!(client.echo(ping("a")).await.unwrap().into_inner().text, "a");
         assert_eq!(client.shout(ping("hey")).await.unwrap().into_inner().text, "HEY");
-        let repeated: Vec<_> = client.repeat(ping("r")).await.unwrap().into_inner().map(|p| p.unwrap().text).collect().await;
+        let repeated: Vec<_> =
+            client.repeat(ping("r")).await.unwrap().into_inner().map(|p| p.unwrap().text).collect().await;
         assert_eq!(repeated, ["r", "r"]);
         let joined = client.join(tokio_stream::iter([ping("x"), ping("y")])).await.unwrap();
         assert_eq!(joined.into_inner().text, "x+y");
-        let chat: Vec<_> =
-            client.chat(tokio_stream::iter([ping("1"), ping("2")])).await.unwrap().into_inner().map(|p| p.unwrap().text).collect().await;
+        let chat: Vec<_> = client
+            .chat(tokio_stream::iter([ping("1"), ping("2")]))
+            .await
+            .unwrap()
+            .into_inner()
+            .map(|p| p.unwrap().text)
+            .collect()
+            .await;
         assert_eq!(chat, ["1", "2"]);
     })
     .await
