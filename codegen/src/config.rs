@@ -282,11 +282,18 @@ impl Config {
         Ok(report)
     }
 
-    /// What [`Config::write`] would change in the manifests directory, as a report and a
-    /// unified diff; the diff is empty when the directory is up to date.
+    /// What [`Config::write`] would change in the manifests directory (and, for the trait
+    /// path, the proto directory), as a report and a unified diff; the diff is empty when
+    /// everything is up to date.
     pub fn check(&self, generated: &Generated) -> Result<(Report, String), Error> {
-        let (report, diff) = writer::diff(&self.manifests_dir, &generated.manifests, &self.cleanup(generated))?;
-        let report = report.into_iter().map(|(path, action)| (self.manifests_dir.join(path), action)).collect();
+        let (report, mut diff) = writer::diff(&self.manifests_dir, &generated.manifests, &self.cleanup(generated))?;
+        let mut report: Report =
+            report.into_iter().map(|(path, action)| (self.manifests_dir.join(path), action)).collect();
+        if !generated.protos.is_empty() {
+            let (protos, proto_diff) = writer::diff(&self.proto_dir, &generated.protos, &Cleanup::default())?;
+            report.extend(protos.into_iter().map(|(path, action)| (self.proto_dir.join(path), action)));
+            diff.push_str(&proto_diff);
+        }
         Ok((report, diff))
     }
 

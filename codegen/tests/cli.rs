@@ -105,3 +105,29 @@ fn leftovers_of_a_removed_service_are_reported_then_removed() {
     assert!(!base.join("old-grpcroute.yaml").exists());
     assert!(base.join("notes.yaml").exists());
 }
+
+/// The trait path from the command line: the same files the counter's build script commits
+/// (manifests and the emitted proto), and `check` covers the proto too.
+#[test]
+fn rust_sources_generate_the_committed_counter_tree() {
+    let counter = common::repo_root().join("examples/counter");
+    let dir = tempfile::tempdir().unwrap();
+    let (out, proto_out) = (dir.path().join("deploy"), dir.path().join("proto"));
+    let args = ["src/lib.rs", "--out", out.to_str().unwrap(), "--proto-out", proto_out.to_str().unwrap()];
+    let generate = kuberpc(&[&["generate"], args.as_slice()].concat(), &counter);
+    assert!(generate.status.success(), "{}", String::from_utf8_lossy(&generate.stderr));
+    assert_eq!(common::tree(&out.join("counter/base")), common::tree(&counter.join("deploy/counter/base")));
+    assert_eq!(common::tree(&proto_out), common::tree(&counter.join("proto")));
+
+    let check = kuberpc(&[&["check"], args.as_slice()].concat(), &counter);
+    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
+    let emitted = proto_out.join("counter/v1/counter.proto");
+    fs::write(&emitted, fs::read_to_string(&emitted).unwrap().replace("int64 delta = 2;", "int32 delta = 2;")).unwrap();
+    let check = kuberpc(&[&["check"], args.as_slice()].concat(), &counter);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("+  int64 delta = 2;"));
+
+    let mixed = kuberpc(&["generate", "src/lib.rs", "../greeter/proto/greeter/v1/greeter.proto"], &counter);
+    assert_eq!(mixed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&mixed.stderr).contains("not both in one run"));
+}

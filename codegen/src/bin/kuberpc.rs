@@ -1,4 +1,6 @@
 //! The `kuberpc` command: generate or check stubs and manifests without a Rust project.
+//! Inputs are `.proto` files, or Rust files with `#[rpc_service]` traits (then the
+//! equivalent `.proto` is written too, under `--proto-out`).
 //!
 //! Exit codes: 0 success (or, for `check`, up to date); 1 `check` found the disk stale;
 //! 2 the input has problems (printed as located diagnostics) or a file could not be written.
@@ -7,10 +9,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use kuberpc_codegen::{writer::Action, Config, Error};
+use kuberpc_codegen::{writer::Action, Config, Error, Generated, Problem};
 
 #[derive(Parser)]
-#[command(name = "kuberpc", version, about = "gRPC stubs and Kubernetes manifests from one annotated .proto")]
+#[command(
+    name = "kuberpc",
+    version,
+    about = "gRPC stubs and Kubernetes manifests from one annotated .proto or #[rpc_service] trait"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,9 +32,10 @@ enum Command {
 
 #[derive(Args)]
 struct Inputs {
-    /// The .proto files whose services are deployed.
+    /// The .proto files whose services are deployed, or Rust files (.rs) holding
+    /// `#[rpc_service]` traits and their prost messages.
     #[arg(required = true)]
-    protos: Vec<PathBuf>,
+    sources: Vec<PathBuf>,
     /// Include directories for imports (default: the current directory).
     #[arg(short = 'I', long = "include")]
     includes: Vec<PathBuf>,
@@ -41,6 +48,9 @@ struct Inputs {
     /// Directory of `<name>.yaml.hbs` templates replacing the embedded ones.
     #[arg(long)]
     templates: Option<PathBuf>,
+    /// For Rust sources: where the equivalent `<package>/<name>.proto` files go.
+    #[arg(long, default_value = "proto")]
+    proto_out: PathBuf,
 }
 
 impl Inputs {
@@ -54,7 +64,18 @@ impl Inputs {
         if let Some(dir) = &self.templates {
             config.templates_dir(dir);
         }
+        config.proto_dir(&self.proto_out);
         config
+    }
+
+    /// Runs the front end the sources call for: all `.rs` → the trait path, else protos.
+    fn generate(&self, config: &Config) -> Result<Generated, Error> {
+        let is_rust = |path: &PathBuf| path.extension().is_some_and(|e| e == "rs");
+        match self.sources.iter().filter(|s| is_rust(s)).count() {
+            0 => config.generate(&self.sources, &self.includes()),
+            n if n == self.sources.len() => config.generate_rust(&self.sources),
+            _ => Err(Problem::new("give either .proto files or Rust files (.rs), not both in one run").into()),
+        }
     }
 
     fn includes(&self) -> Vec<PathBuf> {
@@ -90,7 +111,7 @@ fn run(command: &Command) -> Result<ExitCode, Error> {
     match command {
         Command::Generate(inputs) => {
             let config = inputs.config();
-            let generated = config.generate(&inputs.protos, &inputs.includes())?;
+            let generated = inputs.generate(&config)?;
             for (path, action) in config.write(&generated)? {
                 println!("{:>12}  {}", action.as_str(), path.display());
             }
@@ -98,7 +119,7 @@ fn run(command: &Command) -> Result<ExitCode, Error> {
         }
         Command::Check(inputs) => {
             let config = inputs.config();
-            let generated = config.generate(&inputs.protos, &inputs.includes())?;
+            let generated = inputs.generate(&config)?;
             let (report, diff) = config.check(&generated)?;
             if diff.is_empty() {
                 println!("up to date: {}", inputs.out.display());
