@@ -113,7 +113,7 @@ fn rust_sources_generate_the_committed_counter_tree() {
     let counter = common::repo_root().join("examples/counter");
     let dir = tempfile::tempdir().unwrap();
     let (out, proto_out) = (dir.path().join("deploy"), dir.path().join("proto"));
-    let args = ["src/lib.rs", "--out", out.to_str().unwrap(), "--proto-out", proto_out.to_str().unwrap()];
+    let args = ["src/api.rs", "--out", out.to_str().unwrap(), "--proto-out", proto_out.to_str().unwrap()];
     let generate = kuberpc(&[&["generate"], args.as_slice()].concat(), &counter);
     assert!(generate.status.success(), "{}", String::from_utf8_lossy(&generate.stderr));
     assert_eq!(common::tree(&out.join("counter/base")), common::tree(&counter.join("deploy/counter/base")));
@@ -127,7 +127,7 @@ fn rust_sources_generate_the_committed_counter_tree() {
     assert_eq!(check.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&check.stdout).contains("+  int64 delta = 2;"));
 
-    let mixed = kuberpc(&["generate", "src/lib.rs", "../greeter/proto/greeter/v1/greeter.proto"], &counter);
+    let mixed = kuberpc(&["generate", "src/api.rs", "../greeter/proto/greeter/v1/greeter.proto"], &counter);
     assert_eq!(mixed.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&mixed.stderr).contains("not both in one run"));
 }

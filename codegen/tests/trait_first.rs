@@ -1,4 +1,4 @@
-//! The trait-first path end to end, on the counter example's `src/lib.rs`:
+//! The trait-first path end to end, on the counter example's `src/api.rs`:
 //! - snapshots of the macro's expansion (pretty-printed), the manifests and the emitted proto;
 //! - the manifests equal those of a hand-written equivalent proto AND of the emitted proto
 //!   compiled back through the proto path (one model, one renderer), headers aside;
@@ -15,14 +15,14 @@ use common::repo_root;
 use kuberpc_codegen::{Config, Generated};
 use quote::quote;
 
-const COUNTER: &str = "examples/counter/src/lib.rs";
+const COUNTER: &str = "examples/counter/src/api.rs";
 
 fn counter_source() -> String {
     std::fs::read_to_string(repo_root().join(COUNTER)).unwrap()
 }
 
 fn generate_counter() -> Generated {
-    Config::new().generate_rust_sources(&[("src/lib.rs", &counter_source())]).unwrap()
+    Config::new().generate_rust_sources(&[("src/api.rs", &counter_source())]).unwrap()
 }
 
 fn text(content: &[u8]) -> String {

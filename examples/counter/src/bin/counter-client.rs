@@ -1,4 +1,4 @@
-//! Adds to a counter and reads it back: `client [host:port] [key] [delta]`. Without a target
+//! Adds to a counter and reads it back: `counter-client [host:port] [key] [delta]`. Without a target
 //! it balances over the headless Service of the counter in its namespace, as in the cluster.
 
 use counter::{counter_deploy, AddRequest, CounterClient, GetRequest};
