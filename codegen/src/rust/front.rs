@@ -46,6 +46,9 @@ pub struct RustMethod {
     pub request: syn::TypePath,
     /// The reply message type (the `T` of `ResponseStream<T>` for a server stream).
     pub reply: syn::TypePath,
+    /// The handler takes the whole `Request<_>` (metadata, extensions, peer address), not
+    /// only the message.
+    pub whole_request: bool,
     /// The client sends a stream.
     pub client_streaming: bool,
     /// The server answers with a stream.
@@ -172,7 +175,8 @@ fn read_method(function: &syn::TraitItemFn) -> syn::Result<RustMethod> {
                 arguments.get(1).map_or(ident.span(), |extra| extra.pat.span()),
                 format!(
                     "RPC method `{ident}` takes {} arguments after `&self`; it takes exactly one: the request \
-                     message, or `kuberpc::Streaming<Message>` for a client stream",
+                     message, `kuberpc::Streaming<Message>` for a client stream, or either inside \
+                     `kuberpc::Request<…>` for the metadata",
                     arguments.len()
                 ),
             ));
@@ -195,7 +199,7 @@ fn read_method(function: &syn::TraitItemFn) -> syn::Result<RustMethod> {
         attribute = errors.take(arguments.and_then(parse_method_attribute));
     }
     errors.finish()?;
-    let ((request, client_streaming), (reply, server_streaming)) =
+    let ((request, client_streaming, whole_request), (reply, server_streaming)) =
         (request.expect("no errors"), reply.expect("no errors"));
     let attribute = attribute.unwrap_or_else(|| crate::attributes::MethodAttribute {
         options: MethodOptions::default(),
@@ -208,6 +212,7 @@ fn read_method(function: &syn::TraitItemFn) -> syn::Result<RustMethod> {
         ident,
         request,
         reply,
+        whole_request,
         client_streaming,
         server_streaming,
         options: attribute.options,
@@ -215,8 +220,18 @@ fn read_method(function: &syn::TraitItemFn) -> syn::Result<RustMethod> {
     })
 }
 
+/// The request message, whether it is a client stream (`Streaming<T>`), and whether the
+/// handler takes the whole `Request<…>` around it.
+fn request_type(ty: &syn::Type) -> syn::Result<(syn::TypePath, bool, bool)> {
+    let path = message_path(ty, "the request")?;
+    match single_argument(&path, "Request") {
+        Some(inner) => request_message(inner).map(|(message, streaming)| (message, streaming, true)),
+        None => request_message(ty).map(|(message, streaming)| (message, streaming, false)),
+    }
+}
+
 /// The request message, and whether it is a client stream (`Streaming<T>`).
-fn request_type(ty: &syn::Type) -> syn::Result<(syn::TypePath, bool)> {
+fn request_message(ty: &syn::Type) -> syn::Result<(syn::TypePath, bool)> {
     let path = message_path(ty, "the request")?;
     match single_argument(&path, "Streaming") {
         Some(inner) => Ok((message_path(inner, "the streamed request")?, true)),

@@ -75,6 +75,7 @@ fn server(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStrea
     let arms = rust.methods.iter().map(|method| {
         let path = format!("/{full_name}/{}", method.rpc_name);
         let ident = &method.ident;
+        let argument = if method.whole_request { quote!(#request) } else { quote!(#request.into_inner()) };
         let serve = match (method.client_streaming, method.server_streaming) {
             (false, false) => quote!(unary),
             (false, true) => quote!(server_streaming),
@@ -83,7 +84,7 @@ fn server(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStrea
         };
         quote! {
             #path => #rt::#serve(#settings, #request, move |#request: #rt::tonic::Request<_>| async move {
-                <T as #trait_ident>::#ident(&#inner, #request.into_inner()).await
+                <T as #trait_ident>::#ident(&#inner, #argument).await
             }),
         }
     });

@@ -30,13 +30,16 @@ pub mod service {
     /// Echoes pings.
     #[::rpc::rpc_service(package = "hygiene.v1", port = 7070, autoscale(min = 2, max = 3))]
     pub trait Echo {
-        /// One ping, one pong.
+        /// One ping, one pong; the handler sees the request's metadata.
         #[rpc(idempotent)]
-        async fn echo(&self, request: Ping) -> ::core::result::Result<Pong, ::rpc::Status>;
+        async fn echo(&self, request: ::rpc::Request<Ping>) -> ::core::result::Result<Pong, ::rpc::Status>;
         /// One ping, pongs.
         async fn repeat(&self, request: Ping) -> ::core::result::Result<::rpc::ResponseStream<Pong>, ::rpc::Status>;
-        /// Pings, one pong.
-        async fn join(&self, request: ::rpc::Streaming<Ping>) -> ::core::result::Result<Pong, ::rpc::Status>;
+        /// Pings, one pong; the handler sees the request's metadata.
+        async fn join(
+            &self,
+            request: ::rpc::Request<::rpc::Streaming<Ping>>,
+        ) -> ::core::result::Result<Pong, ::rpc::Status>;
         /// Pings, pongs.
         async fn chat(
             &self,
