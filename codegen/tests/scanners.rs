@@ -21,15 +21,17 @@ fn tool(name: &str) -> PathBuf {
     path
 }
 
-/// Every overlay of the greeter example (committed) and the ledger fixture (generated),
+/// Every overlay of the greeter (proto-first) and counter (trait-first) examples, committed,
+/// and of the ledger fixture (generated),
 /// built, as `(name, yaml)`.
 fn built_overlays(scratch: &Path) -> Vec<(String, String)> {
     let ledger = common::ledger();
     ledger.config(scratch).write(&ledger.generate_into(scratch)).unwrap();
     let greeter = common::repo_root().join("examples/greeter/deploy/greeter/overlays");
+    let counter = common::repo_root().join("examples/counter/deploy/counter/overlays");
     let ledger = scratch.join("ledger/overlays");
     let mut built = Vec::new();
-    for (app, overlays) in [("greeter", greeter), ("ledger", ledger)] {
+    for (app, overlays) in [("greeter", greeter), ("counter", counter), ("ledger", ledger)] {
         for overlay in ["dev", "prod"] {
             built.push((format!("{app}-{overlay}"), common::kustomize(&overlays.join(overlay))));
         }

@@ -1,0 +1,28 @@
+//! Fuzzes the trait front end as a build script meets it: arbitrary text as a Rust source
+//! file through `generate_rust_sources` (parse, read every `#[rpc_service]` trait, resolve
+//! and check, render manifests, emit and compile the .proto), and each trait of it through
+//! the proc-macro's `expand`. Errors are fine; a panic is a bug.
+//!
+//! Run: `cd codegen/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run trait_front_end corpus/trait_front_end seeds/trait_front_end`
+
+#![no_main]
+
+use kuberpc_codegen::Config;
+use libfuzzer_sys::fuzz_target;
+use proc_macro2::TokenStream;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let _ = Config::new().generate_rust_sources(&[("src/api.rs", text)]);
+    let Ok(file) = syn::parse_file(text) else { return };
+    for item in file.items {
+        if let syn::Item::Trait(mut item) = item {
+            let attr = item.attrs.pop().map(|a| match a.meta {
+                syn::Meta::List(list) => list.tokens,
+                _ => TokenStream::new(),
+            });
+            let item = quote::quote!(#item);
+            let _ = kuberpc_codegen::rust::expand(attr.unwrap_or_default(), item, &quote::quote!(::kuberpc));
+        }
+    }
+});

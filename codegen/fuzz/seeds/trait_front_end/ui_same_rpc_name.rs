@@ -1,0 +1,11 @@
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Req {}
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Rep {}
+
+#[kuberpc::rpc_service(package = "shop.v1")]
+pub trait Shop {
+    async fn get_1(&self, request: Req) -> Result<Rep, kuberpc::Status>;
+    async fn get1(&self, request: Req) -> Result<Rep, kuberpc::Status>;
+}
+fn main() {}
