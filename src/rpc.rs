@@ -126,61 +126,40 @@ impl<T> Transport for T where
 {
 }
 
-/// Serves a unary call with `handler`.
-pub fn unary<B, Req, Resp, F, Fut>(settings: ServerSettings, request: http::Request<B>, handler: F) -> BoxResponse
-where
-    B: RequestBody,
-    Req: prost::Message + Default + Send + 'static,
-    Resp: prost::Message + Send + 'static,
-    F: FnOnce(Request<Req>) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
-{
-    Box::pin(async move { Ok(settings.grpc::<Resp, Req>().unary(Handler(Some(handler)), request).await) })
+/// The four call kinds differ only in tonic's method and in what the handler takes and
+/// gives; one template stamps out each server-side helper.
+macro_rules! serve_call {
+    ($(#[$doc:meta])* $name:ident: Request<$input:ty> -> $output:ty) => {
+        $(#[$doc])*
+        pub fn $name<B, Req, Resp, F, Fut>(settings: ServerSettings, request: http::Request<B>, handler: F) -> BoxResponse
+        where
+            B: RequestBody,
+            Req: prost::Message + Default + Send + 'static,
+            Resp: prost::Message + Send + 'static,
+            F: FnOnce(Request<$input>) -> Fut + Send + 'static,
+            Fut: Future<Output = Result<$output, Status>> + Send + 'static,
+        {
+            Box::pin(async move { Ok(settings.grpc::<Resp, Req>().$name(Handler(Some(handler)), request).await) })
+        }
+    };
 }
 
-/// Serves a server-streaming call with `handler`.
-pub fn server_streaming<B, Req, Resp, F, Fut>(
-    settings: ServerSettings,
-    request: http::Request<B>,
-    handler: F,
-) -> BoxResponse
-where
-    B: RequestBody,
-    Req: prost::Message + Default + Send + 'static,
-    Resp: prost::Message + Send + 'static,
-    F: FnOnce(Request<Req>) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<ResponseStream<Resp>, Status>> + Send + 'static,
-{
-    Box::pin(async move { Ok(settings.grpc::<Resp, Req>().server_streaming(Handler(Some(handler)), request).await) })
-}
-
-/// Serves a client-streaming call with `handler`.
-pub fn client_streaming<B, Req, Resp, F, Fut>(
-    settings: ServerSettings,
-    request: http::Request<B>,
-    handler: F,
-) -> BoxResponse
-where
-    B: RequestBody,
-    Req: prost::Message + Default + Send + 'static,
-    Resp: prost::Message + Send + 'static,
-    F: FnOnce(Request<Streaming<Req>>) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
-{
-    Box::pin(async move { Ok(settings.grpc::<Resp, Req>().client_streaming(Handler(Some(handler)), request).await) })
-}
-
-/// Serves a bidirectional-streaming call with `handler`.
-pub fn streaming<B, Req, Resp, F, Fut>(settings: ServerSettings, request: http::Request<B>, handler: F) -> BoxResponse
-where
-    B: RequestBody,
-    Req: prost::Message + Default + Send + 'static,
-    Resp: prost::Message + Send + 'static,
-    F: FnOnce(Request<Streaming<Req>>) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<ResponseStream<Resp>, Status>> + Send + 'static,
-{
-    Box::pin(async move { Ok(settings.grpc::<Resp, Req>().streaming(Handler(Some(handler)), request).await) })
-}
+serve_call!(
+    /// Serves a unary call with `handler`.
+    unary: Request<Req> -> Resp
+);
+serve_call!(
+    /// Serves a server-streaming call with `handler`.
+    server_streaming: Request<Req> -> ResponseStream<Resp>
+);
+serve_call!(
+    /// Serves a client-streaming call with `handler`.
+    client_streaming: Request<Streaming<Req>> -> Resp
+);
+serve_call!(
+    /// Serves a bidirectional-streaming call with `handler`.
+    streaming: Request<Streaming<Req>> -> ResponseStream<Resp>
+);
 
 /// The answer to a path the service does not have: `UNIMPLEMENTED`, as tonic's generated
 /// servers give it.
@@ -211,68 +190,42 @@ async fn ready<T: Transport>(grpc: &mut ClientGrpc<T>) -> Result<(), Status> {
     grpc.ready().await.map_err(|e| Status::unknown(format!("Service was not ready: {}", e.into())))
 }
 
-/// Makes a unary call.
-pub async fn call_unary<T, Req, Resp>(
-    grpc: &mut ClientGrpc<T>,
-    rpc: Rpc,
-    request: Request<Req>,
-) -> Result<Response<Resp>, Status>
-where
-    T: Transport,
-    Req: prost::Message + Send + 'static,
-    Resp: prost::Message + Default + Send + 'static,
-{
-    ready(grpc).await?;
-    let (request, path) = rpc.prepare(request);
-    grpc.unary(request, path, ProstCodec::<Req, Resp>::default()).await
+/// The client side of the four call kinds, from one template like `serve_call`: wait
+/// until the transport is ready, tag the request with its method, call tonic's `Grpc`.
+macro_rules! client_call {
+    ($(#[$doc:meta])* $name:ident<$($stream:ident)?>: $grpc:ident(Request<$input:ty>) -> $output:ty) => {
+        $(#[$doc])*
+        pub async fn $name<T, Req, Resp $(, $stream)?>(
+            grpc: &mut ClientGrpc<T>,
+            rpc: Rpc,
+            request: Request<$input>,
+        ) -> Result<Response<$output>, Status>
+        where
+            T: Transport,
+            Req: prost::Message + Send + 'static,
+            Resp: prost::Message + Default + Send + 'static,
+            $($stream: Stream<Item = Req> + Send + 'static,)?
+        {
+            ready(grpc).await?;
+            let (request, path) = rpc.prepare(request);
+            grpc.$grpc(request, path, ProstCodec::<Req, Resp>::default()).await
+        }
+    };
 }
 
-/// Makes a server-streaming call.
-pub async fn call_server_streaming<T, Req, Resp>(
-    grpc: &mut ClientGrpc<T>,
-    rpc: Rpc,
-    request: Request<Req>,
-) -> Result<Response<Streaming<Resp>>, Status>
-where
-    T: Transport,
-    Req: prost::Message + Send + 'static,
-    Resp: prost::Message + Default + Send + 'static,
-{
-    ready(grpc).await?;
-    let (request, path) = rpc.prepare(request);
-    grpc.server_streaming(request, path, ProstCodec::<Req, Resp>::default()).await
-}
-
-/// Makes a client-streaming call.
-pub async fn call_client_streaming<T, S, Req, Resp>(
-    grpc: &mut ClientGrpc<T>,
-    rpc: Rpc,
-    request: Request<S>,
-) -> Result<Response<Resp>, Status>
-where
-    T: Transport,
-    S: Stream<Item = Req> + Send + 'static,
-    Req: prost::Message + Send + 'static,
-    Resp: prost::Message + Default + Send + 'static,
-{
-    ready(grpc).await?;
-    let (request, path) = rpc.prepare(request);
-    grpc.client_streaming(request, path, ProstCodec::<Req, Resp>::default()).await
-}
-
-/// Makes a bidirectional-streaming call.
-pub async fn call_streaming<T, S, Req, Resp>(
-    grpc: &mut ClientGrpc<T>,
-    rpc: Rpc,
-    request: Request<S>,
-) -> Result<Response<Streaming<Resp>>, Status>
-where
-    T: Transport,
-    S: Stream<Item = Req> + Send + 'static,
-    Req: prost::Message + Send + 'static,
-    Resp: prost::Message + Default + Send + 'static,
-{
-    ready(grpc).await?;
-    let (request, path) = rpc.prepare(request);
-    grpc.streaming(request, path, ProstCodec::<Req, Resp>::default()).await
-}
+client_call!(
+    /// Makes a unary call.
+    call_unary<>: unary(Request<Req>) -> Resp
+);
+client_call!(
+    /// Makes a server-streaming call.
+    call_server_streaming<>: server_streaming(Request<Req>) -> Streaming<Resp>
+);
+client_call!(
+    /// Makes a client-streaming call.
+    call_client_streaming<S>: client_streaming(Request<S>) -> Resp
+);
+client_call!(
+    /// Makes a bidirectional-streaming call.
+    call_streaming<S>: streaming(Request<S>) -> Streaming<Resp>
+);

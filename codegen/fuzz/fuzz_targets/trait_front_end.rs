@@ -3,7 +3,8 @@
 //! and check, render manifests, emit and compile the .proto), and each trait of it through
 //! the proc-macro's `expand`. Errors are fine; a panic is a bug.
 //!
-//! Run: `cd codegen/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run trait_front_end corpus/trait_front_end seeds/trait_front_end`
+//! Run (the UI cases and the examples are the seeds):
+//! `cd codegen/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run trait_front_end corpus/trait_front_end ../../rpc-macros/tests/ui ../../examples/counter/src ../../rpc-macros/hygiene/src`
 
 #![no_main]
 

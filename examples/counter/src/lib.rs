@@ -15,6 +15,13 @@ use tokio_stream::StreamExt;
 /// The encoded descriptors of the emitted `counter.v1` proto, for reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = kuberpc::include_descriptor_set!();
 
+/// The counter under `kuberpc::Server`: a fresh [`CounterService`], health, reflection.
+pub fn server() -> kuberpc::Server {
+    kuberpc::Server::new(&counter_deploy::DEPLOY)
+        .add_service(CounterServer::new(CounterService::default()))
+        .file_descriptor_set(FILE_DESCRIPTOR_SET)
+}
+
 /// Upper bound on readings per `Watch`.
 const MAX_WATCH_COUNT: u32 = 1000;
 

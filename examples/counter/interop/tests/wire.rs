@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use counter::{counter_deploy, CounterClient, CounterServer, CounterService};
+use counter::{counter_deploy, CounterClient};
 use tokio::sync::oneshot;
 
 use counter_interop::pb as from_proto;
@@ -16,11 +16,7 @@ async fn serve() -> (std::net::SocketAddr, oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = kuberpc::Server::new(&counter_deploy::DEPLOY)
-        .add_service(CounterServer::new(CounterService::default()))
-        .file_descriptor_set(counter::FILE_DESCRIPTOR_SET)
-        .drain(Duration::ZERO);
-    tokio::spawn(server.serve_with_listener(listener, async {
+    tokio::spawn(counter::server().drain(Duration::ZERO).serve_with_listener(listener, async {
         let _ = stopped.await;
     }));
     (addr, stop)

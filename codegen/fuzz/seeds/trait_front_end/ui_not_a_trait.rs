@@ -1,8 +1,0 @@
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct Req {}
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct Rep {}
-
-#[kuberpc::rpc_service(package = "shop.v1")]
-pub struct Shop;
-fn main() {}
