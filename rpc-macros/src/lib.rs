@@ -7,8 +7,27 @@ use proc_macro_crate::{crate_name, FoundCrate};
 use quote::{format_ident, quote};
 
 /// Turns an annotated Rust trait into a gRPC service: the trait (made `Send` for tonic), a
-/// `<Trait>Server`, a `<Trait>Client` and a `<trait>_deploy` module. See the `kuberpc` crate
-/// docs and `DESIGN.md` for the attribute vocabulary.
+/// `<Trait>Server`, a `<Trait>Client` and a `<trait>_deploy` module. The options are those
+/// of `kuberpc/v1/options.proto`, written as attribute arguments; `package` names the
+/// protobuf package.
+///
+/// ```
+/// use kuberpc::{ResponseStream, Status, Streaming};
+///
+/// #[derive(Clone, PartialEq, prost::Message)]
+/// pub struct Ping { #[prost(string, tag = "1")] pub text: String }
+///
+/// #[kuberpc::rpc_service(package = "echo.v1", port = 7000, autoscale(min = 2, max = 4))]
+/// pub trait Echo {
+///     #[rpc(timeout_ms = 250, idempotent)]
+///     async fn echo(&self, request: Ping) -> Result<Ping, Status>;
+///     async fn stream(&self, request: Streaming<Ping>) -> Result<ResponseStream<Ping>, Status>;
+/// }
+///
+/// assert_eq!(echo_deploy::SERVICE, "echo.v1.Echo");
+/// assert_eq!(echo_deploy::DEPLOY.method("/echo.v1.Echo/Echo").unwrap().timeout_ms, Some(250));
+/// fn serve<T: Echo>(handler: T) -> EchoServer<T> { EchoServer::new(handler) }
+/// ```
 #[proc_macro_attribute]
 pub fn rpc_service(attr: TokenStream, item: TokenStream) -> TokenStream {
     let krate = match crate_name("kuberpc") {
