@@ -219,7 +219,9 @@ impl Config {
         }
         let in_memory: Vec<(&str, &str)> = emitted.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
         let descriptors = proto::compile_in_memory(&in_memory).map_err(|error| {
-            Problem::new(format!("the emitted .proto does not compile (a kuberpc bug, please report it): {error}"))
+            Problem::new(format!("the emitted .proto does not compile: {error}")).with_help(
+                "kuberpc checks the Rust types for what protobuf forbids; a rule it missed is a kuberpc bug, please report it",
+            )
         })?;
         let stubs = vec![OutputFile {
             path: stubs::DESCRIPTOR_SET_FILE.into(),

@@ -234,3 +234,35 @@ fn a_file_without_a_service_or_with_broken_syntax_is_an_error() {
     assert_eq!(problems(MESSAGES), "src/api.rs:1:1: src/api.rs has no `#[rpc_service]` trait");
     assert_eq!(problems("pub trait {"), "src/api.rs:1:11: not valid Rust: cannot parse string into token stream");
 }
+
+/// Found by fuzzing `trait_front_end`: prost attributes that would make the emitted proto
+/// invalid are the user's mistakes, reported at the attribute (not as an emitter failure).
+#[test]
+fn prost_attributes_protobuf_forbids_are_located() {
+    let source = "
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Req {
+    #[prost(string, tag = \"0\")] pub a: String,
+    #[prost(string, tag = \"2\")] pub b: String,
+    #[prost(string, tag = \"2\")] pub c: String,
+    #[prost(string, tag = \"19001\")] pub d: String,
+    #[prost(enumeration = \"Kind\", tag = \"3\")] pub kind: i32,
+}
+#[derive(Clone, Copy, PartialEq, Eq, prost::Enumeration)]
+pub enum Kind { First = 1, Second = 1 }
+
+#[kuberpc::rpc_service(package = \"shop.v1\")]
+pub trait Shop {
+    async fn get(&self, request: Req) -> Result<Req, kuberpc::Status>;
+}
+";
+    assert_eq!(
+        problems(source),
+        "5 problems:
+src/api.rs:4:27: tag \"0\" is not a protobuf field number (1 to 536870911, except 19000 to 19999)
+src/api.rs:6:27: tag 2 of `Req` is used twice (by `b` and `c`)
+src/api.rs:7:27: tag \"19001\" is not a protobuf field number (1 to 536870911, except 19000 to 19999)
+src/api.rs:11:17: the first value of enum `Kind` must be `= 0` in proto3
+src/api.rs:11:28: enum value `Second` repeats the number 1"
+    );
+}

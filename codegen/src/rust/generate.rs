@@ -88,6 +88,21 @@ fn server(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStrea
             }),
         }
     });
+    let call_body = if rust.methods.is_empty() {
+        quote! {
+            let _ = #request;
+            #rt::unimplemented()
+        }
+    } else {
+        quote! {
+            let #inner = #rt::core::clone::Clone::clone(&self.inner);
+            let #settings = self.settings;
+            match #request.uri().path() {
+                #(#arms)*
+                _ => #rt::unimplemented(),
+            }
+        }
+    };
     let doc = format!(" Serves a [`{trait_ident}`] implementation as the gRPC service `{full_name}`.");
     quote! {
         #[doc = #doc]
@@ -162,12 +177,7 @@ fn server(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStrea
             }
 
             fn call(&mut self, #request: #rt::tonic::codegen::http::Request<B>) -> Self::Future {
-                let #inner = #rt::core::clone::Clone::clone(&self.inner);
-                let #settings = self.settings;
-                match #request.uri().path() {
-                    #(#arms)*
-                    _ => #rt::unimplemented(),
-                }
+                #call_body
             }
         }
     }

@@ -191,7 +191,8 @@ impl Emitter<'_, '_> {
                 comments(&item.attrs, "", out);
                 writeln!(out, "enum {name} {{").ok();
                 let prefix = name.to_shouty_snake_case();
-                for variant in &item.variants {
+                let mut numbers = BTreeSet::new();
+                for (index, variant) in item.variants.iter().enumerate() {
                     comments(&variant.attrs, "  ", out);
                     let number = match &variant.discriminant {
                         Some((_, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }))) => n.to_string(),
@@ -206,6 +207,21 @@ impl Emitter<'_, '_> {
                             continue;
                         }
                     };
+                    let number_is_valid = number.parse::<i32>().is_ok();
+                    let repeated = !numbers.insert(number.clone());
+                    let problem = if !number_is_valid {
+                        Some(format!("enum value `{}` = {number} does not fit an int32", variant.ident))
+                    } else if index == 0 && number != "0" {
+                        Some(format!("the first value of enum `{name}` must be `= 0` in proto3"))
+                    } else if repeated {
+                        Some(format!("enum value `{}` repeats the number {number}", variant.ident))
+                    } else {
+                        None
+                    };
+                    if let Some(problem) = problem {
+                        self.problems.push(Problem::at(problem, Some(span_of(source, variant.ident.span()))));
+                        continue;
+                    }
                     let value = variant.ident.unraw().to_string().to_shouty_snake_case();
                     writeln!(out, "  {prefix}_{value} = {number};").ok();
                 }
@@ -214,8 +230,19 @@ impl Emitter<'_, '_> {
             Definition::Message(item) => {
                 comments(&item.attrs, "", out);
                 writeln!(out, "message {name} {{").ok();
+                let mut tags = BTreeMap::new();
                 for field in &item.fields {
-                    let Some(line) = self.field(field, source) else { continue };
+                    let Some((line, tag, tag_span)) = self.field(field, source) else { continue };
+                    if let Some(first) = tags.insert(tag, field.ident.clone()) {
+                        self.problems.push(Problem::at(
+                            format!(
+                                "tag {tag} of `{name}` is used twice (by `{}` and `{}`)",
+                                first.map(|i| i.to_string()).unwrap_or_default(),
+                                field.ident.as_ref().map(|i| i.to_string()).unwrap_or_default()
+                            ),
+                            Some(span_of(source, tag_span)),
+                        ));
+                    }
                     comments(&field.attrs, "  ", out);
                     writeln!(out, "  {line}").ok();
                 }
@@ -224,8 +251,8 @@ impl Emitter<'_, '_> {
         }
     }
 
-    /// One field's declaration, from `#[prost(...)]`.
-    fn field(&mut self, field: &syn::Field, source: &SourceFile) -> Option<String> {
+    /// One field's declaration, from `#[prost(...)]`, and its number.
+    fn field(&mut self, field: &syn::Field, source: &SourceFile) -> Option<(String, u32, proc_macro2::Span)> {
         let name = field.ident.as_ref()?.unraw().to_string();
         let Some(attribute) = field.attrs.iter().find(|a| a.path().is_ident("prost")) else {
             self.problems.push(Problem::at(
@@ -266,7 +293,7 @@ impl Emitter<'_, '_> {
                 } else {
                     value.to_string()
                 };
-                return Some(format!("map<{key}, {value}> {name} = {};", prost.tag));
+                return Some((format!("map<{key}, {value}> {name} = {};", prost.tag), prost.tag, prost.tag_span?));
             }
             "oneof" => {
                 self.problems.push(Problem::at(
@@ -282,7 +309,7 @@ impl Emitter<'_, '_> {
             (false, true) => "optional ",
             _ => "",
         };
-        Some(format!("{label}{ty} {name} = {};", prost.tag))
+        Some((format!("{label}{ty} {name} = {};", prost.tag), prost.tag, prost.tag_span?))
     }
 }
 
@@ -290,7 +317,8 @@ impl Emitter<'_, '_> {
 #[derive(Default)]
 struct ProstField {
     kind: String,
-    tag: String,
+    tag: u32,
+    tag_span: Option<proc_macro2::Span>,
     repeated: bool,
     optional: bool,
     enumeration: String,
@@ -309,7 +337,20 @@ impl ProstField {
             let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
             let value = || -> syn::Result<String> { Ok(meta.value()?.parse::<syn::LitStr>()?.value()) };
             match key.as_str() {
-                "tag" => field.tag = value()?,
+                "tag" => {
+                    let literal: syn::LitStr = meta.value()?.parse()?;
+                    field.tag_span = Some(literal.span());
+                    field.tag =
+                        literal.value().trim().parse().ok().filter(|tag| is_field_number(*tag)).ok_or_else(|| {
+                            syn::Error::new(
+                                literal.span(),
+                                format!(
+                                    "tag {:?} is not a protobuf field number (1 to 536870911, except 19000 to 19999)",
+                                    literal.value()
+                                ),
+                            )
+                        })?;
+                }
                 "repeated" => field.repeated = true,
                 "optional" => field.optional = true,
                 "packed" | "default" | "required" | "json_name" => {
@@ -349,11 +390,16 @@ impl ProstField {
         if field.kind.is_empty() {
             return Err(syn::Error::new(attribute.span(), "#[prost(...)] names no field type"));
         }
-        if field.tag.is_empty() && field.kind != "oneof" {
+        if field.tag == 0 && field.kind != "oneof" {
             return Err(syn::Error::new(attribute.span(), "#[prost(...)] has no `tag`"));
         }
         Ok(field)
     }
+}
+
+/// Field numbers protobuf accepts (19000–19999 are reserved for the implementation).
+fn is_field_number(tag: u32) -> bool {
+    (1..=536_870_911).contains(&tag) && !(19_000..=19_999).contains(&tag)
 }
 
 /// `T` of `Option<T>`, `Vec<T>`, `Box<T>` or `T`: the message a field holds.
