@@ -247,6 +247,7 @@ pub struct Req {
     #[prost(string, tag = \"2\")] pub c: String,
     #[prost(string, tag = \"19001\")] pub d: String,
     #[prost(enumeration = \"Kind\", tag = \"3\")] pub kind: i32,
+    #[prost(map = \"string, int65\", tag = \"4\")] pub m: std::collections::HashMap<String, i64>,
 }
 #[derive(Clone, Copy, PartialEq, Eq, prost::Enumeration)]
 pub enum Kind { First = 1, Second = 1 }
@@ -258,11 +259,12 @@ pub trait Shop {
 ";
     assert_eq!(
         problems(source),
-        "5 problems:
+        "6 problems:
 src/api.rs:4:27: tag \"0\" is not a protobuf field number (1 to 536870911, except 19000 to 19999)
 src/api.rs:6:27: tag 2 of `Req` is used twice (by `b` and `c`)
 src/api.rs:7:27: tag \"19001\" is not a protobuf field number (1 to 536870911, except 19000 to 19999)
-src/api.rs:11:17: the first value of enum `Kind` must be `= 0` in proto3
-src/api.rs:11:28: enum value `Second` repeats the number 1"
+src/api.rs:9:5: field `m`: `map = \"string, int65\"` is not a protobuf map type
+src/api.rs:12:17: the first value of enum `Kind` must be `= 0` in proto3
+src/api.rs:12:28: enum value `Second` repeats the number 1"
     );
 }

@@ -282,6 +282,15 @@ impl Emitter<'_, '_> {
             }
             "map" => {
                 let (key, value) = prost.map.split_once(',').map(|(k, v)| (k.trim(), v.trim()))?;
+                let value_is_known =
+                    SCALARS.contains(&value) || value == "message" || value.starts_with("enumeration(");
+                if !MAP_KEYS.contains(&key) || !value_is_known {
+                    self.problems.push(Problem::at(
+                        format!("field `{name}`: `map = \"{}\"` is not a protobuf map type", prost.map),
+                        Some(span_of(source, at)),
+                    ));
+                    return None;
+                }
                 let value = if value == "message" {
                     let inner = map_value_in(&field.ty)?;
                     self.reach(&inner, field.ty.span(), source);
@@ -328,6 +337,12 @@ struct ProstField {
 const SCALARS: [&str; 15] = [
     "double", "float", "int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32",
     "sfixed64", "bool", "string", "bytes",
+];
+
+/// Key types a protobuf map accepts.
+const MAP_KEYS: [&str; 12] = [
+    "int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64", "bool",
+    "string",
 ];
 
 impl ProstField {
