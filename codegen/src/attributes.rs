@@ -148,7 +148,19 @@ pub struct MethodAttribute {
 
 /// Parses the arguments of `#[rpc_service(...)]`; all mistakes at once.
 pub fn parse_service_attribute(tokens: TokenStream) -> syn::Result<ServiceAttribute> {
-    let mut written = parse(tokens, SERVICE)?;
+    let (attribute, mistakes) = parse_service_attribute_leniently(tokens);
+    mistakes?;
+    attribute.ok_or_else(|| syn::Error::new(Span::call_site(), "no attribute arguments"))
+}
+
+/// [`parse_service_attribute`] that also returns what was readable despite mistakes (a
+/// wrongly typed option is left out), so the options that are fine can still be checked in
+/// the same run. `None` only when the tokens are not attribute arguments at all.
+pub fn parse_service_attribute_leniently(tokens: TokenStream) -> (Option<ServiceAttribute>, syn::Result<()>) {
+    let mut written = match parse(tokens, SERVICE) {
+        Ok(written) => written,
+        Err(error) => return (None, Err(error)),
+    };
     let group = |written: &Written, name: &str| written.has(name);
     let options = ServiceOptions {
         name: written.str("name"),
@@ -196,8 +208,8 @@ pub fn parse_service_attribute(tokens: TokenStream) -> syn::Result<ServiceAttrib
             controller_namespace: written.str("gateway.controller_namespace"),
         }),
     };
-    finish(&mut written)?;
-    Ok(ServiceAttribute { package: written.str("package"), options, spans: written.spans() })
+    let mistakes = finish(&mut written);
+    (Some(ServiceAttribute { package: written.str("package"), options, spans: written.spans() }), mistakes)
 }
 
 /// Parses the arguments of `#[rpc(...)]`; all mistakes at once.

@@ -131,3 +131,28 @@ fn rust_sources_generate_the_committed_counter_tree() {
     assert_eq!(mixed.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&mixed.stderr).contains("not both in one run"));
 }
+
+/// A Rust source with mistakes: exit 2, every problem at `file:line:col`, nothing written.
+#[test]
+fn a_bad_rust_source_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = "#[kuberpc::rpc_service(package = \"shop.v1\", port = 0, replicas = \"2\")]
+pub trait Shop {
+    async fn get(&self, request: Req, extra: Req) -> Result<Rep, kuberpc::Status>;
+}
+";
+    fs::write(dir.path().join("api.rs"), source).unwrap();
+    let output = kuberpc(&["generate", "api.rs", "--out", "deploy", "--proto-out", "proto"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = [
+        "api.rs:1:66: `replicas` expects an integer",
+        "api.rs:3:39: RPC method `get` takes 2 arguments",
+        "api.rs:1:45: port 0 is out of range",
+    ];
+    for expected in expected {
+        assert!(stderr.contains(expected), "{expected} missing from:\n{stderr}");
+    }
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert_eq!(common::tree(dir.path()).len(), 1, "only api.rs is there");
+}

@@ -15,7 +15,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt as _;
 use syn::spanned::Spanned;
 
-use crate::attributes::{parse_method_attribute, parse_service_attribute};
+use crate::attributes::{parse_method_attribute, parse_service_attribute_leniently};
 use crate::error::{Problems, SourceFile, Spans};
 use crate::model::{Method, Package, Service};
 use crate::options::{resolve_deploy, MethodOptions, ServiceOptions};
@@ -74,7 +74,8 @@ pub fn is_method_attribute(attribute: &syn::Attribute) -> bool {
 /// read) whenever its attribute parsed, so that its options can be checked in the same run.
 pub fn read_trait(attr: TokenStream, item: &syn::ItemTrait) -> (Option<RustService>, syn::Result<()>) {
     let mut errors = Errors::default();
-    let attribute = errors.take(parse_service_attribute(attr));
+    let (attribute, mistakes) = parse_service_attribute_leniently(attr);
+    errors.take(mistakes);
     if let Some(attribute) = &attribute {
         if let Some(package) = &attribute.package {
             if !is_package_name(package) {
