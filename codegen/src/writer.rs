@@ -4,7 +4,7 @@
 //! each write is atomic (a temp file in the same directory, then a rename); a file is
 //! rewritten only when its content changed; seed files (overlays) are created once and never
 //! touched again; a file that exists without kuberpc's generated header is never overwritten
-//! or removed. Entry points: [`write`] and [`diff`].
+//! or removed. Entry points: [`write()`] and [`diff()`].
 
 use std::fs;
 use std::io::Write as _;
@@ -116,7 +116,7 @@ pub fn write(root: &Path, files: &[OutputFile], cleanup: &Cleanup) -> Result<Rep
     problems.finish(plan.into_iter().map(|s| (s.path, s.action)).collect())
 }
 
-/// What [`write`] would do, with a unified diff of every generated file that would change.
+/// What [`write()`] would do, with a unified diff of every generated file that would change.
 /// An empty diff means the disk is up to date.
 pub fn diff(root: &Path, files: &[OutputFile], cleanup: &Cleanup) -> Result<(Report, String), Error> {
     let plan = plan(root, files, cleanup)?;

@@ -2,7 +2,7 @@
 //!
 //! - [`expand`] is the whole proc-macro (`kuberpc-macros` only finds the crate path): read
 //!   the trait ([`front`]), resolve and check its options, generate the server, client and
-//!   deploy module ([`generate`]). On any mistake it emits the trait as written (minus the
+//!   deploy module (`generate`). On any mistake it emits the trait as written (minus the
 //!   `#[rpc]` attributes) plus one spanned error per mistake, so the user's other code does
 //!   not drown in follow-on errors.
 //! - [`parse_source`] is the build-script side (`Config::compile_rust`): every annotated trait
