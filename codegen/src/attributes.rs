@@ -86,7 +86,7 @@ enum Value {
 #[derive(Debug, Default)]
 struct Written {
     values: BTreeMap<String, (Value, Span)>,
-    errors: Vec<syn::Error>,
+    errors: Errors,
 }
 
 impl Written {
@@ -225,10 +225,28 @@ pub fn parse_method_attribute(tokens: TokenStream) -> syn::Result<MethodAttribut
 }
 
 fn finish(written: &mut Written) -> syn::Result<()> {
-    let mut errors = std::mem::take(&mut written.errors).into_iter();
-    let Some(mut first) = errors.next() else { return Ok(()) };
-    errors.for_each(|e| first.combine(e));
-    Err(first)
+    std::mem::take(&mut written.errors).finish()
+}
+
+/// Collects `syn::Error`s so that every mistake is reported at once.
+#[derive(Debug, Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(first) => first.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn take<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+        result.map_err(|e| self.push(e)).ok()
+    }
+
+    pub(crate) fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
 }
 
 /// Walks `tokens` against `known`, recording values and errors; `Err` only when the tokens

@@ -197,11 +197,9 @@ impl Config {
         let mut problems = Problems::default();
         let templates = problems.take(self.templates());
         let parsed: Vec<rust::ParsedFile> =
-            files.iter().filter_map(|(name, text)| problems.take(rust::parse_source(name, text))).collect();
+            files.iter().filter_map(|(name, text)| rust::parse_source(name, text, &mut problems)).collect();
         let Some(templates) = templates else { return Err(problems.into_error()) };
-        if !problems.is_empty() {
-            return Err(problems.into_error());
-        }
+        // Shape and option mistakes and cross-field rules are reported together, as for protos.
         let packages: Vec<Package> = parsed.iter().flat_map(|f| &f.services).map(|s| s.package.clone()).collect();
         problems.take(check::check(&packages));
         if !problems.is_empty() {

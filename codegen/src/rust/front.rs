@@ -4,7 +4,7 @@
 //!
 //! Two passes. [`read_trait`] checks the Rust shape and parses the attributes, reporting each
 //! mistake at its token. [`RustService::model`] then resolves the options through the shared
-//! [`resolve_deploy`] and [`crate::check`] rules; their problems point at file spans, so the
+//! [`resolve_deploy`] (the caller adds [`crate::check`]); their problems point at file spans, so the
 //! token spans are first turned into file spans by a [`TokenSource`] (exact positions in a
 //! build script, a numbered stand-in inside the proc-macro that leads back to the token).
 
@@ -15,7 +15,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt as _;
 use syn::spanned::Spanned;
 
-use crate::attributes::{parse_method_attribute, parse_service_attribute_leniently};
+use crate::attributes::{parse_method_attribute, parse_service_attribute_leniently, Errors};
 use crate::error::{Problems, SourceFile, Spans};
 use crate::model::{Method, Package, Service};
 use crate::options::{resolve_deploy, MethodOptions, ServiceOptions};
@@ -305,27 +305,6 @@ fn is_package_name(package: &str) -> bool {
     })
 }
 
-/// Collects `syn::Error`s so that every mistake is reported at once.
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(first) => first.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    fn take<T>(&mut self, result: syn::Result<T>) -> Option<T> {
-        result.map_err(|e| self.push(e)).ok()
-    }
-
-    fn finish(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
-    }
-}
-
 /// `first` and `second` as one result, errors combined in order.
 pub fn combine(first: syn::Result<()>, second: syn::Result<()>) -> syn::Result<()> {
     let mut errors = Errors::default();
@@ -349,7 +328,7 @@ pub enum TokenSource {
 pub struct Modelled {
     /// The package holding the one service.
     pub package: Package,
-    /// Option mistakes and broken cross-field rules.
+    /// Option mistakes (the caller adds those of the cross-field rules).
     pub problems: Problems,
     /// For [`TokenSource::Macro`]: the token of each stand-in offset.
     tokens: Vec<Span>,
@@ -374,8 +353,9 @@ impl Modelled {
 }
 
 impl RustService {
-    /// The model of this trait: options resolved with the proto front end's rules, then
-    /// [`crate::check`]ed. `source_file` is how generated headers name the file.
+    /// The model of this trait: options resolved with the proto front end's rules (the
+    /// cross-field rules of [`crate::check`] are the caller's, run once over every service).
+    /// `source_file` is how generated headers name the file.
     pub fn model(&self, source_file: &str, source: &TokenSource) -> Modelled {
         let stand_in_len = self.spans.len() + 1 + self.methods.iter().map(|m| m.spans.len()).sum::<usize>();
         let stand_in = SourceFile::new(format!("{source_file} (#[rpc_service])"), " ".repeat(stand_in_len));
@@ -384,15 +364,7 @@ impl RustService {
             let mut spans = Spans::default();
             for (path, token) in map {
                 let span = match source {
-                    TokenSource::File(file) => {
-                        let (start, end) = (token.start(), token.end());
-                        file.span_lines(
-                            start.line.saturating_sub(1),
-                            start.column,
-                            end.line.saturating_sub(1),
-                            end.column,
-                        )
-                    }
+                    TokenSource::File(file) => file_span(file, *token),
                     TokenSource::Macro => {
                         tokens.push(*token);
                         stand_in.span(tokens.len() - 1, 0)
@@ -428,11 +400,15 @@ impl RustService {
         let service =
             Service { full_name: qualified(&name), name, source_file: source_file.to_string(), methods, deploy, spans };
         let package = Package { name: self.package.clone(), services: vec![service] };
-        if let Err(error) = crate::check::check(std::slice::from_ref(&package)) {
-            problems.extend(error);
-        }
         Modelled { package, problems, tokens, fallback: self.item.ident.span() }
     }
+}
+
+/// Where `token` of a file parsed by syn stands in `file` (proc-macro2's `span-locations`
+/// give 1-based lines and 0-based character columns).
+pub fn file_span(file: &SourceFile, token: Span) -> crate::error::Span {
+    let (start, end) = (token.start(), token.end());
+    file.span_lines(start.line.saturating_sub(1), start.column, end.line.saturating_sub(1), end.column)
 }
 
 /// The protobuf name of a message type: the last segment of its Rust path.

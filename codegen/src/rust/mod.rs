@@ -46,7 +46,10 @@ pub fn expand(attr: TokenStream, item: TokenStream, krate: &TokenStream) -> Toke
 fn expand_trait(attr: TokenStream, item: &syn::ItemTrait, krate: &TokenStream) -> syn::Result<TokenStream> {
     let (rust, shape) = read_trait(attr, item);
     let Some(rust) = rust else { return shape.map(|()| TokenStream::new()) };
-    let modelled = rust.model("", &TokenSource::Macro);
+    let mut modelled = rust.model("", &TokenSource::Macro);
+    if let Err(error) = crate::check::check(std::slice::from_ref(&modelled.package)) {
+        modelled.problems.extend(error);
+    }
     let service = modelled.package.services[0].clone();
     front::combine(shape, modelled.token_errors())?;
     Ok(generate::expand(&rust, &service, krate))
@@ -73,15 +76,23 @@ pub struct ParsedFile {
 }
 
 /// Reads every `#[rpc_service]` trait of the Rust source `text`, named `display_name` in
-/// headers and problems.
-pub fn parse_source(display_name: &str, text: &str) -> Result<ParsedFile, Error> {
+/// headers and problems. Shape and option mistakes go to `problems`, and the traits are
+/// still returned (options with defaults in place of bad values), so that the caller runs
+/// the cross-field rules ([`crate::check`]) once, over every service, in the same run.
+/// `None` when the text is not Rust at all.
+pub fn parse_source(display_name: &str, text: &str, problems: &mut Problems) -> Option<ParsedFile> {
     let source = SourceFile::new(display_name, text);
-    let syntax = syn::parse_file(text)
-        .map_err(|e| syn_problem(&source, syn::Error::new(e.span(), format!("not valid Rust: {e}"))))?;
-    let mut problems = Problems::default();
+    let syntax = match syn::parse_file(text) {
+        Ok(syntax) => syntax,
+        Err(e) => {
+            problems.extend(syn_problem(&source, syn::Error::new(e.span(), format!("not valid Rust: {e}"))));
+            return None;
+        }
+    };
     let mut services = Vec::new();
     let mut traits = Vec::new();
     collect_traits(&syntax.items, &mut traits);
+    let collected = traits.len();
     for (item, attribute) in traits {
         let arguments = match &attribute.meta {
             syn::Meta::List(list) => list.tokens.clone(),
@@ -98,10 +109,10 @@ pub fn parse_source(display_name: &str, text: &str) -> Result<ParsedFile, Error>
             services.push(FileService { rust, package });
         }
     }
-    if services.is_empty() && problems.is_empty() {
+    if collected == 0 {
         problems.push(Problem::at(format!("{display_name} has no `#[rpc_service]` trait"), Some(source.span(0, 0))));
     }
-    problems.finish(ParsedFile { services, syntax, source })
+    Some(ParsedFile { services, syntax, source })
 }
 
 /// Every trait carrying `#[rpc_service]` (any path ending in it), in inline modules too.
@@ -131,10 +142,7 @@ fn collect_traits<'a>(items: &'a [syn::Item], out: &mut Vec<(&'a syn::ItemTrait,
 fn syn_problem(source: &SourceFile, error: syn::Error) -> Error {
     let mut problems = Problems::default();
     for error in error {
-        let (start, end) = (error.span().start(), error.span().end());
-        let span =
-            source.span_lines(start.line.saturating_sub(1), start.column, end.line.saturating_sub(1), end.column);
-        problems.push(Problem::at(error.to_string(), Some(span)));
+        problems.push(Problem::at(error.to_string(), Some(front::file_span(source, error.span()))));
     }
     problems.into_error()
 }

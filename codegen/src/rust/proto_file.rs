@@ -13,7 +13,7 @@ use heck::ToShoutySnakeCase;
 use syn::ext::IdentExt as _;
 use syn::spanned::Spanned;
 
-use super::front::{message_name, RustService};
+use super::front::{file_span, message_name, RustService};
 use super::ParsedFile;
 use crate::error::{Problem, Problems, SourceFile};
 use crate::manifests::GENERATED_MARKER;
@@ -128,7 +128,7 @@ impl Emitter<'_, '_> {
             self.problems.push(
                 Problem::at(
                     format!("`{name}` is not a `#[derive(prost::Message)]` struct or `prost::Enumeration` enum of the given files, so the emitted .proto cannot define it"),
-                    Some(span_of(source, at)),
+                    Some(file_span(source, at)),
                 )
                 .with_help("define it in a file passed to compile_rust"),
             );
@@ -202,7 +202,7 @@ impl Emitter<'_, '_> {
                         _ => {
                             self.problems.push(Problem::at(
                                 format!("enum value `{}` needs an explicit number (`= 0`)", variant.ident),
-                                Some(span_of(source, variant.ident.span())),
+                                Some(file_span(source, variant.ident.span())),
                             ));
                             continue;
                         }
@@ -219,7 +219,7 @@ impl Emitter<'_, '_> {
                         None
                     };
                     if let Some(problem) = problem {
-                        self.problems.push(Problem::at(problem, Some(span_of(source, variant.ident.span()))));
+                        self.problems.push(Problem::at(problem, Some(file_span(source, variant.ident.span()))));
                         continue;
                     }
                     let value = variant.ident.unraw().to_string().to_shouty_snake_case();
@@ -240,7 +240,7 @@ impl Emitter<'_, '_> {
                                 first.map(|i| i.to_string()).unwrap_or_default(),
                                 field.ident.as_ref().map(|i| i.to_string()).unwrap_or_default()
                             ),
-                            Some(span_of(source, tag_span)),
+                            Some(file_span(source, tag_span)),
                         ));
                     }
                     comments(&field.attrs, "  ", out);
@@ -257,14 +257,14 @@ impl Emitter<'_, '_> {
         let Some(attribute) = field.attrs.iter().find(|a| a.path().is_ident("prost")) else {
             self.problems.push(Problem::at(
                 format!("field `{name}` has no `#[prost(...)]` attribute"),
-                Some(span_of(source, field.span())),
+                Some(file_span(source, field.span())),
             ));
             return None;
         };
         let prost = match ProstField::parse(attribute) {
             Ok(prost) => prost,
             Err(error) => {
-                self.problems.push(Problem::at(error.to_string(), Some(span_of(source, error.span()))));
+                self.problems.push(Problem::at(error.to_string(), Some(file_span(source, error.span()))));
                 return None;
             }
         };
@@ -287,7 +287,7 @@ impl Emitter<'_, '_> {
                 if !MAP_KEYS.contains(&key) || !value_is_known {
                     self.problems.push(Problem::at(
                         format!("field `{name}`: `map = \"{}\"` is not a protobuf map type", prost.map),
-                        Some(span_of(source, at)),
+                        Some(file_span(source, at)),
                     ));
                     return None;
                 }
@@ -307,7 +307,7 @@ impl Emitter<'_, '_> {
             "oneof" => {
                 self.problems.push(Problem::at(
                     format!("field `{name}`: oneof fields cannot be emitted to the .proto yet"),
-                    Some(span_of(source, at)),
+                    Some(file_span(source, at)),
                 ));
                 return None;
             }
@@ -439,11 +439,6 @@ fn map_value_in(ty: &syn::Type) -> Option<String> {
         syn::GenericArgument::Type(value) => message_in(value),
         _ => None,
     }
-}
-
-fn span_of(source: &SourceFile, span: proc_macro2::Span) -> crate::error::Span {
-    let (start, end) = (span.start(), span.end());
-    source.span_lines(start.line.saturating_sub(1), start.column, end.line.saturating_sub(1), end.column)
 }
 
 /// `///` docs as `//` comments.
