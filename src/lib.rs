@@ -8,7 +8,7 @@
 //! - [`client::Client`] builds a channel that balances over every address of the headless
 //!   Service and applies each method's deadline and retry policy.
 //!
-//! Macros: [`include_proto!`] and [`include_descriptor_set!`] include what
+//! Macros: [`include_proto!`] (one package), [`include_protos!`] (every package) and [`include_descriptor_set!`] include what
 //! `kuberpc_codegen` wrote to `OUT_DIR`; [`rpc_service`] (feature `macros`, on by default)
 //! turns a Rust trait into the same server, client and `<service>_deploy` module, with no
 //! `.proto` at all. [`options`] holds the annotation vocabulary.
@@ -93,6 +93,16 @@ pub struct MethodPolicy {
 macro_rules! include_proto {
     ($package:literal) => {
         include!(concat!(env!("OUT_DIR"), "/", $package, ".rs"));
+    };
+}
+
+/// Includes the stubs of every package the build script compiled, as one module tree named
+/// after the packages (`google.api` → `google::api`, `shop.v1` → `shop::v1`), so no nested
+/// `pub mod` blocks have to be written by hand: `kuberpc::include_protos!();`.
+#[macro_export]
+macro_rules! include_protos {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/kuberpc_protos.rs"));
     };
 }
 

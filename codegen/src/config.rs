@@ -19,10 +19,13 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Problem, Problems};
+use crate::guard::{self, Stage};
 use crate::manifests::{self, Templates};
 use crate::model::Package;
+use crate::options::{self, OPTIONS_PROTO_NAME};
+use crate::stubs::{self, StubOptions};
 use crate::writer::{self, Cleanup, OutputFile, Ownership, Report};
-use crate::{check, proto, rust, stubs};
+use crate::{check, proto, rust};
 
 /// A builder with every option at its default; see [`Config`].
 pub fn configure() -> Config {
@@ -39,6 +42,7 @@ pub struct Config {
     stubs: bool,
     manifests: bool,
     proto_dir: PathBuf,
+    stub_options: StubOptions,
 }
 
 impl Default for Config {
@@ -76,6 +80,7 @@ impl Config {
             stubs: true,
             manifests: true,
             proto_dir: PathBuf::from("proto"),
+            stub_options: StubOptions::default(),
         }
     }
 
@@ -129,12 +134,113 @@ impl Config {
         self
     }
 
+    /// Maps the protobuf path `proto_path` (`.google.protobuf`, `.acme.common.v1.Money`) to the
+    /// existing Rust path `rust_path` instead of generating it. As prost-build's
+    /// `extern_path`. Default: well-known types → `::prost_types`, the vocabulary →
+    /// `::kuberpc::options`.
+    pub fn extern_path(&mut self, proto_path: impl Into<String>, rust_path: impl Into<String>) -> &mut Self {
+        self.stub_options.extern_paths.push((proto_path.into(), rust_path.into()));
+        self
+    }
+
+    /// Adds `attribute` to every message and enum matching `path`. As prost-build's
+    /// `type_attribute`. Default: `#[allow(clippy::all)]` on all, as tonic-prost-build.
+    pub fn type_attribute(&mut self, path: impl Into<String>, attribute: impl Into<String>) -> &mut Self {
+        self.stub_options.type_attributes.push((path.into(), attribute.into()));
+        self
+    }
+
+    /// Adds `attribute` to every message matching `path`. As prost-build's `message_attribute`.
+    /// Default: none.
+    pub fn message_attribute(&mut self, path: impl Into<String>, attribute: impl Into<String>) -> &mut Self {
+        self.stub_options.message_attributes.push((path.into(), attribute.into()));
+        self
+    }
+
+    /// Adds `attribute` to every enum matching `path`. As prost-build's `enum_attribute`.
+    /// Default: none.
+    pub fn enum_attribute(&mut self, path: impl Into<String>, attribute: impl Into<String>) -> &mut Self {
+        self.stub_options.enum_attributes.push((path.into(), attribute.into()));
+        self
+    }
+
+    /// Adds `attribute` to every field matching `path`. As prost-build's `field_attribute`.
+    /// Default: none.
+    pub fn field_attribute(&mut self, path: impl Into<String>, attribute: impl Into<String>) -> &mut Self {
+        self.stub_options.field_attributes.push((path.into(), attribute.into()));
+        self
+    }
+
+    /// `bytes` fields matching `path` become `bytes::Bytes` instead of `Vec<u8>`. As
+    /// prost-build's `bytes`; each call adds a path. Default: none.
+    pub fn bytes(&mut self, path: impl Into<String>) -> &mut Self {
+        self.stub_options.bytes.push(path.into());
+        self
+    }
+
+    /// `map` fields matching `path` become `BTreeMap` instead of `HashMap`. As prost-build's
+    /// `btree_map`; each call adds a path. Default: none.
+    pub fn btree_map(&mut self, path: impl Into<String>) -> &mut Self {
+        self.stub_options.btree_map.push(path.into());
+        self
+    }
+
+    /// Message fields matching `path` are boxed. As prost-build's `boxed`. Default: none
+    /// (prost-build boxes what recursion needs on its own).
+    pub fn boxed(&mut self, path: impl Into<String>) -> &mut Self {
+        self.stub_options.boxed.push(path.into());
+        self
+    }
+
+    /// Generates the well-known types (`google.protobuf.*`) instead of using `prost-types`.
+    /// As prost-build's `compile_well_known_types`. Default: false.
+    pub fn compile_well_known_types(&mut self, enabled: bool) -> &mut Self {
+        self.stub_options.compile_well_known_types = enabled;
+        self
+    }
+
+    /// Whether the `<service>_server` modules are generated. Default: true.
+    pub fn build_server(&mut self, enabled: bool) -> &mut Self {
+        self.stub_options.build_server = enabled;
+        self
+    }
+
+    /// Whether the `<service>_client` modules are generated. Default: true.
+    pub fn build_client(&mut self, enabled: bool) -> &mut Self {
+        self.stub_options.build_client = enabled;
+        self
+    }
+
+    /// Adds `attribute` to the server module of every service matching `path`. As
+    /// tonic-prost-build's `server_mod_attribute`. Default: none.
+    pub fn server_mod_attribute(&mut self, path: impl Into<String>, attribute: impl Into<String>) -> &mut Self {
+        self.stub_options.server_mod_attributes.push((path.into(), attribute.into()));
+        self
+    }
+
+    /// Adds `attribute` to the client module of every service matching `path`. As
+    /// tonic-prost-build's `client_mod_attribute`. Default: none.
+    pub fn client_mod_attribute(&mut self, path: impl Into<String>, attribute: impl Into<String>) -> &mut Self {
+        self.stub_options.client_mod_attributes.push((path.into(), attribute.into()));
+        self
+    }
+
+    /// Also writes the module tree of every package under this file name in the stub
+    /// directory, as prost-build's `include_file`. The tree is always written as
+    /// `kuberpc_protos.rs` (what `kuberpc::include_protos!()` includes); this is for crates
+    /// switching from tonic-prost-build that include it by their own name. Default: none.
+    pub fn include_file(&mut self, name: impl Into<String>) -> &mut Self {
+        self.stub_options.include_file = Some(name.into());
+        self
+    }
+
     /// Compiles `protos` (found through `includes`) and renders every output file in memory.
     /// Writes nothing. All problems of the run are returned together.
     pub fn generate(&self, protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<Generated, Error> {
+        let input = input_names(protos);
         let mut problems = Problems::default();
         let templates = problems.take(self.templates());
-        let compiled = problems.take(proto::compile(protos, includes));
+        let compiled = problems.take(guard::run(Stage::Parse, &input, || proto::compile(protos, includes)));
         let (Some(templates), Some(compiled)) = (templates, compiled) else {
             return Err(problems.into_error());
         };
@@ -145,16 +251,17 @@ impl Config {
             return Err(problems.into_error());
         }
 
-        let manifests = self.render(&compiled.packages, &templates, &mut problems);
-        let stubs = match self.stubs.then(|| stubs::generate(&compiled.file_descriptor_set, &compiled.packages)) {
-            None => Vec::new(),
-            Some(Ok(files)) => files
-                .into_iter()
-                .map(|(name, content)| OutputFile { path: name.into(), content, ownership: Ownership::Stub })
-                .collect(),
-            Some(Err(error)) => {
-                problems.extend(error);
-                Vec::new()
+        let manifests = self.render(&compiled.packages, &templates, &input, &mut problems);
+        let stubs = match self.stubs {
+            false => Vec::new(),
+            true => {
+                let generate =
+                    || stubs::generate(&compiled.file_descriptor_set, &compiled.packages, &self.stub_options);
+                let files = problems.take(guard::run(Stage::Stubs, &input, generate)).unwrap_or_default();
+                files
+                    .into_iter()
+                    .map(|(name, content)| OutputFile { path: name.into(), content, ownership: Ownership::Stub })
+                    .collect()
             }
         };
         let mut inputs = compiled.inputs;
@@ -194,10 +301,21 @@ impl Config {
     /// [`Config::generate_rust`] on `(name, text)` sources held in memory (for tests); `name`
     /// is how headers and problems call the file.
     pub fn generate_rust_sources(&self, files: &[(&str, &str)]) -> Result<Generated, Error> {
+        let input = files.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
         let mut problems = Problems::default();
         let templates = problems.take(self.templates());
-        let parsed: Vec<rust::ParsedFile> =
-            files.iter().filter_map(|(name, text)| rust::parse_source(name, text, &mut problems)).collect();
+        let parsed: Vec<rust::ParsedFile> = problems
+            .take(guard::run(Stage::Traits, &input, || {
+                let mut problems = Problems::default();
+                let parsed = files.iter().filter_map(|(name, text)| rust::parse_source(name, text, &mut problems));
+                let parsed = parsed.collect();
+                Ok((parsed, problems.into_vec()))
+            }))
+            .map(|(parsed, found)| {
+                found.into_iter().for_each(|p| problems.push(p));
+                parsed
+            })
+            .unwrap_or_default();
         let Some(templates) = templates else { return Err(problems.into_error()) };
         // Shape and option mistakes and cross-field rules are reported together, as for protos.
         let packages: Vec<Package> = parsed.iter().flat_map(|f| &f.services).map(|s| s.package.clone()).collect();
@@ -205,25 +323,11 @@ impl Config {
         if !problems.is_empty() {
             return Err(problems.into_error());
         }
-        let manifests = self.render(&packages, &templates, &mut problems);
-
-        let mut names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
-        names.sort();
-        names.dedup();
-        let emitted: Vec<(String, String)> =
-            names.iter().map(|name| rust::proto_file::emit(name, &parsed, &mut problems)).collect();
-        if !problems.is_empty() {
-            return Err(problems.into_error());
-        }
-        let in_memory: Vec<(&str, &str)> = emitted.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-        let descriptors = proto::compile_in_memory(&in_memory).map_err(|error| {
-            Problem::new(format!("the emitted .proto does not compile: {error}")).with_help(
-                "kuberpc checks the Rust types for what protobuf forbids; a rule it missed is a kuberpc bug, please report it",
-            )
-        })?;
+        let manifests = self.render(&packages, &templates, &input, &mut problems);
+        let (emitted, descriptors) = guard::run(Stage::Traits, &input, || emit_protos(&packages, &parsed))?;
         let stubs = vec![OutputFile {
             path: stubs::DESCRIPTOR_SET_FILE.into(),
-            content: stubs::encode_without_source_info(&descriptors.file_descriptor_set),
+            content: stubs::encode_without_source_info(&descriptors),
             ownership: Ownership::Stub,
         }];
         let protos = emitted
@@ -247,11 +351,17 @@ impl Config {
     }
 
     /// Every app's files, when manifests are wanted.
-    fn render(&self, packages: &[Package], templates: &Templates, problems: &mut Problems) -> Vec<OutputFile> {
+    fn render(
+        &self,
+        packages: &[Package],
+        templates: &Templates,
+        input: &str,
+        problems: &mut Problems,
+    ) -> Vec<OutputFile> {
         let mut files = Vec::new();
         for package in packages.iter().filter(|_| self.manifests) {
             for service in &package.services {
-                match manifests::render(package, service, templates) {
+                match guard::run(Stage::Manifests, input, || manifests::render(package, service, templates)) {
                     Ok(app) => files.extend(app_files(&app)),
                     Err(error) => problems.extend(error),
                 }
@@ -357,6 +467,37 @@ impl Config {
         apps.dedup();
         Cleanup { dirs: apps.into_iter().map(|app| app.join("base")).collect(), sources: generated.sources.clone() }
     }
+}
+
+/// The `.proto` of every package of the traits, plus the vocabulary they import (so the tree
+/// compiles with any protobuf toolchain as it is), and their compiled descriptors.
+fn emit_protos(
+    packages: &[Package],
+    parsed: &[rust::ParsedFile],
+) -> Result<(Vec<(String, String)>, prost_types::FileDescriptorSet), Error> {
+    let mut problems = Problems::default();
+    let mut names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
+    names.sort();
+    names.dedup();
+    let mut emitted: Vec<(String, String)> =
+        names.iter().map(|name| rust::proto_file::emit(name, parsed, &mut problems)).collect();
+    problems.finish(())?;
+    let in_memory: Vec<(&str, &str)> = emitted.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let descriptors = proto::compile_in_memory(&in_memory).map_err(|error| {
+        Problem::new(format!("the emitted .proto does not compile: {error}")).with_help(
+            "kuberpc checks the Rust types for what protobuf forbids; a rule it missed is a kuberpc bug, please report it",
+        )
+    })?;
+    let imports_vocabulary = descriptors.file_descriptor_set.file.iter().any(|f| f.name() == OPTIONS_PROTO_NAME);
+    if imports_vocabulary {
+        emitted.push((OPTIONS_PROTO_NAME.to_string(), options::vocabulary_file()));
+    }
+    Ok((emitted, descriptors.file_descriptor_set))
+}
+
+/// The given files as problems name them: `a.proto, b.proto`.
+fn input_names(files: &[impl AsRef<Path>]) -> String {
+    files.iter().map(|f| f.as_ref().display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 fn app_files(app: &manifests::AppManifests) -> impl Iterator<Item = OutputFile> + '_ {

@@ -16,6 +16,7 @@ pub mod check;
 mod config;
 pub mod deploy_module;
 pub mod error;
+pub mod guard;
 #[cfg(feature = "build")]
 pub mod manifests;
 pub mod model;
