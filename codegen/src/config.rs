@@ -211,15 +211,16 @@ impl Config {
         self
     }
 
-    /// Adds `attribute` to the server module of every service matching `path`. As
-    /// tonic-prost-build's `server_mod_attribute`. Default: none.
+    /// Adds `attribute` to the server module of every service of the packages matching
+    /// `path` (`shop.v1`, `.` for all). As tonic-prost-build's `server_mod_attribute`.
+    /// Default: none.
     pub fn server_mod_attribute(&mut self, path: impl Into<String>, attribute: impl Into<String>) -> &mut Self {
         self.stub_options.server_mod_attributes.push((path.into(), attribute.into()));
         self
     }
 
-    /// Adds `attribute` to the client module of every service matching `path`. As
-    /// tonic-prost-build's `client_mod_attribute`. Default: none.
+    /// Adds `attribute` to the client module of every service of the packages matching
+    /// `path`. As tonic-prost-build's `client_mod_attribute`. Default: none.
     pub fn client_mod_attribute(&mut self, path: impl Into<String>, attribute: impl Into<String>) -> &mut Self {
         self.stub_options.client_mod_attributes.push((path.into(), attribute.into()));
         self

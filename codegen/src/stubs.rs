@@ -18,7 +18,7 @@ use prost_build::Module;
 use quote::quote;
 
 use crate::deploy_module::deploy_module;
-use crate::error::{Error, Problem};
+use crate::error::{Error, Problem, Problems};
 use crate::model::{Package, Service};
 
 /// File name of the encoded descriptor set, next to the stubs.
@@ -70,6 +70,31 @@ impl Default for StubOptions {
 }
 
 impl StubOptions {
+    /// prost-build pastes attributes into the code verbatim and panics when the result does
+    /// not parse; an attribute that is not Rust is the user's mistake, named here instead.
+    fn check(&self) -> Result<(), Error> {
+        let mut problems = Problems::default();
+        let settings = [
+            ("type_attribute", &self.type_attributes),
+            ("message_attribute", &self.message_attributes),
+            ("enum_attribute", &self.enum_attributes),
+            ("field_attribute", &self.field_attributes),
+            ("server_mod_attribute", &self.server_mod_attributes),
+            ("client_mod_attribute", &self.client_mod_attributes),
+        ];
+        for (setting, attributes) in settings {
+            for (path, attribute) in attributes {
+                if let Err(error) = parse_attributes(attribute) {
+                    problems.push(
+                        Problem::new(format!("{setting}(\"{path}\", \"{attribute}\"): not a Rust attribute: {error}"))
+                            .with_help("write the whole attribute, e.g. `#[derive(Eq, Hash)]`"),
+                    );
+                }
+            }
+        }
+        problems.finish(())
+    }
+
     /// prost-build's configuration, as `tonic_prost_build::Builder::compile_with_config` sets it.
     fn prost_config(&self) -> prost_build::Config {
         let mut config = prost_build::Config::new();
@@ -126,6 +151,17 @@ impl StubOptions {
     }
 }
 
+/// One or more outer attributes (`#[a] #[b]`), as prost-build will paste them.
+fn parse_attributes(text: &str) -> syn::Result<()> {
+    use syn::parse::Parser as _;
+    let tokens: proc_macro2::TokenStream = text.parse()?;
+    let attributes = syn::Attribute::parse_outer.parse2(tokens)?;
+    match attributes.is_empty() {
+        true => Err(syn::Error::new(proc_macro2::Span::call_site(), "expected `#[...]`")),
+        false => Ok(()),
+    }
+}
+
 /// The vocabulary's package: its messages are `kuberpc::options` (the facade compiles them).
 const VOCABULARY_PACKAGE: &str = ".kuberpc.v1";
 
@@ -136,6 +172,7 @@ pub fn generate(
     packages: &[Package],
     options: &StubOptions,
 ) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+    options.check()?;
     let requests: Vec<_> =
         fds.file.iter().map(|file| (Module::from_protobuf_package_name(file.package()), file.clone())).collect();
     let file_names: BTreeMap<Module, String> =

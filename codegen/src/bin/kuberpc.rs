@@ -51,6 +51,101 @@ struct Inputs {
     /// For Rust sources: where the equivalent `<package>/<name>.proto` files go.
     #[arg(long, default_value = "proto")]
     proto_out: PathBuf,
+    #[command(flatten)]
+    stubs: StubArgs,
+}
+
+/// What tonic-prost-build's builder takes, passed on to prost-build and tonic-prost-build.
+/// Paths are protobuf paths (`.pkg.Message.field`; `.` is every type).
+#[derive(Args)]
+#[command(next_help_heading = "Stub options (as tonic-prost-build's builder)")]
+struct StubArgs {
+    /// Use an existing Rust type for a protobuf path: `.acme.money.v1=::money_types`.
+    #[arg(long, value_name = "PROTO_PATH=RUST_PATH", value_parser = path_and_value)]
+    extern_path: Vec<(String, String)>,
+    /// Add an attribute to matching messages and enums: `.=#[derive(Eq)]`.
+    #[arg(long, value_name = "PATH=ATTRIBUTE", value_parser = path_and_value)]
+    type_attribute: Vec<(String, String)>,
+    /// Add an attribute to matching messages.
+    #[arg(long, value_name = "PATH=ATTRIBUTE", value_parser = path_and_value)]
+    message_attribute: Vec<(String, String)>,
+    /// Add an attribute to matching enums.
+    #[arg(long, value_name = "PATH=ATTRIBUTE", value_parser = path_and_value)]
+    enum_attribute: Vec<(String, String)>,
+    /// Add an attribute to matching fields.
+    #[arg(long, value_name = "PATH=ATTRIBUTE", value_parser = path_and_value)]
+    field_attribute: Vec<(String, String)>,
+    /// `bytes` fields at PATH become `bytes::Bytes`.
+    #[arg(long, value_name = "PATH")]
+    bytes: Vec<String>,
+    /// `map` fields at PATH become `BTreeMap`.
+    #[arg(long, value_name = "PATH")]
+    btree_map: Vec<String>,
+    /// Box the message fields at PATH.
+    #[arg(long, value_name = "PATH")]
+    boxed: Vec<String>,
+    /// Generate google.protobuf types instead of using prost-types.
+    #[arg(long)]
+    compile_well_known_types: bool,
+    /// Leave out the `<service>_server` modules.
+    #[arg(long)]
+    no_server: bool,
+    /// Leave out the `<service>_client` modules.
+    #[arg(long)]
+    no_client: bool,
+    /// Add an attribute to the server modules of a package: `shop.v1=#[cfg(feature = "server")]`.
+    #[arg(long, value_name = "PATH=ATTRIBUTE", value_parser = path_and_value)]
+    server_mod_attribute: Vec<(String, String)>,
+    /// Add an attribute to the client modules of a package.
+    #[arg(long, value_name = "PATH=ATTRIBUTE", value_parser = path_and_value)]
+    client_mod_attribute: Vec<(String, String)>,
+    /// Also write the module tree under this name (it is always `kuberpc_protos.rs` too).
+    #[arg(long, value_name = "FILE")]
+    include_file: Option<String>,
+}
+
+impl StubArgs {
+    fn apply(&self, config: &mut Config) {
+        let pairs: [(&Vec<(String, String)>, fn(&mut Config, String, String) -> &mut Config); 7] = [
+            (&self.extern_path, |c, a, b| c.extern_path(a, b)),
+            (&self.type_attribute, |c, a, b| c.type_attribute(a, b)),
+            (&self.message_attribute, |c, a, b| c.message_attribute(a, b)),
+            (&self.enum_attribute, |c, a, b| c.enum_attribute(a, b)),
+            (&self.field_attribute, |c, a, b| c.field_attribute(a, b)),
+            (&self.server_mod_attribute, |c, a, b| c.server_mod_attribute(a, b)),
+            (&self.client_mod_attribute, |c, a, b| c.client_mod_attribute(a, b)),
+        ];
+        for (values, set) in pairs {
+            for (path, value) in values {
+                set(config, path.clone(), value.clone());
+            }
+        }
+        let paths: [(&Vec<String>, fn(&mut Config, String) -> &mut Config); 3] = [
+            (&self.bytes, |c, p| c.bytes(p)),
+            (&self.btree_map, |c, p| c.btree_map(p)),
+            (&self.boxed, |c, p| c.boxed(p)),
+        ];
+        for (values, set) in paths {
+            for path in values {
+                set(config, path.clone());
+            }
+        }
+        config
+            .compile_well_known_types(self.compile_well_known_types)
+            .build_server(!self.no_server)
+            .build_client(!self.no_client);
+        if let Some(name) = &self.include_file {
+            config.include_file(name);
+        }
+    }
+}
+
+/// `PATH=VALUE` (split at the first `=`: attributes may hold more).
+fn path_and_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((path, value)) if !path.is_empty() => Ok((path.to_string(), value.to_string())),
+        _ => Err(format!("expected PATH=VALUE, e.g. `.=#[derive(Eq)]`, found `{text}`")),
+    }
 }
 
 impl Inputs {
@@ -65,6 +160,7 @@ impl Inputs {
             config.templates_dir(dir);
         }
         config.proto_dir(&self.proto_out);
+        self.stubs.apply(&mut config);
         config
     }
 
