@@ -337,7 +337,14 @@ fn read_value(meta: &ParseNestedMeta<'_>, path: &str, kind: Kind, written: &mut 
                         Kind::Int => "an integer",
                         _ => "`true` or `false`",
                     };
-                    return Err(syn::Error::new(literal.span(), format!("`{path}` expects {expected}")));
+                    let found = match literal {
+                        syn::Lit::Str(_) => "a string",
+                        syn::Lit::Int(_) => "an integer",
+                        syn::Lit::Float(_) => "a number",
+                        syn::Lit::Bool(_) => "a boolean",
+                        _ => "another literal",
+                    };
+                    return Err(syn::Error::new(literal.span(), crate::options::type_mistake(path, expected, found)));
                 }
             };
             Ok(Some(value))
@@ -465,7 +472,7 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "`port` expects an integer",
+                "`port` expects an integer, found a string",
                 "duplicate option `image`",
                 "`autoscale` takes options in parentheses: `autoscale(...)`",
                 "`replicas` must be at most 4294967295",
@@ -478,7 +485,10 @@ mod tests {
         let errors = messages(parse_method_attribute(quote!(timeout = 5, idempotent = "yes")).unwrap_err());
         assert_eq!(
             errors,
-            ["unknown option `timeout`; did you mean `timeout_ms`?", "`idempotent` expects `true` or `false`"]
+            [
+                "unknown option `timeout`; did you mean `timeout_ms`?",
+                "`idempotent` expects `true` or `false`, found a string"
+            ]
         );
     }
 }

@@ -174,6 +174,12 @@ fn protox_problem(error: &protox::Error, source_of: &dyn Fn(&str) -> Option<Sour
     if let Some(unknown) = span.as_ref().and_then(unknown_vocabulary_field) {
         return unknown;
     }
+    // protox rejects a value of the wrong type for the whole option, too.
+    if let Some(wrong) =
+        span.as_ref().filter(|_| message.starts_with("invalid value of type")).and_then(wrong_value_type)
+    {
+        return wrong;
+    }
     let problem = Problem::at(message, span);
     match error.help() {
         Some(help) => problem.with_help(help.to_string()),
@@ -197,16 +203,32 @@ fn unknown_vocabulary_field(statement: &Span) -> Option<Problem> {
     })
 }
 
-/// Every field name of every message of the vocabulary (map entries' `key`/`value` included).
-fn vocabulary_field_names() -> Vec<String> {
+/// In a `(kuberpc.v1.…)` option statement, the first value of the wrong type, as a problem at
+/// that value naming the field and what it expects.
+fn wrong_value_type(statement: &Span) -> Option<Problem> {
+    let text = statement.text();
+    let pool = vocabulary_pool()?;
+    let extension = [SERVICE_EXTENSION, METHOD_EXTENSION].into_iter().find(|e| text.contains(&format!("({e})")))?;
+    let message = pool.get_extension_by_name(extension)?.kind().as_message()?.clone();
+    let body_start = text.find('=')? + 1;
+    let (offset, len, problem) = crate::option_text::wrong_value_type(&text[body_start..], &message)?;
+    let at = statement.file().span(statement.offset() + body_start + offset, len);
+    Some(Problem::at(problem, Some(at)).with_help("the options and their types are in kuberpc/v1/options.proto"))
+}
+
+/// The vocabulary's descriptors.
+pub(crate) fn vocabulary_pool() -> Option<DescriptorPool> {
     let mut resolver = ChainFileResolver::new();
     resolver.add(VocabularyResolver);
     resolver.add(GoogleFileResolver::new());
     let mut compiler = protox::Compiler::with_file_resolver(resolver);
-    if compiler.open_file(OPTIONS_PROTO_NAME).is_err() {
-        return Vec::new();
-    }
-    let pool = compiler.descriptor_pool();
+    compiler.open_file(OPTIONS_PROTO_NAME).ok()?;
+    Some(compiler.descriptor_pool())
+}
+
+/// Every field name of every message of the vocabulary (map entries' `key`/`value` included).
+fn vocabulary_field_names() -> Vec<String> {
+    let Some(pool) = vocabulary_pool() else { return Vec::new() };
     let mut names: Vec<String> = pool
         .all_messages()
         .filter(|m| m.package_name() == "kuberpc.v1")
