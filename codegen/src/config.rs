@@ -305,18 +305,14 @@ impl Config {
         let input = files.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
         let mut problems = Problems::default();
         let templates = problems.take(self.templates());
-        let parsed: Vec<rust::ParsedFile> = problems
-            .take(guard::run(Stage::Traits, &input, || {
-                let mut problems = Problems::default();
-                let parsed = files.iter().filter_map(|(name, text)| rust::parse_source(name, text, &mut problems));
-                let parsed = parsed.collect();
-                Ok((parsed, problems.into_vec()))
-            }))
-            .map(|(parsed, found)| {
-                found.into_iter().for_each(|p| problems.push(p));
-                parsed
-            })
-            .unwrap_or_default();
+        let parse = || {
+            let mut found = Problems::default();
+            let parsed: Vec<rust::ParsedFile> =
+                files.iter().filter_map(|(name, text)| rust::parse_source(name, text, &mut found)).collect();
+            Ok((parsed, found))
+        };
+        let (parsed, found) = guard::run(Stage::Traits, &input, parse)?;
+        found.into_vec().into_iter().for_each(|p| problems.push(p));
         let Some(templates) = templates else { return Err(problems.into_error()) };
         // Shape and option mistakes and cross-field rules are reported together, as for protos.
         let packages: Vec<Package> = parsed.iter().flat_map(|f| &f.services).map(|s| s.package.clone()).collect();

@@ -3,6 +3,8 @@
 //! Pipeline (see `DESIGN.md`): a front end ([`proto`]) builds the [`model`]; [`check`] runs
 //! the cross-field rules once; back ends ([`stubs`], [`manifests`]) only read the model;
 //! [`writer`] puts files on disk atomically and never touches user-owned files.
+//! Every stage that drives a third-party generator (protox, prost-build, tonic-prost-build,
+//! handlebars) runs under [`guard`], so a panic there is an internal error, not a crash.
 //!
 //! Feature `build` (on by default, through `cli`) holds everything that reads or writes
 //! files; without it, `kuberpc-macros` gets the model, the checks and the trait front end.
