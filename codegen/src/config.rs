@@ -235,6 +235,15 @@ impl Config {
         self
     }
 
+    /// Also writes the compiled descriptor set, source info included, to `path` (relative to
+    /// the stub directory, or absolute), as prost-build's `file_descriptor_set_path`.
+    /// `kuberpc_descriptor.bin` (for `kuberpc::include_descriptor_set!()`) is always written.
+    /// Default: none.
+    pub fn file_descriptor_set_path(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.stub_options.file_descriptor_set_path = Some(path.as_ref().to_path_buf());
+        self
+    }
+
     /// Compiles `protos` (found through `includes`) and renders every output file in memory.
     /// Writes nothing. All problems of the run are returned together.
     pub fn generate(&self, protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<Generated, Error> {

@@ -46,6 +46,7 @@ pub struct StubOptions {
     pub(crate) server_mod_attributes: Vec<(String, String)>,
     pub(crate) client_mod_attributes: Vec<(String, String)>,
     pub(crate) include_file: Option<String>,
+    pub(crate) file_descriptor_set_path: Option<std::path::PathBuf>,
 }
 
 impl Default for StubOptions {
@@ -65,6 +66,7 @@ impl Default for StubOptions {
             server_mod_attributes: Vec::new(),
             client_mod_attributes: Vec::new(),
             include_file: None,
+            file_descriptor_set_path: None,
         }
     }
 }
@@ -166,7 +168,9 @@ fn parse_attributes(text: &str) -> syn::Result<()> {
 const VOCABULARY_PACKAGE: &str = ".kuberpc.v1";
 
 /// Generates `<package>.rs` for every package of `fds` that has Rust code, [`INCLUDE_FILE`]
-/// (and the user's `include_file`, if set) and [`DESCRIPTOR_SET_FILE`]. Keys are file names.
+/// (and the user's `include_file`, if set), [`DESCRIPTOR_SET_FILE`] (and the user's
+/// `file_descriptor_set_path`, if set). Keys are paths relative to the stub directory (an
+/// absolute `file_descriptor_set_path` stays absolute).
 pub fn generate(
     fds: &prost_types::FileDescriptorSet,
     packages: &[Package],
@@ -198,6 +202,10 @@ pub fn generate(
     }
     files.insert(INCLUDE_FILE.to_string(), tree.into_bytes());
     files.insert(DESCRIPTOR_SET_FILE.to_string(), encode_without_source_info(fds));
+    if let Some(path) = &options.file_descriptor_set_path {
+        // As prost-build writes it: everything protoc would give, source info included.
+        files.insert(path.display().to_string(), fds.encode_to_vec());
+    }
     Ok(files)
 }
 

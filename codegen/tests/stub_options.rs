@@ -55,6 +55,8 @@ fn stub_options_reach_the_generators() {
         "shop.v1=#[cfg(feature = \"server\")]",
         "--include-file",
         "mod.rs",
+        "--file-descriptor-set-path",
+        "shop.bin",
     ]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stubs = fs::read_to_string(dir.path().join("stubs/shop.v1.rs")).unwrap();
@@ -71,6 +73,10 @@ fn stub_options_reach_the_generators() {
         assert!(stubs.contains(expected), "{expected} missing from the stubs:\n{stubs}");
     }
     assert!(!stubs.contains("pub mod shop_client"), "--no-client");
+    let descriptors = fs::read(dir.path().join("stubs/shop.bin")).unwrap();
+    let descriptors = <prost_types::FileDescriptorSet as prost::Message>::decode(descriptors.as_slice()).unwrap();
+    let shop = descriptors.file.iter().find(|f| f.name() == "shop.proto").unwrap();
+    assert!(shop.source_code_info.is_some(), "with source info, as prost-build writes it");
     assert_eq!(
         fs::read(dir.path().join("stubs/mod.rs")).unwrap(),
         fs::read(dir.path().join("stubs/kuberpc_protos.rs")).unwrap()

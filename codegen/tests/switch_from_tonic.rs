@@ -1,6 +1,6 @@
 //! A crate that used tonic-prost-build switches to kuberpc-codegen by changing the builder
 //! call and nothing else: with the same `extern_path`, `type_attribute`, `field_attribute`,
-//! `btree_map`, `bytes` and `include_file`, the stubs are byte for byte what
+//! `btree_map`, `bytes`, `include_file` and `file_descriptor_set_path`, the stubs are byte for byte what
 //! `tonic_prost_build::configure()…compile_protos(..)` writes, plus the `<service>_deploy`
 //! module at the end of the package that declares the service.
 
@@ -37,7 +37,7 @@ fn with_tonic_prost_build(out: &Path) {
     tonic_prost_build::configure()
         .out_dir(out)
         .skip_protoc_run()
-        .file_descriptor_set_path(&fds_path)
+        .file_descriptor_set_path(&fds_path) // also where a crate with reflection keeps it
         .extern_path(".money.v1", "::money::v1")
         .type_attribute(".shop.v1.Item", "#[derive(Eq, Hash)]")
         .field_attribute(".shop.v1.GetRequest.id", "#[allow(dead_code)]")
@@ -60,6 +60,7 @@ fn with_kuberpc(out: &Path, deploy: &Path) {
         .btree_map(".shop.v1.Item.tags")
         .bytes(".shop.v1.Item.Photo.data")
         .include_file("mod.rs")
+        .file_descriptor_set_path(out.join("fds.bin"))
         .compile_protos(&[fixture().join("shop/v1/shop.proto")], &[fixture()])
         .unwrap();
 }
@@ -96,4 +97,7 @@ fn stubs_are_byte_identical_apart_from_the_deploy_module() {
     };
     assert_eq!(tree(&kuberpc["mod.rs"]), tree(&tonic["mod.rs"]));
     assert!(deploy.join("shop/base/deployment.yaml").is_file(), "and the manifests come along");
+
+    // The descriptor set a reflection service reads is the one the crate had.
+    assert_eq!(fs::read(after.join("fds.bin")).unwrap(), fs::read(before.join("fds.bin")).unwrap());
 }

@@ -102,6 +102,9 @@ struct StubArgs {
     /// Also write the module tree under this name (it is always `kuberpc_protos.rs` too).
     #[arg(long, value_name = "FILE")]
     include_file: Option<String>,
+    /// Also write the descriptor set, source info included, here (relative to --rust-out).
+    #[arg(long, value_name = "FILE")]
+    file_descriptor_set_path: Option<PathBuf>,
 }
 
 impl StubArgs {
@@ -136,6 +139,9 @@ impl StubArgs {
             .build_client(!self.no_client);
         if let Some(name) = &self.include_file {
             config.include_file(name);
+        }
+        if let Some(path) = &self.file_descriptor_set_path {
+            config.file_descriptor_set_path(path);
         }
     }
 }
