@@ -109,29 +109,35 @@ struct StubArgs {
 
 impl StubArgs {
     fn apply(&self, config: &mut Config) {
-        let pairs: [(&Vec<(String, String)>, fn(&mut Config, String, String) -> &mut Config); 7] = [
-            (&self.extern_path, |c, a, b| c.extern_path(a, b)),
-            (&self.type_attribute, |c, a, b| c.type_attribute(a, b)),
-            (&self.message_attribute, |c, a, b| c.message_attribute(a, b)),
-            (&self.enum_attribute, |c, a, b| c.enum_attribute(a, b)),
-            (&self.field_attribute, |c, a, b| c.field_attribute(a, b)),
-            (&self.server_mod_attribute, |c, a, b| c.server_mod_attribute(a, b)),
-            (&self.client_mod_attribute, |c, a, b| c.client_mod_attribute(a, b)),
-        ];
-        for (values, set) in pairs {
-            for (path, value) in values {
-                set(config, path.clone(), value.clone());
-            }
+        for (path, rust_path) in &self.extern_path {
+            config.extern_path(path, rust_path);
         }
-        let paths: [(&Vec<String>, fn(&mut Config, String) -> &mut Config); 3] = [
-            (&self.bytes, |c, p| c.bytes(p)),
-            (&self.btree_map, |c, p| c.btree_map(p)),
-            (&self.boxed, |c, p| c.boxed(p)),
-        ];
-        for (values, set) in paths {
-            for path in values {
-                set(config, path.clone());
-            }
+        for (path, attribute) in &self.type_attribute {
+            config.type_attribute(path, attribute);
+        }
+        for (path, attribute) in &self.message_attribute {
+            config.message_attribute(path, attribute);
+        }
+        for (path, attribute) in &self.enum_attribute {
+            config.enum_attribute(path, attribute);
+        }
+        for (path, attribute) in &self.field_attribute {
+            config.field_attribute(path, attribute);
+        }
+        for (path, attribute) in &self.server_mod_attribute {
+            config.server_mod_attribute(path, attribute);
+        }
+        for (path, attribute) in &self.client_mod_attribute {
+            config.client_mod_attribute(path, attribute);
+        }
+        for path in &self.bytes {
+            config.bytes(path);
+        }
+        for path in &self.btree_map {
+            config.btree_map(path);
+        }
+        for path in &self.boxed {
+            config.boxed(path);
         }
         config
             .compile_well_known_types(self.compile_well_known_types)
