@@ -15,16 +15,21 @@
 //!
 //! [`Config::compile_rust`] is the same for `#[rpc_service]` traits: manifests, plus the
 //! equivalent `.proto` under [`Config::proto_dir`] (the stubs come from the macro).
+//!
+//! Both front ends end in the same steps: the cross-field rules once, then the back ends,
+//! each adding its files to [`Generated`] under a [`Destination`]. [`Config::write`] and
+//! [`Config::check`] hand every destination this run has switched on to the one writer.
 
 use std::path::{Path, PathBuf};
 
+use crate::artifacts::{self, Destination, Generated};
 use crate::error::{Error, Problem, Problems};
 use crate::guard::{self, Stage};
 use crate::manifests::{self, Templates};
 use crate::model::Package;
 use crate::options::{self, OPTIONS_PROTO_NAME};
 use crate::stubs::{self, StubOptions};
-use crate::writer::{self, Cleanup, OutputFile, Ownership, Report};
+use crate::writer::{self, Cleanup, Report, Target};
 use crate::{check, proto, rust};
 
 /// A builder with every option at its default; see [`Config`].
@@ -49,23 +54,6 @@ impl Default for Config {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Everything one run produces, in memory.
-#[derive(Debug, Clone)]
-pub struct Generated {
-    /// The checked model.
-    pub packages: Vec<Package>,
-    /// Manifest files, relative to the manifests directory (`<app>/base/…`, `<app>/overlays/…`).
-    pub manifests: Vec<OutputFile>,
-    /// Rust stubs and the descriptor set, relative to the stub directory.
-    pub stubs: Vec<OutputFile>,
-    /// `.proto` files emitted for `#[rpc_service]` traits, relative to the proto directory.
-    pub protos: Vec<OutputFile>,
-    /// Every file the run read (protos, imports, user templates).
-    pub inputs: Vec<PathBuf>,
-    /// The compiled protos (not their imports) as headers name them.
-    pub sources: Vec<String>,
 }
 
 impl Config {
@@ -256,35 +244,17 @@ impl Config {
         };
         // Option mistakes and cross-field rules are reported together, before any output.
         compiled.problems.iter().cloned().for_each(|p| problems.push(p));
-        problems.take(check::check(&compiled.packages));
-        if !problems.is_empty() {
-            return Err(problems.into_error());
+        let mut generated = Generated::new(compiled.packages, compiled.sources);
+        self.render(&mut generated, &templates, &input, problems)?;
+        if self.stubs {
+            let stubs = guard::run(Stage::Stubs, &input, || {
+                stubs::generate(&compiled.file_descriptor_set, &generated.packages, &self.stub_options)
+            })?;
+            generated.add(Destination::Stubs, artifacts::stub_files(stubs));
         }
-
-        let manifests = self.render(&compiled.packages, &templates, &input, &mut problems);
-        let stubs = match self.stubs {
-            false => Vec::new(),
-            true => {
-                let generate =
-                    || stubs::generate(&compiled.file_descriptor_set, &compiled.packages, &self.stub_options);
-                let files = problems.take(guard::run(Stage::Stubs, &input, generate)).unwrap_or_default();
-                files
-                    .into_iter()
-                    .map(|(name, content)| OutputFile { path: name.into(), content, ownership: Ownership::Stub })
-                    .collect()
-            }
-        };
-        let mut inputs = compiled.inputs;
-        inputs.extend(templates.overrides().iter().cloned());
-        let sources = compiled.sources;
-        problems.finish(Generated {
-            packages: compiled.packages,
-            manifests,
-            stubs,
-            protos: Vec::new(),
-            inputs,
-            sources,
-        })
+        generated.inputs = compiled.inputs;
+        generated.inputs.extend(templates.overrides().iter().cloned());
+        Ok(generated)
     }
 
     /// The trait-first twin of [`Config::generate`]: reads the `#[rpc_service]` traits (and
@@ -323,30 +293,19 @@ impl Config {
         let (parsed, found) = guard::run(Stage::Traits, &input, parse)?;
         found.into_vec().into_iter().for_each(|p| problems.push(p));
         let Some(templates) = templates else { return Err(problems.into_error()) };
-        // Shape and option mistakes and cross-field rules are reported together, as for protos.
-        let packages: Vec<Package> = parsed.iter().flat_map(|f| &f.services).map(|s| s.package.clone()).collect();
-        problems.take(check::check(&packages));
-        if !problems.is_empty() {
-            return Err(problems.into_error());
-        }
-        let manifests = self.render(&packages, &templates, &input, &mut problems);
-        let (emitted, descriptors) = guard::run(Stage::Traits, &input, || emit_protos(&packages, &parsed))?;
-        let stubs = vec![OutputFile {
-            path: stubs::DESCRIPTOR_SET_FILE.into(),
-            content: stubs::encode_without_source_info(&descriptors),
-            ownership: Ownership::Stub,
-        }];
-        let protos = emitted
-            .into_iter()
-            .map(|(path, text)| OutputFile {
-                path: path.into(),
-                content: text.into_bytes(),
-                ownership: Ownership::Generated,
-            })
-            .collect();
-        let inputs = templates.overrides().to_vec();
+        let packages = parsed.iter().flat_map(|f| &f.services).map(|s| s.package.clone()).collect();
         let sources = files.iter().map(|(name, _)| name.to_string()).collect();
-        problems.finish(Generated { packages, manifests, stubs, protos, inputs, sources })
+        let mut generated = Generated::new(packages, sources);
+        self.render(&mut generated, &templates, &input, problems)?;
+        let (emitted, descriptors) = guard::run(Stage::Traits, &input, || emit_protos(&generated.packages, &parsed))?;
+        generated.add(Destination::Protos, artifacts::generated_files(emitted));
+        if self.stubs {
+            let descriptor_set = stubs::encode_without_source_info(&descriptors);
+            generated
+                .add(Destination::Stubs, artifacts::stub_files([(stubs::DESCRIPTOR_SET_FILE.into(), descriptor_set)]));
+        }
+        generated.inputs = templates.overrides().to_vec();
+        Ok(generated)
     }
 
     fn templates(&self) -> Result<Templates, Error> {
@@ -356,61 +315,64 @@ impl Config {
         }
     }
 
-    /// Every app's files, when manifests are wanted.
+    /// Runs the cross-field rules once over the model (so that they are reported together
+    /// with the front end's `problems`), then renders every app's manifests, when wanted.
     fn render(
         &self,
-        packages: &[Package],
+        generated: &mut Generated,
         templates: &Templates,
         input: &str,
-        problems: &mut Problems,
-    ) -> Vec<OutputFile> {
+        mut problems: Problems,
+    ) -> Result<(), Error> {
+        problems.take(check::check(&generated.packages));
+        if !problems.is_empty() {
+            return Err(problems.into_error());
+        }
         let mut files = Vec::new();
-        for package in packages.iter().filter(|_| self.manifests) {
+        for package in generated.packages.iter().filter(|_| self.manifests) {
             for service in &package.services {
                 match guard::run(Stage::Manifests, input, || manifests::render(package, service, templates)) {
-                    Ok(app) => files.extend(app_files(&app)),
+                    Ok(app) => files.extend(artifacts::app_files(&app)),
                     Err(error) => problems.extend(error),
                 }
             }
         }
-        files
+        generated.add(Destination::Manifests, files);
+        problems.finish(())
     }
 
-    /// Writes what [`Config::generate`] produced: manifests under the manifests directory,
-    /// stubs under [`Config::out_dir`] when set. Nothing is written if anything would be
-    /// refused.
+    /// Writes what a run produced, every destination that is switched on ([`Config::manifests`],
+    /// [`Config::stubs`] with an [`Config::out_dir`], the proto directory) at once. Nothing is
+    /// written anywhere if anything would be refused.
     pub fn write(&self, generated: &Generated) -> Result<Report, Error> {
-        // Manifests first: they are the writes that can be refused (a file that is not
-        // kuberpc's), and a refusal must leave the stubs untouched too.
-        let mut report = Report::new();
-        if self.manifests {
-            let manifests = writer::write(&self.manifests_dir, &generated.manifests, &self.cleanup(generated))?;
-            report.extend(manifests.into_iter().map(|(path, action)| (self.manifests_dir.join(path), action)));
-        }
-        if !generated.protos.is_empty() {
-            let protos = writer::write(&self.proto_dir, &generated.protos, &Cleanup::default())?;
-            report.extend(protos.into_iter().map(|(path, action)| (self.proto_dir.join(path), action)));
-        }
-        if let Some(out_dir) = &self.out_dir {
-            let stubs = writer::write(out_dir, &generated.stubs, &Cleanup::default())?;
-            report.extend(stubs.into_iter().map(|(path, action)| (out_dir.join(path), action)));
-        }
-        Ok(report)
+        writer::write(&self.targets(generated))
     }
 
-    /// What [`Config::write`] would change in the manifests directory (and, for the trait
-    /// path, the proto directory), as a report and a unified diff; the diff is empty when
-    /// everything is up to date.
+    /// What [`Config::write`] would change, over the same destinations, as a report and a
+    /// unified diff; the diff is empty when everything is up to date.
     pub fn check(&self, generated: &Generated) -> Result<(Report, String), Error> {
-        let (report, mut diff) = writer::diff(&self.manifests_dir, &generated.manifests, &self.cleanup(generated))?;
-        let mut report: Report =
-            report.into_iter().map(|(path, action)| (self.manifests_dir.join(path), action)).collect();
-        if !generated.protos.is_empty() {
-            let (protos, proto_diff) = writer::diff(&self.proto_dir, &generated.protos, &Cleanup::default())?;
-            report.extend(protos.into_iter().map(|(path, action)| (self.proto_dir.join(path), action)));
-            diff.push_str(&proto_diff);
+        writer::diff(&self.targets(generated))
+    }
+
+    /// The directory of `destination`, when this run writes it.
+    fn root(&self, destination: Destination) -> Option<&Path> {
+        match destination {
+            Destination::Manifests => self.manifests.then_some(self.manifests_dir.as_path()),
+            Destination::Protos => Some(self.proto_dir.as_path()),
+            Destination::Stubs => self.out_dir.as_deref().filter(|_| self.stubs),
         }
-        Ok((report, diff))
+    }
+
+    /// One writer target per destination this run writes.
+    fn targets<'a>(&'a self, generated: &'a Generated) -> Vec<Target<'a>> {
+        let target = |destination| {
+            let cleanup = match destination {
+                Destination::Manifests => self.cleanup(generated),
+                Destination::Protos | Destination::Stubs => Cleanup::default(),
+            };
+            Some(Target { root: self.root(destination)?, files: generated.files(destination), cleanup })
+        };
+        Destination::ALL.into_iter().filter_map(target).collect()
     }
 
     /// The build-script entry point: generate, write stubs to `$OUT_DIR` (or
@@ -504,18 +466,4 @@ fn emit_protos(
 /// The given files as problems name them: `a.proto, b.proto`.
 fn input_names(files: &[impl AsRef<Path>]) -> String {
     files.iter().map(|f| f.as_ref().display().to_string()).collect::<Vec<_>>().join(", ")
-}
-
-fn app_files(app: &manifests::AppManifests) -> impl Iterator<Item = OutputFile> + '_ {
-    let base = app.base.iter().map(move |(file, content)| OutputFile {
-        path: Path::new(&app.app).join("base").join(file),
-        content: content.clone().into_bytes(),
-        ownership: Ownership::Generated,
-    });
-    let overlays = app.overlays.iter().map(move |(file, content)| OutputFile {
-        path: Path::new(&app.app).join("overlays").join(file),
-        content: content.clone().into_bytes(),
-        ownership: Ownership::Seed,
-    });
-    base.chain(overlays)
 }

@@ -12,6 +12,8 @@
 //! Entry points: [`configure`] for build scripts (and [`Config::generate`] for tests), and
 //! the `kuberpc` binary for everything else.
 
+#[cfg(feature = "build")]
+pub mod artifacts;
 pub mod attributes;
 pub mod check;
 #[cfg(feature = "build")]
@@ -35,5 +37,7 @@ mod suggest;
 pub mod writer;
 
 #[cfg(feature = "build")]
-pub use config::{configure, Config, Generated};
+pub use artifacts::{Destination, Generated};
+#[cfg(feature = "build")]
+pub use config::{configure, Config};
 pub use error::{Error, Problem};

@@ -4,7 +4,8 @@
 //! each write is atomic (a temp file in the same directory, then a rename); a file is
 //! rewritten only when its content changed; seed files (overlays) are created once and never
 //! touched again; a file that exists without kuberpc's generated header is never overwritten
-//! or removed. Entry points: [`write()`] and [`diff()`].
+//! or removed. Entry points: [`write()`] and [`diff()`], each over any number of [`Target`]
+//! directories at once.
 
 use std::fs;
 use std::io::Write as _;
@@ -77,23 +78,37 @@ pub struct Cleanup {
     pub sources: Vec<String>,
 }
 
-/// Brings `root` in line with `files`, removing the leftovers `cleanup` allows.
-pub fn write(root: &Path, files: &[OutputFile], cleanup: &Cleanup) -> Result<Report, Error> {
-    let plan = plan(root, files, cleanup)?;
+/// One output directory: the files kuberpc wants under it and the leftovers that may go.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    /// The directory the files' paths are relative to.
+    pub root: &'a Path,
+    /// The files.
+    pub files: &'a [OutputFile],
+    /// Which leftovers may be removed from it.
+    pub cleanup: Cleanup,
+}
+
+/// Brings every target in line with its files, removing the leftovers each cleanup allows.
+/// All targets are planned before anything is written: a refusal anywhere changes nothing
+/// anywhere. Report paths are the targets' roots joined with the files' paths.
+pub fn write(targets: &[Target<'_>]) -> Result<Report, Error> {
+    let plans = plan_all(targets)?;
     // Temps of killed runs go from every directory kuberpc writes to, also where nothing
     // changes this time (a run killed before its renames leaves the old files in place).
-    let dirs: std::collections::BTreeSet<PathBuf> =
-        files.iter().filter_map(|f| root.join(&f.path).parent().map(Path::to_path_buf)).collect();
+    let dirs: std::collections::BTreeSet<PathBuf> = targets
+        .iter()
+        .flat_map(|t| t.files.iter().filter_map(|f| t.root.join(&f.path).parent().map(Path::to_path_buf)))
+        .collect();
     dirs.iter().for_each(|dir| remove_stale_temps(dir));
     let mut staging = Staging::default();
     let mut problems = Problems::default();
     // Phase 1: every new content goes to a temp file beside its target. If any of them
     // fails, the staged temps and created directories go away and nothing has changed.
-    for step in &plan {
+    for step in &plans {
         if let (Action::Created | Action::Updated, Some(content)) = (step.action, step.content) {
-            let path = root.join(&step.path);
-            if let Err(e) = staging.stage(&path, content) {
-                problems.push(Problem::new(format!("cannot write {}: {e}", path.display())));
+            if let Err(e) = staging.stage(&step.path, content) {
+                problems.push(Problem::new(format!("cannot write {}: {e}", step.path.display())));
             }
         }
     }
@@ -107,34 +122,51 @@ pub fn write(root: &Path, files: &[OutputFile], cleanup: &Cleanup) -> Result<Rep
             problems.push(Problem::new(format!("cannot write {}: {e}", path.display())));
         }
     }
-    for step in plan.iter().filter(|s| s.action == Action::Removed) {
-        let removed = fs::remove_file(root.join(&step.path));
+    for step in plans.iter().filter(|s| s.action == Action::Removed) {
+        let removed = fs::remove_file(&step.path);
         if let Err(e) = removed.or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }) {
-            problems.push(Problem::new(format!("cannot remove {}: {e}", root.join(&step.path).display())));
+            problems.push(Problem::new(format!("cannot remove {}: {e}", step.path.display())));
         }
     }
-    problems.finish(plan.into_iter().map(|s| (s.path, s.action)).collect())
+    problems.finish(plans.into_iter().map(|s| (s.path, s.action)).collect())
 }
 
-/// What [`write()`] would do, with a unified diff of every generated file that would change.
-/// An empty diff means the disk is up to date.
-pub fn diff(root: &Path, files: &[OutputFile], cleanup: &Cleanup) -> Result<(Report, String), Error> {
-    let plan = plan(root, files, cleanup)?;
+/// What [`write()`] would do, with a unified diff of every file that would change (binary
+/// files are named, not shown). An empty diff means the disk is up to date.
+pub fn diff(targets: &[Target<'_>]) -> Result<(Report, String), Error> {
+    let plans = plan_all(targets)?;
     let mut text = String::new();
-    for step in &plan {
-        let shown = root.join(&step.path).display().to_string();
-        let old = fs::read_to_string(root.join(&step.path)).unwrap_or_default();
-        let new = step.content.map(|c| String::from_utf8_lossy(c).into_owned()).unwrap_or_default();
+    for step in &plans {
+        let shown = step.path.display().to_string();
         let (old_name, new_name) = match step.action {
             Action::Created => ("/dev/null".to_string(), shown),
             Action::Updated => (shown.clone(), shown),
             Action::Removed => (shown, "/dev/null".to_string()),
             Action::Unchanged | Action::Kept => continue,
         };
-        let diff = similar::TextDiff::from_lines(&old, &new);
-        text.push_str(&diff.unified_diff().context_radius(3).header(&old_name, &new_name).to_string());
+        let old = fs::read(&step.path).unwrap_or_default();
+        let new = step.content.unwrap_or_default();
+        match (std::str::from_utf8(&old), std::str::from_utf8(new)) {
+            (Ok(old), Ok(new)) => {
+                let diff = similar::TextDiff::from_lines(old, new);
+                text.push_str(&diff.unified_diff().context_radius(3).header(&old_name, &new_name).to_string());
+            }
+            _ => text.push_str(&format!("Binary files {old_name} and {new_name} differ\n")),
+        }
     }
-    Ok((plan.into_iter().map(|s| (s.path, s.action)).collect(), text))
+    Ok((plans.into_iter().map(|s| (s.path, s.action)).collect(), text))
+}
+
+/// Every target's plan, paths joined with its root; all refusals of all targets together.
+fn plan_all<'a>(targets: &[Target<'a>]) -> Result<Vec<Step<'a>>, Error> {
+    let mut problems = Problems::default();
+    let mut steps = Vec::new();
+    for target in targets {
+        if let Some(plan) = problems.take(plan(target.root, target.files, &target.cleanup)) {
+            steps.extend(plan.into_iter().map(|step| Step { path: target.root.join(step.path), ..step }));
+        }
+    }
+    problems.finish(steps)
 }
 
 struct Step<'a> {
@@ -299,6 +331,12 @@ mod tests {
         OutputFile { path: path.into(), content: content.as_bytes().to_vec(), ownership }
     }
 
+    /// Writes `files` under `root` alone; report paths relative to it.
+    fn write_one(root: &Path, files: &[OutputFile], cleanup: &Cleanup) -> Result<Report, Error> {
+        let report = write(&[Target { root, files, cleanup: cleanup.clone() }])?;
+        Ok(report.into_iter().map(|(path, action)| (path.strip_prefix(root).unwrap().to_path_buf(), action)).collect())
+    }
+
     #[test]
     fn seeds_are_created_once_and_generated_files_follow_their_content() {
         let dir = tempfile::tempdir().unwrap();
@@ -307,7 +345,7 @@ mod tests {
             file("base/a.yaml", &format!("{header}a: 1\n"), Ownership::Generated),
             file("overlays/k.yaml", "k: 1\n", Ownership::Seed),
         ];
-        let report = write(dir.path(), &files, &Cleanup::default()).unwrap();
+        let report = write_one(dir.path(), &files, &Cleanup::default()).unwrap();
         assert_eq!(report.iter().map(|(_, a)| *a).collect::<Vec<_>>(), [Action::Created, Action::Created]);
 
         fs::write(dir.path().join("overlays/k.yaml"), "mine: true\n").unwrap();
@@ -315,10 +353,11 @@ mod tests {
             file("base/a.yaml", &format!("{header}a: 2\n"), Ownership::Generated),
             file("overlays/k.yaml", "k: 2\n", Ownership::Seed),
         ];
-        let report = write(dir.path(), &files, &Cleanup::default()).unwrap();
+        let report = write_one(dir.path(), &files, &Cleanup::default()).unwrap();
         assert_eq!(report.iter().map(|(_, a)| *a).collect::<Vec<_>>(), [Action::Updated, Action::Kept]);
         assert_eq!(fs::read_to_string(dir.path().join("overlays/k.yaml")).unwrap(), "mine: true\n");
-        assert_eq!(diff(dir.path(), &files, &Cleanup::default()).unwrap().1, "");
+        let target = Target { root: dir.path(), files: &files, cleanup: Cleanup::default() };
+        assert_eq!(diff(&[target]).unwrap().1, "");
     }
 
     #[test]
@@ -328,10 +367,27 @@ mod tests {
         fs::write(dir.path().join("base/a.yaml"), "hand: written\n").unwrap();
         let files =
             [file("base/b.yaml", "b\n", Ownership::Generated), file("base/a.yaml", "a\n", Ownership::Generated)];
-        let error = write(dir.path(), &files, &Cleanup::default()).unwrap_err();
+        let error = write_one(dir.path(), &files, &Cleanup::default()).unwrap_err();
         assert!(error.to_string().contains("refusing to overwrite"), "{error}");
         assert!(!dir.path().join("base/b.yaml").exists());
         assert_eq!(fs::read_to_string(dir.path().join("base/a.yaml")).unwrap(), "hand: written\n");
+    }
+
+    /// One run over several directories: a refusal in one leaves every other untouched.
+    #[test]
+    fn a_refusal_in_one_target_writes_nothing_in_any() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+        fs::create_dir_all(&second).unwrap();
+        fs::write(second.join("a.yaml"), "hand: written\n").unwrap();
+        let ours = [file("a.yaml", "a\n", Ownership::Generated)];
+        let targets = [
+            Target { root: &first, files: &ours, cleanup: Cleanup::default() },
+            Target { root: &second, files: &ours, cleanup: Cleanup::default() },
+        ];
+        let error = write(&targets).unwrap_err();
+        assert!(error.to_string().contains("refusing to overwrite"), "{error}");
+        assert!(!first.exists(), "the first target was written although the second refused");
     }
 
     /// A killed run's temp file holds a complete generated file (header included): it is the
@@ -344,7 +400,7 @@ mod tests {
         fs::write(dir.path().join("base/.a.yaml.kuberpc-1.tmp"), &content).unwrap();
         let cleanup = Cleanup { dirs: vec![PathBuf::from("base")], sources: vec!["a.proto".into()] };
         let files = [file("base/a.yaml", &content, Ownership::Generated)];
-        let report = write(dir.path(), &files, &cleanup).unwrap();
+        let report = write_one(dir.path(), &files, &cleanup).unwrap();
         assert_eq!(report, [(PathBuf::from("base/a.yaml"), Action::Created)]);
         assert!(!dir.path().join("base/.a.yaml.kuberpc-1.tmp").exists());
     }
@@ -355,9 +411,9 @@ mod tests {
     fn temps_go_from_directories_where_nothing_changes() {
         let dir = tempfile::tempdir().unwrap();
         let files = [file("base/a.yaml", "a\n", Ownership::Stub)];
-        write(dir.path(), &files, &Cleanup::default()).unwrap();
+        write_one(dir.path(), &files, &Cleanup::default()).unwrap();
         fs::write(dir.path().join("base/.a.yaml.kuberpc-1.tmp"), "half").unwrap();
-        let report = write(dir.path(), &files, &Cleanup::default()).unwrap();
+        let report = write_one(dir.path(), &files, &Cleanup::default()).unwrap();
         assert_eq!(report, [(PathBuf::from("base/a.yaml"), Action::Unchanged)]);
         assert!(!dir.path().join("base/.a.yaml.kuberpc-1.tmp").exists());
     }
@@ -370,7 +426,7 @@ mod tests {
         fs::write(dir.path().join("base/other.yaml"), format!("# {GENERATED_MARKER} from b.proto (b.B).\n")).unwrap();
         fs::write(dir.path().join("base/notes.md"), "mine\n").unwrap();
         let cleanup = Cleanup { dirs: vec![PathBuf::from("base")], sources: vec!["a.proto".into()] };
-        let report = write(dir.path(), &[], &cleanup).unwrap();
+        let report = write_one(dir.path(), &[], &cleanup).unwrap();
         assert_eq!(report, [(PathBuf::from("base/old.yaml"), Action::Removed)]);
         assert!(dir.path().join("base/notes.md").exists());
         assert!(dir.path().join("base/other.yaml").exists());

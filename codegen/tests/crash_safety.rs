@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kuberpc_codegen::Config;
+use kuberpc_codegen::{Config, Destination};
 
 const RUNS: u64 = 60;
 /// Kills land between these fractions of a full run (per mille): parsing and rendering come
@@ -36,7 +36,11 @@ fn expected(dir: &Path, proto_text: &str) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut config = Config::new();
     config.manifests_dir(dir.join("deploy"));
     let generated = config.generate(&[dir.join("greeter/v1/greeter.proto")], &[dir]).unwrap();
-    generated.manifests.into_iter().map(|f| (dir.join("deploy").join(f.path), f.content)).collect()
+    generated
+        .files(Destination::Manifests)
+        .iter()
+        .map(|f| (dir.join("deploy").join(&f.path), f.content.clone()))
+        .collect()
 }
 
 fn run(dir: &Path) -> std::process::Child {

@@ -8,15 +8,16 @@ use std::path::Path;
 
 use kuberpc_codegen::manifests::validate_object;
 use kuberpc_codegen::writer::Action;
+use kuberpc_codegen::Destination;
 
 #[test]
 fn generating_twice_gives_identical_bytes_and_no_timestamps() {
     for case in common::all_cases() {
         let first = case.generate_into(Path::new("deploy"));
         let second = case.generate_into(Path::new("deploy"));
-        assert_eq!(first.manifests, second.manifests, "{}", case.name);
-        assert_eq!(first.stubs, second.stubs, "{}", case.name);
-        for file in first.manifests.iter().chain(&first.stubs) {
+        assert_eq!(first.files(Destination::Manifests), second.files(Destination::Manifests), "{}", case.name);
+        assert_eq!(first.files(Destination::Stubs), second.files(Destination::Stubs), "{}", case.name);
+        for file in first.files(Destination::Manifests).iter().chain(first.files(Destination::Stubs)) {
             let text = String::from_utf8_lossy(&file.content);
             let has_date = text.as_bytes().windows(10).any(|w| {
                 w.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
@@ -73,7 +74,11 @@ fn kubectl_kustomize_builds_every_overlay_and_the_patches_apply() {
 #[test]
 fn the_port_comes_from_one_field() {
     let generated = common::greeter().generate_into(Path::new("deploy"));
-    let text: String = generated.manifests.iter().map(|f| String::from_utf8_lossy(&f.content).into_owned()).collect();
+    let text: String = generated
+        .files(Destination::Manifests)
+        .iter()
+        .map(|f| String::from_utf8_lossy(&f.content).into_owned())
+        .collect();
     let ports: Vec<&str> = text.lines().filter(|l| l.contains("port: ") || l.contains("Port: ")).collect();
     let (numeric, named): (Vec<&str>, Vec<&str>) =
         ports.iter().partition(|l| l.ends_with(|c: char| c.is_ascii_digit()));
@@ -208,7 +213,8 @@ fn changing_an_env_value_renames_the_config_map_and_rolls_the_pods() {
         fs::write(dir.path().join("greeter.proto"), proto).unwrap();
         let generated =
             kuberpc_codegen::Config::new().generate(&[dir.path().join("greeter.proto")], &[dir.path()]).unwrap();
-        let deployment = generated.manifests.iter().find(|f| f.path.ends_with("base/deployment.yaml")).unwrap();
+        let deployment =
+            generated.files(Destination::Manifests).iter().find(|f| f.path.ends_with("base/deployment.yaml")).unwrap();
         let text = String::from_utf8(deployment.content.clone()).unwrap();
         text.lines().find(|l| l.contains("greeter-env-")).unwrap().trim().to_string()
     };

@@ -8,17 +8,18 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use common::{all_cases, repo_root, Case};
+use kuberpc_codegen::Destination;
 use prost::Message as _;
 
 /// Snapshot name and content of every file a case generates.
 fn snapshots(case: &Case) -> Vec<(String, String)> {
     let generated = case.generate_into(Path::new("deploy"));
     let mut out = Vec::new();
-    for file in &generated.manifests {
+    for file in generated.files(Destination::Manifests) {
         let name = format!("{}__deploy__{}", case.name, file.path.display()).replace('/', "__");
         out.push((name, String::from_utf8(file.content.clone()).unwrap()));
     }
-    for file in &generated.stubs {
+    for file in generated.files(Destination::Stubs) {
         let name = format!("{}__stubs__{}", case.name, file.path.display());
         let content = if file.path.extension().is_some_and(|e| e == "bin") {
             let set = prost_types::FileDescriptorSet::decode(file.content.as_slice()).unwrap();

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use common::repo_root;
-use kuberpc_codegen::{Config, Generated};
+use kuberpc_codegen::{Config, Destination, Generated};
 use quote::quote;
 
 const COUNTER: &str = "examples/counter/src/api.rs";
@@ -51,7 +51,7 @@ fn counter_expansion() -> String {
 fn snapshots() -> Vec<(String, String)> {
     let generated = generate_counter();
     let mut out = vec![("counter__expansion".to_string(), counter_expansion())];
-    for file in generated.manifests.iter().chain(&generated.protos) {
+    for file in generated.files(Destination::Manifests).iter().chain(generated.files(Destination::Protos)) {
         let kind = if file.path.extension().is_some_and(|e| e == "proto") { "proto" } else { "deploy" };
         let name = format!("counter__{kind}__{}", file.path.display()).replace('/', "__");
         out.push((name, text(&file.content)));
@@ -86,7 +86,7 @@ fn no_unreferenced_counter_snapshots() {
 /// Manifest files by path, each without its first line (the header names the source file).
 fn without_headers(generated: &Generated) -> BTreeMap<String, String> {
     generated
-        .manifests
+        .files(Destination::Manifests)
         .iter()
         .map(|file| {
             let content = text(&file.content);
@@ -105,13 +105,17 @@ fn manifests_of_the_trait_equal_those_of_the_equivalent_protos() {
     let fixtures = repo_root().join("codegen/tests/fixtures");
     let from_proto =
         Config::new().stubs(false).generate(&[fixtures.join("counter/v1/counter.proto")], &[&fixtures]).unwrap();
-    assert_eq!(from_trait.manifests.len(), 13, "8 base files + 5 overlay files of one autoscaled app");
+    assert_eq!(
+        from_trait.files(Destination::Manifests).len(),
+        13,
+        "8 base files + 5 overlay files of one autoscaled app"
+    );
     assert_eq!(without_headers(&from_trait), without_headers(&from_proto));
     assert_eq!(from_trait.packages[0].services[0].deploy, from_proto.packages[0].services[0].deploy);
 
     // The emitted proto, compiled back through the proto path, gives the same files again.
     let emitted = tempfile::tempdir().unwrap();
-    for file in &from_trait.protos {
+    for file in from_trait.files(Destination::Protos) {
         let path = emitted.path().join(&file.path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, &file.content).unwrap();
@@ -159,8 +163,14 @@ fn messages(fds_bytes: &[u8]) -> BTreeMap<String, Vec<Field>> {
 #[test]
 fn the_emitted_proto_describes_the_same_messages_as_the_hand_written_one() {
     let from_trait = generate_counter();
-    let descriptor =
-        |g: &Generated| g.stubs.iter().find(|f| f.path == Path::new("kuberpc_descriptor.bin")).unwrap().content.clone();
+    let descriptor = |g: &Generated| {
+        g.files(Destination::Stubs)
+            .iter()
+            .find(|f| f.path == Path::new("kuberpc_descriptor.bin"))
+            .unwrap()
+            .content
+            .clone()
+    };
     let fixtures = repo_root().join("codegen/tests/fixtures");
     let from_proto = Config::new().generate(&[fixtures.join("counter/v1/counter.proto")], &[&fixtures]).unwrap();
     let (emitted, written) = (messages(&descriptor(&from_trait)), messages(&descriptor(&from_proto)));

@@ -26,7 +26,8 @@ struct Cli {
 enum Command {
     /// Write stubs and manifests.
     Generate(Inputs),
-    /// Exit 1 with a unified diff when the manifests on disk differ from what would be generated.
+    /// Exit 1 with a unified diff when what is on disk (manifests, emitted protos, and the
+    /// stubs with --rust-out) differs from what would be generated.
     Check(Inputs),
 }
 
@@ -181,6 +182,10 @@ impl Inputs {
         let is_rust = |path: &PathBuf| path.extension().is_some_and(|e| e == "rs");
         match self.sources.iter().filter(|s| is_rust(s)).count() {
             0 => config.generate(&self.sources, &self.includes()),
+            n if n == self.sources.len() && !self.includes.is_empty() => {
+                Err(Problem::new("-I/--include applies to .proto inputs; Rust sources (.rs) are read as they are")
+                    .into())
+            }
             n if n == self.sources.len() => config.generate_rust(&self.sources),
             _ => Err(Problem::new("give either .proto files or Rust files (.rs), not both in one run").into()),
         }
