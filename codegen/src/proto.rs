@@ -17,10 +17,7 @@ use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver, In
 
 use crate::error::{Error, Problem, Problems, SourceFile, Span, Spans};
 use crate::model::{Method, Package, Service};
-use crate::options::{
-    self, AutoscaleOptions, GatewayOptions, IngressOptions, MethodOptions, ResourceOptions, ServiceOptions,
-    StorageOptions, OPTIONS_PROTO, OPTIONS_PROTO_NAME,
-};
+use crate::options::{self, MethodOptions, ServiceOptions, OPTIONS_PROTO, OPTIONS_PROTO_NAME};
 
 const SERVICE_EXTENSION: &str = "kuberpc.v1.service";
 const METHOD_EXTENSION: &str = "kuberpc.v1.method";
@@ -218,12 +215,22 @@ fn wrong_value_type(statement: &Span) -> Option<Problem> {
 
 /// The vocabulary's descriptors.
 pub(crate) fn vocabulary_pool() -> Option<DescriptorPool> {
+    vocabulary_compiler().map(|compiler| compiler.descriptor_pool())
+}
+
+/// The vocabulary compiled, with source info (its comments), imports included.
+pub(crate) fn vocabulary_descriptor_set() -> Option<prost_types::FileDescriptorSet> {
+    vocabulary_compiler().map(|compiler| compiler.file_descriptor_set())
+}
+
+fn vocabulary_compiler() -> Option<protox::Compiler> {
     let mut resolver = ChainFileResolver::new();
     resolver.add(VocabularyResolver);
     resolver.add(GoogleFileResolver::new());
     let mut compiler = protox::Compiler::with_file_resolver(resolver);
+    compiler.include_imports(true).include_source_info(true);
     compiler.open_file(OPTIONS_PROTO_NAME).ok()?;
-    Some(compiler.descriptor_pool())
+    Some(compiler)
 }
 
 /// Every field name of every message of the vocabulary (map entries' `key`/`value` included).
@@ -354,14 +361,16 @@ impl OptionReader {
             .map(|(i, service)| {
                 let item = [FILE_SERVICE, index_of(i)];
                 let spans = locator.spans(&item, SERVICE_OPTIONS, self.service.as_ref());
-                let written = extension_in(&service.options(), self.service.as_ref()).map(|m| read_service(&m));
+                let written =
+                    extension_in(&service.options(), self.service.as_ref()).map(|m| read_typed::<ServiceOptions>(&m));
                 let deploy = options::resolve_deploy(service.name(), &written.unwrap_or_default(), &spans, problems);
                 let methods = service
                     .methods()
                     .enumerate()
                     .map(|(j, method)| {
                         let item = [FILE_SERVICE, index_of(i), SERVICE_METHOD, index_of(j)];
-                        let written = extension_in(&method.options(), self.method.as_ref()).map(|m| read_method(&m));
+                        let written = extension_in(&method.options(), self.method.as_ref())
+                            .map(|m| read_typed::<MethodOptions>(&m));
                         let written = written.unwrap_or_default();
                         Method {
                             name: method.name().to_string(),
@@ -398,89 +407,10 @@ fn extension_in(options: &DynamicMessage, extension: Option<&ExtensionDescriptor
     options.get_extension(extension).as_message().cloned()
 }
 
-fn read_service(m: &DynamicMessage) -> ServiceOptions {
-    ServiceOptions {
-        name: string(m, "name"),
-        image: string(m, "image"),
-        port: uint(m, "port"),
-        replicas: uint(m, "replicas"),
-        resources: message(m, "resources").map(|r| ResourceOptions {
-            cpu: string(&r, "cpu"),
-            memory: string(&r, "memory"),
-            cpu_limit: string(&r, "cpu_limit"),
-            memory_limit: string(&r, "memory_limit"),
-        }),
-        autoscale: message(m, "autoscale").map(|a| AutoscaleOptions {
-            min: uint(&a, "min"),
-            max: uint(&a, "max"),
-            cpu_percent: uint(&a, "cpu_percent"),
-            memory_percent: uint(&a, "memory_percent"),
-        }),
-        ingress: message(m, "ingress").map(|i| IngressOptions {
-            host: string(&i, "host"),
-            tls_secret: string(&i, "tls_secret"),
-            class_name: string(&i, "class_name"),
-            path: string(&i, "path"),
-            controller_namespace: string(&i, "controller_namespace"),
-        }),
-        storage: message(m, "storage").map(|s| StorageOptions {
-            size: string(&s, "size"),
-            mount_path: string(&s, "mount_path"),
-            storage_class: string(&s, "storage_class"),
-            access_mode: string(&s, "access_mode"),
-        }),
-        env: string_map(m, "env"),
-        workload: string(m, "workload"),
-        drain_seconds: uint(m, "drain_seconds"),
-        termination_grace_seconds: uint(m, "termination_grace_seconds"),
-        gateway: message(m, "gateway").map(|g| GatewayOptions {
-            parent: string(&g, "parent"),
-            hostnames: string_list(&g, "hostnames"),
-            controller_namespace: string(&g, "controller_namespace"),
-        }),
-    }
-}
-
-fn read_method(m: &DynamicMessage) -> MethodOptions {
-    MethodOptions {
-        timeout_ms: field(m, "timeout_ms").and_then(|v| v.as_u64()),
-        idempotent: field(m, "idempotent").and_then(|v| v.as_bool()),
-    }
-}
-
-/// The value of a field the user set; `None` when it was left out.
-fn field(message: &DynamicMessage, name: &str) -> Option<Value> {
-    let descriptor = message.descriptor().get_field_by_name(name)?;
-    message.has_field(&descriptor).then(|| message.get_field(&descriptor).into_owned())
-}
-
-fn string(message: &DynamicMessage, name: &str) -> Option<String> {
-    field(message, name).and_then(|v| v.as_str().map(str::to_string))
-}
-
-fn uint(message: &DynamicMessage, name: &str) -> Option<u32> {
-    field(message, name).and_then(|v| v.as_u32())
-}
-
-fn message(message: &DynamicMessage, name: &str) -> Option<DynamicMessage> {
-    field(message, name).and_then(|v| v.as_message().cloned())
-}
-
-fn string_list(message: &DynamicMessage, name: &str) -> Vec<String> {
-    let Some(Value::List(values)) = field(message, name) else { return Vec::new() };
-    values.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
-}
-
-fn string_map(message: &DynamicMessage, name: &str) -> BTreeMap<String, String> {
-    let Some(Value::Map(map)) = field(message, name) else {
-        return BTreeMap::new();
-    };
-    map.into_iter()
-        .filter_map(|(key, value)| match key {
-            MapKey::String(key) => Some((key, value.as_str()?.to_string())),
-            _ => None,
-        })
-        .collect()
+/// The typed options of an extension message: its encoding, decoded into the prost types
+/// generated from the same options.proto (so no field can be forgotten here).
+fn read_typed<T: prost::Message + Default>(message: &DynamicMessage) -> T {
+    T::decode(prost::Message::encode_to_vec(message).as_slice()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -513,7 +443,7 @@ mod tests {
         let deployment = fds.get_message_by_name("kuberpc.v1.ServiceDeployment").unwrap();
         let mut filled = DynamicMessage::new(deployment.clone());
         fill(&mut filled);
-        let read = read_service(&filled);
+        let read = read_typed::<ServiceOptions>(&filled);
         let debug = format!("{read:?}");
         assert!(!debug.contains("None"), "a vocabulary field is not read: {debug}");
         assert_eq!(read.env.len(), 1);
@@ -522,7 +452,7 @@ mod tests {
         let behaviour = fds.get_message_by_name("kuberpc.v1.MethodBehaviour").unwrap();
         let mut filled = DynamicMessage::new(behaviour);
         fill(&mut filled);
-        assert_eq!(read_method(&filled), MethodOptions { timeout_ms: Some(1), idempotent: Some(true) });
+        assert_eq!(read_typed::<MethodOptions>(&filled), MethodOptions { timeout_ms: Some(1), idempotent: Some(true) });
     }
 
     /// Sets every field of `message` (recursively) to a non-default value.

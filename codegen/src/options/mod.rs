@@ -14,7 +14,7 @@ use crate::model::{Autoscale, Deploy, Gateway, Ingress, Resources, Storage, Work
 
 /// The source text of the vocabulary, resolvable as `kuberpc/v1/options.proto` without any
 /// include path.
-pub const OPTIONS_PROTO: &str = include_str!("../../proto/kuberpc/v1/options.proto");
+pub const OPTIONS_PROTO: &str = include_str!("../../../proto/kuberpc/v1/options.proto");
 /// The import path of the vocabulary.
 pub const OPTIONS_PROTO_NAME: &str = "kuberpc/v1/options.proto";
 
@@ -42,110 +42,29 @@ const DEFAULT_DRAIN_SECONDS: u32 = 5;
 const DEFAULT_TERMINATION_GRACE_SECONDS: u32 = 30;
 const ACCESS_MODES: [&str; 4] = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"];
 
+/// The vocabulary's messages as prost types, generated from `options.proto` (by the test
+/// `options::tests::the_vocabulary_types_are_generated_from_options_proto`, which fails when
+/// this file is stale and rewrites it with `KUBERPC_BLESS=1`). Every field is optional, as
+/// written; the defaults are applied by [`resolve_deploy`].
+#[allow(missing_docs, clippy::all)]
+mod written {
+    include!("kuberpc.v1.rs");
+}
+
 /// `(kuberpc.v1.service)` as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServiceOptions {
-    /// `name`
-    pub name: Option<String>,
-    /// `image`
-    pub image: Option<String>,
-    /// `port`
-    pub port: Option<u32>,
-    /// `replicas`
-    pub replicas: Option<u32>,
-    /// `resources { … }`
-    pub resources: Option<ResourceOptions>,
-    /// `autoscale { … }`
-    pub autoscale: Option<AutoscaleOptions>,
-    /// `ingress { … }`
-    pub ingress: Option<IngressOptions>,
-    /// `storage { … }`
-    pub storage: Option<StorageOptions>,
-    /// `env`
-    pub env: BTreeMap<String, String>,
-    /// `workload`
-    pub workload: Option<String>,
-    /// `drain_seconds`
-    pub drain_seconds: Option<u32>,
-    /// `termination_grace_seconds`
-    pub termination_grace_seconds: Option<u32>,
-    /// `gateway { … }`
-    pub gateway: Option<GatewayOptions>,
-}
-
-/// `gateway { … }` as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GatewayOptions {
-    /// `parent`
-    pub parent: Option<String>,
-    /// `hostnames`
-    pub hostnames: Vec<String>,
-    /// `controller_namespace`
-    pub controller_namespace: Option<String>,
-}
-
-/// `resources { … }` as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ResourceOptions {
-    /// `cpu`
-    pub cpu: Option<String>,
-    /// `memory`
-    pub memory: Option<String>,
-    /// `cpu_limit`
-    pub cpu_limit: Option<String>,
-    /// `memory_limit`
-    pub memory_limit: Option<String>,
-}
-
-/// `autoscale { … }` as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AutoscaleOptions {
-    /// `min`
-    pub min: Option<u32>,
-    /// `max`
-    pub max: Option<u32>,
-    /// `cpu_percent`
-    pub cpu_percent: Option<u32>,
-    /// `memory_percent`
-    pub memory_percent: Option<u32>,
-}
-
-/// `ingress { … }` as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IngressOptions {
-    /// `host`
-    pub host: Option<String>,
-    /// `tls_secret`
-    pub tls_secret: Option<String>,
-    /// `class_name`
-    pub class_name: Option<String>,
-    /// `path`
-    pub path: Option<String>,
-    /// `controller_namespace`
-    pub controller_namespace: Option<String>,
-}
-
-/// `storage { … }` as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StorageOptions {
-    /// `size`
-    pub size: Option<String>,
-    /// `mount_path`
-    pub mount_path: Option<String>,
-    /// `storage_class`
-    pub storage_class: Option<String>,
-    /// `access_mode`
-    pub access_mode: Option<String>,
-}
-
+pub type ServiceOptions = written::ServiceDeployment;
 /// `(kuberpc.v1.method)` as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MethodOptions {
-    /// `timeout_ms`
-    pub timeout_ms: Option<u64>,
-    /// `idempotent`
-    pub idempotent: Option<bool>,
-}
+pub type MethodOptions = written::MethodBehaviour;
+/// `resources { … }` as written.
+pub type ResourceOptions = written::Resources;
+/// `autoscale { … }` as written.
+pub type AutoscaleOptions = written::Autoscale;
+/// `ingress { … }` as written.
+pub type IngressOptions = written::Ingress;
+/// `storage { … }` as written.
+pub type StorageOptions = written::Storage;
+/// `gateway { … }` as written.
+pub type GatewayOptions = written::Gateway;
 
 /// Applies defaults and single-field rules. `service_name` is the name as declared
 /// (`RouteGuide`); problems are located through `spans`.
@@ -391,5 +310,42 @@ mod tests {
         assert!(messages[0].contains("port 70000"));
         assert!(messages[1].contains("resources.cpu \"250mm\""));
         assert!(messages[2].contains("ingress.host is required"));
+    }
+}
+
+#[cfg(all(test, feature = "build"))]
+mod generated_tests {
+    use std::path::Path;
+
+    /// `kuberpc.v1.rs` is what prost-build makes of options.proto today: a field added to
+    /// the vocabulary reaches the typed options (and so both front ends) by regenerating,
+    /// never by hand.
+    #[test]
+    fn the_vocabulary_types_are_generated_from_options_proto() {
+        let fds = crate::proto::vocabulary_descriptor_set().expect("options.proto compiles");
+        let requests = fds
+            .file
+            .into_iter()
+            .filter(|f| f.name() == super::OPTIONS_PROTO_NAME)
+            .map(|f| (prost_build::Module::from_protobuf_package_name(f.package()), f))
+            .collect();
+        let mut config = prost_build::Config::new();
+        config.btree_map(["."]);
+        let modules = config.generate(requests).unwrap();
+        let [(_, code)]: [_; 1] = modules.into_iter().collect::<Vec<_>>().try_into().unwrap();
+        let generated = format!(
+            "// @generated from proto/kuberpc/v1/options.proto by the test \
+             `the_vocabulary_types_are_generated_from_options_proto`\n// (`KUBERPC_BLESS=1 cargo test -p kuberpc-codegen --lib options` rewrites it).\n{code}"
+        );
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/options/kuberpc.v1.rs");
+        if std::env::var_os("KUBERPC_BLESS").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{} is stale: run `KUBERPC_BLESS=1 cargo test -p kuberpc-codegen --lib options`",
+            path.display()
+        );
     }
 }
