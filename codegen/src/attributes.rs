@@ -1,7 +1,9 @@
-//! The attribute syntax of the vocabulary, for the trait front end (issue 3; the proc-macro
-//! and `compile_rust` are still to come): `#[rpc_service(...)]` and `#[rpc(...)]` arguments on
-//! `proc_macro2` tokens → the same [`ServiceOptions`] / [`MethodOptions`] the proto front end
-//! reads, so both syntaxes mean the same thing through one [`crate::options::resolve_deploy`].
+//! The attribute syntax of the vocabulary, for the trait front end (the proc-macro and
+//! `compile_rust`): `#[rpc_service(...)]` and `#[rpc(...)]` arguments on `proc_macro2` tokens →
+//! the same [`ServiceOptions`] / [`MethodOptions`] the proto front end reads, so both syntaxes
+//! mean the same thing through one [`crate::options::resolve_deploy`]. Which options exist,
+//! their kinds and nesting come from options.proto's descriptor ([`crate::options::schema`]):
+//! nothing here names an option, except `package`, which only the attribute has.
 //!
 //! Every mistake is collected into one `syn::Error` (each spanned on its token): unknown
 //! options (with "did you mean"), values of the wrong type, duplicates. The `spans` map gives
@@ -14,62 +16,12 @@ use syn::meta::ParseNestedMeta;
 use syn::punctuated::Punctuated;
 use syn::{LitStr, Token};
 
-use crate::options::{
-    AutoscaleOptions, GatewayOptions, IngressOptions, MethodOptions, ResourceOptions, ServiceOptions, StorageOptions,
-};
+use crate::options::schema::{fields, Encoder, Field, Kind};
+use crate::options::{MethodOptions, ServiceOptions};
 use crate::suggest::closest;
 
-/// What one option holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Str,
-    Int,
-    Bool,
-    /// `name(...)` holding further options.
-    Group(&'static [(&'static str, Kind)]),
-    /// `hostnames("a", "b")`.
-    StrList,
-    /// `env(KEY = "value", ...)`.
-    Map,
-}
-
-const RESOURCES: &[(&str, Kind)] =
-    &[("cpu", Kind::Str), ("memory", Kind::Str), ("cpu_limit", Kind::Str), ("memory_limit", Kind::Str)];
-const AUTOSCALE: &[(&str, Kind)] =
-    &[("min", Kind::Int), ("max", Kind::Int), ("cpu_percent", Kind::Int), ("memory_percent", Kind::Int)];
-const INGRESS: &[(&str, Kind)] = &[
-    ("host", Kind::Str),
-    ("tls_secret", Kind::Str),
-    ("class_name", Kind::Str),
-    ("path", Kind::Str),
-    ("controller_namespace", Kind::Str),
-];
-const STORAGE: &[(&str, Kind)] =
-    &[("size", Kind::Str), ("mount_path", Kind::Str), ("storage_class", Kind::Str), ("access_mode", Kind::Str)];
-const GATEWAY: &[(&str, Kind)] =
-    &[("parent", Kind::Str), ("hostnames", Kind::StrList), ("controller_namespace", Kind::Str)];
-
-/// `#[rpc_service(...)]`: `package` (the protobuf package of the trait path) plus the
-/// options of `(kuberpc.v1.service)`.
-const SERVICE: &[(&str, Kind)] = &[
-    ("package", Kind::Str),
-    ("name", Kind::Str),
-    ("image", Kind::Str),
-    ("port", Kind::Int),
-    ("replicas", Kind::Int),
-    ("resources", Kind::Group(RESOURCES)),
-    ("autoscale", Kind::Group(AUTOSCALE)),
-    ("ingress", Kind::Group(INGRESS)),
-    ("storage", Kind::Group(STORAGE)),
-    ("env", Kind::Map),
-    ("workload", Kind::Str),
-    ("drain_seconds", Kind::Int),
-    ("termination_grace_seconds", Kind::Int),
-    ("gateway", Kind::Group(GATEWAY)),
-];
-
-/// `#[rpc(...)]`: the options of `(kuberpc.v1.method)`.
-const METHOD: &[(&str, Kind)] = &[("timeout_ms", Kind::Int), ("idempotent", Kind::Bool)];
+/// `package = "counter.v1"`: the protobuf package of the trait path, on `#[rpc_service]` only.
+const PACKAGE: Field = Field { name: "package", number: 0, kind: Kind::Str };
 
 /// A parsed value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,32 +49,34 @@ impl Written {
         }
     }
 
-    fn int(&self, path: &str) -> Option<u64> {
-        match self.values.get(path) {
-            Some((Value::Int(n), _)) => Some(*n),
-            _ => None,
-        }
-    }
-
-    /// An integer option that must fit a `u32` (the proto field's type).
-    fn u32(&mut self, path: &str) -> Option<u32> {
-        let value = self.int(path)?;
-        match u32::try_from(value) {
-            Ok(value) => Some(value),
-            Err(_) => {
-                let span = self.values[path].1;
-                self.errors.push(syn::Error::new(span, format!("`{path}` must be at most {}", u32::MAX)));
-                None
-            }
-        }
-    }
-
-    fn has(&self, path: &str) -> bool {
-        self.values.contains_key(path)
-    }
-
     fn spans(&self) -> BTreeMap<String, Span> {
         self.values.iter().map(|(path, (_, span))| (path.clone(), *span)).collect()
+    }
+
+    /// The written values of the message `fields` describes (at `prefix`), encoded by field
+    /// number; an integer too large for its field is a mistake at its place.
+    fn encode(&mut self, fields: &'static [Field], prefix: &str) -> Encoder {
+        let mut encoder = Encoder::default();
+        for field in fields {
+            let path = if prefix.is_empty() { field.name.to_string() } else { format!("{prefix}.{}", field.name) };
+            let Some((value, span)) = self.values.get(&path).cloned() else { continue };
+            match (value, field.kind) {
+                (Value::Str(s), _) => encoder.string(field, &s),
+                (Value::Bool(b), _) => encoder.varint(field, u64::from(b)),
+                (Value::Int(n), Kind::U32) if n > u64::from(u32::MAX) => {
+                    self.errors.push(syn::Error::new(span, format!("`{path}` must be at most {}", u32::MAX)));
+                }
+                (Value::Int(n), _) => encoder.varint(field, n),
+                (Value::List(items), _) => items.iter().for_each(|item| encoder.string(field, item)),
+                (Value::Map(map), _) => map.iter().for_each(|(k, v)| encoder.map_entry(field, k, v)),
+                (Value::Group, Kind::Group(inner)) => {
+                    let inner = self.encode(inner, &path);
+                    encoder.message(field, inner);
+                }
+                (Value::Group, _) => {}
+            }
+        }
+        encoder
     }
 }
 
@@ -157,71 +111,27 @@ pub fn parse_service_attribute(tokens: TokenStream) -> syn::Result<ServiceAttrib
 /// wrongly typed option is left out), so the options that are fine can still be checked in
 /// the same run. `None` only when the tokens are not attribute arguments at all.
 pub fn parse_service_attribute_leniently(tokens: TokenStream) -> (Option<ServiceAttribute>, syn::Result<()>) {
-    let mut written = match parse(tokens, SERVICE) {
+    let mut written = match parse(tokens, &service_fields()) {
         Ok(written) => written,
         Err(error) => return (None, Err(error)),
     };
-    let group = |written: &Written, name: &str| written.has(name);
-    let options = ServiceOptions {
-        name: written.str("name"),
-        image: written.str("image"),
-        port: written.u32("port"),
-        replicas: written.u32("replicas"),
-        resources: group(&written, "resources").then(|| ResourceOptions {
-            cpu: written.str("resources.cpu"),
-            memory: written.str("resources.memory"),
-            cpu_limit: written.str("resources.cpu_limit"),
-            memory_limit: written.str("resources.memory_limit"),
-        }),
-        autoscale: group(&written, "autoscale").then(|| AutoscaleOptions {
-            min: written.u32("autoscale.min"),
-            max: written.u32("autoscale.max"),
-            cpu_percent: written.u32("autoscale.cpu_percent"),
-            memory_percent: written.u32("autoscale.memory_percent"),
-        }),
-        ingress: group(&written, "ingress").then(|| IngressOptions {
-            host: written.str("ingress.host"),
-            tls_secret: written.str("ingress.tls_secret"),
-            class_name: written.str("ingress.class_name"),
-            path: written.str("ingress.path"),
-            controller_namespace: written.str("ingress.controller_namespace"),
-        }),
-        storage: group(&written, "storage").then(|| StorageOptions {
-            size: written.str("storage.size"),
-            mount_path: written.str("storage.mount_path"),
-            storage_class: written.str("storage.storage_class"),
-            access_mode: written.str("storage.access_mode"),
-        }),
-        env: match written.values.get("env") {
-            Some((Value::Map(env), _)) => env.clone(),
-            _ => BTreeMap::new(),
-        },
-        workload: written.str("workload"),
-        drain_seconds: written.u32("drain_seconds"),
-        termination_grace_seconds: written.u32("termination_grace_seconds"),
-        gateway: group(&written, "gateway").then(|| GatewayOptions {
-            parent: written.str("gateway.parent"),
-            hostnames: match written.values.get("gateway.hostnames") {
-                Some((Value::List(hosts), _)) => hosts.clone(),
-                _ => Vec::new(),
-            },
-            controller_namespace: written.str("gateway.controller_namespace"),
-        }),
-    };
+    let options: ServiceOptions = written.encode(fields::SERVICE_DEPLOYMENT, "").decode();
     let mistakes = finish(&mut written);
     (Some(ServiceAttribute { package: written.str("package"), options, spans: written.spans() }), mistakes)
 }
 
 /// Parses the arguments of `#[rpc(...)]`; all mistakes at once.
 pub fn parse_method_attribute(tokens: TokenStream) -> syn::Result<MethodAttribute> {
-    let mut written = parse(tokens, METHOD)?;
-    let idempotent = match written.values.get("idempotent") {
-        Some((Value::Bool(b), _)) => Some(*b),
-        _ => None,
-    };
-    let options = MethodOptions { timeout_ms: written.int("timeout_ms"), idempotent };
+    let known: Vec<&'static Field> = fields::METHOD_BEHAVIOUR.iter().collect();
+    let mut written = parse(tokens, &known)?;
+    let options: MethodOptions = written.encode(fields::METHOD_BEHAVIOUR, "").decode();
     finish(&mut written)?;
     Ok(MethodAttribute { options, spans: written.spans() })
+}
+
+/// What `#[rpc_service(...)]` takes: `package`, then the fields of `(kuberpc.v1.service)`.
+fn service_fields() -> Vec<&'static Field> {
+    std::iter::once(&PACKAGE).chain(fields::SERVICE_DEPLOYMENT).collect()
 }
 
 fn finish(written: &mut Written) -> syn::Result<()> {
@@ -251,7 +161,7 @@ impl Errors {
 
 /// Walks `tokens` against `known`, recording values and errors; `Err` only when the tokens
 /// are not attribute arguments at all.
-fn parse(tokens: TokenStream, known: &'static [(&'static str, Kind)]) -> syn::Result<Written> {
+fn parse(tokens: TokenStream, known: &[&'static Field]) -> syn::Result<Written> {
     let mut written = Written::default();
     let parser = syn::meta::parser(|meta| {
         walk(&meta, "", known, &mut written);
@@ -261,15 +171,15 @@ fn parse(tokens: TokenStream, known: &'static [(&'static str, Kind)]) -> syn::Re
     Ok(written)
 }
 
-fn walk(meta: &ParseNestedMeta<'_>, prefix: &str, known: &'static [(&'static str, Kind)], written: &mut Written) {
+fn walk(meta: &ParseNestedMeta<'_>, prefix: &str, known: &[&'static Field], written: &mut Written) {
     let Some(ident) = meta.path.get_ident() else {
         written.errors.push(meta.error("expected an option name"));
         return;
     };
     let name = ident.to_string();
     let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
-    let Some(kind) = known.iter().find(|(k, _)| *k == name).map(|(_, kind)| *kind) else {
-        let names: Vec<&str> = known.iter().map(|(k, _)| *k).collect();
+    let Some(kind) = known.iter().find(|field| field.name == name).map(|field| field.kind) else {
+        let names: Vec<&str> = known.iter().map(|field| field.name).collect();
         let message = match closest(&name, &names) {
             Some(suggestion) => format!("unknown option `{path}`; did you mean `{suggestion}`?"),
             None => format!("unknown option `{path}`; expected one of: {}", names.join(", ")),
@@ -302,8 +212,9 @@ fn read_value(meta: &ParseNestedMeta<'_>, path: &str, kind: Kind, written: &mut 
             if !meta.input.peek(syn::token::Paren) {
                 return Err(meta.error(format!("`{path}` takes options in parentheses: `{path}(...)`")));
             }
+            let fields: Vec<&'static Field> = fields.iter().collect();
             meta.parse_nested_meta(|inner| {
-                walk(&inner, path, fields, written);
+                walk(&inner, path, &fields, written);
                 Ok(())
             })?;
             Ok(Some(Value::Group))
@@ -325,16 +236,16 @@ fn read_value(meta: &ParseNestedMeta<'_>, path: &str, kind: Kind, written: &mut 
             Ok(Some(Value::List(hosts.iter().map(LitStr::value).collect())))
         }
         Kind::Bool if !meta.input.peek(Token![=]) => Ok(Some(Value::Bool(true))),
-        Kind::Str | Kind::Int | Kind::Bool => {
+        Kind::Str | Kind::U32 | Kind::U64 | Kind::Bool => {
             let literal: syn::Lit = meta.value()?.parse()?;
             let value = match (kind, &literal) {
                 (Kind::Str, syn::Lit::Str(s)) => Value::Str(s.value()),
-                (Kind::Int, syn::Lit::Int(n)) => Value::Int(n.base10_parse()?),
+                (Kind::U32 | Kind::U64, syn::Lit::Int(n)) => Value::Int(n.base10_parse()?),
                 (Kind::Bool, syn::Lit::Bool(b)) => Value::Bool(b.value),
                 _ => {
                     let expected = match kind {
                         Kind::Str => "a string",
-                        Kind::Int => "an integer",
+                        Kind::U32 | Kind::U64 => "an integer",
                         _ => "`true` or `false`",
                     };
                     let found = match literal {
@@ -369,6 +280,7 @@ mod tests {
     use quote::quote;
 
     use super::*;
+    use crate::options::schema::option_text;
 
     fn messages(error: syn::Error) -> Vec<String> {
         error.into_iter().map(|e| e.to_string()).collect()
@@ -396,8 +308,8 @@ mod tests {
     }
 
     /// Every option path of the attribute syntax, from a table.
-    fn table_paths(table: &[(&str, Kind)], prefix: &str, out: &mut Vec<String>) {
-        for (name, kind) in table {
+    fn table_paths(table: &[Field], prefix: &str, out: &mut Vec<String>) {
+        for Field { name, kind, .. } in table {
             let path = if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
             if let Kind::Group(fields) = kind {
                 table_paths(fields, &path, out);
@@ -427,18 +339,69 @@ mod tests {
         )])
         .unwrap();
         let pool = prost_reflect::DescriptorPool::from_file_descriptor_set(compiled.file_descriptor_set).unwrap();
-        for (message, table, extra) in
-            [("kuberpc.v1.ServiceDeployment", SERVICE, vec!["package"]), ("kuberpc.v1.MethodBehaviour", METHOD, vec![])]
-        {
+        for (message, table, extra) in [
+            ("kuberpc.v1.ServiceDeployment", fields::SERVICE_DEPLOYMENT, vec!["package"]),
+            ("kuberpc.v1.MethodBehaviour", fields::METHOD_BEHAVIOUR, vec![]),
+        ] {
             let mut from_proto = Vec::new();
             proto_paths(&pool.get_message_by_name(message).unwrap(), "", &mut from_proto);
             from_proto.extend(extra.into_iter().map(String::from));
             let mut from_table = Vec::new();
             table_paths(table, "", &mut from_table);
+            if message.ends_with("ServiceDeployment") {
+                from_table.push("package".into());
+            }
             from_proto.sort();
             from_table.sort();
             assert_eq!(from_table, from_proto, "{message}");
         }
+    }
+
+    /// An attribute argument setting every field of `table` to a sample of its kind.
+    fn every_field(table: &[Field]) -> TokenStream {
+        let arguments = table.iter().map(|field| {
+            let name = quote::format_ident!("{}", field.name);
+            match field.kind {
+                Kind::Str => quote!(#name = "x"),
+                Kind::U32 | Kind::U64 => quote!(#name = 7),
+                Kind::Bool => quote!(#name = true),
+                Kind::StrList => quote!(#name("a", "b")),
+                Kind::Map => quote!(#name(K = "v")),
+                Kind::Group(inner) => {
+                    let inner = every_field(inner);
+                    quote!(#name(#inner))
+                }
+            }
+        });
+        quote!(#(#arguments),*)
+    }
+
+    /// Every field of the vocabulary, written in the attribute syntax, arrives in the typed
+    /// options and comes back out in the emitted option text: a field options.proto gains is
+    /// read and written by the trait path with no code naming it.
+    #[test]
+    fn every_vocabulary_field_survives_attribute_to_typed_to_text() {
+        let service = parse_service_attribute(every_field(fields::SERVICE_DEPLOYMENT)).unwrap().options;
+        let method = parse_method_attribute(every_field(fields::METHOD_BEHAVIOUR)).unwrap().options;
+        for (debug, text, table) in [
+            (
+                format!("{service:?}"),
+                option_text(fields::SERVICE_DEPLOYMENT, &service).join(" "),
+                fields::SERVICE_DEPLOYMENT,
+            ),
+            (format!("{method:?}"), option_text(fields::METHOD_BEHAVIOUR, &method).join(" "), fields::METHOD_BEHAVIOUR),
+        ] {
+            assert!(!debug.contains("None"), "a field did not reach the typed options: {debug}");
+            let mut paths = Vec::new();
+            table_paths(table, "", &mut paths);
+            for name in paths.iter().map(|p| p.rsplit('.').next().unwrap()) {
+                assert!(
+                    text.contains(&format!("{name}: ")) || text.contains(&format!("{name} {{")),
+                    "{name} missing: {text}"
+                );
+            }
+        }
+        assert_eq!(option_text(fields::METHOD_BEHAVIOUR, &method), ["timeout_ms: 7", "idempotent: true"]);
     }
 
     #[test]

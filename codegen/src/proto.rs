@@ -10,9 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use heck::ToSnakeCase;
-use prost_reflect::{
-    DescriptorPool, DynamicMessage, ExtensionDescriptor, FileDescriptor, MapKey, ReflectMessage, Value,
-};
+use prost_reflect::{DescriptorPool, DynamicMessage, ExtensionDescriptor, FileDescriptor};
 use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver, IncludeFileResolver};
 
 use crate::error::{Error, Problem, Problems, SourceFile, Span, Spans};
@@ -219,6 +217,7 @@ pub(crate) fn vocabulary_pool() -> Option<DescriptorPool> {
 }
 
 /// The vocabulary compiled, with source info (its comments), imports included.
+#[cfg(test)]
 pub(crate) fn vocabulary_descriptor_set() -> Option<prost_types::FileDescriptorSet> {
     vocabulary_compiler().map(|compiler| compiler.file_descriptor_set())
 }
@@ -415,6 +414,8 @@ fn read_typed<T: prost::Message + Default>(message: &DynamicMessage) -> T {
 
 #[cfg(test)]
 mod tests {
+    use prost_reflect::{MapKey, ReflectMessage, Value};
+
     use super::*;
 
     #[test]

@@ -51,6 +51,8 @@ mod written {
     include!("kuberpc.v1.rs");
 }
 
+pub mod schema;
+
 /// `(kuberpc.v1.service)` as written.
 pub type ServiceOptions = written::ServiceDeployment;
 /// `(kuberpc.v1.method)` as written.
@@ -317,29 +319,20 @@ mod tests {
 mod generated_tests {
     use std::path::Path;
 
-    /// `kuberpc.v1.rs` is what prost-build makes of options.proto today: a field added to
-    /// the vocabulary reaches the typed options (and so both front ends) by regenerating,
-    /// never by hand.
-    #[test]
-    fn the_vocabulary_types_are_generated_from_options_proto() {
+    use heck::ToShoutySnakeCase;
+    use prost_types::field_descriptor_proto::{Label, Type};
+    use prost_types::{DescriptorProto, FileDescriptorProto};
+
+    fn vocabulary() -> FileDescriptorProto {
         let fds = crate::proto::vocabulary_descriptor_set().expect("options.proto compiles");
-        let requests = fds
-            .file
-            .into_iter()
-            .filter(|f| f.name() == super::OPTIONS_PROTO_NAME)
-            .map(|f| (prost_build::Module::from_protobuf_package_name(f.package()), f))
-            .collect();
-        let mut config = prost_build::Config::new();
-        config.btree_map(["."]);
-        let modules = config.generate(requests).unwrap();
-        let [(_, code)]: [_; 1] = modules.into_iter().collect::<Vec<_>>().try_into().unwrap();
-        let generated = format!(
-            "// @generated from proto/kuberpc/v1/options.proto by the test \
-             `the_vocabulary_types_are_generated_from_options_proto`\n// (`KUBERPC_BLESS=1 cargo test -p kuberpc-codegen --lib options` rewrites it).\n{code}"
-        );
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/options/kuberpc.v1.rs");
+        fds.file.into_iter().find(|f| f.name() == super::OPTIONS_PROTO_NAME).unwrap()
+    }
+
+    /// Compares `generated` with the committed file (rewriting it with `KUBERPC_BLESS=1`).
+    fn assert_fresh(file: &str, generated: &str) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/options").join(file);
         if std::env::var_os("KUBERPC_BLESS").is_some() {
-            std::fs::write(&path, &generated).unwrap();
+            std::fs::write(&path, generated).unwrap();
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
@@ -347,5 +340,80 @@ mod generated_tests {
             "{} is stale: run `KUBERPC_BLESS=1 cargo test -p kuberpc-codegen --lib options`",
             path.display()
         );
+    }
+
+    const HEADER: &str = "// @generated from proto/kuberpc/v1/options.proto by the tests in \
+        `options::generated_tests`\n// (`KUBERPC_BLESS=1 cargo test -p kuberpc-codegen --lib options` rewrites it).\n";
+
+    /// `kuberpc.v1.rs` is what prost-build makes of options.proto today: a field added to
+    /// the vocabulary reaches the typed options (and so both front ends) by regenerating,
+    /// never by hand.
+    #[test]
+    fn the_vocabulary_types_are_generated_from_options_proto() {
+        let file = vocabulary();
+        let requests = vec![(prost_build::Module::from_protobuf_package_name(file.package()), file)];
+        let mut config = prost_build::Config::new();
+        config.btree_map(["."]);
+        let modules = config.generate(requests).unwrap();
+        let [(_, code)]: [_; 1] = modules.into_iter().collect::<Vec<_>>().try_into().unwrap();
+        assert_fresh("kuberpc.v1.rs", &format!("{HEADER}{code}"));
+    }
+
+    /// `fields.rs` is the shape of every vocabulary message, read from the descriptor. A field
+    /// of a kind the attribute syntax and the emitted text cannot express fails here, so the
+    /// vocabulary cannot grow what a front end would silently ignore.
+    #[test]
+    fn the_field_tables_are_generated_from_options_proto() {
+        let file = vocabulary();
+        let mut out = String::from(HEADER);
+        for message in &file.message_type {
+            out.push_str(&format!(
+                "\n/// `kuberpc.v1.{}`\npub const {}: &[Field] = &[\n",
+                message.name(),
+                message.name().to_shouty_snake_case()
+            ));
+            for field in &message.field {
+                let kind = kind(message, field);
+                out.push_str(&format!(
+                    "    Field {{ name: {:?}, number: {}, kind: {kind} }},\n",
+                    field.name(),
+                    field.number()
+                ));
+            }
+            out.push_str("];\n");
+        }
+        assert_fresh("fields.rs", &out);
+    }
+
+    fn kind(message: &DescriptorProto, field: &prost_types::FieldDescriptorProto) -> String {
+        let repeated = field.label() == Label::Repeated;
+        let entry = message
+            .nested_type
+            .iter()
+            .find(|n| field.type_name().ends_with(&format!(".{}.{}", message.name(), n.name())));
+        match (field.r#type(), repeated, entry) {
+            (Type::String, false, _) => "Kind::Str".into(),
+            (Type::String, true, _) => "Kind::StrList".into(),
+            (Type::Uint32, false, _) => "Kind::U32".into(),
+            (Type::Uint64, false, _) => "Kind::U64".into(),
+            (Type::Bool, false, _) => "Kind::Bool".into(),
+            (Type::Message, true, Some(entry))
+                if entry.field.iter().all(|f| f.r#type() == Type::String)
+                    && entry.options.as_ref().is_some_and(|o| o.map_entry()) =>
+            {
+                "Kind::Map".into()
+            }
+            (Type::Message, false, None) => {
+                let name = field.type_name().rsplit('.').next().unwrap_or_default();
+                format!("Kind::Group({})", name.to_shouty_snake_case())
+            }
+            (other, repeated, _) => panic!(
+                "options.proto: `{}.{}` is a {}{other:?}, which the attribute syntax and the emitted option text \
+                 cannot express yet: add it to options::schema::Kind (and its three uses) first",
+                message.name(),
+                field.name(),
+                if repeated { "repeated " } else { "" }
+            ),
+        }
     }
 }

@@ -17,7 +17,8 @@ use super::front::{file_span, message_name, RustService};
 use super::ParsedFile;
 use crate::error::{Problem, Problems, SourceFile};
 use crate::manifests::GENERATED_MARKER;
-use crate::options::{ServiceOptions, OPTIONS_PROTO_NAME};
+use crate::options::schema::{fields, option_text};
+use crate::options::OPTIONS_PROTO_NAME;
 
 /// A message or enum definition found in the given files.
 enum Definition<'a> {
@@ -143,9 +144,10 @@ impl Emitter<'_, '_> {
         out.push('\n');
         comments(&rust.item.attrs, "", out);
         writeln!(out, "service {} {{", rust.item.ident.unraw()).ok();
-        let options = service_options(&rust.options);
+        let options = option_text(fields::SERVICE_DEPLOYMENT, &rust.options);
         if !options.is_empty() {
-            writeln!(out, "  option (kuberpc.v1.service) = {{\n{options}  }};\n").ok();
+            let lines: String = options.iter().map(|entry| format!("    {entry}\n")).collect();
+            writeln!(out, "  option (kuberpc.v1.service) = {{\n{lines}  }};\n").ok();
         }
         for method in &rust.methods {
             let function = rust.item.items.iter().find_map(|i| match i {
@@ -166,17 +168,11 @@ impl Emitter<'_, '_> {
                 message_name(&method.reply)
             )
             .ok();
-            let mut fields = Vec::new();
-            if let Some(ms) = method.options.timeout_ms {
-                fields.push(format!("timeout_ms: {ms}"));
-            }
-            if let Some(idempotent) = method.options.idempotent {
-                fields.push(format!("idempotent: {idempotent}"));
-            }
-            if fields.is_empty() {
+            let options = option_text(fields::METHOD_BEHAVIOUR, &method.options);
+            if options.is_empty() {
                 out.push_str(";\n");
             } else {
-                writeln!(out, " {{\n    option (kuberpc.v1.method) = {{ {} }};\n  }}", fields.join(" ")).ok();
+                writeln!(out, " {{\n    option (kuberpc.v1.method) = {{ {} }};\n  }}", options.join(" ")).ok();
             }
         }
         out.push_str("}\n");
@@ -454,109 +450,4 @@ fn comments(attrs: &[syn::Attribute], indent: &str, out: &mut String) {
             }
         }
     }
-}
-
-/// The written service options in protobuf text format, one field per line.
-fn service_options(options: &ServiceOptions) -> String {
-    let mut out = String::new();
-    let mut field = |name: &str, value: Option<String>| {
-        if let Some(value) = value {
-            writeln!(out, "    {name}: {value}").ok();
-        }
-    };
-    field("name", options.name.as_deref().map(quoted));
-    field("image", options.image.as_deref().map(quoted));
-    field("port", options.port.map(|v| v.to_string()));
-    field("replicas", options.replicas.map(|v| v.to_string()));
-    field("workload", options.workload.as_deref().map(quoted));
-    field("drain_seconds", options.drain_seconds.map(|v| v.to_string()));
-    field("termination_grace_seconds", options.termination_grace_seconds.map(|v| v.to_string()));
-    let mut group = |name: &str, fields: Vec<(&str, Option<String>)>| {
-        let fields: Vec<String> = fields.into_iter().filter_map(|(k, v)| v.map(|v| format!("{k}: {v}"))).collect();
-        writeln!(out, "    {name} {{ {} }}", fields.join(" ")).ok();
-    };
-    let text = |v: &Option<String>| v.as_deref().map(quoted);
-    let number = |v: &Option<u32>| v.map(|v| v.to_string());
-    if let Some(r) = &options.resources {
-        group(
-            "resources",
-            vec![
-                ("cpu", text(&r.cpu)),
-                ("memory", text(&r.memory)),
-                ("cpu_limit", text(&r.cpu_limit)),
-                ("memory_limit", text(&r.memory_limit)),
-            ],
-        );
-    }
-    if let Some(a) = &options.autoscale {
-        group(
-            "autoscale",
-            vec![
-                ("min", number(&a.min)),
-                ("max", number(&a.max)),
-                ("cpu_percent", number(&a.cpu_percent)),
-                ("memory_percent", number(&a.memory_percent)),
-            ],
-        );
-    }
-    if let Some(i) = &options.ingress {
-        group(
-            "ingress",
-            vec![
-                ("host", text(&i.host)),
-                ("tls_secret", text(&i.tls_secret)),
-                ("class_name", text(&i.class_name)),
-                ("path", text(&i.path)),
-                ("controller_namespace", text(&i.controller_namespace)),
-            ],
-        );
-    }
-    if let Some(s) = &options.storage {
-        group(
-            "storage",
-            vec![
-                ("size", text(&s.size)),
-                ("mount_path", text(&s.mount_path)),
-                ("storage_class", text(&s.storage_class)),
-                ("access_mode", text(&s.access_mode)),
-            ],
-        );
-    }
-    for (key, value) in &options.env {
-        group("env", vec![("key", Some(quoted(key))), ("value", Some(quoted(value)))]);
-    }
-    if let Some(g) = &options.gateway {
-        let hosts = (!g.hostnames.is_empty())
-            .then(|| format!("[{}]", g.hostnames.iter().map(|h| quoted(h)).collect::<Vec<_>>().join(", ")));
-        group(
-            "gateway",
-            vec![
-                ("parent", text(&g.parent)),
-                ("hostnames", hosts),
-                ("controller_namespace", text(&g.controller_namespace)),
-            ],
-        );
-    }
-    out
-}
-
-/// A protobuf text-format string literal.
-fn quoted(value: &str) -> String {
-    let mut out = String::from("\"");
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if c.is_control() => {
-                let mut buffer = [0; 4];
-                for byte in c.encode_utf8(&mut buffer).bytes() {
-                    write!(out, "\\{byte:03o}").ok();
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

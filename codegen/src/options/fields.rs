@@ -1,0 +1,65 @@
+// @generated from proto/kuberpc/v1/options.proto by the tests in `options::generated_tests`
+// (`KUBERPC_BLESS=1 cargo test -p kuberpc-codegen --lib options` rewrites it).
+
+/// `kuberpc.v1.ServiceDeployment`
+pub const SERVICE_DEPLOYMENT: &[Field] = &[
+    Field { name: "name", number: 1, kind: Kind::Str },
+    Field { name: "image", number: 2, kind: Kind::Str },
+    Field { name: "port", number: 3, kind: Kind::U32 },
+    Field { name: "replicas", number: 4, kind: Kind::U32 },
+    Field { name: "resources", number: 5, kind: Kind::Group(RESOURCES) },
+    Field { name: "autoscale", number: 6, kind: Kind::Group(AUTOSCALE) },
+    Field { name: "ingress", number: 7, kind: Kind::Group(INGRESS) },
+    Field { name: "storage", number: 8, kind: Kind::Group(STORAGE) },
+    Field { name: "env", number: 9, kind: Kind::Map },
+    Field { name: "workload", number: 10, kind: Kind::Str },
+    Field { name: "drain_seconds", number: 11, kind: Kind::U32 },
+    Field { name: "termination_grace_seconds", number: 12, kind: Kind::U32 },
+    Field { name: "gateway", number: 13, kind: Kind::Group(GATEWAY) },
+];
+
+/// `kuberpc.v1.Gateway`
+pub const GATEWAY: &[Field] = &[
+    Field { name: "parent", number: 1, kind: Kind::Str },
+    Field { name: "hostnames", number: 2, kind: Kind::StrList },
+    Field { name: "controller_namespace", number: 3, kind: Kind::Str },
+];
+
+/// `kuberpc.v1.Resources`
+pub const RESOURCES: &[Field] = &[
+    Field { name: "cpu", number: 1, kind: Kind::Str },
+    Field { name: "memory", number: 2, kind: Kind::Str },
+    Field { name: "cpu_limit", number: 3, kind: Kind::Str },
+    Field { name: "memory_limit", number: 4, kind: Kind::Str },
+];
+
+/// `kuberpc.v1.Autoscale`
+pub const AUTOSCALE: &[Field] = &[
+    Field { name: "min", number: 1, kind: Kind::U32 },
+    Field { name: "max", number: 2, kind: Kind::U32 },
+    Field { name: "cpu_percent", number: 3, kind: Kind::U32 },
+    Field { name: "memory_percent", number: 4, kind: Kind::U32 },
+];
+
+/// `kuberpc.v1.Ingress`
+pub const INGRESS: &[Field] = &[
+    Field { name: "host", number: 1, kind: Kind::Str },
+    Field { name: "tls_secret", number: 2, kind: Kind::Str },
+    Field { name: "class_name", number: 3, kind: Kind::Str },
+    Field { name: "path", number: 4, kind: Kind::Str },
+    Field { name: "controller_namespace", number: 5, kind: Kind::Str },
+];
+
+/// `kuberpc.v1.Storage`
+pub const STORAGE: &[Field] = &[
+    Field { name: "size", number: 1, kind: Kind::Str },
+    Field { name: "mount_path", number: 2, kind: Kind::Str },
+    Field { name: "storage_class", number: 3, kind: Kind::Str },
+    Field { name: "access_mode", number: 4, kind: Kind::Str },
+];
+
+/// `kuberpc.v1.MethodBehaviour`
+pub const METHOD_BEHAVIOUR: &[Field] = &[
+    Field { name: "timeout_ms", number: 1, kind: Kind::U64 },
+    Field { name: "idempotent", number: 2, kind: Kind::Bool },
+];

@@ -1,0 +1,197 @@
+//! The shape of the vocabulary, read from options.proto's descriptor: [`Field`] tables (the
+//! generated `fields.rs`, one per message: name, field number, [`Kind`]), and what is
+//! derived from them instead of being written per option — the attribute syntax's field
+//! lookup and "did you mean" (`crate::attributes`), the typed options built from written
+//! values ([`Encoder`]: protobuf encoding by field number, decoded by the prost types), and
+//! the text of an option in an emitted `.proto` ([`option_text`]).
+
+use prost::encoding::{decode_key, decode_varint, encode_key, encode_varint, WireType};
+
+/// What one field of the vocabulary holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `string`
+    Str,
+    /// `uint32`
+    U32,
+    /// `uint64`
+    U64,
+    /// `bool`
+    Bool,
+    /// A message: further options, written `name { … }` / `name(...)`.
+    Group(&'static [Field]),
+    /// `repeated string`
+    StrList,
+    /// `map<string, string>`
+    Map,
+}
+
+/// One field of a vocabulary message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// The field name, as both syntaxes write it.
+    pub name: &'static str,
+    /// The protobuf field number.
+    pub number: u32,
+    /// What it holds.
+    pub kind: Kind,
+}
+
+impl Kind {
+    /// Written on one line of its own in an option literal (scalars come before groups).
+    fn is_scalar(self) -> bool {
+        matches!(self, Kind::Str | Kind::U32 | Kind::U64 | Kind::Bool)
+    }
+}
+
+/// The vocabulary's messages as [`Field`] tables, generated from options.proto.
+pub mod fields {
+    use super::{Field, Kind};
+    include!("fields.rs");
+}
+
+/// Builds the protobuf encoding of one message from written values, field by field, so that
+/// the prost types decode it: nothing here knows any option by name.
+#[derive(Debug, Default)]
+pub struct Encoder(Vec<u8>);
+
+impl Encoder {
+    /// A string (also one element of a `repeated string`).
+    pub fn string(&mut self, field: &Field, value: &str) {
+        encode_key(field.number, WireType::LengthDelimited, &mut self.0);
+        encode_varint(value.len() as u64, &mut self.0);
+        self.0.extend_from_slice(value.as_bytes());
+    }
+
+    /// An integer or a bool.
+    pub fn varint(&mut self, field: &Field, value: u64) {
+        encode_key(field.number, WireType::Varint, &mut self.0);
+        encode_varint(value, &mut self.0);
+    }
+
+    /// A nested message (a group, or one map entry), present even when empty.
+    pub fn message(&mut self, field: &Field, inner: Encoder) {
+        encode_key(field.number, WireType::LengthDelimited, &mut self.0);
+        encode_varint(inner.0.len() as u64, &mut self.0);
+        self.0.extend_from_slice(&inner.0);
+    }
+
+    /// One `map<string, string>` entry.
+    pub fn map_entry(&mut self, field: &Field, key: &str, value: &str) {
+        let mut entry = Encoder::default();
+        entry.string(&MAP_KEY, key);
+        entry.string(&MAP_VALUE, value);
+        self.message(field, entry);
+    }
+
+    /// The encoded message, decoded into its prost type.
+    pub fn decode<T: prost::Message + Default>(&self) -> T {
+        T::decode(self.0.as_slice()).unwrap_or_default()
+    }
+}
+
+const MAP_KEY: Field = Field { name: "key", number: 1, kind: Kind::Str };
+const MAP_VALUE: Field = Field { name: "value", number: 2, kind: Kind::Str };
+/// A `map<string, string>` entry: `{ key: … value: … }`.
+const MAP_ENTRY: &[Field] = &[MAP_KEY, MAP_VALUE];
+
+/// The fields set in `message` (of the vocabulary message `fields` describes) as text-format
+/// entries — `port: 50051`, `autoscale { min: 2 max: 8 }`, `env { key: "K" value: "v" }` —
+/// scalars first, then groups, each in field-number order.
+pub fn option_text(fields: &'static [Field], message: &impl prost::Message) -> Vec<String> {
+    entries(fields, &message.encode_to_vec())
+}
+
+fn group_text(name: &str, fields: &'static [Field], value: &Wire<'_>) -> String {
+    let Wire::Bytes(bytes) = value else { return format!("{name} {{ }}") };
+    let inner = entries(fields, bytes);
+    if inner.is_empty() {
+        format!("{name} {{ }}")
+    } else {
+        format!("{name} {{ {} }}", inner.join(" "))
+    }
+}
+
+/// [`option_text`] on an encoding.
+fn entries(fields: &'static [Field], bytes: &[u8]) -> Vec<String> {
+    let values = decode_fields(bytes);
+    let mut entries = Vec::new();
+    for scalars in [true, false] {
+        for field in fields.iter().filter(|f| f.kind.is_scalar() == scalars) {
+            let written: Vec<&Wire<'_>> =
+                values.iter().filter(|(number, _)| *number == field.number).map(|(_, v)| v).collect();
+            match field.kind {
+                Kind::StrList if !written.is_empty() => {
+                    let items: Vec<String> = written.iter().map(|v| v.text(Kind::Str)).collect();
+                    entries.push(format!("{}: [{}]", field.name, items.join(", ")));
+                }
+                Kind::Group(inner) => entries.extend(written.iter().map(|v| group_text(field.name, inner, v))),
+                Kind::Map => entries.extend(written.iter().map(|v| group_text(field.name, MAP_ENTRY, v))),
+                kind => entries.extend(written.iter().map(|v| format!("{}: {}", field.name, v.text(kind)))),
+            }
+        }
+    }
+    entries
+}
+
+/// One encoded value.
+#[derive(Debug, Clone, Copy)]
+enum Wire<'a> {
+    Varint(u64),
+    Bytes(&'a [u8]),
+}
+
+impl Wire<'_> {
+    fn text(&self, kind: Kind) -> String {
+        match (self, kind) {
+            (Wire::Varint(v), Kind::Bool) => (*v != 0).to_string(),
+            (Wire::Varint(v), _) => v.to_string(),
+            (Wire::Bytes(b), _) => quoted(&String::from_utf8_lossy(b)),
+        }
+    }
+}
+
+/// `(field number, value)` of every field of an encoding, in order.
+fn decode_fields(mut bytes: &[u8]) -> Vec<(u32, Wire<'_>)> {
+    let mut fields = Vec::new();
+    while !bytes.is_empty() {
+        let Ok((number, wire_type)) = decode_key(&mut bytes) else { break };
+        let value = match wire_type {
+            WireType::Varint => match decode_varint(&mut bytes) {
+                Ok(v) => Wire::Varint(v),
+                Err(_) => break,
+            },
+            WireType::LengthDelimited => {
+                let Ok(len) = decode_varint(&mut bytes) else { break };
+                let len = usize::try_from(len).unwrap_or(usize::MAX).min(bytes.len());
+                let (value, rest) = bytes.split_at(len);
+                bytes = rest;
+                Wire::Bytes(value)
+            }
+            _ => break,
+        };
+        fields.push((number, value));
+    }
+    fields
+}
+
+/// A protobuf text-format string literal.
+pub fn quoted(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => {
+                let mut buffer = [0; 4];
+                for byte in c.encode_utf8(&mut buffer).bytes() {
+                    out.push_str(&format!("\\{byte:03o}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
