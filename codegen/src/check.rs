@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, Problem, Problems};
 use crate::model::{headless_service_name, Package, Service, Workload};
+use crate::options::schema::path;
 
 /// Kubernetes label values and Service names are at most 63 characters.
 pub(crate) const MAX_NAME_LEN: usize = 63;
@@ -40,12 +41,12 @@ fn autoscale_bounds(service: &Service, problems: &mut Problems) {
         return;
     };
     if autoscale.min == 0 {
-        problems.push(Problem::at("autoscale.min must be at least 1", service.spans.get("autoscale.min")));
+        problems.push(Problem::at("autoscale.min must be at least 1", service.spans.get(path::AUTOSCALE_MIN)));
     }
     if autoscale.min > autoscale.max {
         problems.push(Problem::at(
             format!("autoscale.min ({}) is greater than autoscale.max ({})", autoscale.min, autoscale.max),
-            service.spans.get("autoscale.min"),
+            service.spans.get(path::AUTOSCALE_MIN),
         ));
     }
 }
@@ -63,7 +64,7 @@ fn single_writer_storage(service: &Service, problems: &mut Problems) {
                     "storage.access_mode {} cannot be shared by up to {max_replicas} replicas of the Deployment {}",
                     storage.access_mode, service.deploy.app
                 ),
-                service.spans.get("storage.access_mode"),
+                service.spans.get(path::STORAGE_ACCESS_MODE),
             )
             .with_help("leave `workload` unset (a StatefulSet gives each pod its own volume), use access_mode \"ReadWriteMany\", or keep replicas (and autoscale.max) at 1"),
         );
@@ -82,7 +83,7 @@ fn drain_fits_in_grace_period(service: &Service, problems: &mut Problems) {
                  server's drain both run inside it, before in-flight calls finish",
                 deploy.termination_grace_seconds, deploy.drain_seconds
             ),
-            service.spans.get("termination_grace_seconds"),
+            service.spans.get(path::TERMINATION_GRACE_SECONDS),
         ));
     }
 }
@@ -99,12 +100,12 @@ fn app_name_is_a_dns_label(service: &Service, problems: &mut Problems) {
             format!(
                 "app name {app:?} is not a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)"
             ),
-            service.spans.get("name"),
+            service.spans.get(path::NAME),
         ));
     } else if longest.len() > MAX_NAME_LEN {
         problems.push(Problem::at(
             format!("app name {app:?} is {} characters long; at most {limit} fit in \"{longest}\"", app.len()),
-            service.spans.get("name"),
+            service.spans.get(path::NAME),
         ));
     }
 }
@@ -120,7 +121,7 @@ fn unique_app_names(services: &[&Service], problems: &mut Problems) {
                     "app name {:?} of {} is already used by {}",
                     service.deploy.app, service.full_name, first.full_name
                 ),
-                service.spans.get("name"),
+                service.spans.get(path::NAME),
             )),
             None => {
                 first_of.insert(&service.deploy.app, service);

@@ -325,7 +325,8 @@ impl Problems {
 }
 
 /// Where each option of one service or method was written, keyed by its dotted path
-/// (`"autoscale.min"`); `""` is the service or method itself.
+/// (`"autoscale.min"`, as the front ends read it); `""` is the service or method itself.
+/// Rules look places up by [`crate::options::schema::OptionPath`], which cannot be misspelt.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Spans(std::collections::BTreeMap<String, Span>);
 
@@ -337,8 +338,8 @@ impl Spans {
 
     /// The place of `path`, or of its closest recorded parent (`autoscale.min` →
     /// `autoscale` → the item itself).
-    pub fn get(&self, path: &str) -> Option<Span> {
-        let mut path = path;
+    pub fn get(&self, path: crate::options::schema::OptionPath) -> Option<Span> {
+        let mut path = path.as_str();
         loop {
             if let Some(span) = self.0.get(path) {
                 return Some(span.clone());

@@ -16,6 +16,7 @@ pub use templates::Templates;
 
 use crate::error::{Error, Problem, Problems};
 use crate::model::{Deploy, Package, Service, Workload};
+use crate::options::schema::OptionPath;
 use view::Overlay;
 
 /// Marks a file as written by kuberpc: only files carrying it are ever rewritten or removed.
@@ -124,7 +125,7 @@ fn cross_object_rules(service: &Service, documents: Vec<serde_json::Value>, prob
         }
     };
     for violation in rules::check_set(&set) {
-        problems.push(Problem::at(format!("{}: {violation}", service.deploy.app), service.spans.get("")));
+        problems.push(Problem::at(format!("{}: {violation}", service.deploy.app), service.spans.get(OptionPath::ITEM)));
     }
 }
 

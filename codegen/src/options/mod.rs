@@ -53,6 +53,8 @@ mod written {
 
 pub mod schema;
 
+use schema::{path, OptionPath};
+
 /// `(kuberpc.v1.service)` as written.
 pub type ServiceOptions = written::ServiceDeployment;
 /// `(kuberpc.v1.method)` as written.
@@ -75,15 +77,15 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
     let app = options.name.clone().unwrap_or_else(|| service_name.to_kebab_case());
     let port = options.port.unwrap_or(DEFAULT_PORT);
     if !(1..=65535).contains(&port) {
-        rules.fail("port", format!("port {port} is out of range: it must be between 1 and 65535"));
+        rules.fail(path::PORT, format!("port {port} is out of range: it must be between 1 and 65535"));
     }
     let replicas = options.replicas.unwrap_or(1);
     if replicas == 0 {
-        rules.fail("replicas", "replicas must be at least 1 (an overlay may scale to 0)".to_string());
+        rules.fail(path::REPLICAS, "replicas must be at least 1 (an overlay may scale to 0)".to_string());
     }
     let image = options.image.clone().unwrap_or_else(|| format!("{app}:latest"));
     if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
-        rules.fail("image", format!("image {image:?} is not an image reference"));
+        rules.fail(path::IMAGE, format!("image {image:?} is not an image reference"));
     }
     let autoscale = options.autoscale.as_ref().map(|a| resolve_autoscale(a, &mut rules));
     let storage = options.storage.as_ref().map(|s| resolve_storage(&app, s, &mut rules));
@@ -117,7 +119,7 @@ fn resolve_workload(
         Some("Deployment") => Workload::Deployment,
         Some("StatefulSet") => Workload::StatefulSet,
         Some(other) => {
-            rules.fail("workload", format!("workload {other:?} is not one of Deployment, StatefulSet"));
+            rules.fail(path::WORKLOAD, format!("workload {other:?} is not one of Deployment, StatefulSet"));
             Workload::Deployment
         }
         None if storage.is_some_and(Storage::is_single_writer) && max_replicas > 1 => Workload::StatefulSet,
@@ -126,13 +128,13 @@ fn resolve_workload(
 }
 
 fn resolve_gateway(options: &GatewayOptions, rules: &mut FieldRules<'_>) -> Gateway {
-    let parent = rules.required("gateway.parent", &options.parent, String::new());
+    let parent = rules.required(path::GATEWAY_PARENT, &options.parent, String::new());
     let (parent_namespace, parent_name) = match parent.split_once('/') {
         Some((namespace, name)) => (Some(namespace.to_string()), name.to_string()),
         None => (None, parent),
     };
     if parent_name.is_empty() || parent_namespace.as_ref().is_some_and(String::is_empty) {
-        rules.fail("gateway.parent", "gateway.parent must be \"name\" or \"namespace/name\"".to_string());
+        rules.fail(path::GATEWAY_PARENT, "gateway.parent must be \"name\" or \"namespace/name\"".to_string());
     }
     Gateway {
         controller_namespace: options.controller_namespace.clone().or_else(|| parent_namespace.clone()),
@@ -149,18 +151,18 @@ struct FieldRules<'a> {
 }
 
 impl FieldRules<'_> {
-    fn fail(&mut self, field: &str, message: String) {
+    fn fail(&mut self, field: OptionPath, message: String) {
         self.problems.push(Problem::at(message, self.spans.get(field)));
     }
 
-    fn required<T: Clone>(&mut self, field: &str, value: &Option<T>, fallback: T) -> T {
+    fn required<T: Clone>(&mut self, field: OptionPath, value: &Option<T>, fallback: T) -> T {
         value.clone().unwrap_or_else(|| {
             self.fail(field, format!("{field} is required"));
             fallback
         })
     }
 
-    fn quantity(&mut self, field: &str, value: String) -> String {
+    fn quantity(&mut self, field: OptionPath, value: String) -> String {
         if !is_quantity(&value) {
             self.fail(
                 field,
@@ -174,13 +176,13 @@ impl FieldRules<'_> {
 /// Limits default to the requests (Guaranteed QoS); a derived limit is not checked again,
 /// so one bad request is reported once.
 fn resolve_resources(options: ResourceOptions, rules: &mut FieldRules<'_>) -> Resources {
-    let cpu = rules.quantity("resources.cpu", options.cpu.unwrap_or_else(|| DEFAULT_CPU.into()));
-    let memory = rules.quantity("resources.memory", options.memory.unwrap_or_else(|| DEFAULT_MEMORY.into()));
+    let cpu = rules.quantity(path::RESOURCES_CPU, options.cpu.unwrap_or_else(|| DEFAULT_CPU.into()));
+    let memory = rules.quantity(path::RESOURCES_MEMORY, options.memory.unwrap_or_else(|| DEFAULT_MEMORY.into()));
     Resources {
-        cpu_limit: options.cpu_limit.map_or_else(|| cpu.clone(), |l| rules.quantity("resources.cpu_limit", l)),
+        cpu_limit: options.cpu_limit.map_or_else(|| cpu.clone(), |l| rules.quantity(path::RESOURCES_CPU_LIMIT, l)),
         memory_limit: options
             .memory_limit
-            .map_or_else(|| memory.clone(), |l| rules.quantity("resources.memory_limit", l)),
+            .map_or_else(|| memory.clone(), |l| rules.quantity(path::RESOURCES_MEMORY_LIMIT, l)),
         cpu,
         memory,
     }
@@ -188,12 +190,13 @@ fn resolve_resources(options: ResourceOptions, rules: &mut FieldRules<'_>) -> Re
 
 fn resolve_autoscale(options: &AutoscaleOptions, rules: &mut FieldRules<'_>) -> Autoscale {
     let min = options.min.unwrap_or(1);
-    let max = rules.required("autoscale.max", &options.max, min);
+    let max = rules.required(path::AUTOSCALE_MAX, &options.max, min);
     let cpu_percent = match (options.cpu_percent, options.memory_percent) {
         (None, None) => Some(DEFAULT_CPU_PERCENT),
         (cpu, _) => cpu,
     };
-    for (field, value) in [("autoscale.cpu_percent", cpu_percent), ("autoscale.memory_percent", options.memory_percent)]
+    for (field, value) in
+        [(path::AUTOSCALE_CPU_PERCENT, cpu_percent), (path::AUTOSCALE_MEMORY_PERCENT, options.memory_percent)]
     {
         if value == Some(0) {
             rules.fail(field, format!("{field} must be at least 1"));
@@ -205,10 +208,10 @@ fn resolve_autoscale(options: &AutoscaleOptions, rules: &mut FieldRules<'_>) -> 
 fn resolve_ingress(app: &str, options: &IngressOptions, rules: &mut FieldRules<'_>) -> Ingress {
     let path = options.path.clone().unwrap_or_else(|| "/".into());
     if !path.starts_with('/') {
-        rules.fail("ingress.path", format!("ingress.path {path:?} must start with '/'"));
+        rules.fail(path::INGRESS_PATH, format!("ingress.path {path:?} must start with '/'"));
     }
     Ingress {
-        host: rules.required("ingress.host", &options.host, String::new()),
+        host: rules.required(path::INGRESS_HOST, &options.host, String::new()),
         tls_secret: options.tls_secret.clone().unwrap_or_else(|| format!("{app}-tls")),
         class_name: options.class_name.clone().unwrap_or_else(|| DEFAULT_INGRESS_CLASS.into()),
         path,
@@ -220,20 +223,20 @@ fn resolve_ingress(app: &str, options: &IngressOptions, rules: &mut FieldRules<'
 }
 
 fn resolve_storage(app: &str, options: &StorageOptions, rules: &mut FieldRules<'_>) -> Storage {
-    let size = rules.required("storage.size", &options.size, "1Gi".to_string());
+    let size = rules.required(path::STORAGE_SIZE, &options.size, "1Gi".to_string());
     let access_mode = options.access_mode.clone().unwrap_or_else(|| ACCESS_MODES[0].into());
     if !ACCESS_MODES.contains(&access_mode.as_str()) {
         rules.fail(
-            "storage.access_mode",
+            path::STORAGE_ACCESS_MODE,
             format!("storage.access_mode {access_mode:?} is not one of {}", ACCESS_MODES.join(", ")),
         );
     }
     let mount_path = options.mount_path.clone().unwrap_or_else(|| format!("/var/lib/{app}"));
     if !mount_path.starts_with('/') {
-        rules.fail("storage.mount_path", format!("storage.mount_path {mount_path:?} must be an absolute path"));
+        rules.fail(path::STORAGE_MOUNT_PATH, format!("storage.mount_path {mount_path:?} must be an absolute path"));
     }
     Storage {
-        size: rules.quantity("storage.size", size),
+        size: rules.quantity(path::STORAGE_SIZE, size),
         mount_path,
         storage_class: options.storage_class.clone(),
         access_mode,
@@ -246,7 +249,7 @@ fn resolve_env(env: &BTreeMap<String, String>, rules: &mut FieldRules<'_>) -> BT
             && !name.starts_with(|c: char| c.is_ascii_digit())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if !valid {
-            rules.fail("env", format!("env name {name:?} is not a valid environment variable name"));
+            rules.fail(path::ENV, format!("env name {name:?} is not a valid environment variable name"));
         }
     }
     env.clone()
@@ -383,6 +386,36 @@ mod generated_tests {
             out.push_str("];\n");
         }
         assert_fresh("fields.rs", &out);
+    }
+
+    /// `paths.rs`: a constant per option path of the service and method options.
+    #[test]
+    fn the_option_paths_are_generated_from_options_proto() {
+        let file = vocabulary();
+        let mut out = String::from(HEADER);
+        let mut seen = std::collections::BTreeSet::new();
+        for root in ["ServiceDeployment", "MethodBehaviour"] {
+            let mut paths = Vec::new();
+            collect_paths(&file, root, "", &mut paths);
+            for path in paths {
+                let name = path.replace('.', "_").to_shouty_snake_case();
+                assert!(seen.insert(name.clone()), "two option paths make the constant {name}");
+                out.push_str(&format!("/// `{path}`\npub const {name}: OptionPath = OptionPath({path:?});\n"));
+            }
+        }
+        assert_fresh("paths.rs", &out);
+    }
+
+    fn collect_paths(file: &FileDescriptorProto, message: &str, prefix: &str, out: &mut Vec<String>) {
+        let message = file.message_type.iter().find(|m| m.name() == message).unwrap();
+        for field in &message.field {
+            let path = if prefix.is_empty() { field.name().to_string() } else { format!("{prefix}.{}", field.name()) };
+            out.push(path.clone());
+            let is_group = field.r#type() == Type::Message && field.label() != Label::Repeated;
+            if is_group {
+                collect_paths(file, field.type_name().rsplit('.').next().unwrap_or_default(), &path, out);
+            }
+        }
     }
 
     fn kind(message: &DescriptorProto, field: &prost_types::FieldDescriptorProto) -> String {

@@ -50,6 +50,35 @@ pub mod fields {
     include!("fields.rs");
 }
 
+/// The dotted path of one option as written (`autoscale.min`). Only the constants of
+/// [`path`], generated from options.proto, make one: a rule cannot misspell the place it
+/// reports at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OptionPath(&'static str);
+
+impl OptionPath {
+    /// The service or method itself (where a problem of no one option is reported).
+    pub const ITEM: OptionPath = OptionPath("");
+
+    /// `autoscale.min`
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for OptionPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// Every option path of `(kuberpc.v1.service)` and `(kuberpc.v1.method)`, generated from
+/// options.proto: `path::AUTOSCALE_MIN` is `autoscale.min`.
+pub mod path {
+    use super::OptionPath;
+    include!("paths.rs");
+}
+
 /// Builds the protobuf encoding of one message from written values, field by field, so that
 /// the prost types decode it: nothing here knows any option by name.
 #[derive(Debug, Default)]
