@@ -33,13 +33,36 @@ pub fn type_mistake(path: &str, expected: &str, found: &str) -> String {
 
 /// Default port of a service.
 pub const DEFAULT_PORT: u32 = 50051;
+const DEFAULT_REPLICAS: u32 = 1;
 const DEFAULT_CPU: &str = "100m";
 const DEFAULT_MEMORY: &str = "128Mi";
+const DEFAULT_AUTOSCALE_MIN: u32 = 1;
 const DEFAULT_CPU_PERCENT: u32 = 80;
 const DEFAULT_INGRESS_CLASS: &str = "nginx";
+const DEFAULT_INGRESS_PATH: &str = "/";
 const DEFAULT_INGRESS_CONTROLLER_NAMESPACE: &str = "ingress-nginx";
 const DEFAULT_DRAIN_SECONDS: u32 = 5;
 const DEFAULT_TERMINATION_GRACE_SECONDS: u32 = 30;
+
+/// Every fixed default [`resolve_deploy`] applies, by the option it stands in for, as
+/// options.proto documents it (`Default: 50051.`, `Default: "100m".`); a test holds the
+/// documentation to this table. Defaults derived from other values (`<name>:latest`,
+/// `<name>-tls`, `/var/lib/<name>`) are documented in words.
+pub const DEFAULTS: &[(schema::OptionPath, &str)] = &[
+    (path::PORT, "50051"),
+    (path::REPLICAS, "1"),
+    (path::RESOURCES_CPU, "\"100m\""),
+    (path::RESOURCES_MEMORY, "\"128Mi\""),
+    (path::AUTOSCALE_MIN, "1"),
+    (path::AUTOSCALE_CPU_PERCENT, "80"),
+    (path::INGRESS_CLASS_NAME, "\"nginx\""),
+    (path::INGRESS_PATH, "\"/\""),
+    (path::INGRESS_CONTROLLER_NAMESPACE, "\"ingress-nginx\""),
+    (path::STORAGE_ACCESS_MODE, "\"ReadWriteOnce\""),
+    (path::DRAIN_SECONDS, "5"),
+    (path::TERMINATION_GRACE_SECONDS, "30"),
+];
+
 const ACCESS_MODES: [&str; 4] = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"];
 
 /// The vocabulary's messages as prost types, generated from `options.proto` (by the test
@@ -79,7 +102,7 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
     if !(1..=65535).contains(&port) {
         rules.fail(path::PORT, format!("port {port} is out of range: it must be between 1 and 65535"));
     }
-    let replicas = options.replicas.unwrap_or(1);
+    let replicas = options.replicas.unwrap_or(DEFAULT_REPLICAS);
     if replicas == 0 {
         rules.fail(path::REPLICAS, "replicas must be at least 1 (an overlay may scale to 0)".to_string());
     }
@@ -189,7 +212,7 @@ fn resolve_resources(options: ResourceOptions, rules: &mut FieldRules<'_>) -> Re
 }
 
 fn resolve_autoscale(options: &AutoscaleOptions, rules: &mut FieldRules<'_>) -> Autoscale {
-    let min = options.min.unwrap_or(1);
+    let min = options.min.unwrap_or(DEFAULT_AUTOSCALE_MIN);
     let max = rules.required(path::AUTOSCALE_MAX, &options.max, min);
     let cpu_percent = match (options.cpu_percent, options.memory_percent) {
         (None, None) => Some(DEFAULT_CPU_PERCENT),
@@ -206,7 +229,7 @@ fn resolve_autoscale(options: &AutoscaleOptions, rules: &mut FieldRules<'_>) -> 
 }
 
 fn resolve_ingress(app: &str, options: &IngressOptions, rules: &mut FieldRules<'_>) -> Ingress {
-    let path = options.path.clone().unwrap_or_else(|| "/".into());
+    let path = options.path.clone().unwrap_or_else(|| DEFAULT_INGRESS_PATH.into());
     if !path.starts_with('/') {
         rules.fail(path::INGRESS_PATH, format!("ingress.path {path:?} must start with '/'"));
     }
@@ -386,6 +409,51 @@ mod generated_tests {
             out.push_str("];\n");
         }
         assert_fresh("fields.rs", &out);
+    }
+
+    /// The fixed defaults are applied from [`super::DEFAULTS`]' constants and documented in
+    /// options.proto with the same value: a default changed in one place only fails here.
+    #[test]
+    fn the_defaults_table_is_what_the_constants_apply_and_the_proto_documents() {
+        use super::*;
+        let applied = [
+            DEFAULT_PORT.to_string(),
+            DEFAULT_REPLICAS.to_string(),
+            format!("{DEFAULT_CPU:?}"),
+            format!("{DEFAULT_MEMORY:?}"),
+            DEFAULT_AUTOSCALE_MIN.to_string(),
+            DEFAULT_CPU_PERCENT.to_string(),
+            format!("{DEFAULT_INGRESS_CLASS:?}"),
+            format!("{DEFAULT_INGRESS_PATH:?}"),
+            format!("{DEFAULT_INGRESS_CONTROLLER_NAMESPACE:?}"),
+            format!("{:?}", ACCESS_MODES[0]),
+            DEFAULT_DRAIN_SECONDS.to_string(),
+            DEFAULT_TERMINATION_GRACE_SECONDS.to_string(),
+        ];
+        let table: Vec<String> = DEFAULTS.iter().map(|(_, value)| value.to_string()).collect();
+        assert_eq!(table, applied);
+        let file = vocabulary();
+        for (path, value) in DEFAULTS {
+            let comment = field_comment(&file, "ServiceDeployment", path.as_str());
+            assert!(
+                comment.contains(&format!("Default: {value}")),
+                "{path}: options.proto says {comment:?}, kuberpc applies {value}"
+            );
+        }
+    }
+
+    /// The comment above the field at the dotted `path` of `message`.
+    fn field_comment(file: &FileDescriptorProto, message: &str, path: &str) -> String {
+        let (index, message) = file.message_type.iter().enumerate().find(|(_, m)| m.name() == message).unwrap();
+        let (name, rest) = path.split_once('.').map_or((path, None), |(a, b)| (a, Some(b)));
+        let (field_index, field) = message.field.iter().enumerate().find(|(_, f)| f.name() == name).unwrap();
+        if let Some(rest) = rest {
+            return field_comment(file, field.type_name().rsplit('.').next().unwrap(), rest);
+        }
+        let location = [4, index as i32, 2, field_index as i32];
+        let info = file.source_code_info.as_ref().unwrap();
+        let found = info.location.iter().find(|l| l.path == location).unwrap();
+        found.leading_comments().split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     /// `paths.rs`: a constant per option path of the service and method options.
