@@ -1,9 +1,13 @@
-//! The annotation vocabulary (`kuberpc/v1/options.proto`) as plain Rust values, and the ONE
-//! place where written options become a resolved [`Deploy`].
+//! The annotation vocabulary (`kuberpc/v1/options.proto`) as Rust values, and the ONE place
+//! where written options become a resolved [`Deploy`].
 //!
-//! Front ends only fill [`ServiceOptions`] / [`MethodOptions`] (what the user wrote, nothing
-//! more); [`resolve_deploy`] applies the documented defaults and the single-field rules
-//! (ranges, quantities, required fields). Cross-field rules live in [`crate::check`].
+//! Everything here that describes the vocabulary is generated from options.proto and
+//! committed (the tests in `generated_tests` fail when it is stale; `KUBERPC_BLESS=1` rewrites
+//! it): the prost types behind [`ServiceOptions`] / [`MethodOptions`] (`kuberpc.v1.rs`), the
+//! field tables the front ends walk ([`schema::fields`]) and the option paths rules report at
+//! ([`schema::path`]). Front ends only fill the typed options (what the user wrote, nothing
+//! more); [`resolve_deploy`] applies [`DEFAULTS`] and the single-field rules (ranges,
+//! quantities, required fields). Cross-field rules live in [`crate::check`].
 
 use std::collections::BTreeMap;
 
