@@ -24,8 +24,6 @@ pub mod guard;
 #[cfg(feature = "build")]
 pub mod manifests;
 pub mod model;
-#[cfg(feature = "build")]
-mod option_text;
 pub mod options;
 #[cfg(feature = "build")]
 pub mod proto;

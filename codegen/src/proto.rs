@@ -201,12 +201,17 @@ fn unknown_vocabulary_field(statement: &Span) -> Option<Problem> {
 /// In a `(kuberpc.v1.…)` option statement, the first value of the wrong type, as a problem at
 /// that value naming the field and what it expects.
 fn wrong_value_type(statement: &Span) -> Option<Problem> {
+    use crate::options::schema::fields;
     let text = statement.text();
-    let pool = vocabulary_pool()?;
-    let extension = [SERVICE_EXTENSION, METHOD_EXTENSION].into_iter().find(|e| text.contains(&format!("({e})")))?;
-    let message = pool.get_extension_by_name(extension)?.kind().as_message()?.clone();
+    let root = if text.contains(&format!("({SERVICE_EXTENSION})")) {
+        fields::SERVICE_DEPLOYMENT
+    } else if text.contains(&format!("({METHOD_EXTENSION})")) {
+        fields::METHOD_BEHAVIOUR
+    } else {
+        return None;
+    };
     let body_start = text.find('=')? + 1;
-    let (offset, len, problem) = crate::option_text::wrong_value_type(&text[body_start..], &message)?;
+    let (offset, len, problem) = crate::options::literal::wrong_value_type(&text[body_start..], root)?;
     let at = statement.file().span(statement.offset() + body_start + offset, len);
     Some(Problem::at(problem, Some(at)).with_help("the options and their types are in kuberpc/v1/options.proto"))
 }

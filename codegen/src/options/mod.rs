@@ -78,6 +78,8 @@ mod written {
     include!("kuberpc.v1.rs");
 }
 
+#[cfg(feature = "build")]
+pub(crate) mod literal;
 pub mod schema;
 
 use schema::{path, OptionPath};

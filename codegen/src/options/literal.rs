@@ -1,18 +1,18 @@
-//! The text of a `(kuberpc.v1.…) = { … }` option statement, read against the vocabulary's
-//! descriptors, for the one diagnostic protox gives only for the whole statement: a value of
-//! the wrong type ("invalid value of type 'kuberpc.v1.ServiceDeployment' for option …").
-//! [`wrong_value_type`] names the field and what it expects, at the value, in the words the
-//! `#[rpc_service]` attribute uses for the same mistake ([`type_mistake`]).
+//! The literal of a `(kuberpc.v1.…) = { … }` option statement, read against the vocabulary's
+//! field tables ([`super::schema::fields`]), for the one diagnostic protox gives only for the
+//! whole statement: a value of the wrong type ("invalid value of type
+//! 'kuberpc.v1.ServiceDeployment' for option …"). [`wrong_value_type`] names the field and
+//! what it expects, at the value, in the words the `#[rpc_service]` attribute uses for the same
+//! mistake ([`type_mistake`]).
 
-use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
-
-use crate::options::type_mistake;
+use super::schema::{Field, Kind};
+use super::type_mistake;
 
 /// A value of the wrong type in a text-format message body: where (byte offset and length in
 /// `text`) and the message of the first one.
-pub(crate) fn wrong_value_type(text: &str, root: &MessageDescriptor) -> Option<(usize, usize, String)> {
+pub(crate) fn wrong_value_type(text: &str, root: &'static [Field]) -> Option<(usize, usize, String)> {
     let tokens = tokens(text);
-    let mut stack: Vec<(Option<MessageDescriptor>, String)> = vec![(Some(root.clone()), String::new())];
+    let mut stack: Vec<(Option<&'static [Field]>, String)> = vec![(Some(root), String::new())];
     let mut i = 0;
     while i < tokens.len() {
         let (current, prefix) = stack.last().cloned().unwrap_or((None, String::new()));
@@ -22,7 +22,7 @@ pub(crate) fn wrong_value_type(text: &str, root: &MessageDescriptor) -> Option<(
                 i += 1;
             }
             TokenKind::Ident(name) if tokens.get(i + 1).is_some_and(|t| t.kind.opens_value()) => {
-                let field = current.as_ref().and_then(|m| m.get_field_by_name(name));
+                let field = current.and_then(|fields| fields.iter().find(|f| f.name == name));
                 let path = if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
                 let mut j = i + 1;
                 if tokens[j].kind == TokenKind::Colon {
@@ -31,8 +31,12 @@ pub(crate) fn wrong_value_type(text: &str, root: &MessageDescriptor) -> Option<(
                 let Some(value) = tokens.get(j) else { break };
                 match value.kind {
                     TokenKind::Open => {
-                        let child = field.as_ref().and_then(|f| f.kind().as_message().cloned());
-                        if let Some(field) = field.as_ref().filter(|_| child.is_none()) {
+                        let child = field.and_then(|f| match f.kind {
+                            Kind::Group(inner) => Some(inner),
+                            Kind::Map => Some(MAP_ENTRY),
+                            _ => None,
+                        });
+                        if let Some(field) = field.filter(|_| child.is_none()) {
                             return Some(mistake(value, &path, field, "a message"));
                         }
                         stack.push((child, path));
@@ -42,15 +46,15 @@ pub(crate) fn wrong_value_type(text: &str, root: &MessageDescriptor) -> Option<(
                         let end = list_end(&tokens, j);
                         let elements = tokens[j + 1..end].iter().filter(|t| t.kind.is_scalar());
                         for element in elements {
-                            if let Some(found) = field.as_ref().and_then(|f| mismatch(f, element)) {
-                                return Some(mistake(element, &path, field.as_ref()?, found));
+                            if let Some(found) = field.and_then(|f| mismatch(f, element)) {
+                                return Some(mistake(element, &path, field?, found));
                             }
                         }
                         i = end + 1;
                     }
                     _ => {
-                        if let Some(found) = field.as_ref().and_then(|f| mismatch(f, value)) {
-                            return Some(mistake(value, &path, field.as_ref()?, found));
+                        if let Some(found) = field.and_then(|f| mismatch(f, value)) {
+                            return Some(mistake(value, &path, field?, found));
                         }
                         i = j + 1;
                     }
@@ -62,41 +66,34 @@ pub(crate) fn wrong_value_type(text: &str, root: &MessageDescriptor) -> Option<(
     None
 }
 
-fn mistake(value: &Token<'_>, path: &str, field: &FieldDescriptor, found: &str) -> (usize, usize, String) {
-    (value.at, value.len, type_mistake(path, expected(field), found))
+fn mistake(value: &Token<'_>, path: &str, field: &Field, found: &str) -> (usize, usize, String) {
+    (value.at, value.len, type_mistake(path, expected(field.kind), found))
 }
 
+/// A `map<string, string>` entry, written `env { key: "K" value: "v" }`.
+const MAP_ENTRY: &[Field] =
+    &[Field { name: "key", number: 1, kind: Kind::Str }, Field { name: "value", number: 2, kind: Kind::Str }];
+
 /// What the value written for `field` is, when it is not what the field takes.
-fn mismatch(field: &FieldDescriptor, value: &Token<'_>) -> Option<&'static str> {
+fn mismatch(field: &Field, value: &Token<'_>) -> Option<&'static str> {
     let found = value.kind.describe();
-    let fits = match (field.kind(), value.kind) {
-        (Kind::String | Kind::Bytes, TokenKind::Str) => true,
+    let fits = match (field.kind, value.kind) {
+        (Kind::Str | Kind::StrList, TokenKind::Str) => true,
         (Kind::Bool, TokenKind::Ident(word)) => ["true", "false", "True", "False", "t", "f"].contains(&word),
         (Kind::Bool, TokenKind::Number(n)) => n == "0" || n == "1",
-        (Kind::Float | Kind::Double, TokenKind::Number(_)) => true,
-        (Kind::Float | Kind::Double, TokenKind::Ident(word)) => ["inf", "infinity", "nan"].contains(&word),
-        (Kind::Enum(_), TokenKind::Ident(_) | TokenKind::Number(_)) => true,
-        (Kind::Message(_), _) => !value.kind.is_scalar(),
-        (_, TokenKind::Number(n)) if is_integer_kind(&field.kind()) => found == "an integer" || n.starts_with("0x"),
+        (Kind::U32 | Kind::U64, TokenKind::Number(n)) => found == "an integer" || n.starts_with("0x"),
+        (Kind::Group(_) | Kind::Map, _) => !value.kind.is_scalar(),
         _ => false,
     };
     (!fits).then_some(found)
 }
 
-fn is_integer_kind(kind: &Kind) -> bool {
-    use Kind::*;
-    matches!(kind, Int32 | Int64 | Uint32 | Uint64 | Sint32 | Sint64 | Fixed32 | Fixed64 | Sfixed32 | Sfixed64)
-}
-
-fn expected(field: &FieldDescriptor) -> &'static str {
-    match field.kind() {
-        Kind::String => "a string",
-        Kind::Bytes => "a string of bytes",
+fn expected(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Str | Kind::StrList => "a string",
         Kind::Bool => "`true` or `false`",
-        Kind::Float | Kind::Double => "a number",
-        Kind::Enum(_) => "an enum value name",
-        Kind::Message(_) => "a message `{ … }`",
-        _ => "an integer",
+        Kind::U32 | Kind::U64 => "an integer",
+        Kind::Group(_) | Kind::Map => "a message `{ … }`",
     }
 }
 
@@ -221,13 +218,11 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
 mod tests {
     use super::*;
 
-    fn vocabulary(message: &str) -> MessageDescriptor {
-        crate::proto::vocabulary_pool().unwrap().get_message_by_name(message).unwrap()
-    }
+    use crate::options::schema::fields;
 
     fn first_mistake(text: &str) -> Option<(String, String)> {
-        let deployment = vocabulary("kuberpc.v1.ServiceDeployment");
-        wrong_value_type(text, &deployment).map(|(at, len, message)| (text[at..at + len].to_string(), message))
+        let found = wrong_value_type(text, fields::SERVICE_DEPLOYMENT);
+        found.map(|(at, len, message)| (text[at..at + len].to_string(), message))
     }
 
     #[test]
@@ -253,9 +248,9 @@ mod tests {
             port: 443 /* replicas: "no" */ autoscale { min: 1 max: 0x10 } gateway { hostnames: ["a", "b"] }
             env { key: "K" value: "v" } }"#;
         assert_eq!(first_mistake(text), None);
-        let method = vocabulary("kuberpc.v1.MethodBehaviour");
-        assert_eq!(wrong_value_type("{ timeout_ms: 5 idempotent: true }", &method), None);
-        let (_, _, message) = wrong_value_type("{ idempotent: 1.0 }", &method).unwrap();
+        let method = fields::METHOD_BEHAVIOUR;
+        assert_eq!(wrong_value_type("{ timeout_ms: 5 idempotent: true }", method), None);
+        let (_, _, message) = wrong_value_type("{ idempotent: 1.0 }", method).unwrap();
         assert_eq!(message, "`idempotent` expects `true` or `false`, found a number");
     }
 }
