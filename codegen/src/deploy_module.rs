@@ -14,7 +14,7 @@ pub fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream) -> pro
     let deploy = &service.deploy;
     let app = &deploy.app;
     let full_name = &service.full_name;
-    let port = proc_macro2::Literal::u16_unsuffixed(u16::try_from(deploy.port).unwrap_or_default());
+    let port = proc_macro2::Literal::u16_unsuffixed(deploy.port);
     let headless = crate::model::headless_service_name(app);
     let drain = proc_macro2::Literal::u32_unsuffixed(deploy.drain_seconds);
     let grace = proc_macro2::Literal::u32_unsuffixed(deploy.termination_grace_seconds);

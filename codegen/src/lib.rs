@@ -1,8 +1,11 @@
-//! kuberpc-codegen: one annotated `.proto` → tonic stubs and a kustomize base.
+//! kuberpc-codegen: one annotated `.proto` or `#[rpc_service]` trait → tonic stubs, a
+//! kustomize base and (for traits) the equivalent `.proto`.
 //!
-//! Pipeline (see `DESIGN.md`): a front end ([`proto`]) builds the [`model`]; [`check`] runs
-//! the cross-field rules once; back ends ([`stubs`], [`manifests`]) only read the model;
-//! [`writer`] puts files on disk atomically and never touches user-owned files.
+//! Pipeline: a front end ([`proto`], or [`rust`] for traits) builds the [`model`], reading
+//! options through the vocabulary generated from options.proto ([`options`]); [`check`] runs
+//! the cross-field rules once; back ends ([`stubs`], [`manifests`], the emitted `.proto`) only
+//! read the model and add their files to [`Generated`] ([`artifacts`]); [`writer`] puts every
+//! destination on disk atomically and never touches user-owned files.
 //! Every stage that drives a third-party generator (protox, prost-build, tonic-prost-build,
 //! handlebars) runs under [`guard`], so a panic there is an internal error, not a crash.
 //!

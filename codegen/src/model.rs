@@ -76,8 +76,9 @@ pub struct Deploy {
     pub app: String,
     /// Container image reference.
     pub image: String,
-    /// The single port of the service (bind, containerPort, Service, probes, Ingress).
-    pub port: u32,
+    /// The single port of the service (bind, containerPort, Service, probes, Ingress); a
+    /// `u16`, so no port outside 1–65535 can reach the runtime or the manifests.
+    pub port: u16,
     /// Replica count; only rendered when no autoscaler owns the scale.
     pub replicas: u32,
     /// Container requests and limits.

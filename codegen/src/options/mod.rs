@@ -36,7 +36,7 @@ pub fn type_mistake(path: &str, expected: &str, found: &str) -> String {
 }
 
 /// Default port of a service.
-pub const DEFAULT_PORT: u32 = 50051;
+pub const DEFAULT_PORT: u16 = 50051;
 const DEFAULT_REPLICAS: u32 = 1;
 const DEFAULT_CPU: &str = "100m";
 const DEFAULT_MEMORY: &str = "128Mi";
@@ -70,7 +70,7 @@ pub const DEFAULTS: &[(schema::OptionPath, &str)] = &[
 const ACCESS_MODES: [&str; 4] = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"];
 
 /// The vocabulary's messages as prost types, generated from `options.proto` (by the test
-/// `options::tests::the_vocabulary_types_are_generated_from_options_proto`, which fails when
+/// `options::generated_tests::the_vocabulary_types_are_generated_from_options_proto`, which fails when
 /// this file is stale and rewrites it with `KUBERPC_BLESS=1`). Every field is optional, as
 /// written; the defaults are applied by [`resolve_deploy`].
 #[allow(missing_docs, clippy::all)]
@@ -104,10 +104,11 @@ pub type GatewayOptions = written::Gateway;
 pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Spans, problems: &mut Problems) -> Deploy {
     let mut rules = FieldRules { spans, problems };
     let app = options.name.clone().unwrap_or_else(|| service_name.to_kebab_case());
-    let port = options.port.unwrap_or(DEFAULT_PORT);
-    if !(1..=65535).contains(&port) {
-        rules.fail(path::PORT, format!("port {port} is out of range: it must be between 1 and 65535"));
-    }
+    let written_port = options.port.unwrap_or(u32::from(DEFAULT_PORT));
+    let port = u16::try_from(written_port).ok().filter(|p| *p != 0).unwrap_or_else(|| {
+        rules.fail(path::PORT, format!("port {written_port} is out of range: it must be between 1 and 65535"));
+        DEFAULT_PORT
+    });
     let replicas = options.replicas.unwrap_or(DEFAULT_REPLICAS);
     if replicas == 0 {
         rules.fail(path::REPLICAS, "replicas must be at least 1 (an overlay may scale to 0)".to_string());
