@@ -15,7 +15,8 @@ use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver, In
 
 use crate::error::{Error, Problem, Problems, SourceFile, Span, Spans};
 use crate::model::{Method, Package, Service};
-use crate::options::{self, MethodOptions, ServiceOptions, OPTIONS_PROTO, OPTIONS_PROTO_NAME};
+use crate::options::schema::{self, fields, Field};
+use crate::options::{self, literal, MethodOptions, ServiceOptions, OPTIONS_PROTO, OPTIONS_PROTO_NAME};
 
 const SERVICE_EXTENSION: &str = "kuberpc.v1.service";
 const METHOD_EXTENSION: &str = "kuberpc.v1.method";
@@ -185,11 +186,10 @@ fn protox_problem(error: &protox::Error, source_of: &dyn Fn(&str) -> Option<Sour
 /// In a `(kuberpc.v1.…)` option statement, the first field name the vocabulary does not
 /// have, as a problem at that name with the closest known field as help.
 fn unknown_vocabulary_field(statement: &Span) -> Option<Problem> {
-    let text = statement.text();
-    let body_start = text.find("(kuberpc.v1.").and_then(|at| text[at..].find('=').map(|eq| at + eq + 1))?;
-    let known = vocabulary_field_names();
-    let known: Vec<&str> = known.iter().map(String::as_str).collect();
-    let (offset, name) = field_names(&text[body_start..]).into_iter().find(|(_, name)| !known.contains(name))?;
+    let (_, body_start) = vocabulary_option(statement.text())?;
+    let known = schema::field_names();
+    let body = &statement.text()[body_start..];
+    let (offset, name) = literal::field_names(body).into_iter().find(|(_, name)| !known.contains(name))?;
     let at = statement.file().span(statement.offset() + body_start + offset, name.len());
     let problem = Problem::at(format!("`{name}` is not a kuberpc option"), Some(at));
     Some(match crate::suggest::closest(name, &known) {
@@ -201,8 +201,15 @@ fn unknown_vocabulary_field(statement: &Span) -> Option<Problem> {
 /// In a `(kuberpc.v1.…)` option statement, the first value of the wrong type, as a problem at
 /// that value naming the field and what it expects.
 fn wrong_value_type(statement: &Span) -> Option<Problem> {
-    use crate::options::schema::fields;
-    let text = statement.text();
+    let (root, body_start) = vocabulary_option(statement.text())?;
+    let (offset, len, problem) = literal::wrong_value_type(&statement.text()[body_start..], root)?;
+    let at = statement.file().span(statement.offset() + body_start + offset, len);
+    Some(Problem::at(problem, Some(at)).with_help("the options and their types are in kuberpc/v1/options.proto"))
+}
+
+/// In the text of a `(kuberpc.v1.service|method) = { … }` statement: the field table of the
+/// option's message, and where its body starts.
+fn vocabulary_option(text: &str) -> Option<(&'static [Field], usize)> {
     let root = if text.contains(&format!("({SERVICE_EXTENSION})")) {
         fields::SERVICE_DEPLOYMENT
     } else if text.contains(&format!("({METHOD_EXTENSION})")) {
@@ -210,74 +217,21 @@ fn wrong_value_type(statement: &Span) -> Option<Problem> {
     } else {
         return None;
     };
-    let body_start = text.find('=')? + 1;
-    let (offset, len, problem) = crate::options::literal::wrong_value_type(&text[body_start..], root)?;
-    let at = statement.file().span(statement.offset() + body_start + offset, len);
-    Some(Problem::at(problem, Some(at)).with_help("the options and their types are in kuberpc/v1/options.proto"))
+    let at = text.find("(kuberpc.v1.")?;
+    Some((root, at + text[at..].find('=')? + 1))
 }
 
-/// The vocabulary's descriptors.
-pub(crate) fn vocabulary_pool() -> Option<DescriptorPool> {
-    vocabulary_compiler().map(|compiler| compiler.descriptor_pool())
-}
-
-/// The vocabulary compiled, with source info (its comments), imports included.
+/// The vocabulary compiled, with source info (its comments), imports included: what the
+/// generated files under `options/` are made from.
 #[cfg(test)]
 pub(crate) fn vocabulary_descriptor_set() -> Option<prost_types::FileDescriptorSet> {
-    vocabulary_compiler().map(|compiler| compiler.file_descriptor_set())
-}
-
-fn vocabulary_compiler() -> Option<protox::Compiler> {
     let mut resolver = ChainFileResolver::new();
     resolver.add(VocabularyResolver);
     resolver.add(GoogleFileResolver::new());
     let mut compiler = protox::Compiler::with_file_resolver(resolver);
     compiler.include_imports(true).include_source_info(true);
     compiler.open_file(OPTIONS_PROTO_NAME).ok()?;
-    Some(compiler)
-}
-
-/// Every field name of every message of the vocabulary (map entries' `key`/`value` included).
-fn vocabulary_field_names() -> Vec<String> {
-    let Some(pool) = vocabulary_pool() else { return Vec::new() };
-    let mut names: Vec<String> = pool
-        .all_messages()
-        .filter(|m| m.package_name() == "kuberpc.v1")
-        .flat_map(|m| m.fields().map(|f| f.name().to_string()).collect::<Vec<_>>())
-        .collect();
-    names.sort();
-    names.dedup();
-    names
-}
-
-/// `(offset, name)` of every identifier followed by `:` or `{` in a text-format message,
-/// skipping string literals.
-fn field_names(text: &str) -> Vec<(usize, &str)> {
-    let bytes = text.as_bytes();
-    let mut names = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if c == b'"' || c == b'\'' {
-            i += 1;
-            while i < bytes.len() && bytes[i] != c {
-                i += if bytes[i] == b'\\' { 2 } else { 1 };
-            }
-            i += 1;
-        } else if c.is_ascii_alphabetic() || c == b'_' {
-            let start = i;
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                i += 1;
-            }
-            let rest = text[i..].trim_start();
-            if rest.starts_with(':') || rest.starts_with('{') {
-                names.push((start, &text[start..i]));
-            }
-        } else {
-            i += 1;
-        }
-    }
-    names
+    Some(compiler.file_descriptor_set())
 }
 
 /// Finds the place of descriptor paths in one file's `source_code_info`.
@@ -422,16 +376,6 @@ mod tests {
     use prost_reflect::{MapKey, ReflectMessage, Value};
 
     use super::*;
-
-    #[test]
-    fn field_names_skip_strings() {
-        let names: Vec<&str> =
-            field_names(r#"{ image: "a:b {x: 1}" autoscale { min: 2 } env { key: "K" value: "v" } }"#)
-                .into_iter()
-                .map(|(_, n)| n)
-                .collect();
-        assert_eq!(names, ["image", "autoscale", "min", "env", "key", "value"]);
-    }
 
     /// Every field of the vocabulary is read: a field added to options.proto but not to the
     /// reader would otherwise be silently ignored.

@@ -5,7 +5,7 @@
 //! what it expects, at the value, in the words the `#[rpc_service]` attribute uses for the same
 //! mistake ([`type_mistake`]).
 
-use super::schema::{Field, Kind};
+use super::schema::{Field, Kind, MAP_ENTRY};
 use super::type_mistake;
 
 /// A value of the wrong type in a text-format message body: where (byte offset and length in
@@ -66,13 +66,20 @@ pub(crate) fn wrong_value_type(text: &str, root: &'static [Field]) -> Option<(us
     None
 }
 
+/// `(offset, name)` of every field name written in a text-format message body (an
+/// identifier followed by `:` or `{`), strings and comments skipped.
+pub(crate) fn field_names(text: &str) -> Vec<(usize, &str)> {
+    let tokens = tokens(text);
+    let names = tokens.windows(2).filter_map(|pair| match (pair[0].kind, pair[1].kind.opens_value()) {
+        (TokenKind::Ident(name), true) => Some((pair[0].at, name)),
+        _ => None,
+    });
+    names.collect()
+}
+
 fn mistake(value: &Token<'_>, path: &str, field: &Field, found: &str) -> (usize, usize, String) {
     (value.at, value.len, type_mistake(path, expected(field.kind), found))
 }
-
-/// A `map<string, string>` entry, written `env { key: "K" value: "v" }`.
-const MAP_ENTRY: &[Field] =
-    &[Field { name: "key", number: 1, kind: Kind::Str }, Field { name: "value", number: 2, kind: Kind::Str }];
 
 /// What the value written for `field` is, when it is not what the field takes.
 fn mismatch(field: &Field, value: &Token<'_>) -> Option<&'static str> {
@@ -240,6 +247,16 @@ mod tests {
         for (text, at, message) in cases {
             assert_eq!(first_mistake(text), Some((at.to_string(), message.to_string())), "{text}");
         }
+    }
+
+    #[test]
+    fn field_names_skip_strings() {
+        let names: Vec<&str> =
+            field_names(r#"{ image: "a:b {x: 1}" autoscale { min: 2 } env { key: "K" value: "v" } }"#)
+                .into_iter()
+                .map(|(_, n)| n)
+                .collect();
+        assert_eq!(names, ["image", "autoscale", "min", "env", "key", "value"]);
     }
 
     #[test]

@@ -122,7 +122,28 @@ impl Encoder {
 const MAP_KEY: Field = Field { name: "key", number: 1, kind: Kind::Str };
 const MAP_VALUE: Field = Field { name: "value", number: 2, kind: Kind::Str };
 /// A `map<string, string>` entry: `{ key: … value: … }`.
-const MAP_ENTRY: &[Field] = &[MAP_KEY, MAP_VALUE];
+pub(crate) const MAP_ENTRY: &[Field] = &[MAP_KEY, MAP_VALUE];
+
+/// Every field name of the service and method options, nested ones and map entries' `key` /
+/// `value` included, sorted: what "did you mean" chooses from in a `.proto` option.
+pub fn field_names() -> Vec<&'static str> {
+    fn walk(fields: &'static [Field], names: &mut Vec<&'static str>) {
+        for field in fields {
+            names.push(field.name);
+            match field.kind {
+                Kind::Group(inner) => walk(inner, names),
+                Kind::Map => walk(MAP_ENTRY, names),
+                _ => {}
+            }
+        }
+    }
+    let mut names = Vec::new();
+    walk(fields::SERVICE_DEPLOYMENT, &mut names);
+    walk(fields::METHOD_BEHAVIOUR, &mut names);
+    names.sort_unstable();
+    names.dedup();
+    names
+}
 
 /// The fields set in `message` (of the vocabulary message `fields` describes) as text-format
 /// entries — `port: 50051`, `autoscale { min: 2 max: 8 }`, `env { key: "K" value: "v" }` —
