@@ -26,8 +26,6 @@ use crate::artifacts::{self, Destination, Generated};
 use crate::error::{Error, Problem, Problems};
 use crate::guard::{self, Stage};
 use crate::manifests::{self, Templates};
-use crate::model::Package;
-use crate::options::{self, OPTIONS_PROTO_NAME};
 use crate::stubs::{self, StubOptions};
 use crate::writer::{self, Cleanup, Report, Target};
 use crate::{check, proto, rust};
@@ -297,7 +295,8 @@ impl Config {
         let sources = files.iter().map(|(name, _)| name.to_string()).collect();
         let mut generated = Generated::new(packages, sources);
         self.render(&mut generated, &templates, &input, problems)?;
-        let (emitted, descriptors) = guard::run(Stage::Traits, &input, || emit_protos(&generated.packages, &parsed))?;
+        let (emitted, descriptors) =
+            guard::run(Stage::Traits, &input, || rust::proto_file::emit_all(&generated.packages, &parsed))?;
         generated.add(Destination::Protos, artifacts::generated_files(emitted));
         if self.stubs {
             let descriptor_set = stubs::encode_without_source_info(&descriptors);
@@ -435,32 +434,6 @@ impl Config {
         apps.dedup();
         Cleanup { dirs: apps.into_iter().map(|app| app.join("base")).collect(), sources: generated.sources.clone() }
     }
-}
-
-/// The `.proto` of every package of the traits, plus the vocabulary they import (so the tree
-/// compiles with any protobuf toolchain as it is), and their compiled descriptors.
-fn emit_protos(
-    packages: &[Package],
-    parsed: &[rust::ParsedFile],
-) -> Result<(Vec<(String, String)>, prost_types::FileDescriptorSet), Error> {
-    let mut problems = Problems::default();
-    let mut names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
-    names.sort();
-    names.dedup();
-    let mut emitted: Vec<(String, String)> =
-        names.iter().map(|name| rust::proto_file::emit(name, parsed, &mut problems)).collect();
-    problems.finish(())?;
-    let in_memory: Vec<(&str, &str)> = emitted.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-    let descriptors = proto::compile_in_memory(&in_memory).map_err(|error| {
-        Problem::new(format!("the emitted .proto does not compile: {error}")).with_help(
-            "kuberpc checks the Rust types for what protobuf forbids; a rule it missed is a kuberpc bug, please report it",
-        )
-    })?;
-    let imports_vocabulary = descriptors.file_descriptor_set.file.iter().any(|f| f.name() == OPTIONS_PROTO_NAME);
-    if imports_vocabulary {
-        emitted.push((OPTIONS_PROTO_NAME.to_string(), options::vocabulary_file()));
-    }
-    Ok((emitted, descriptors.file_descriptor_set))
 }
 
 /// The given files as problems name them: `a.proto, b.proto`.

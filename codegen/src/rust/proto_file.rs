@@ -4,7 +4,9 @@
 //!
 //! Emitted names round-trip through prost-build: fields keep their Rust names, enum values
 //! get the `ENUM_NAME_` prefix prost strips again. What cannot be expressed (oneofs, types
-//! not defined in the given files) is a located problem, never a guess.
+//! not defined in the given files) is a located problem, never a guess. [`emit_all`] is the
+//! back end `Config::generate_rust` runs: every package's file, the vocabulary beside them
+//! when they import it, and the descriptors of the tree compiled back.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -15,8 +17,9 @@ use syn::spanned::Spanned;
 
 use super::front::{file_span, message_name, RustService};
 use super::ParsedFile;
-use crate::error::{Problem, Problems, SourceFile};
+use crate::error::{Error, Problem, Problems, SourceFile};
 use crate::manifests::GENERATED_MARKER;
+use crate::model::Package;
 use crate::options::schema::{fields, option_text};
 use crate::options::OPTIONS_PROTO_NAME;
 
@@ -24,6 +27,31 @@ use crate::options::OPTIONS_PROTO_NAME;
 enum Definition<'a> {
     Message(&'a syn::ItemStruct),
     Enum(&'a syn::ItemEnum),
+}
+
+/// The `.proto` of every package of the traits, plus the vocabulary they import (so the tree
+/// compiles with any protobuf toolchain as it is), and their compiled descriptors.
+pub fn emit_all(
+    packages: &[Package],
+    parsed: &[ParsedFile],
+) -> Result<(Vec<(String, String)>, prost_types::FileDescriptorSet), Error> {
+    let mut problems = Problems::default();
+    let mut names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
+    names.sort();
+    names.dedup();
+    let mut emitted: Vec<(String, String)> = names.iter().map(|name| emit(name, parsed, &mut problems)).collect();
+    problems.finish(())?;
+    let in_memory: Vec<(&str, &str)> = emitted.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let descriptors = crate::proto::compile_in_memory(&in_memory).map_err(|error| {
+        Problem::new(format!("the emitted .proto does not compile: {error}")).with_help(
+            "kuberpc checks the Rust types for what protobuf forbids; a rule it missed is a kuberpc bug, please report it",
+        )
+    })?;
+    let imports_vocabulary = descriptors.file_descriptor_set.file.iter().any(|f| f.name() == OPTIONS_PROTO_NAME);
+    if imports_vocabulary {
+        emitted.push((OPTIONS_PROTO_NAME.to_string(), crate::options::vocabulary_file()));
+    }
+    Ok((emitted, descriptors.file_descriptor_set))
 }
 
 /// The emitted file of `package`: its path under the proto directory
