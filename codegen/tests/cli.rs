@@ -4,12 +4,8 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
-use std::process::{Command, Output};
 
-fn kuberpc(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kuberpc")).args(args).current_dir(cwd).output().unwrap()
-}
+use common::kuberpc;
 
 fn greeter_args<'a>(include: &'a str, proto: &'a str, out: &'a str) -> Vec<&'a str> {
     vec![proto, "-I", include, "--out", out]

@@ -7,11 +7,11 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn kuberpc(args: &[&str], cwd: &Path, fault: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kuberpc"));
-    command.args(args).current_dir(cwd).env_remove("KUBERPC_FAULT_INJECTION");
+    let mut command = common::kuberpc_command(args, cwd);
+    command.env_remove("KUBERPC_FAULT_INJECTION");
     if let Some(stage) = fault {
         command.env("KUBERPC_FAULT_INJECTION", stage);
     }

@@ -6,12 +6,9 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn kuberpc(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kuberpc")).args(args).current_dir(cwd).output().unwrap()
-}
+use common::kuberpc;
 
 const PROTO: &str = "syntax = \"proto3\";
 package shop.v1;

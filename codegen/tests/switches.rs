@@ -5,14 +5,9 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
-use std::process::{Command, Output};
 
+use common::kuberpc;
 use kuberpc_codegen::{Config, Destination};
-
-fn kuberpc(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kuberpc")).args(args).current_dir(cwd).output().unwrap()
-}
 
 #[test]
 fn check_and_write_leave_manifests_alone_when_they_are_off() {

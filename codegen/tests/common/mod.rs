@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use kuberpc_codegen::{Config, Generated};
 
@@ -56,6 +56,18 @@ impl Case {
         config.manifests_dir(manifests_dir);
         config
     }
+}
+
+/// The `kuberpc` binary of this package, with `args`, run in `cwd`.
+pub fn kuberpc_command(args: &[&str], cwd: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kuberpc"));
+    command.args(args).current_dir(cwd);
+    command
+}
+
+/// [`kuberpc_command`], run to completion.
+pub fn kuberpc(args: &[&str], cwd: &Path) -> Output {
+    kuberpc_command(args, cwd).output().unwrap()
 }
 
 /// `kubectl kustomize dir`; a missing kubectl fails with a message saying so.
