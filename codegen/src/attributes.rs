@@ -110,7 +110,7 @@ pub fn parse_service_attribute(tokens: TokenStream) -> syn::Result<ServiceAttrib
 /// [`parse_service_attribute`] that also returns what was readable despite mistakes (a
 /// wrongly typed option is left out), so the options that are fine can still be checked in
 /// the same run. `None` only when the tokens are not attribute arguments at all.
-pub fn parse_service_attribute_leniently(tokens: TokenStream) -> (Option<ServiceAttribute>, syn::Result<()>) {
+pub(crate) fn parse_service_attribute_leniently(tokens: TokenStream) -> (Option<ServiceAttribute>, syn::Result<()>) {
     let mut written = match parse(tokens, &service_fields()) {
         Ok(written) => written,
         Err(error) => return (None, Err(error)),

@@ -18,7 +18,7 @@
 //!
 //! Both front ends end in the same steps: the cross-field rules once, then the back ends,
 //! each adding its files to [`Generated`] under a [`Destination`]. [`Config::write`] and
-//! [`Config::check`] hand every destination this run has switched on to the one writer.
+//! [`Config::diff`] hand every destination this run has switched on to the one writer.
 
 use std::path::{Path, PathBuf};
 
@@ -26,9 +26,9 @@ use crate::artifacts::{self, Destination, Generated};
 use crate::error::{Error, Problem, Problems};
 use crate::guard::{self, Stage};
 use crate::manifests::{self, Templates};
-use crate::stubs::{self, StubOptions};
+use crate::proto::stubs::{self, StubOptions};
 use crate::writer::{self, Cleanup, Report, Target};
-use crate::{check, proto, rust};
+use crate::{model_rules, proto, rust};
 
 /// A builder with every option at its default; see [`Config`].
 pub fn configure() -> Config {
@@ -323,7 +323,7 @@ impl Config {
         input: &str,
         mut problems: Problems,
     ) -> Result<(), Error> {
-        problems.take(check::check(&generated.packages));
+        problems.take(model_rules::enforce(&generated.packages));
         if !problems.is_empty() {
             return Err(problems.into_error());
         }
@@ -349,7 +349,7 @@ impl Config {
 
     /// What [`Config::write`] would change, over the same destinations, as a report and a
     /// unified diff; the diff is empty when everything is up to date.
-    pub fn check(&self, generated: &Generated) -> Result<(Report, String), Error> {
+    pub fn diff(&self, generated: &Generated) -> Result<(Report, String), Error> {
         writer::diff(&self.targets(generated))
     }
 

@@ -9,7 +9,7 @@ use crate::model::Service;
 
 /// `pub mod <service>_deploy { APP, SERVICE, PORT, HEADLESS_SERVICE, DRAIN_SECONDS, … }`,
 /// naming the runtime crate as `krate` (`::kuberpc`, or what a user renamed it to).
-pub fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     let module = format_ident!("{}_deploy", service.name.to_snake_case());
     let deploy = &service.deploy;
     let app = &deploy.app;

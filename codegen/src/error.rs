@@ -326,7 +326,7 @@ impl Problems {
 
 /// Where each option of one service or method was written, keyed by its dotted path
 /// (`"autoscale.min"`, as the front ends read it); `""` is the service or method itself.
-/// Rules look places up by [`crate::options::schema::OptionPath`], which cannot be misspelt.
+/// Rules look places up by `OptionPath`, which cannot be misspelt.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Spans(std::collections::BTreeMap<String, Span>);
 

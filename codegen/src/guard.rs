@@ -19,7 +19,7 @@ use crate::error::{Error, Problem};
 
 /// A pipeline stage that drives code kuberpc does not own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
+pub(crate) enum Stage {
     /// protox compiling the `.proto` files.
     Parse,
     /// prost-build, tonic-prost-build and prettyplease writing the Rust stubs.
@@ -32,7 +32,7 @@ pub enum Stage {
 
 impl Stage {
     /// The name the fault-injection switch takes.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Stage::Parse => "parse",
             Stage::Stubs => "stubs",
@@ -60,7 +60,7 @@ thread_local! {
 
 /// Runs `stage` on `input` (the file names the run was given); a panic becomes an internal
 /// error problem instead of unwinding out of kuberpc.
-pub fn run<T>(stage: Stage, input: &str, work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+pub(crate) fn run<T>(stage: Stage, input: &str, work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     install_hook();
     GUARDED.with(|g| g.set(g.get() + 1));
     let result = panic::catch_unwind(AssertUnwindSafe(|| {

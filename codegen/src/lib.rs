@@ -1,13 +1,15 @@
 //! kuberpc-codegen: one annotated `.proto` or `#[rpc_service]` trait → tonic stubs, a
 //! kustomize base and (for traits) the equivalent `.proto`.
 //!
-//! Pipeline: a front end ([`proto`], or [`rust`] for traits) builds the [`model`], reading
-//! options through the vocabulary generated from options.proto ([`options`]); [`check`] runs
-//! the cross-field rules once; back ends ([`stubs`], [`manifests`], the emitted `.proto`) only
-//! read the model and add their files to [`Generated`] ([`artifacts`]); [`writer`] puts every
-//! destination on disk atomically and never touches user-owned files.
-//! Every stage that drives a third-party generator (protox, prost-build, tonic-prost-build,
-//! handlebars) runs under [`guard`], so a panic there is an internal error, not a crash.
+//! Pipeline (private modules, see `cargo doc --document-private-items`): a front end
+//! (`proto::front`, or `rust::front` for traits) builds the [`model`], reading options through
+//! the vocabulary generated from options.proto (`options`); `model_rules` runs the
+//! cross-field rules once; back ends (`proto::stubs`, `rust::stubs`, `manifests`,
+//! `rust::proto_file`) only read the model and add their files to [`Generated`]
+//! (`artifacts`); `writer` puts every destination on disk atomically and never touches
+//! user-owned files. Every stage that drives a third-party generator (protox, prost-build,
+//! tonic-prost-build, handlebars, syn) runs under `guard`, so a panic there is an internal
+//! error, not a crash.
 //!
 //! Feature `build` (on by default, through `cli`) holds everything that reads or writes
 //! files; without it, `kuberpc-macros` gets the model, the checks and the trait front end.
@@ -15,30 +17,54 @@
 //! Entry points: [`configure`] for build scripts (and [`Config::generate`] for tests), and
 //! the `kuberpc` binary for everything else.
 
+// The modules are private: the public API is what is re-exported below. Module docs describe
+// the architecture for contributors (`cargo doc --document-private-items`).
 #[cfg(feature = "build")]
-pub mod artifacts;
-pub mod attributes;
-pub mod check;
+mod artifacts;
+mod attributes;
 #[cfg(feature = "build")]
 mod config;
-pub mod deploy_module;
-pub mod error;
-pub mod guard;
+mod deploy_module;
+mod error;
 #[cfg(feature = "build")]
-pub mod manifests;
+mod guard;
+#[cfg(feature = "build")]
+mod manifests;
 pub mod model;
-pub mod options;
+mod model_rules;
+mod options;
 #[cfg(feature = "build")]
-pub mod proto;
-pub mod rust;
-#[cfg(feature = "build")]
-pub mod stubs;
+mod proto;
+mod rust;
 mod suggest;
 #[cfg(feature = "build")]
-pub mod writer;
+mod writer;
 
 #[cfg(feature = "build")]
 pub use artifacts::{Destination, Generated};
 #[cfg(feature = "build")]
 pub use config::{configure, Config};
 pub use error::{Error, Problem};
+#[cfg(feature = "build")]
+pub use writer::{Action, OutputFile, Ownership};
+
+/// The `#[rpc_service]` expansion, for `kuberpc-macros` (its only caller, versioned in
+/// lockstep with this crate). Hidden: users write `#[kuberpc::rpc_service]`, never this.
+#[doc(hidden)]
+pub use rust::expand;
+
+/// Stages the fuzz targets and integration tests drive one at a time. Hidden: these are
+/// internal seams, not an API; they change whenever the pipeline does.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::attributes::{parse_method_attribute, parse_service_attribute};
+    pub use crate::error::{Problems, Spans};
+    pub use crate::model_rules::enforce;
+    pub use crate::options::resolve_deploy;
+    #[cfg(feature = "build")]
+    pub use crate::{
+        manifests::{render, validate_object, Templates},
+        proto::front::compile_in_memory,
+        proto::stubs::{generate, StubOptions},
+    };
+}

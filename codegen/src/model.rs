@@ -1,8 +1,8 @@
 //! The one owned model every front end builds and every back end reads:
 //! [`Package`] → [`Service`] → [`Method`], plus a resolved [`Deploy`] spec per service.
 //!
-//! Invariant: a model handed to a back end has passed [`crate::check`]; every default is
-//! already filled in, so back ends never decide policy.
+//! Invariant: a model handed to a back end has passed the cross-field rules (`model_rules`);
+//! every default is already filled in, so back ends never decide policy.
 
 use std::collections::BTreeMap;
 

@@ -48,10 +48,7 @@ fn run_refused(name: &str, dir: &Path, args: &[String]) -> String {
 }
 
 fn snapshot(name: &str, stderr: &str) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(common::repo_root().join("snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.bind(|| insta::assert_snapshot!(format!("bad_input__{name}"), stderr));
+    common::assert_snapshots([(format!("bad_input__{name}"), stderr.to_string())]);
 }
 
 /// `file.proto:12:5` or `file.yaml.hbs:3:1` somewhere in the text.
@@ -170,13 +167,7 @@ fn file_system_cases_are_refused_and_leave_the_tree_alone() {
 
 #[test]
 fn no_unreferenced_bad_input_snapshots() {
-    let mut expected: Vec<String> = corpus_cases();
-    expected.extend(file_system_cases().into_iter().map(|(name, _)| name.to_string()));
-    let expected: Vec<String> = expected.iter().map(|n| format!("bad_input__{n}.snap")).collect();
-    for entry in fs::read_dir(common::repo_root().join("snapshots")).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        if name.starts_with("bad_input__") && name.ends_with(".snap") {
-            assert!(expected.contains(&name), "no case produces {name}");
-        }
-    }
+    let mut names: Vec<String> = corpus_cases();
+    names.extend(file_system_cases().into_iter().map(|(name, _)| name.to_string()));
+    common::assert_no_unreferenced_snapshots(&["bad_input__"], names.iter().map(|name| format!("bad_input__{name}")));
 }

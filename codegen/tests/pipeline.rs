@@ -6,8 +6,8 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use kuberpc_codegen::manifests::validate_object;
-use kuberpc_codegen::writer::Action;
+use kuberpc_codegen::internals::validate_object;
+use kuberpc_codegen::Action;
 use kuberpc_codegen::Destination;
 
 #[test]

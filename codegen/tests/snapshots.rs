@@ -4,10 +4,9 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{all_cases, repo_root, Case};
+use common::{all_cases, Case};
 use kuberpc_codegen::Destination;
 use prost::Message as _;
 
@@ -33,14 +32,7 @@ fn snapshots(case: &Case) -> Vec<(String, String)> {
 }
 
 fn assert_case(case: &Case) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(repo_root().join("snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.bind(|| {
-        for (name, content) in snapshots(case) {
-            insta::assert_snapshot!(name, content);
-        }
-    });
+    common::assert_snapshots(snapshots(case));
 }
 
 #[test]
@@ -65,17 +57,9 @@ fn ledger_snapshots() {
 
 #[test]
 fn no_unreferenced_snapshots() {
-    let expected: BTreeSet<String> =
-        all_cases().iter().flat_map(snapshots).map(|(name, _)| format!("{name}.snap")).collect();
-    let on_disk: BTreeSet<String> = std::fs::read_dir(repo_root().join("snapshots"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| {
-            name.ends_with(".snap") && all_cases().iter().any(|c| name.starts_with(&format!("{}__", c.name)))
-        })
-        .collect();
-    let unreferenced: Vec<_> = on_disk.difference(&expected).collect();
-    assert!(unreferenced.is_empty(), "snapshots no case produces: {unreferenced:?}");
+    let prefixes: Vec<String> = all_cases().iter().map(|case| format!("{}__", case.name)).collect();
+    let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+    common::assert_no_unreferenced_snapshots(&prefixes, all_cases().iter().flat_map(snapshots).map(|(name, _)| name));
 }
 
 #[test]

@@ -21,7 +21,7 @@ fn check_and_write_leave_manifests_alone_when_they_are_off() {
     config.manifests_dir(&deploy).manifests(false).stubs(false);
     let generated = config.generate(&case.protos, &case.includes).unwrap();
     assert!(generated.files(Destination::Manifests).is_empty());
-    let (report, diff) = config.check(&generated).unwrap();
+    let (report, diff) = config.diff(&generated).unwrap();
     assert!(report.is_empty() && diff.is_empty(), "{report:?}\n{diff}");
     assert!(config.write(&generated).unwrap().is_empty());
     assert_eq!(fs::read_to_string(deploy.join("greeter/base/deployment.yaml")).unwrap(), "# mine, stale\n");
@@ -29,7 +29,7 @@ fn check_and_write_leave_manifests_alone_when_they_are_off() {
     // Switched on, the same stale file is reported (and, not being kuberpc's, refused).
     config.manifests(true);
     let generated = config.generate(&case.protos, &case.includes).unwrap();
-    assert!(config.check(&generated).is_err_and(|e| e.to_string().contains("refusing to overwrite")));
+    assert!(config.diff(&generated).is_err_and(|e| e.to_string().contains("refusing to overwrite")));
 }
 
 #[test]

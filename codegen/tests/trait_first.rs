@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::repo_root;
@@ -43,7 +43,7 @@ fn counter_expansion() -> String {
     let mut item = item;
     let attribute = item.attrs.iter().position(|a| a.path().segments.last().unwrap().ident == "rpc_service").unwrap();
     let syn::Meta::List(list) = item.attrs.remove(attribute).meta else { panic!("the attribute has arguments") };
-    let expanded = kuberpc_codegen::rust::expand(list.tokens, quote!(#item), &quote!(::kuberpc));
+    let expanded = kuberpc_codegen::expand(list.tokens, quote!(#item), &quote!(::kuberpc));
     prettyplease::unparse(&syn::parse2(expanded).expect("the expansion is a valid file"))
 }
 
@@ -61,26 +61,12 @@ fn snapshots() -> Vec<(String, String)> {
 
 #[test]
 fn counter_snapshots() {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(repo_root().join("snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.bind(|| {
-        for (name, content) in snapshots() {
-            insta::assert_snapshot!(name, content);
-        }
-    });
+    common::assert_snapshots(snapshots());
 }
 
 #[test]
 fn no_unreferenced_counter_snapshots() {
-    let expected: BTreeSet<String> = snapshots().into_iter().map(|(name, _)| format!("{name}.snap")).collect();
-    let on_disk: BTreeSet<String> = std::fs::read_dir(repo_root().join("snapshots"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("counter__") && name.ends_with(".snap"))
-        .collect();
-    let unreferenced: Vec<_> = on_disk.difference(&expected).collect();
-    assert!(unreferenced.is_empty(), "snapshots nothing produces: {unreferenced:?}");
+    common::assert_no_unreferenced_snapshots(&["counter__"], snapshots().into_iter().map(|(name, _)| name));
 }
 
 /// Manifest files by path, each without its first line (the header names the source file).

@@ -1,6 +1,6 @@
 //! `#[kuberpc::rpc_service(...)]`: a thin shim. It finds the path under which the user's
 //! crate knows `kuberpc` (renamed or not) and hands the tokens to
-//! [`kuberpc_codegen::rust::expand`], where the parsing, checking and code generation live.
+//! `kuberpc_codegen::expand`, where the parsing, checking and code generation live.
 
 use proc_macro::TokenStream;
 use proc_macro_crate::{crate_name, FoundCrate};
@@ -38,5 +38,5 @@ pub fn rpc_service(attr: TokenStream, item: TokenStream) -> TokenStream {
         // Inside kuberpc itself, or when Cargo.toml cannot be read: the usual name.
         Ok(FoundCrate::Itself) | Err(_) => quote!(::kuberpc),
     };
-    kuberpc_codegen::rust::expand(attr.into(), item.into(), &krate).into()
+    kuberpc_codegen::expand(attr.into(), item.into(), &krate).into()
 }

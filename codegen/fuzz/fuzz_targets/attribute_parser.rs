@@ -8,9 +8,7 @@
 
 use std::str::FromStr;
 
-use kuberpc_codegen::attributes::{parse_method_attribute, parse_service_attribute};
-use kuberpc_codegen::error::{Problems, Spans};
-use kuberpc_codegen::options::resolve_deploy;
+use kuberpc_codegen::internals::{parse_method_attribute, parse_service_attribute, resolve_deploy, Problems, Spans};
 use libfuzzer_sys::fuzz_target;
 use proc_macro2::TokenStream;
 

@@ -8,8 +8,7 @@
 
 #![no_main]
 
-use kuberpc_codegen::manifests::{render, Templates};
-use kuberpc_codegen::{check, proto};
+use kuberpc_codegen::internals::{compile_in_memory, enforce, render, Templates};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,8 +20,8 @@ fuzz_target!(|data: &[u8]| {
          rpc Call(Msg) returns (Msg) {{ option (kuberpc.v1.method) = {{ {method_options} }}; }}\n}}\n\
          message Msg {{ string text = 1; }}\n"
     );
-    let Ok(compiled) = proto::compile_in_memory(&[("fuzz.proto", &source)]) else { return };
-    if !compiled.problems.is_empty() || check::check(&compiled.packages).is_err() {
+    let Ok(compiled) = compile_in_memory(&[("fuzz.proto", &source)]) else { return };
+    if !compiled.problems.is_empty() || enforce(&compiled.packages).is_err() {
         return;
     }
     let templates = Templates::embedded();

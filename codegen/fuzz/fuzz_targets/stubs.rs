@@ -9,14 +9,13 @@
 
 #![no_main]
 
-use kuberpc_codegen::stubs::{generate, StubOptions};
-use kuberpc_codegen::{check, proto};
+use kuberpc_codegen::internals::{compile_in_memory, enforce, generate, StubOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(compiled) = proto::compile_in_memory(&[("fuzz.proto", text)]) else { return };
-    if !compiled.problems.is_empty() || check::check(&compiled.packages).is_err() {
+    let Ok(compiled) = compile_in_memory(&[("fuzz.proto", text)]) else { return };
+    if !compiled.problems.is_empty() || enforce(&compiled.packages).is_err() {
         return;
     }
     let Ok(files) = generate(&compiled.file_descriptor_set, &compiled.packages, &StubOptions::default()) else {

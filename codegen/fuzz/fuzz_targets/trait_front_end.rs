@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
                 _ => TokenStream::new(),
             });
             let item = quote::quote!(#item);
-            let _ = kuberpc_codegen::rust::expand(attr.unwrap_or_default(), item, &quote::quote!(::kuberpc));
+            let _ = kuberpc_codegen::expand(attr.unwrap_or_default(), item, &quote::quote!(::kuberpc));
         }
     }
 });

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use kuberpc_codegen::{writer::Action, Config, Error, Generated, Problem};
+use kuberpc_codegen::{Action, Config, Error, Generated, Problem};
 
 #[derive(Parser)]
 #[command(
@@ -233,7 +233,7 @@ fn run(command: &Command) -> Result<ExitCode, Error> {
         Command::Check(inputs) => {
             let config = inputs.config();
             let generated = inputs.generate(&config)?;
-            let (report, diff) = config.check(&generated)?;
+            let (report, diff) = config.diff(&generated)?;
             if diff.is_empty() {
                 println!("up to date: {}", inputs.out.display());
                 return Ok(ExitCode::SUCCESS);

@@ -18,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::de::DeserializeOwned;
 
 use super::gateway::GrpcRoute;
-use crate::check::{has_dns_label_characters, MAX_NAME_LEN};
+use crate::model_rules::{has_dns_label_characters, MAX_NAME_LEN};
 use crate::options::is_quantity;
 
 /// The objects of one rendered base, by kind.

@@ -2,7 +2,7 @@
 // (`KUBERPC_BLESS=1 cargo test -p kuberpc-codegen --lib options` rewrites it).
 
 /// `kuberpc.v1.ServiceDeployment`
-pub const SERVICE_DEPLOYMENT: &[Field] = &[
+pub(crate) const SERVICE_DEPLOYMENT: &[Field] = &[
     Field { name: "name", number: 1, kind: Kind::Str },
     Field { name: "image", number: 2, kind: Kind::Str },
     Field { name: "port", number: 3, kind: Kind::U32 },
@@ -19,14 +19,14 @@ pub const SERVICE_DEPLOYMENT: &[Field] = &[
 ];
 
 /// `kuberpc.v1.Gateway`
-pub const GATEWAY: &[Field] = &[
+pub(crate) const GATEWAY: &[Field] = &[
     Field { name: "parent", number: 1, kind: Kind::Str },
     Field { name: "hostnames", number: 2, kind: Kind::StrList },
     Field { name: "controller_namespace", number: 3, kind: Kind::Str },
 ];
 
 /// `kuberpc.v1.Resources`
-pub const RESOURCES: &[Field] = &[
+pub(crate) const RESOURCES: &[Field] = &[
     Field { name: "cpu", number: 1, kind: Kind::Str },
     Field { name: "memory", number: 2, kind: Kind::Str },
     Field { name: "cpu_limit", number: 3, kind: Kind::Str },
@@ -34,7 +34,7 @@ pub const RESOURCES: &[Field] = &[
 ];
 
 /// `kuberpc.v1.Autoscale`
-pub const AUTOSCALE: &[Field] = &[
+pub(crate) const AUTOSCALE: &[Field] = &[
     Field { name: "min", number: 1, kind: Kind::U32 },
     Field { name: "max", number: 2, kind: Kind::U32 },
     Field { name: "cpu_percent", number: 3, kind: Kind::U32 },
@@ -42,7 +42,7 @@ pub const AUTOSCALE: &[Field] = &[
 ];
 
 /// `kuberpc.v1.Ingress`
-pub const INGRESS: &[Field] = &[
+pub(crate) const INGRESS: &[Field] = &[
     Field { name: "host", number: 1, kind: Kind::Str },
     Field { name: "tls_secret", number: 2, kind: Kind::Str },
     Field { name: "class_name", number: 3, kind: Kind::Str },
@@ -51,7 +51,7 @@ pub const INGRESS: &[Field] = &[
 ];
 
 /// `kuberpc.v1.Storage`
-pub const STORAGE: &[Field] = &[
+pub(crate) const STORAGE: &[Field] = &[
     Field { name: "size", number: 1, kind: Kind::Str },
     Field { name: "mount_path", number: 2, kind: Kind::Str },
     Field { name: "storage_class", number: 3, kind: Kind::Str },
@@ -59,7 +59,7 @@ pub const STORAGE: &[Field] = &[
 ];
 
 /// `kuberpc.v1.MethodBehaviour`
-pub const METHOD_BEHAVIOUR: &[Field] = &[
+pub(crate) const METHOD_BEHAVIOUR: &[Field] = &[
     Field { name: "timeout_ms", number: 1, kind: Kind::U64 },
     Field { name: "idempotent", number: 2, kind: Kind::Bool },
 ];

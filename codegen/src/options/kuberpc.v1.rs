@@ -134,7 +134,7 @@ pub struct Storage {
     /// Requested size as a Kubernetes quantity. Required.
     #[prost(string, optional, tag = "1")]
     pub size: ::core::option::Option<::prost::alloc::string::String>,
-    /// Where the volume is mounted in the container. Default: "/var/lib/<name>".
+    /// Where the volume is mounted in the container. Default: `/var/lib/<name>`.
     #[prost(string, optional, tag = "2")]
     pub mount_path: ::core::option::Option<::prost::alloc::string::String>,
     /// StorageClass name. Default: unset (the cluster's default class).

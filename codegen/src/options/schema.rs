@@ -4,12 +4,17 @@
 //! lookup and "did you mean" (`crate::attributes`), the typed options built from written
 //! values ([`Encoder`]: protobuf encoding by field number, decoded by the prost types), and
 //! the text of an option in an emitted `.proto` ([`option_text`]).
+//!
+//! The proc-macro (no `build` feature) only walks the tables and encodes; the text writer and
+//! the proto front end's name list are build-side, hence `dead_code` allowed without it.
+
+#![cfg_attr(not(feature = "build"), allow(dead_code))]
 
 use prost::encoding::{decode_key, decode_varint, encode_key, encode_varint, WireType};
 
 /// What one field of the vocabulary holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// `string`
     Str,
     /// `uint32`
@@ -28,7 +33,7 @@ pub enum Kind {
 
 /// One field of a vocabulary message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Field {
+pub(crate) struct Field {
     /// The field name, as both syntaxes write it.
     pub name: &'static str,
     /// The protobuf field number.
@@ -45,7 +50,7 @@ impl Kind {
 }
 
 /// The vocabulary's messages as [`Field`] tables, generated from options.proto.
-pub mod fields {
+pub(crate) mod fields {
     use super::{Field, Kind};
     include!("fields.rs");
 }
@@ -73,8 +78,10 @@ impl std::fmt::Display for OptionPath {
 }
 
 /// Every option path of `(kuberpc.v1.service)` and `(kuberpc.v1.method)`, generated from
-/// options.proto: `path::AUTOSCALE_MIN` is `autoscale.min`.
-pub mod path {
+/// options.proto: `path::AUTOSCALE_MIN` is `autoscale.min`. Every path has its constant,
+/// whether or not a rule reports at it today (hence `dead_code` allowed).
+#[allow(dead_code)]
+pub(crate) mod path {
     use super::OptionPath;
     include!("paths.rs");
 }
@@ -82,31 +89,31 @@ pub mod path {
 /// Builds the protobuf encoding of one message from written values, field by field, so that
 /// the prost types decode it: nothing here knows any option by name.
 #[derive(Debug, Default)]
-pub struct Encoder(Vec<u8>);
+pub(crate) struct Encoder(Vec<u8>);
 
 impl Encoder {
     /// A string (also one element of a `repeated string`).
-    pub fn string(&mut self, field: &Field, value: &str) {
+    pub(crate) fn string(&mut self, field: &Field, value: &str) {
         encode_key(field.number, WireType::LengthDelimited, &mut self.0);
         encode_varint(value.len() as u64, &mut self.0);
         self.0.extend_from_slice(value.as_bytes());
     }
 
     /// An integer or a bool.
-    pub fn varint(&mut self, field: &Field, value: u64) {
+    pub(crate) fn varint(&mut self, field: &Field, value: u64) {
         encode_key(field.number, WireType::Varint, &mut self.0);
         encode_varint(value, &mut self.0);
     }
 
     /// A nested message (a group, or one map entry), present even when empty.
-    pub fn message(&mut self, field: &Field, inner: Encoder) {
+    pub(crate) fn message(&mut self, field: &Field, inner: Encoder) {
         encode_key(field.number, WireType::LengthDelimited, &mut self.0);
         encode_varint(inner.0.len() as u64, &mut self.0);
         self.0.extend_from_slice(&inner.0);
     }
 
     /// One `map<string, string>` entry.
-    pub fn map_entry(&mut self, field: &Field, key: &str, value: &str) {
+    pub(crate) fn map_entry(&mut self, field: &Field, key: &str, value: &str) {
         let mut entry = Encoder::default();
         entry.string(&MAP_KEY, key);
         entry.string(&MAP_VALUE, value);
@@ -114,7 +121,7 @@ impl Encoder {
     }
 
     /// The encoded message, decoded into its prost type.
-    pub fn decode<T: prost::Message + Default>(&self) -> T {
+    pub(crate) fn decode<T: prost::Message + Default>(&self) -> T {
         T::decode(self.0.as_slice()).unwrap_or_default()
     }
 }
@@ -126,7 +133,7 @@ pub(crate) const MAP_ENTRY: &[Field] = &[MAP_KEY, MAP_VALUE];
 
 /// Every field name of the service and method options, nested ones and map entries' `key` /
 /// `value` included, sorted: what "did you mean" chooses from in a `.proto` option.
-pub fn field_names() -> Vec<&'static str> {
+pub(crate) fn field_names() -> Vec<&'static str> {
     fn walk(fields: &'static [Field], names: &mut Vec<&'static str>) {
         for field in fields {
             names.push(field.name);
@@ -148,7 +155,7 @@ pub fn field_names() -> Vec<&'static str> {
 /// The fields set in `message` (of the vocabulary message `fields` describes) as text-format
 /// entries — `port: 50051`, `autoscale { min: 2 max: 8 }`, `env { key: "K" value: "v" }` —
 /// scalars first, then groups, each in field-number order.
-pub fn option_text(fields: &'static [Field], message: &impl prost::Message) -> Vec<String> {
+pub(crate) fn option_text(fields: &'static [Field], message: &impl prost::Message) -> Vec<String> {
     entries(fields, &message.encode_to_vec())
 }
 
@@ -226,7 +233,7 @@ fn decode_fields(mut bytes: &[u8]) -> Vec<(u32, Wire<'_>)> {
 }
 
 /// A protobuf text-format string literal.
-pub fn quoted(value: &str) -> String {
+pub(crate) fn quoted(value: &str) -> String {
     let mut out = String::from("\"");
     for c in value.chars() {
         match c {

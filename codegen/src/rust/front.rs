@@ -4,7 +4,7 @@
 //!
 //! Two passes. [`read_trait`] checks the Rust shape and parses the attributes, reporting each
 //! mistake at its token. [`RustService::model`] then resolves the options through the shared
-//! [`resolve_deploy`] (the caller adds [`crate::check`]); their problems point at file spans, so the
+//! [`resolve_deploy`] (the caller adds [`crate::model_rules`]); their problems point at file spans, so the
 //! token spans are first turned into file spans by a [`TokenSource`] (exact positions in a
 //! build script, a numbered stand-in inside the proc-macro that leads back to the token).
 
@@ -22,7 +22,7 @@ use crate::options::{resolve_deploy, MethodOptions, ServiceOptions};
 
 /// One `#[rpc_service]` trait, read.
 #[derive(Debug, Clone)]
-pub struct RustService {
+pub(crate) struct RustService {
     /// `package = "…"`, or empty.
     pub package: String,
     /// The trait as written, minus the `#[rpc(...)]` attributes.
@@ -37,7 +37,7 @@ pub struct RustService {
 
 /// One RPC method of the trait.
 #[derive(Debug, Clone)]
-pub struct RustMethod {
+pub(crate) struct RustMethod {
     /// The Rust method name.
     pub ident: syn::Ident,
     /// Its wire name (`get_user` → `GetUser`).
@@ -60,19 +60,20 @@ pub struct RustMethod {
 }
 
 /// The trait attribute's name, and the method attribute's.
-pub const SERVICE_ATTRIBUTE: &str = "rpc_service";
+#[cfg(feature = "build")]
+pub(crate) const SERVICE_ATTRIBUTE: &str = "rpc_service";
 /// See [`SERVICE_ATTRIBUTE`].
-pub const METHOD_ATTRIBUTE: &str = "rpc";
+pub(crate) const METHOD_ATTRIBUTE: &str = "rpc";
 
 /// Whether `attribute` is `#[rpc(...)]`.
-pub fn is_method_attribute(attribute: &syn::Attribute) -> bool {
+pub(crate) fn is_method_attribute(attribute: &syn::Attribute) -> bool {
     attribute.path().is_ident(METHOD_ATTRIBUTE)
 }
 
 /// Reads `item` with the arguments `attr` of its `#[rpc_service(...)]`. Every mistake is
 /// reported at once: the service is still returned (without the methods that could not be
 /// read) whenever its attribute parsed, so that its options can be checked in the same run.
-pub fn read_trait(attr: TokenStream, item: &syn::ItemTrait) -> (Option<RustService>, syn::Result<()>) {
+pub(crate) fn read_trait(attr: TokenStream, item: &syn::ItemTrait) -> (Option<RustService>, syn::Result<()>) {
     let mut errors = Errors::default();
     let (attribute, mistakes) = parse_service_attribute_leniently(attr);
     errors.take(mistakes);
@@ -127,7 +128,7 @@ pub fn read_trait(attr: TokenStream, item: &syn::ItemTrait) -> (Option<RustServi
 
 /// `item` without the `#[rpc(...)]` attributes of its methods (they are not real attributes:
 /// left in, rustc would report them as unknown).
-pub fn without_method_attributes(item: &syn::ItemTrait) -> syn::ItemTrait {
+pub(crate) fn without_method_attributes(item: &syn::ItemTrait) -> syn::ItemTrait {
     let mut item = item.clone();
     for trait_item in &mut item.items {
         if let syn::TraitItem::Fn(function) = trait_item {
@@ -141,64 +142,10 @@ fn read_method(function: &syn::TraitItemFn) -> syn::Result<RustMethod> {
     let mut errors = Errors::default();
     let signature = &function.sig;
     let ident = signature.ident.clone();
-    if signature.asyncness.is_none() {
-        errors.push(syn::Error::new(signature.fn_token.span, format!("RPC method `{ident}` must be an `async fn`")));
-    }
-    if !signature.generics.params.is_empty() || signature.generics.where_clause.is_some() {
-        errors.push(syn::Error::new(signature.generics.span(), format!("RPC method `{ident}` cannot be generic")));
-    }
-    if let Some(token) = signature.constness.as_ref().map(|c| c.span).or(signature.unsafety.map(|u| u.span)) {
-        errors.push(syn::Error::new(token, format!("RPC method `{ident}` cannot be `const` or `unsafe`")));
-    }
-    if let Some(variadic) = &signature.variadic {
-        errors.push(syn::Error::new(variadic.span(), "an RPC method takes exactly one request"));
-    }
-
-    let mut inputs = signature.inputs.iter();
-    match inputs.next() {
-        Some(syn::FnArg::Receiver(receiver)) if receiver.reference.is_some() && receiver.mutability.is_none() => {}
-        Some(syn::FnArg::Receiver(receiver)) => errors.push(syn::Error::new(
-            receiver.mutability.map_or(receiver.self_token.span, |m| m.span),
-            format!("RPC method `{ident}` must take `&self` (calls run concurrently on one shared service)"),
-        )),
-        _ => errors.push(syn::Error::new(ident.span(), format!("RPC method `{ident}` must take `&self` first"))),
-    }
-    let arguments: Vec<&syn::PatType> = inputs
-        .filter_map(|input| match input {
-            syn::FnArg::Typed(typed) => Some(typed),
-            syn::FnArg::Receiver(_) => None,
-        })
-        .collect();
-    let request = match arguments.as_slice() {
-        [argument] => errors.take(request_type(&argument.ty)),
-        _ => {
-            errors.push(syn::Error::new(
-                arguments.get(1).map_or(ident.span(), |extra| extra.pat.span()),
-                format!(
-                    "RPC method `{ident}` takes {} arguments after `&self`; it takes exactly one: the request \
-                     message, `kuberpc::Streaming<Message>` for a client stream, or either inside \
-                     `kuberpc::Request<…>` for the metadata",
-                    arguments.len()
-                ),
-            ));
-            None
-        }
-    };
+    check_signature(signature, &mut errors);
+    let request = read_request(signature, &mut errors);
     let reply = errors.take(reply_type(&signature.output, &ident));
-
-    let mut attribute = None;
-    for rpc in function.attrs.iter().filter(|a| is_method_attribute(a)) {
-        if attribute.is_some() {
-            errors.push(syn::Error::new(rpc.span(), "duplicate `#[rpc(...)]` attribute"));
-            continue;
-        }
-        let arguments = match &rpc.meta {
-            syn::Meta::Path(_) => Ok(TokenStream::new()),
-            syn::Meta::List(list) => Ok(list.tokens.clone()),
-            syn::Meta::NameValue(nv) => Err(syn::Error::new(nv.span(), "write `#[rpc(option = value, ...)]`")),
-        };
-        attribute = errors.take(arguments.and_then(parse_method_attribute));
-    }
+    let attribute = read_method_attribute(function, &mut errors);
     errors.finish()?;
     let ((request, client_streaming, whole_request), (reply, server_streaming)) =
         (request.expect("no errors"), reply.expect("no errors"));
@@ -219,6 +166,80 @@ fn read_method(function: &syn::TraitItemFn) -> syn::Result<RustMethod> {
         options: attribute.options,
         spans,
     })
+}
+
+/// What a method must be to become an RPC: `async fn(&self, …)`, not generic, const, unsafe
+/// or variadic.
+fn check_signature(signature: &syn::Signature, errors: &mut Errors) {
+    let ident = &signature.ident;
+    if signature.asyncness.is_none() {
+        errors.push(syn::Error::new(signature.fn_token.span, format!("RPC method `{ident}` must be an `async fn`")));
+    }
+    if !signature.generics.params.is_empty() || signature.generics.where_clause.is_some() {
+        errors.push(syn::Error::new(signature.generics.span(), format!("RPC method `{ident}` cannot be generic")));
+    }
+    if let Some(token) = signature.constness.as_ref().map(|c| c.span).or(signature.unsafety.map(|u| u.span)) {
+        errors.push(syn::Error::new(token, format!("RPC method `{ident}` cannot be `const` or `unsafe`")));
+    }
+    if let Some(variadic) = &signature.variadic {
+        errors.push(syn::Error::new(variadic.span(), "an RPC method takes exactly one request"));
+    }
+    match signature.inputs.first() {
+        Some(syn::FnArg::Receiver(receiver)) if receiver.reference.is_some() && receiver.mutability.is_none() => {}
+        Some(syn::FnArg::Receiver(receiver)) => errors.push(syn::Error::new(
+            receiver.mutability.map_or(receiver.self_token.span, |m| m.span),
+            format!("RPC method `{ident}` must take `&self` (calls run concurrently on one shared service)"),
+        )),
+        _ => errors.push(syn::Error::new(ident.span(), format!("RPC method `{ident}` must take `&self` first"))),
+    }
+}
+
+/// The one argument after `&self`, read by [`request_type`].
+fn read_request(signature: &syn::Signature, errors: &mut Errors) -> Option<(syn::TypePath, bool, bool)> {
+    let ident = &signature.ident;
+    let arguments: Vec<&syn::PatType> = signature
+        .inputs
+        .iter()
+        .skip(1)
+        .filter_map(|input| match input {
+            syn::FnArg::Typed(typed) => Some(typed),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    if let [argument] = arguments.as_slice() {
+        return errors.take(request_type(&argument.ty));
+    }
+    errors.push(syn::Error::new(
+        arguments.get(1).map_or(ident.span(), |extra| extra.pat.span()),
+        format!(
+            "RPC method `{ident}` takes {} arguments after `&self`; it takes exactly one: the request \
+             message, `kuberpc::Streaming<Message>` for a client stream, or either inside \
+             `kuberpc::Request<…>` for the metadata",
+            arguments.len()
+        ),
+    ));
+    None
+}
+
+/// The method's `#[rpc(...)]`, if any (at most one).
+fn read_method_attribute(
+    function: &syn::TraitItemFn,
+    errors: &mut Errors,
+) -> Option<crate::attributes::MethodAttribute> {
+    let mut attribute = None;
+    for rpc in function.attrs.iter().filter(|a| is_method_attribute(a)) {
+        if attribute.is_some() {
+            errors.push(syn::Error::new(rpc.span(), "duplicate `#[rpc(...)]` attribute"));
+            continue;
+        }
+        let arguments = match &rpc.meta {
+            syn::Meta::Path(_) => Ok(TokenStream::new()),
+            syn::Meta::List(list) => Ok(list.tokens.clone()),
+            syn::Meta::NameValue(nv) => Err(syn::Error::new(nv.span(), "write `#[rpc(option = value, ...)]`")),
+        };
+        attribute = errors.take(arguments.and_then(parse_method_attribute));
+    }
+    attribute
 }
 
 /// The request message, whether it is a client stream (`Streaming<T>`), and whether the
@@ -306,7 +327,7 @@ fn is_package_name(package: &str) -> bool {
 }
 
 /// `first` and `second` as one result, errors combined in order.
-pub fn combine(first: syn::Result<()>, second: syn::Result<()>) -> syn::Result<()> {
+pub(crate) fn combine(first: syn::Result<()>, second: syn::Result<()>) -> syn::Result<()> {
     let mut errors = Errors::default();
     errors.take(first);
     errors.take(second);
@@ -315,9 +336,10 @@ pub fn combine(first: syn::Result<()>, second: syn::Result<()>) -> syn::Result<(
 
 /// Where the model's problems point: token spans turned into file spans, and back.
 #[derive(Debug, Clone)]
-pub enum TokenSource {
+pub(crate) enum TokenSource {
     /// A file parsed in a build script: token positions are exact (proc-macro2's
     /// `span-locations`).
+    #[cfg_attr(not(feature = "build"), allow(dead_code))] // built by `rust::source` only
     File(SourceFile),
     /// Inside the proc-macro there is no file text: token `i` becomes offset `i` of a blank
     /// stand-in file, and a problem at offset `i` is reported at token `i`.
@@ -325,7 +347,7 @@ pub enum TokenSource {
 }
 
 /// The model of one trait and the problems found while building it.
-pub struct Modelled {
+pub(crate) struct Modelled {
     /// The package holding the one service.
     pub package: Package,
     /// Option mistakes (the caller adds those of the cross-field rules).
@@ -338,7 +360,7 @@ pub struct Modelled {
 
 impl Modelled {
     /// Every problem as one `syn::Error` spanned on its token (for the proc-macro).
-    pub fn token_errors(self) -> syn::Result<()> {
+    pub(crate) fn token_errors(self) -> syn::Result<()> {
         let mut errors = Errors::default();
         for problem in self.problems.into_vec() {
             let token = problem.span().and_then(|s| self.tokens.get(s.offset()).copied()).unwrap_or(self.fallback);
@@ -354,9 +376,9 @@ impl Modelled {
 
 impl RustService {
     /// The model of this trait: options resolved with the proto front end's rules (the
-    /// cross-field rules of [`crate::check`] are the caller's, run once over every service).
+    /// cross-field rules of [`crate::model_rules`] are the caller's, run once over every service).
     /// `source_file` is how generated headers name the file.
-    pub fn model(&self, source_file: &str, source: &TokenSource) -> Modelled {
+    pub(crate) fn model(&self, source_file: &str, source: &TokenSource) -> Modelled {
         let stand_in_len = self.spans.len() + 1 + self.methods.iter().map(|m| m.spans.len()).sum::<usize>();
         let stand_in = SourceFile::new(format!("{source_file} (#[rpc_service])"), " ".repeat(stand_in_len));
         let mut tokens = Vec::new();
@@ -406,12 +428,12 @@ impl RustService {
 
 /// Where `token` of a file parsed by syn stands in `file` (proc-macro2's `span-locations`
 /// give 1-based lines and 0-based character columns).
-pub fn file_span(file: &SourceFile, token: Span) -> crate::error::Span {
+pub(crate) fn file_span(file: &SourceFile, token: Span) -> crate::error::Span {
     let (start, end) = (token.start(), token.end());
     file.span_lines(start.line.saturating_sub(1), start.column, end.line.saturating_sub(1), end.column)
 }
 
 /// The protobuf name of a message type: the last segment of its Rust path.
-pub fn message_name(path: &syn::TypePath) -> String {
+pub(crate) fn message_name(path: &syn::TypePath) -> String {
     path.path.segments.last().map(|s| s.ident.unraw().to_string()).unwrap_or_default()
 }

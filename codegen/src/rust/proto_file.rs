@@ -31,7 +31,7 @@ enum Definition<'a> {
 
 /// The `.proto` of every package of the traits, plus the vocabulary they import (so the tree
 /// compiles with any protobuf toolchain as it is), and their compiled descriptors.
-pub fn emit_all(
+pub(crate) fn emit_all(
     packages: &[Package],
     parsed: &[ParsedFile],
 ) -> Result<(Vec<(String, String)>, prost_types::FileDescriptorSet), Error> {
@@ -56,7 +56,7 @@ pub fn emit_all(
 
 /// The emitted file of `package`: its path under the proto directory
 /// (`counter/v1/counter.proto`) and its text.
-pub fn emit(package: &str, files: &[ParsedFile], problems: &mut Problems) -> (String, String) {
+pub(crate) fn emit(package: &str, files: &[ParsedFile], problems: &mut Problems) -> (String, String) {
     let services: Vec<(&RustService, &ParsedFile)> = files
         .iter()
         .flat_map(|file| file.services.iter().map(move |s| (&s.rust, file)))
@@ -211,68 +211,51 @@ impl Emitter<'_, '_> {
         let Some((definition, source)) = definitions.get(name) else { return };
         out.push('\n');
         match definition {
-            Definition::Enum(item) => {
-                comments(&item.attrs, "", out);
-                writeln!(out, "enum {name} {{").ok();
-                let prefix = name.to_shouty_snake_case();
-                let mut numbers = BTreeSet::new();
-                for (index, variant) in item.variants.iter().enumerate() {
-                    comments(&variant.attrs, "  ", out);
-                    let number = match &variant.discriminant {
-                        Some((_, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }))) => n.to_string(),
-                        Some((_, syn::Expr::Unary(u))) if matches!(u.op, syn::UnOp::Neg(_)) => {
-                            quote::ToTokens::to_token_stream(u).to_string().replace(' ', "")
-                        }
-                        _ => {
-                            self.problems.push(Problem::at(
-                                format!("enum value `{}` needs an explicit number (`= 0`)", variant.ident),
-                                Some(file_span(source, variant.ident.span())),
-                            ));
-                            continue;
-                        }
-                    };
-                    let number_is_valid = number.parse::<i32>().is_ok();
-                    let repeated = !numbers.insert(number.clone());
-                    let problem = if !number_is_valid {
-                        Some(format!("enum value `{}` = {number} does not fit an int32", variant.ident))
-                    } else if index == 0 && number != "0" {
-                        Some(format!("the first value of enum `{name}` must be `= 0` in proto3"))
-                    } else if repeated {
-                        Some(format!("enum value `{}` repeats the number {number}", variant.ident))
-                    } else {
-                        None
-                    };
-                    if let Some(problem) = problem {
-                        self.problems.push(Problem::at(problem, Some(file_span(source, variant.ident.span()))));
-                        continue;
-                    }
+            Definition::Enum(item) => self.enum_definition(item, name, source, out),
+            Definition::Message(item) => self.message_definition(item, name, source, out),
+        }
+    }
+
+    fn enum_definition(&mut self, item: &syn::ItemEnum, name: &str, source: &SourceFile, out: &mut String) {
+        comments(&item.attrs, "", out);
+        writeln!(out, "enum {name} {{").ok();
+        let prefix = name.to_shouty_snake_case();
+        let mut numbers = BTreeSet::new();
+        for (index, variant) in item.variants.iter().enumerate() {
+            comments(&variant.attrs, "  ", out);
+            match enum_number(variant, index, name, &mut numbers) {
+                Ok(number) => {
                     let value = variant.ident.unraw().to_string().to_shouty_snake_case();
                     writeln!(out, "  {prefix}_{value} = {number};").ok();
                 }
-                out.push_str("}\n");
-            }
-            Definition::Message(item) => {
-                comments(&item.attrs, "", out);
-                writeln!(out, "message {name} {{").ok();
-                let mut tags = BTreeMap::new();
-                for field in &item.fields {
-                    let Some((line, tag, tag_span)) = self.field(field, source) else { continue };
-                    if let Some(first) = tags.insert(tag, field.ident.clone()) {
-                        self.problems.push(Problem::at(
-                            format!(
-                                "tag {tag} of `{name}` is used twice (by `{}` and `{}`)",
-                                first.map(|i| i.to_string()).unwrap_or_default(),
-                                field.ident.as_ref().map(|i| i.to_string()).unwrap_or_default()
-                            ),
-                            Some(file_span(source, tag_span)),
-                        ));
-                    }
-                    comments(&field.attrs, "  ", out);
-                    writeln!(out, "  {line}").ok();
+                Err(problem) => {
+                    self.problems.push(Problem::at(problem, Some(file_span(source, variant.ident.span()))));
                 }
-                out.push_str("}\n");
             }
         }
+        out.push_str("}\n");
+    }
+
+    fn message_definition(&mut self, item: &syn::ItemStruct, name: &str, source: &SourceFile, out: &mut String) {
+        comments(&item.attrs, "", out);
+        writeln!(out, "message {name} {{").ok();
+        let mut tags = BTreeMap::new();
+        for field in &item.fields {
+            let Some((line, tag, tag_span)) = self.field(field, source) else { continue };
+            if let Some(first) = tags.insert(tag, field.ident.clone()) {
+                self.problems.push(Problem::at(
+                    format!(
+                        "tag {tag} of `{name}` is used twice (by `{}` and `{}`)",
+                        first.map(|i| i.to_string()).unwrap_or_default(),
+                        field.ident.as_ref().map(|i| i.to_string()).unwrap_or_default()
+                    ),
+                    Some(file_span(source, tag_span)),
+                ));
+            }
+            comments(&field.attrs, "  ", out);
+            writeln!(out, "  {line}").ok();
+        }
+        out.push_str("}\n");
     }
 
     /// One field's declaration, from `#[prost(...)]`, and its number.
@@ -304,30 +287,7 @@ impl Emitter<'_, '_> {
                 self.reach(&enum_name, at, source);
                 enum_name
             }
-            "map" => {
-                let (key, value) = prost.map.split_once(',').map(|(k, v)| (k.trim(), v.trim()))?;
-                let value_is_known =
-                    SCALARS.contains(&value) || value == "message" || value.starts_with("enumeration(");
-                if !MAP_KEYS.contains(&key) || !value_is_known {
-                    self.problems.push(Problem::at(
-                        format!("field `{name}`: `map = \"{}\"` is not a protobuf map type", prost.map),
-                        Some(file_span(source, at)),
-                    ));
-                    return None;
-                }
-                let value = if value == "message" {
-                    let inner = map_value_in(&field.ty)?;
-                    self.reach(&inner, field.ty.span(), source);
-                    inner
-                } else if let Some(e) = value.strip_prefix("enumeration(").and_then(|v| v.strip_suffix(')')) {
-                    let e = e.rsplit("::").next().unwrap_or_default().to_string();
-                    self.reach(&e, at, source);
-                    e
-                } else {
-                    value.to_string()
-                };
-                return Some((format!("map<{key}, {value}> {name} = {};", prost.tag), prost.tag, prost.tag_span?));
-            }
+            "map" => return self.map_field(field, &prost, &name, source),
             "oneof" => {
                 self.problems.push(Problem::at(
                     format!("field `{name}`: oneof fields cannot be emitted to the .proto yet"),
@@ -343,6 +303,65 @@ impl Emitter<'_, '_> {
             _ => "",
         };
         Some((format!("{label}{ty} {name} = {};", prost.tag), prost.tag, prost.tag_span?))
+    }
+
+    /// A `map<K, V>` field's declaration, and its number.
+    fn map_field(
+        &mut self,
+        field: &syn::Field,
+        prost: &ProstField,
+        name: &str,
+        source: &SourceFile,
+    ) -> Option<(String, u32, proc_macro2::Span)> {
+        let at = field.attrs.iter().find(|a| a.path().is_ident("prost"))?.span();
+        let (key, value) = prost.map.split_once(',').map(|(k, v)| (k.trim(), v.trim()))?;
+        let value_is_known = SCALARS.contains(&value) || value == "message" || value.starts_with("enumeration(");
+        if !MAP_KEYS.contains(&key) || !value_is_known {
+            self.problems.push(Problem::at(
+                format!("field `{name}`: `map = \"{}\"` is not a protobuf map type", prost.map),
+                Some(file_span(source, at)),
+            ));
+            return None;
+        }
+        let value = if value == "message" {
+            let inner = map_value_in(&field.ty)?;
+            self.reach(&inner, field.ty.span(), source);
+            inner
+        } else if let Some(e) = value.strip_prefix("enumeration(").and_then(|v| v.strip_suffix(')')) {
+            let e = e.rsplit("::").next().unwrap_or_default().to_string();
+            self.reach(&e, at, source);
+            e
+        } else {
+            value.to_string()
+        };
+        Some((format!("map<{key}, {value}> {name} = {};", prost.tag), prost.tag, prost.tag_span?))
+    }
+}
+
+/// The number of enum value `index` of enum `name`, or what is wrong with it (missing, not an
+/// int32, a first value other than 0, a repeat of one of `numbers`).
+fn enum_number(
+    variant: &syn::Variant,
+    index: usize,
+    name: &str,
+    numbers: &mut BTreeSet<String>,
+) -> Result<String, String> {
+    let number = match &variant.discriminant {
+        Some((_, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }))) => n.to_string(),
+        Some((_, syn::Expr::Unary(u))) if matches!(u.op, syn::UnOp::Neg(_)) => {
+            quote::ToTokens::to_token_stream(u).to_string().replace(' ', "")
+        }
+        _ => return Err(format!("enum value `{}` needs an explicit number (`= 0`)", variant.ident)),
+    };
+    let repeated = !numbers.insert(number.clone());
+    if number.parse::<i32>().is_err() {
+        Err(format!("enum value `{}` = {number} does not fit an int32", variant.ident))
+    } else if index == 0 && number != "0" {
+        Err(format!("the first value of enum `{name}` must be `= 0` in proto3"))
+    } else if repeated {
+        Err(format!("enum value `{}` repeats the number {number}", variant.ident))
+    } else {
+        Ok(number)
     }
 }
 

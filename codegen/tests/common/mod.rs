@@ -100,3 +100,29 @@ pub fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     }
     files
 }
+
+/// Asserts each `(name, content)` as the named insta snapshot `snapshots/<name>.snap`.
+pub fn assert_snapshots(snapshots: impl IntoIterator<Item = (String, String)>) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(repo_root().join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for (name, content) in snapshots {
+            insta::assert_snapshot!(name, content);
+        }
+    });
+}
+
+/// Fails when `snapshots/` holds a snapshot whose name starts with one of `prefixes` (the
+/// names a test file owns) and that no case in `produced` asserts any more.
+pub fn assert_no_unreferenced_snapshots(prefixes: &[&str], produced: impl IntoIterator<Item = String>) {
+    let expected: std::collections::BTreeSet<String> =
+        produced.into_iter().map(|name| format!("{name}.snap")).collect();
+    let unreferenced: Vec<String> = fs::read_dir(repo_root().join("snapshots"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".snap") && prefixes.iter().any(|prefix| name.starts_with(prefix)))
+        .filter(|name| !expected.contains(name))
+        .collect();
+    assert!(unreferenced.is_empty(), "snapshots no case produces any more (delete them): {unreferenced:?}");
+}

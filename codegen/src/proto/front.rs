@@ -46,7 +46,7 @@ pub struct Compiled {
 /// Compiles `protos` with the include paths `includes` and builds the model of every service
 /// declared in `protos` (services of imported files are not deployed). `Err` holds the
 /// protobuf errors of every file that does not compile.
-pub fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<Compiled, Error> {
+pub(crate) fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<Compiled, Error> {
     let includes: Vec<PathBuf> = includes.iter().map(|i| i.as_ref().to_path_buf()).collect();
     let mut resolver = ChainFileResolver::new();
     resolver.add(VocabularyResolver);

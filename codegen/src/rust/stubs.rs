@@ -71,38 +71,8 @@ fn server(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStrea
     let trait_ident = &rust.item.ident;
     let server = server_ident(rust);
     let full_name = &service.full_name;
-    let (inner, settings, request) = locals();
-    let arms = rust.methods.iter().map(|method| {
-        let path = format!("/{full_name}/{}", method.rpc_name);
-        let ident = &method.ident;
-        let argument = if method.whole_request { quote!(#request) } else { quote!(#request.into_inner()) };
-        let serve = match (method.client_streaming, method.server_streaming) {
-            (false, false) => quote!(unary),
-            (false, true) => quote!(server_streaming),
-            (true, false) => quote!(client_streaming),
-            (true, true) => quote!(streaming),
-        };
-        quote! {
-            #path => #rt::#serve(#settings, #request, move |#request: #rt::tonic::Request<_>| async move {
-                <T as #trait_ident>::#ident(&#inner, #argument).await
-            }),
-        }
-    });
-    let call_body = if rust.methods.is_empty() {
-        quote! {
-            let _ = #request;
-            #rt::unimplemented()
-        }
-    } else {
-        quote! {
-            let #inner = #rt::core::clone::Clone::clone(&self.inner);
-            let #settings = self.settings;
-            match #request.uri().path() {
-                #(#arms)*
-                _ => #rt::unimplemented(),
-            }
-        }
-    };
+    let knobs = server_knobs(rt);
+    let tower_service = server_tower_service(rust, service, rt);
     let doc = format!(" Serves a [`{trait_ident}`] implementation as the gRPC service `{full_name}`.");
     quote! {
         #[doc = #doc]
@@ -123,33 +93,7 @@ fn server(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStrea
                 Self { inner, settings: #rt::core::default::Default::default() }
             }
 
-            /// Accepts requests compressed with `encoding`.
-            #[must_use]
-            pub fn accept_compressed(mut self, encoding: #rt::tonic::codec::CompressionEncoding) -> Self {
-                self.settings.accept_compressed(encoding);
-                self
-            }
-
-            /// Compresses responses with `encoding` when the client accepts it.
-            #[must_use]
-            pub fn send_compressed(mut self, encoding: #rt::tonic::codec::CompressionEncoding) -> Self {
-                self.settings.send_compressed(encoding);
-                self
-            }
-
-            /// Largest decoded request message. Default: 4 MiB.
-            #[must_use]
-            pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
-                self.settings.max_decoding_message_size(limit);
-                self
-            }
-
-            /// Largest encoded response message. Default: `usize::MAX`.
-            #[must_use]
-            pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
-                self.settings.max_encoding_message_size(limit);
-                self
-            }
+            #knobs
         }
 
         impl<T> #rt::core::clone::Clone for #server<T> {
@@ -162,6 +106,50 @@ fn server(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStrea
             const NAME: &'static str = #full_name;
         }
 
+        #tower_service
+    }
+}
+
+/// The server's compression and message-size settings, named as on a tonic-generated server.
+fn server_knobs(rt: &TokenStream) -> TokenStream {
+    quote! {
+        /// Accepts requests compressed with `encoding`.
+        #[must_use]
+        pub fn accept_compressed(mut self, encoding: #rt::tonic::codec::CompressionEncoding) -> Self {
+            self.settings.accept_compressed(encoding);
+            self
+        }
+
+        /// Compresses responses with `encoding` when the client accepts it.
+        #[must_use]
+        pub fn send_compressed(mut self, encoding: #rt::tonic::codec::CompressionEncoding) -> Self {
+            self.settings.send_compressed(encoding);
+            self
+        }
+
+        /// Largest decoded request message. Default: 4 MiB.
+        #[must_use]
+        pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
+            self.settings.max_decoding_message_size(limit);
+            self
+        }
+
+        /// Largest encoded response message. Default: `usize::MAX`.
+        #[must_use]
+        pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
+            self.settings.max_encoding_message_size(limit);
+            self
+        }
+    }
+}
+
+/// `impl Service<http::Request<B>>` for the server: route by path, one arm per method.
+fn server_tower_service(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStream {
+    let trait_ident = &rust.item.ident;
+    let server = server_ident(rust);
+    let (_, _, request) = locals();
+    let dispatch = server_dispatch(rust, service, rt);
+    quote! {
         impl<T: #trait_ident, B: #rt::RequestBody> #rt::tonic::codegen::Service<#rt::tonic::codegen::http::Request<B>>
             for #server<T>
         {
@@ -177,8 +165,46 @@ fn server(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStrea
             }
 
             fn call(&mut self, #request: #rt::tonic::codegen::http::Request<B>) -> Self::Future {
-                #call_body
+                #dispatch
             }
+        }
+    }
+}
+
+/// The body of `Service::call`: the request's path picks the method; each arm hands the
+/// request to the runtime's serve function for its call kind.
+fn server_dispatch(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStream {
+    let trait_ident = &rust.item.ident;
+    let full_name = &service.full_name;
+    let (inner, settings, request) = locals();
+    if rust.methods.is_empty() {
+        return quote! {
+            let _ = #request;
+            #rt::unimplemented()
+        };
+    }
+    let arms = rust.methods.iter().map(|method| {
+        let path = format!("/{full_name}/{}", method.rpc_name);
+        let ident = &method.ident;
+        let argument = if method.whole_request { quote!(#request) } else { quote!(#request.into_inner()) };
+        let serve = match (method.client_streaming, method.server_streaming) {
+            (false, false) => quote!(unary),
+            (false, true) => quote!(server_streaming),
+            (true, false) => quote!(client_streaming),
+            (true, true) => quote!(streaming),
+        };
+        quote! {
+            #path => #rt::#serve(#settings, #request, move |#request: #rt::tonic::Request<_>| async move {
+                <T as #trait_ident>::#ident(&#inner, #argument).await
+            }),
+        }
+    });
+    quote! {
+        let #inner = #rt::core::clone::Clone::clone(&self.inner);
+        let #settings = self.settings;
+        match #request.uri().path() {
+            #(#arms)*
+            _ => #rt::unimplemented(),
         }
     }
 }
@@ -197,6 +223,7 @@ fn client(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStrea
     let full_name = &service.full_name;
     let (_, _, request) = locals();
     let methods = rust.methods.iter().map(|method| client_method(method, full_name, rt, &request));
+    let knobs = client_knobs(rt);
     let doc = format!(" Calls the gRPC service `{full_name}`.");
     quote! {
         #[doc = #doc]
@@ -229,35 +256,42 @@ fn client(rust: &RustService, service: &Service, rt: &TokenStream) -> TokenStrea
                 Self { inner: #rt::tonic::client::Grpc::with_origin(inner, origin) }
             }
 
-            /// Compresses requests with `encoding`.
-            #[must_use]
-            pub fn send_compressed(mut self, encoding: #rt::tonic::codec::CompressionEncoding) -> Self {
-                self.inner = self.inner.send_compressed(encoding);
-                self
-            }
-
-            /// Accepts responses compressed with `encoding`.
-            #[must_use]
-            pub fn accept_compressed(mut self, encoding: #rt::tonic::codec::CompressionEncoding) -> Self {
-                self.inner = self.inner.accept_compressed(encoding);
-                self
-            }
-
-            /// Largest decoded response message. Default: 4 MiB.
-            #[must_use]
-            pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
-                self.inner = self.inner.max_decoding_message_size(limit);
-                self
-            }
-
-            /// Largest encoded request message. Default: `usize::MAX`.
-            #[must_use]
-            pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
-                self.inner = self.inner.max_encoding_message_size(limit);
-                self
-            }
+            #knobs
 
             #(#methods)*
+        }
+    }
+}
+
+/// The client's compression and message-size settings, named as on a tonic-generated client.
+fn client_knobs(rt: &TokenStream) -> TokenStream {
+    quote! {
+        /// Compresses requests with `encoding`.
+        #[must_use]
+        pub fn send_compressed(mut self, encoding: #rt::tonic::codec::CompressionEncoding) -> Self {
+            self.inner = self.inner.send_compressed(encoding);
+            self
+        }
+
+        /// Accepts responses compressed with `encoding`.
+        #[must_use]
+        pub fn accept_compressed(mut self, encoding: #rt::tonic::codec::CompressionEncoding) -> Self {
+            self.inner = self.inner.accept_compressed(encoding);
+            self
+        }
+
+        /// Largest decoded response message. Default: 4 MiB.
+        #[must_use]
+        pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
+            self.inner = self.inner.max_decoding_message_size(limit);
+            self
+        }
+
+        /// Largest encoded request message. Default: `usize::MAX`.
+        #[must_use]
+        pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
+            self.inner = self.inner.max_encoding_message_size(limit);
+            self
         }
     }
 }

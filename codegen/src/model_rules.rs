@@ -2,7 +2,7 @@
 //!
 //! Single-field rules (ranges, quantities, required fields) are applied while options are
 //! resolved ([`crate::options::resolve_deploy`]); the rules here relate several fields or
-//! several services. Each is one small function saying why it exists. Entry point: [`check`].
+//! several services. Each is one small function saying why it exists. Entry point: [`enforce`].
 
 use std::collections::BTreeMap;
 
@@ -21,7 +21,7 @@ pub(crate) fn has_dns_label_characters(name: &str) -> bool {
 }
 
 /// Runs every rule and reports every violation.
-pub fn check(packages: &[Package]) -> Result<(), Error> {
+pub fn enforce(packages: &[Package]) -> Result<(), Error> {
     let mut problems = Problems::default();
     let services: Vec<&Service> = packages.iter().flat_map(|p| &p.services).collect();
     for service in &services {
