@@ -1,7 +1,9 @@
 //! The data templates see: one JSON view of a service, built from the model only.
 //!
-//! Everything a template prints is decided here (names, labels, the port), so two templates
-//! can never disagree; templates only lay values out.
+//! Everything a template prints is decided here (names, labels, the port, and the names that
+//! tie objects together: [`CONTAINER`], [`PORT_NAME`], [`VOLUME`]), so two templates — or a
+//! template and the rules that read the rendered objects — cannot disagree; templates only
+//! lay values out (a user's own template may still spell a name by hand).
 
 use std::collections::BTreeMap;
 
@@ -9,9 +11,16 @@ use serde_json::{json, Value};
 
 use crate::model::{headless_service_name, Deploy, Gateway, Package, Resources, Service, Workload};
 
+/// The server container, in the pod and in every overlay patch that selects it by name.
+pub(crate) const CONTAINER: &str = "server";
+/// The gRPC port's name: container port, Service ports, probes' checks, Ingress and policy.
+pub(crate) const PORT_NAME: &str = "grpc";
+/// The data volume, in the pod and in a StatefulSet's claim template.
+pub(crate) const VOLUME: &str = "data";
+
 /// Name of the PersistentVolumeClaim of `app`.
 fn claim_name(app: &str) -> String {
-    format!("{app}-data")
+    format!("{app}-{VOLUME}")
 }
 
 /// The view of one service, as the base templates see it.
@@ -29,6 +38,7 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
     let claim = deploy.storage.as_ref().filter(|_| deploy.workload == Workload::Deployment).map(|_| claim_name(app));
     json!({
         "app": app,
+        "names": { "container": CONTAINER, "port": PORT_NAME, "volume": VOLUME },
         "workload": deploy.workload.kind(),
         "service_account": app,
         "env_config_map": (!deploy.env.is_empty()).then(|| env_config_map_name(app, &deploy.env)),
