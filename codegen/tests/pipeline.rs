@@ -88,6 +88,36 @@ fn the_port_comes_from_one_field() {
     assert_eq!(named.len(), 3, "2 Service targetPorts and the NetworkPolicy port: {named:?}");
 }
 
+/// Generates the route guide with `template` overridden by `edit` of the embedded one; the error.
+fn error_with_edited_template(template: &str, edit: impl Fn(&str) -> String) -> String {
+    let templates = tempfile::tempdir().unwrap();
+    let embedded = fs::read_to_string(common::repo_root().join(format!("templates/{template}.yaml.hbs"))).unwrap();
+    let edited = edit(&embedded);
+    assert_ne!(embedded, edited);
+    fs::write(templates.path().join(format!("{template}.yaml.hbs")), edited).unwrap();
+    let case = common::route_guide();
+    let mut config = case.config(Path::new("deploy"));
+    config.templates_dir(templates.path());
+    config.generate(&case.protos, &case.includes).unwrap_err().to_string()
+}
+
+#[test]
+fn a_bad_value_is_reported_at_its_own_key_not_the_first_key_of_that_name() {
+    // `metadata.name` comes first in the file; the bad one is the port's name.
+    let error =
+        error_with_edited_template("service", |t| t.replace("    - name: {{names.port}}", "    - name: {{port}}"));
+    assert!(error.contains("field `spec.ports[0].name`"), "{error}");
+    assert!(error.contains("service.yaml.hbs:16:7"), "{error}");
+}
+
+#[test]
+fn a_field_of_the_pod_partial_is_reported_inside_the_partial() {
+    let error = error_with_edited_template("pod", |t| t.replace("containerPort:", "contianerPort:"));
+    assert!(error.contains("field `spec.template.spec.containers[0].ports[0].contianerPort`"), "{error}");
+    assert!(error.contains("pod.yaml.hbs:40:15"), "{error}");
+    assert!(!error.contains("deployment.yaml.hbs:"), "{error}");
+}
+
 #[test]
 fn a_misspelled_field_in_a_user_template_is_rejected_by_name() {
     let templates = tempfile::tempdir().unwrap();

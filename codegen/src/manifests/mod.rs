@@ -6,6 +6,7 @@
 //! Entry point: [`render`].
 
 mod gateway;
+mod locate;
 mod rules;
 mod templates;
 mod validate;
@@ -139,15 +140,9 @@ fn render_validated(
     match validate::validate(&yaml) {
         Ok(document) => Some((yaml, document)),
         Err(mismatch) => {
-            let field = mismatch.path.rsplit('.').next().unwrap_or("").split('[').next().unwrap_or("");
-            // At the field's key in the template when it is written there, else at the top
-            // of the template: a template error always points into the template file.
-            let span = templates.source(template).map(|source| {
-                match source.text().find(&format!("{field}:")).filter(|_| !field.is_empty()) {
-                    Some(offset) => source.span(offset, field.len()),
-                    None => source.span(0, 0),
-                }
-            });
+            // At the field's own key, in the template or partial that writes it (or at its
+            // deepest written parent): a template error always points into a template file.
+            let span = locate::field_span(templates, template, &mismatch.path);
             let at = if mismatch.path.is_empty() { String::new() } else { format!(" field `{}`", mismatch.path) };
             problems.push(Problem::at(
                 format!("template {template} renders {}:{at} {}", mismatch.object, mismatch.reason),

@@ -196,8 +196,12 @@ fn service_ports_target_container_ports(set: &RenderedSet, out: &mut Vec<String>
 fn probes_use_the_grpc_port(set: &RenderedSet, out: &mut Vec<String>) {
     for workload in set.workloads() {
         for container in workload.containers() {
-            let grpc_port =
-                container.ports.iter().flatten().find(|p| p.name.as_deref() == Some(super::view::PORT_NAME)).map(|p| p.container_port);
+            let grpc_port = container
+                .ports
+                .iter()
+                .flatten()
+                .find(|p| p.name.as_deref() == Some(super::view::PORT_NAME))
+                .map(|p| p.container_port);
             let probes = [
                 ("startupProbe", &container.startup_probe),
                 ("readinessProbe", &container.readiness_probe),
