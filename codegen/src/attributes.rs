@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt as _;
 use syn::meta::ParseNestedMeta;
 use syn::punctuated::Punctuated;
 use syn::{LitStr, Token};
@@ -205,6 +206,30 @@ fn walk(meta: &ParseNestedMeta<'_>, prefix: &str, known: &[&'static Field], writ
     }
 }
 
+/// `name(KEY = "value", "a.b/c" = "value", …)`: a key is a Rust identifier or, for keys no
+/// identifier can spell (`kubernetes.io/os`), a string literal.
+fn read_map(meta: &ParseNestedMeta<'_>, path: &str) -> syn::Result<BTreeMap<String, String>> {
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(format!("`{path}` takes entries in parentheses: `{path}(KEY = \"value\")`")));
+    }
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let mut map = BTreeMap::new();
+    while !content.is_empty() {
+        let key = if content.peek(LitStr) {
+            content.parse::<LitStr>()?.value()
+        } else {
+            syn::Ident::parse_any(&content)?.unraw().to_string()
+        };
+        content.parse::<Token![=]>()?;
+        map.insert(key, content.parse::<LitStr>()?.value());
+        if !content.is_empty() {
+            content.parse::<Token![,]>()?;
+        }
+    }
+    Ok(map)
+}
+
 /// Reads the value of an option of `kind`; `Ok(None)` when errors were already recorded.
 fn read_value(meta: &ParseNestedMeta<'_>, path: &str, kind: Kind, written: &mut Written) -> syn::Result<Option<Value>> {
     match kind {
@@ -219,16 +244,7 @@ fn read_value(meta: &ParseNestedMeta<'_>, path: &str, kind: Kind, written: &mut 
             })?;
             Ok(Some(Value::Group))
         }
-        Kind::Map => {
-            let mut map = BTreeMap::new();
-            meta.parse_nested_meta(|entry| {
-                let key = entry.path.get_ident().map(ToString::to_string).unwrap_or_default();
-                let value: LitStr = entry.value()?.parse()?;
-                map.insert(key, value.value());
-                Ok(())
-            })?;
-            Ok(Some(Value::Map(map)))
-        }
+        Kind::Map => read_map(meta, path).map(|map| Some(Value::Map(map))),
         Kind::StrList => {
             let content;
             syn::parenthesized!(content in meta.input);
@@ -305,6 +321,20 @@ mod tests {
         assert_eq!(options.env["GREETING"], "Hello");
         assert_eq!(options.gateway.unwrap().hostnames, ["a.example.com", "b.example.com"]);
         assert!(parsed.spans.contains_key("autoscale.max"));
+    }
+
+    #[test]
+    fn map_keys_are_identifiers_or_strings() {
+        let parsed = parse_service_attribute(quote! {
+            env(r#type = "a", PLAIN = "b", "dotted.name" = "c",),
+        })
+        .unwrap();
+        let keys: Vec<&str> = parsed.options.env.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["PLAIN", "dotted.name", "type"]);
+        let message = messages(parse_service_attribute(quote!(env(1 = "a"))).unwrap_err()).remove(0);
+        assert!(message.contains("identifier"), "a key is an identifier or a string: {message}");
+        let error = parse_service_attribute(quote!(env = "a")).unwrap_err();
+        assert!(messages(error)[0].contains("`env(KEY = \"value\")`"));
     }
 
     /// Every option path of the attribute syntax, from a table.
