@@ -214,12 +214,30 @@ fn read_map(meta: &ParseNestedMeta<'_>, path: &str) -> syn::Result<BTreeMap<Stri
     }
     let content;
     syn::parenthesized!(content in meta.input);
+    let entries = map_entries(&content, path);
+    if entries.is_err() {
+        // Leave nothing behind: syn would report leftovers instead of the mistake.
+        content.step(|cursor| {
+            let mut rest = *cursor;
+            while let Some((_, next)) = rest.token_tree() {
+                rest = next;
+            }
+            Ok(((), rest))
+        })?;
+    }
+    entries
+}
+
+fn map_entries(content: syn::parse::ParseStream<'_>, path: &str) -> syn::Result<BTreeMap<String, String>> {
     let mut map = BTreeMap::new();
     while !content.is_empty() {
         let key = if content.peek(LitStr) {
             content.parse::<LitStr>()?.value()
+        } else if content.peek(syn::Ident::peek_any) {
+            syn::Ident::parse_any(content)?.unraw().to_string()
         } else {
-            syn::Ident::parse_any(&content)?.unraw().to_string()
+            let message = format!("a `{path}` key is a name or a string: `KEY = \"value\"`, `\"a.b/c\" = \"value\"`");
+            return Err(content.error(message));
         };
         content.parse::<Token![=]>()?;
         map.insert(key, content.parse::<LitStr>()?.value());
@@ -331,8 +349,8 @@ mod tests {
         .unwrap();
         let keys: Vec<&str> = parsed.options.env.keys().map(String::as_str).collect();
         assert_eq!(keys, ["PLAIN", "dotted.name", "type"]);
-        let message = messages(parse_service_attribute(quote!(env(1 = "a"))).unwrap_err()).remove(0);
-        assert!(message.contains("identifier"), "a key is an identifier or a string: {message}");
+        let message = messages(parse_service_attribute(quote!(env(1 = "a"))).unwrap_err()).join(" / ");
+        assert!(message.contains("a `env` key is a name or a string"), "{message}");
         let error = parse_service_attribute(quote!(env = "a")).unwrap_err();
         assert!(messages(error)[0].contains("`env(KEY = \"value\")`"));
     }
