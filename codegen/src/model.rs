@@ -99,6 +99,36 @@ pub struct Deploy {
     pub termination_grace_seconds: u32,
     /// Gateway API route.
     pub gateway: Option<Gateway>,
+    /// Arguments of the server container.
+    pub args: Vec<String>,
+    /// Annotations of the pod template, sorted by key.
+    pub pod_annotations: BTreeMap<String, String>,
+    /// Node selection and priority of the pods.
+    pub scheduling: Scheduling,
+}
+
+/// Where the pods may run and how they rank.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scheduling {
+    /// `priorityClassName`.
+    pub priority_class: Option<String>,
+    /// `nodeSelector`, sorted by label.
+    pub node_selector: BTreeMap<String, String>,
+    /// Taints the pods tolerate.
+    pub tolerations: Vec<Toleration>,
+}
+
+/// One toleration: `key=value:Effect` read into the pod spec's fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toleration {
+    /// The taint key.
+    pub key: String,
+    /// `Equal` when a value is given, `Exists` otherwise.
+    pub operator: &'static str,
+    /// The taint value, with `Equal`.
+    pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`; every effect when unset.
+    pub effect: Option<String>,
 }
 
 /// What runs the pods.

@@ -56,6 +56,18 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
         "selector": selector,
         "headless_service": headless_service_name(app),
         "env": env,
+        "args": deploy.args,
+        "pod_annotations": deploy.pod_annotations,
+        "scheduling": json!({
+            "priority_class": deploy.scheduling.priority_class,
+            "node_selector": deploy.scheduling.node_selector,
+            "tolerations": deploy.scheduling.tolerations.iter().map(|t| json!({
+                "key": t.key,
+                "operator": t.operator,
+                "value": t.value,
+                "effect": t.effect,
+            })).collect::<Vec<_>>(),
+        }),
         "resources": resources_view(&deploy.resources),
         "autoscale": deploy.autoscale.as_ref().map(|a| json!({
             "min": a.min,

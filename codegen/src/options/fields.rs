@@ -16,6 +16,16 @@ pub(crate) const SERVICE_DEPLOYMENT: &[Field] = &[
     Field { name: "drain_seconds", number: 11, kind: Kind::U32 },
     Field { name: "termination_grace_seconds", number: 12, kind: Kind::U32 },
     Field { name: "gateway", number: 13, kind: Kind::Group(GATEWAY) },
+    Field { name: "args", number: 14, kind: Kind::StrList },
+    Field { name: "pod_annotations", number: 15, kind: Kind::Map },
+    Field { name: "scheduling", number: 16, kind: Kind::Group(SCHEDULING) },
+];
+
+/// `kuberpc.v1.Scheduling`
+pub(crate) const SCHEDULING: &[Field] = &[
+    Field { name: "priority_class", number: 1, kind: Kind::Str },
+    Field { name: "node_selector", number: 2, kind: Kind::Map },
+    Field { name: "tolerations", number: 3, kind: Kind::StrList },
 ];
 
 /// `kuberpc.v1.Gateway`

@@ -58,6 +58,39 @@ pub struct ServiceDeployment {
     /// When set, a Gateway API GRPCRoute with one match per RPC is generated. Default: unset.
     #[prost(message, optional, tag = "13")]
     pub gateway: ::core::option::Option<Gateway>,
+    /// Arguments of the server container (its `args`; the image's entrypoint stays the
+    /// command). Default: none.
+    #[prost(string, repeated, tag = "14")]
+    pub args: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+    /// Annotations of the pod template (not of the workload), e.g. for a service mesh or a
+    /// scraper. Keys are Kubernetes qualified names (`example.com/key`). Default: none.
+    #[prost(btree_map = "string, string", tag = "15")]
+    pub pod_annotations: ::prost::alloc::collections::BTreeMap<
+        ::prost::alloc::string::String,
+        ::prost::alloc::string::String,
+    >,
+    /// Where the pods may run and how they rank against other pods. Default: unset (any node,
+    /// the cluster's default priority).
+    #[prost(message, optional, tag = "16")]
+    pub scheduling: ::core::option::Option<Scheduling>,
+}
+/// Node selection and priority of the pods.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct Scheduling {
+    /// PriorityClass of the pods (`priorityClassName`), a DNS-1123 subdomain. Default: unset.
+    #[prost(string, optional, tag = "1")]
+    pub priority_class: ::core::option::Option<::prost::alloc::string::String>,
+    /// Node labels a node must carry to run the pods (`nodeSelector`). Default: none.
+    #[prost(btree_map = "string, string", tag = "2")]
+    pub node_selector: ::prost::alloc::collections::BTreeMap<
+        ::prost::alloc::string::String,
+        ::prost::alloc::string::String,
+    >,
+    /// Taints the pods tolerate, in `kubectl taint` syntax: `key=value:Effect` (operator Equal),
+    /// `key:Effect` (operator Exists), or `key=value` / `key` for every effect. Effects:
+    /// NoSchedule, PreferNoSchedule, NoExecute. Default: none.
+    #[prost(string, repeated, tag = "3")]
+    pub tolerations: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
 }
 /// A Gateway API (gateway.networking.k8s.io/v1) GRPCRoute attaching the service to a Gateway.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -137,7 +170,8 @@ pub struct Storage {
     /// Where the volume is mounted in the container. Default: `/var/lib/<name>`.
     #[prost(string, optional, tag = "2")]
     pub mount_path: ::core::option::Option<::prost::alloc::string::String>,
-    /// StorageClass name. Default: unset (the cluster's default class).
+    /// StorageClass name. Required with ReadWriteMany (most default classes cannot provide it).
+    /// Default: unset (the cluster's default class).
     #[prost(string, optional, tag = "3")]
     pub storage_class: ::core::option::Option<::prost::alloc::string::String>,
     /// One of "ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod".

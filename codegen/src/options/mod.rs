@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use heck::ToKebabCase;
 
 use crate::error::{Problem, Problems, Spans};
-use crate::model::{Autoscale, Deploy, Gateway, Ingress, Resources, Storage, Workload};
+use crate::model::{Autoscale, Deploy, Gateway, Ingress, Resources, Scheduling, Storage, Toleration, Workload};
 
 /// The source text of the vocabulary, resolvable as `kuberpc/v1/options.proto` without any
 /// include path.
@@ -102,6 +102,8 @@ pub(crate) type IngressOptions = written::Ingress;
 pub(crate) type StorageOptions = written::Storage;
 /// `gateway { … }` as written.
 pub(crate) type GatewayOptions = written::Gateway;
+/// `scheduling { … }` as written.
+pub(crate) type SchedulingOptions = written::Scheduling;
 
 /// Applies defaults and single-field rules. `service_name` is the name as declared
 /// (`RouteGuide`); problems are located through `spans`.
@@ -132,6 +134,9 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         workload: resolve_workload(options.workload.as_deref(), storage.as_ref(), max_replicas, &mut rules),
         drain_seconds: options.drain_seconds.unwrap_or(DEFAULT_DRAIN_SECONDS),
         termination_grace_seconds: options.termination_grace_seconds.unwrap_or(DEFAULT_TERMINATION_GRACE_SECONDS),
+        args: options.args.clone(),
+        pod_annotations: resolve_pod_annotations(&options.pod_annotations, &mut rules),
+        scheduling: resolve_scheduling(options.scheduling.clone().unwrap_or_default(), &mut rules),
         autoscale,
         storage,
         app,
@@ -265,6 +270,14 @@ fn resolve_storage(app: &str, options: &StorageOptions, rules: &mut FieldRules<'
             format!("storage.access_mode {access_mode:?} is not one of {}", ACCESS_MODES.join(", ")),
         );
     }
+    if access_mode == "ReadWriteMany" && options.storage_class.is_none() {
+        rules.fail(
+            path::STORAGE_ACCESS_MODE,
+            "storage.access_mode ReadWriteMany needs a storage_class that provides it: most default classes \
+             are ReadWriteOnce only, and the claim would stay Pending"
+                .to_string(),
+        );
+    }
     let mount_path = options.mount_path.clone().unwrap_or_else(|| format!("/var/lib/{app}"));
     if !mount_path.starts_with('/') {
         rules.fail(path::STORAGE_MOUNT_PATH, format!("storage.mount_path {mount_path:?} must be an absolute path"));
@@ -275,6 +288,96 @@ fn resolve_storage(app: &str, options: &StorageOptions, rules: &mut FieldRules<'
         storage_class: options.storage_class.clone(),
         access_mode,
     }
+}
+
+fn resolve_pod_annotations(
+    annotations: &BTreeMap<String, String>,
+    rules: &mut FieldRules<'_>,
+) -> BTreeMap<String, String> {
+    for key in annotations.keys().filter(|key| !is_qualified_name(key)) {
+        rules.fail(path::POD_ANNOTATIONS, format!("pod_annotations key {key:?} is not a Kubernetes qualified name"));
+    }
+    annotations.clone()
+}
+
+fn resolve_scheduling(options: SchedulingOptions, rules: &mut FieldRules<'_>) -> Scheduling {
+    if let Some(class) = options.priority_class.as_ref().filter(|class| !is_dns_subdomain(class)) {
+        rules.fail(
+            path::SCHEDULING_PRIORITY_CLASS,
+            format!("scheduling.priority_class {class:?} is not a DNS-1123 subdomain"),
+        );
+    }
+    for (label, value) in &options.node_selector {
+        if !is_qualified_name(label) || !is_label_value(value) {
+            rules.fail(
+                path::SCHEDULING_NODE_SELECTOR,
+                format!("scheduling.node_selector {label:?}: {value:?} is not a Kubernetes label"),
+            );
+        }
+    }
+    let tolerations = options.tolerations.iter().filter_map(|written| {
+        let toleration = toleration(written);
+        if let Err(reason) = &toleration {
+            rules.fail(path::SCHEDULING_TOLERATIONS, format!("scheduling.tolerations {written:?}: {reason}"));
+        }
+        toleration.ok()
+    });
+    Scheduling {
+        tolerations: tolerations.collect(),
+        priority_class: options.priority_class,
+        node_selector: options.node_selector,
+    }
+}
+
+/// A toleration in `kubectl taint` syntax: `key[=value][:Effect]`.
+fn toleration(written: &str) -> Result<Toleration, String> {
+    let (taint, effect) = match written.rsplit_once(':') {
+        Some((taint, effect)) => (taint, Some(effect)),
+        None => (written, None),
+    };
+    if let Some(effect) = effect.filter(|effect| !TAINT_EFFECTS.contains(effect)) {
+        return Err(format!("effect {effect:?} is not one of {}", TAINT_EFFECTS.join(", ")));
+    }
+    let (key, value) = match taint.split_once('=') {
+        Some((key, value)) => (key, Some(value)),
+        None => (taint, None),
+    };
+    if !is_qualified_name(key) {
+        return Err(format!("key {key:?} is not a Kubernetes qualified name (write `key=value:Effect`)"));
+    }
+    if value.is_some_and(|value| !is_label_value(value)) {
+        return Err(format!("value {:?} is not a Kubernetes label value", value.unwrap_or_default()));
+    }
+    Ok(Toleration {
+        key: key.to_string(),
+        operator: if value.is_some() { "Equal" } else { "Exists" },
+        value: value.map(str::to_string),
+        effect: effect.map(str::to_string),
+    })
+}
+
+const TAINT_EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+
+/// A label value: at most 63 characters, alphanumerics with `-`, `_`, `.` inside; may be empty.
+fn is_label_value(value: &str) -> bool {
+    let inner = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    value.is_empty()
+        || (value.len() <= 63
+            && value.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && value.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && value.chars().all(inner))
+}
+
+/// A qualified name (label, annotation or taint key): `name` or `prefix/name`, the prefix a
+/// DNS-1123 subdomain and the name a non-empty label value.
+fn is_qualified_name(key: &str) -> bool {
+    let (prefix, name) = key.rsplit_once('/').map_or((None, key), |(prefix, name)| (Some(prefix), name));
+    !name.is_empty() && is_label_value(name) && prefix.is_none_or(is_dns_subdomain)
+}
+
+/// A DNS-1123 subdomain: lower-case alphanumerics, `-` and `.`, at most 253 characters.
+fn is_dns_subdomain(name: &str) -> bool {
+    name.len() <= 253 && name.split('.').all(crate::model_rules::has_dns_label_characters)
 }
 
 fn resolve_env(env: &BTreeMap<String, String>, rules: &mut FieldRules<'_>) -> BTreeMap<String, String> {

@@ -66,6 +66,18 @@ pub(crate) const GATEWAY_PARENT: OptionPath = OptionPath("gateway.parent");
 pub(crate) const GATEWAY_HOSTNAMES: OptionPath = OptionPath("gateway.hostnames");
 /// `gateway.controller_namespace`
 pub(crate) const GATEWAY_CONTROLLER_NAMESPACE: OptionPath = OptionPath("gateway.controller_namespace");
+/// `args`
+pub(crate) const ARGS: OptionPath = OptionPath("args");
+/// `pod_annotations`
+pub(crate) const POD_ANNOTATIONS: OptionPath = OptionPath("pod_annotations");
+/// `scheduling`
+pub(crate) const SCHEDULING: OptionPath = OptionPath("scheduling");
+/// `scheduling.priority_class`
+pub(crate) const SCHEDULING_PRIORITY_CLASS: OptionPath = OptionPath("scheduling.priority_class");
+/// `scheduling.node_selector`
+pub(crate) const SCHEDULING_NODE_SELECTOR: OptionPath = OptionPath("scheduling.node_selector");
+/// `scheduling.tolerations`
+pub(crate) const SCHEDULING_TOLERATIONS: OptionPath = OptionPath("scheduling.tolerations");
 /// `timeout_ms`
 pub(crate) const TIMEOUT_MS: OptionPath = OptionPath("timeout_ms");
 /// `idempotent`
