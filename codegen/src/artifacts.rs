@@ -57,11 +57,16 @@ impl Generated {
     }
 }
 
-/// The files of one app: `base/` generated, `overlays/` seeded once.
+/// The files of one app: `base/` and `components/` generated, `overlays/` seeded once.
 pub(crate) fn app_files(app: &AppManifests) -> impl Iterator<Item = OutputFile> + '_ {
     let under = |dir: &str, file: &str| Path::new(&app.app).join(dir).join(file);
     let base = app.base.iter().map(move |(file, content)| OutputFile {
         path: under("base", file),
+        content: content.clone().into_bytes(),
+        ownership: Ownership::Generated,
+    });
+    let components = app.components.iter().map(move |(file, content)| OutputFile {
+        path: under("components", file),
         content: content.clone().into_bytes(),
         ownership: Ownership::Generated,
     });
@@ -70,7 +75,7 @@ pub(crate) fn app_files(app: &AppManifests) -> impl Iterator<Item = OutputFile> 
         content: content.clone().into_bytes(),
         ownership: Ownership::Seed,
     });
-    base.chain(overlays)
+    base.chain(components).chain(overlays)
 }
 
 /// Files of a directory that is kuberpc's alone (`OUT_DIR`): rewritten when changed.

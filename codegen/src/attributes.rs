@@ -59,6 +59,10 @@ impl Written {
     fn encode(&mut self, fields: &'static [Field], prefix: &str) -> Encoder {
         let mut encoder = Encoder::default();
         for field in fields {
+            if let Kind::GroupList(inner) = field.kind {
+                self.encode_elements(&mut encoder, field, inner, prefix);
+                continue;
+            }
             let path = if prefix.is_empty() { field.name.to_string() } else { format!("{prefix}.{}", field.name) };
             let Some((value, span)) = self.values.get(&path).cloned() else { continue };
             match (value, field.kind) {
@@ -78,6 +82,17 @@ impl Written {
             }
         }
         encoder
+    }
+
+    /// Every written element of the repeated group `field` at `prefix`, in order.
+    fn encode_elements(&mut self, encoder: &mut Encoder, field: &Field, inner: &'static [Field], prefix: &str) {
+        let path = if prefix.is_empty() { field.name.to_string() } else { format!("{prefix}.{}", field.name) };
+        let elements: Vec<String> =
+            (0..).map(|i| format!("{path}[{i}]")).take_while(|p| self.values.contains_key(p)).collect();
+        for element in elements {
+            let encoded = self.encode(inner, &element);
+            encoder.message(field, encoded);
+        }
     }
 }
 
@@ -189,6 +204,13 @@ fn walk(meta: &ParseNestedMeta<'_>, prefix: &str, known: &[&'static Field], writ
         skip_value(meta);
         return;
     };
+    // Each element of a repeated group is its own path: `environments[1].name`.
+    let path = match kind {
+        Kind::GroupList(_) => {
+            (0..).map(|i| format!("{path}[{i}]")).find(|p| !written.values.contains_key(p)).unwrap_or(path)
+        }
+        _ => path,
+    };
     if written.values.contains_key(&path) {
         written.errors.push(syn::Error::new(ident.span(), format!("duplicate option `{path}`")));
         skip_value(meta);
@@ -251,7 +273,7 @@ fn map_entries(content: syn::parse::ParseStream<'_>, path: &str) -> syn::Result<
 /// Reads the value of an option of `kind`; `Ok(None)` when errors were already recorded.
 fn read_value(meta: &ParseNestedMeta<'_>, path: &str, kind: Kind, written: &mut Written) -> syn::Result<Option<Value>> {
     match kind {
-        Kind::Group(fields) => {
+        Kind::Group(fields) | Kind::GroupList(fields) => {
             if !meta.input.peek(syn::token::Paren) {
                 return Err(meta.error(format!("`{path}` takes options in parentheses: `{path}(...)`")));
             }
@@ -355,11 +377,28 @@ mod tests {
         assert!(messages(error)[0].contains("`env(KEY = \"value\")`"));
     }
 
+    #[test]
+    fn repeated_groups_are_written_once_per_element_and_located_each() {
+        let parsed = parse_service_attribute(quote! {
+            environments(name = "staging", autoscale(max = 4)),
+            environments(name = "prod", resources(cpu = "1")),
+        })
+        .unwrap();
+        let names: Vec<_> = parsed.options.environments.iter().map(|e| e.name.as_deref().unwrap()).collect();
+        assert_eq!(names, ["staging", "prod"]);
+        assert_eq!(parsed.options.environments[1].resources.as_ref().unwrap().cpu.as_deref(), Some("1"));
+        for path in ["environments[0]", "environments[0].autoscale.max", "environments[1].resources.cpu"] {
+            assert!(parsed.spans.contains_key(path), "{path} not located: {:?}", parsed.spans.keys());
+        }
+        let message = messages(parse_service_attribute(quote!(environments(nme = "x"))).unwrap_err()).remove(0);
+        assert!(message.contains("unknown option `environments[0].nme`; did you mean `name`?"), "{message}");
+    }
+
     /// Every option path of the attribute syntax, from a table.
     fn table_paths(table: &[Field], prefix: &str, out: &mut Vec<String>) {
         for Field { name, kind, .. } in table {
             let path = if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
-            if let Kind::Group(fields) = kind {
+            if let Kind::Group(fields) | Kind::GroupList(fields) = kind {
                 table_paths(fields, &path, out);
             }
             out.push(path);
@@ -418,6 +457,10 @@ mod tests {
                 Kind::Group(inner) => {
                     let inner = every_field(inner);
                     quote!(#name(#inner))
+                }
+                Kind::GroupList(inner) => {
+                    let inner = every_field(inner);
+                    quote!(#name(#inner), #name(#inner))
                 }
             }
         });

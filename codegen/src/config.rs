@@ -432,7 +432,17 @@ impl Config {
         apps.extend(generated.packages.iter().flat_map(|p| &p.services).map(|s| PathBuf::from(&s.deploy.app)));
         apps.sort();
         apps.dedup();
-        Cleanup { dirs: apps.into_iter().map(|app| app.join("base")).collect(), sources: generated.sources.clone() }
+        let mut dirs: Vec<PathBuf> = apps.iter().map(|app| app.join("base")).collect();
+        for app in &apps {
+            // Every environment's component on disk, so a removed environment's files go too.
+            let components = std::fs::read_dir(self.manifests_dir.join(app).join("components")).into_iter().flatten();
+            dirs.extend(
+                components
+                    .filter_map(|e| e.ok().filter(|e| e.path().is_dir()))
+                    .map(|e| app.join("components").join(e.file_name())),
+            );
+        }
+        Cleanup { dirs, sources: generated.sources.clone() }
     }
 }
 

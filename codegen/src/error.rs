@@ -113,6 +113,28 @@ impl Span {
     }
 }
 
+#[cfg(feature = "build")]
+impl Span {
+    /// Every element of the repeated field `name` written at the top of this option text,
+    /// each as the span from its name to the end of this span (so that [`Span::find_field`]
+    /// on it finds the element's own fields first).
+    pub(crate) fn find_elements(&self, name: &str) -> Vec<Span> {
+        let text = self.text();
+        let mut elements = Vec::new();
+        let mut from = 0;
+        while let Some(at) = field_name_at(text, from, name) {
+            elements.push(self.file.span(self.offset + at, self.len - at));
+            from = at + name.len();
+        }
+        elements
+    }
+
+    /// This span shortened to its first `len` bytes.
+    pub(crate) fn truncated(&self, len: usize) -> Span {
+        self.file.span(self.offset, len.min(self.len))
+    }
+}
+
 /// The first offset at or after `from` where `name` stands as a whole identifier followed by
 /// `:` or `{`.
 fn field_name_at(text: &str, from: usize, name: &str) -> Option<usize> {
@@ -334,6 +356,27 @@ impl Spans {
     /// Records where `path` was written.
     pub fn insert(&mut self, path: impl Into<String>, span: Span) {
         self.0.insert(path.into(), span);
+    }
+
+    /// The place of `path` inside element `index` of the repeated group `list` (`list[index]`
+    /// followed by the rest of `path`), or of its closest recorded parent, or of `list`.
+    pub(crate) fn get_element(
+        &self,
+        list: crate::options::schema::OptionPath,
+        index: usize,
+        path: crate::options::schema::OptionPath,
+    ) -> Option<Span> {
+        let rest = path.as_str().strip_prefix(list.as_str()).unwrap_or("");
+        let mut key = format!("{}[{index}]{rest}", list.as_str());
+        loop {
+            if let Some(span) = self.0.get(&key) {
+                return Some(span.clone());
+            }
+            match key.rsplit_once('.') {
+                Some((parent, _)) if parent.contains('[') => key = parent.to_string(),
+                _ => return self.get(list),
+            }
+        }
     }
 
     /// The place of `path`, or of its closest recorded parent (`autoscale.min` →

@@ -105,6 +105,25 @@ pub struct Deploy {
     pub pod_annotations: BTreeMap<String, String>,
     /// Node selection and priority of the pods.
     pub scheduling: Scheduling,
+    /// The environments, each with its component and seeded overlay.
+    pub environments: Vec<Environment>,
+}
+
+/// One deployment environment, resolved: base values wherever the source says nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    /// Directory name of its component and overlay.
+    pub name: String,
+    /// The namespace its overlay deploys into and creates.
+    pub namespace: String,
+    /// Replicas, when not autoscaled.
+    pub replicas: u32,
+    /// Autoscaling, when the service autoscales.
+    pub autoscale: Option<Autoscale>,
+    /// Container requests and limits.
+    pub resources: Resources,
+    /// The Ingress host there, when it differs from the base's.
+    pub ingress_host: Option<String>,
 }
 
 /// Where the pods may run and how they rank.

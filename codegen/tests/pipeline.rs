@@ -58,17 +58,44 @@ fn kubectl_kustomize_builds_every_overlay_and_the_patches_apply() {
     assert_eq!(kinds.iter().filter(|k| **k == "Service").count(), 2, "ClusterIP and headless Services");
     assert!(find(&base, "Deployment")["spec"].get("replicas").is_none(), "the HPA owns the scale");
 
-    let dev = built_objects(&app.join("overlays/dev"));
-    assert!(dev.iter().all(|o| o["metadata"]["namespace"] == "dev"));
-    let hpa = &find(&dev, "HorizontalPodAutoscaler")["spec"];
-    assert_eq!((hpa["minReplicas"].as_u64(), hpa["maxReplicas"].as_u64()), (Some(1), Some(1)));
+    // The greeter declares its environments; each overlay creates its restricted namespace.
+    let staging = built_objects(&app.join("overlays/staging"));
+    assert!(staging
+        .iter()
+        .filter(|o| o["kind"] != "Namespace")
+        .all(|o| o["metadata"]["namespace"] == "greeter-staging"));
+    let namespace = find(&staging, "Namespace");
+    assert_eq!(namespace["metadata"]["name"], "greeter-staging");
+    assert_eq!(namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], "restricted");
+    let hpa = &find(&staging, "HorizontalPodAutoscaler")["spec"];
+    assert_eq!((hpa["minReplicas"].as_u64(), hpa["maxReplicas"].as_u64()), (Some(2), Some(4)));
+    assert_eq!(hpa["metrics"][0]["resource"]["target"]["averageUtilization"], 70, "the base's target is kept");
+    let ingress = &find(&staging, "Ingress")["spec"];
+    assert_eq!(ingress["rules"][0]["host"], "greeter.staging.example.com");
+    assert_eq!(ingress["tls"][0]["hosts"][0], "greeter.staging.example.com");
 
     let prod = built_objects(&app.join("overlays/prod"));
-    assert!(prod.iter().all(|o| o["metadata"]["namespace"] == "prod"));
-    assert_eq!(find(&prod, "HorizontalPodAutoscaler")["spec"]["minReplicas"].as_u64(), Some(3));
+    assert!(prod.iter().filter(|o| o["kind"] != "Namespace").all(|o| o["metadata"]["namespace"] == "greeter-prod"));
+    let hpa = &find(&prod, "HorizontalPodAutoscaler")["spec"];
+    assert_eq!((hpa["minReplicas"].as_u64(), hpa["maxReplicas"].as_u64()), (Some(3), Some(20)));
     let resources = &find(&prod, "Deployment")["spec"]["template"]["spec"]["containers"][0]["resources"];
-    assert_eq!(resources["requests"]["cpu"], "500m");
-    assert_eq!(resources["limits"]["memory"], "512Mi");
+    assert_eq!((&resources["requests"]["cpu"], &resources["limits"]["memory"]), (&"1".into(), &"1Gi".into()));
+    assert_eq!(find(&prod, "Ingress")["spec"]["rules"][0]["host"], "greeter.example.com", "the base's host");
+}
+
+#[test]
+fn without_environments_the_built_in_dev_and_prod_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = common::route_guide();
+    case.config(dir.path()).write(&case.generate_into(dir.path())).unwrap();
+    let app = dir.path().join("route-guide");
+    let dev = built_objects(&app.join("overlays/dev"));
+    assert!(dev.iter().all(|o| o["metadata"]["namespace"] == "dev" || o["metadata"]["name"] == "dev"));
+    assert_eq!(find(&dev, "Deployment")["spec"]["replicas"], 1);
+    let prod = built_objects(&app.join("overlays/prod"));
+    assert_eq!(find(&prod, "Deployment")["spec"]["replicas"], 3);
+    let resources = &find(&prod, "Deployment")["spec"]["template"]["spec"]["containers"][0]["resources"];
+    assert_eq!((&resources["requests"]["cpu"], &resources["limits"]["memory"]), (&"200m".into(), &"256Mi".into()));
 }
 
 #[test]
@@ -155,19 +182,23 @@ fn regenerating_leaves_edited_overlays_alone_and_restores_the_base() {
     let config = case.config(dir.path());
     config.write(&case.generate_into(dir.path())).unwrap();
 
-    let overlay = dir.path().join("greeter/overlays/prod/replicas.yaml");
-    let edited = "# mine now\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: greeter\nspec:\n  minReplicas: 4\n";
-    fs::write(&overlay, edited).unwrap();
+    let overlay = dir.path().join("greeter/overlays/prod/kustomization.yaml");
+    let edited = format!("{}patches:\n  - path: mine.yaml\n", fs::read_to_string(&overlay).unwrap());
+    fs::write(&overlay, &edited).unwrap();
     let base = dir.path().join("greeter/base/service.yaml");
-    let pristine = fs::read(&base).unwrap();
+    let component = dir.path().join("greeter/components/prod/replicas.yaml");
+    let (pristine, pristine_component) = (fs::read(&base).unwrap(), fs::read(&component).unwrap());
     fs::write(&base, [pristine.as_slice(), b"# hand edit\n"].concat()).unwrap();
+    fs::write(&component, [pristine_component.as_slice(), b"# hand edit\n"].concat()).unwrap();
 
     let report = config.write(&case.generate_into(dir.path())).unwrap();
     assert_eq!(fs::read_to_string(&overlay).unwrap(), edited);
     assert_eq!(fs::read(&base).unwrap(), pristine);
+    assert_eq!(fs::read(&component).unwrap(), pristine_component, "components follow the source");
     let action = |path: &Path| report.iter().find(|(p, _)| p == path).map(|(_, a)| *a);
     assert_eq!(action(&overlay), Some(Action::Kept));
     assert_eq!(action(&base), Some(Action::Updated));
+    assert_eq!(action(&component), Some(Action::Updated));
     assert_eq!(action(&dir.path().join("greeter/base/deployment.yaml")), Some(Action::Unchanged));
 }
 

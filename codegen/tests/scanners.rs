@@ -32,8 +32,13 @@ fn built_overlays(scratch: &Path) -> Vec<(String, String)> {
     let ledger = scratch.join("ledger/overlays");
     let mut built = Vec::new();
     for (app, overlays) in [("greeter", greeter), ("counter", counter), ("ledger", ledger)] {
-        for overlay in ["dev", "prod"] {
-            built.push((format!("{app}-{overlay}"), common::kustomize(&overlays.join(overlay))));
+        // Every environment the app has, whatever the source names them.
+        let mut environments: Vec<_> = std::fs::read_dir(&overlays).unwrap().map(|e| e.unwrap().file_name()).collect();
+        environments.sort();
+        assert!(environments.len() >= 2, "{app} has {environments:?}");
+        for overlay in environments {
+            let name = overlay.to_string_lossy();
+            built.push((format!("{app}-{name}"), common::kustomize(&overlays.join(&overlay))));
         }
     }
     built

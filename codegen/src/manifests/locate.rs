@@ -89,7 +89,8 @@ fn expand<'a>(templates: &'a Templates, template: &'a str, depth: usize, out: &m
     let Some(source) = templates.source(template) else { return };
     let mut offset = 0;
     for text in source.text().split_inclusive('\n') {
-        let partial = text.trim().strip_prefix("{{>").and_then(|rest| rest.strip_suffix("}}")).map(str::trim);
+        let partial = text.trim().strip_prefix("{{>").and_then(|rest| rest.strip_suffix("}}"));
+        let partial = partial.and_then(|call| call.split_whitespace().next());
         match partial {
             Some(name) if depth < MAX_PARTIAL_DEPTH => expand(templates, name, depth + 1, out),
             _ => out.push(Line { template, offset, text: text.trim_end_matches(['\n', '\r']) }),

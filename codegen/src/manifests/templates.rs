@@ -14,10 +14,12 @@ use crate::error::{Error, Problem, Problems, SourceFile};
 use crate::suggest::closest;
 
 /// Every template kuberpc renders, by name, with its embedded default. A user directory
-/// overrides one by holding `<name>.yaml.hbs`. `pod` is a partial (`{{> pod}}`): the pod
-/// template shared by the Deployment and the StatefulSet.
-const EMBEDDED: [(&str, &str); 17] = [
+/// overrides one by holding `<name>.yaml.hbs`. Two are partials: `pod` (`{{> pod}}`), the pod
+/// template shared by the Deployment and the StatefulSet, and `hpa-metrics`, shared by the
+/// autoscaler and the environments' patches of it.
+const EMBEDDED: [(&str, &str); 20] = [
     ("pod", include_str!("../../../templates/pod.yaml.hbs")),
+    ("hpa-metrics", include_str!("../../../templates/hpa-metrics.yaml.hbs")),
     ("deployment", include_str!("../../../templates/deployment.yaml.hbs")),
     ("statefulset", include_str!("../../../templates/statefulset.yaml.hbs")),
     ("serviceaccount", include_str!("../../../templates/serviceaccount.yaml.hbs")),
@@ -32,8 +34,10 @@ const EMBEDDED: [(&str, &str); 17] = [
     ("pvc", include_str!("../../../templates/pvc.yaml.hbs")),
     ("kustomization", include_str!("../../../templates/kustomization.yaml.hbs")),
     ("overlay-kustomization", include_str!("../../../templates/overlay-kustomization.yaml.hbs")),
-    ("overlay-replicas", include_str!("../../../templates/overlay-replicas.yaml.hbs")),
-    ("overlay-resources", include_str!("../../../templates/overlay-resources.yaml.hbs")),
+    ("overlay-namespace", include_str!("../../../templates/overlay-namespace.yaml.hbs")),
+    ("component-kustomization", include_str!("../../../templates/component-kustomization.yaml.hbs")),
+    ("component-replicas", include_str!("../../../templates/component-replicas.yaml.hbs")),
+    ("component-resources", include_str!("../../../templates/component-resources.yaml.hbs")),
 ];
 
 const EXTENSION: &str = ".yaml.hbs";

@@ -6,7 +6,7 @@
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Service, ServiceAccount};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
@@ -51,6 +51,7 @@ pub(crate) fn validate(yaml: &str) -> Result<Value, Mismatch> {
         "StatefulSet" => round_trip::<StatefulSet>(&document),
         "ServiceAccount" => round_trip::<ServiceAccount>(&document),
         "ConfigMap" => round_trip::<ConfigMap>(&document),
+        "Namespace" => round_trip::<Namespace>(&document),
         "PodDisruptionBudget" => round_trip::<PodDisruptionBudget>(&document),
         "NetworkPolicy" => round_trip::<NetworkPolicy>(&document),
         "GRPCRoute" => round_trip::<GrpcRoute>(&document),

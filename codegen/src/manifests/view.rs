@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::model::{headless_service_name, Deploy, Gateway, Package, Resources, Service, Workload};
+use crate::model::{
+    headless_service_name, Autoscale, Deploy, Environment, Gateway, Package, Resources, Service, Workload,
+};
 
 /// The server container, in the pod and in every overlay patch that selects it by name.
 pub(crate) const CONTAINER: &str = "server";
@@ -69,12 +71,7 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
             })).collect::<Vec<_>>(),
         }),
         "resources": resources_view(&deploy.resources),
-        "autoscale": deploy.autoscale.as_ref().map(|a| json!({
-            "min": a.min,
-            "max": a.max,
-            "cpu_percent": a.cpu_percent,
-            "memory_percent": a.memory_percent,
-        })),
+        "autoscale": deploy.autoscale.as_ref().map(autoscale_view),
         "ingress": deploy.ingress.as_ref().map(|i| json!({
             "host": i.host,
             "tls_secret": i.tls_secret,
@@ -141,75 +138,28 @@ fn resources_view(resources: &Resources) -> Value {
     })
 }
 
-/// A starting-point overlay: its name, namespace, patch files and the values they set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Overlay {
-    /// One replica, base resources.
-    Dev,
-    /// At least three replicas where the storage allows it, doubled resources.
-    Prod,
+/// The service view with the `environment` entry that its component and overlay templates
+/// read.
+pub(crate) fn environment_view(base: &Value, environment: &Environment) -> Value {
+    let mut view = base.clone();
+    view["environment"] = json!({
+        "name": environment.name,
+        "namespace": environment.namespace,
+        "replicas": environment.replicas,
+        "autoscale": environment.autoscale.as_ref().map(autoscale_view),
+        "resources": resources_view(&environment.resources),
+        "ingress_host": environment.ingress_host,
+    });
+    view
 }
 
-impl Overlay {
-    pub(crate) const ALL: [Overlay; 2] = [Overlay::Dev, Overlay::Prod];
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Overlay::Dev => "dev",
-            Overlay::Prod => "prod",
-        }
-    }
-
-    /// Patch files of the overlay, with the template each is rendered from.
-    pub(crate) fn patches(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Overlay::Dev => &[("replicas.yaml", "overlay-replicas")],
-            Overlay::Prod => &[("replicas.yaml", "overlay-replicas"), ("resources.yaml", "overlay-resources")],
-        }
-    }
-
-    /// The service view with an `overlay` entry added.
-    pub(crate) fn view(self, base: &Value, deploy: &Deploy) -> Value {
-        let (replicas, min, max, resources) = match self {
-            Overlay::Dev => (1, 1, 1, deploy.resources.clone()),
-            Overlay::Prod => {
-                let (min, max) = deploy.autoscale.as_ref().map_or((1, 1), |a| (a.min.max(3).min(a.max), a.max));
-                let replicas = if deploy.can_scale_out() { deploy.replicas.max(3) } else { deploy.replicas };
-                (replicas, min, max, doubled(&deploy.resources))
-            }
-        };
-        let patches: Vec<&str> = self.patches().iter().map(|(file, _)| *file).collect();
-        let mut view = base.clone();
-        view["overlay"] = json!({
-            "name": self.name(),
-            "namespace": self.name(),
-            "patches": patches,
-            "replicas": replicas,
-            "min_replicas": min,
-            "max_replicas": max,
-            "resources": resources_view(&resources),
-        });
-        view
-    }
-}
-
-fn doubled(resources: &Resources) -> Resources {
-    Resources {
-        cpu: double_quantity(&resources.cpu),
-        memory: double_quantity(&resources.memory),
-        cpu_limit: double_quantity(&resources.cpu_limit),
-        memory_limit: double_quantity(&resources.memory_limit),
-    }
-}
-
-/// `"250m"` → `"500m"`, `"0.5"` → `"1"`, `"1e3"` → `"2e3"`; the suffix is kept.
-fn double_quantity(quantity: &str) -> String {
-    let end = quantity.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(quantity.len());
-    let (number, suffix) = quantity.split_at(end);
-    match number.parse::<f64>() {
-        Ok(value) => format!("{}{suffix}", value * 2.0),
-        Err(_) => quantity.to_string(),
-    }
+fn autoscale_view(autoscale: &Autoscale) -> Value {
+    json!({
+        "min": autoscale.min,
+        "max": autoscale.max,
+        "cpu_percent": autoscale.cpu_percent,
+        "memory_percent": autoscale.memory_percent,
+    })
 }
 
 /// The tag (or a digest prefix) of an image reference, `latest` when it has neither.
@@ -253,13 +203,6 @@ mod tests {
         assert_eq!(image_name("localhost:5000/greeter"), "localhost:5000/greeter");
         assert_eq!(image_version("greeter@sha256:0123456789abcdef0123"), "sha256-0123456789ab");
         assert_eq!(image_name("greeter@sha256:0123"), "greeter");
-    }
-
-    #[test]
-    fn quantities_double() {
-        assert_eq!(double_quantity("250m"), "500m");
-        assert_eq!(double_quantity("0.5"), "1");
-        assert_eq!(double_quantity("256Mi"), "512Mi");
     }
 
     #[test]

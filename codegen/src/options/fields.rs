@@ -19,6 +19,17 @@ pub(crate) const SERVICE_DEPLOYMENT: &[Field] = &[
     Field { name: "args", number: 14, kind: Kind::StrList },
     Field { name: "pod_annotations", number: 15, kind: Kind::Map },
     Field { name: "scheduling", number: 16, kind: Kind::Group(SCHEDULING) },
+    Field { name: "environments", number: 17, kind: Kind::GroupList(ENVIRONMENT) },
+];
+
+/// `kuberpc.v1.Environment`
+pub(crate) const ENVIRONMENT: &[Field] = &[
+    Field { name: "name", number: 1, kind: Kind::Str },
+    Field { name: "namespace", number: 2, kind: Kind::Str },
+    Field { name: "replicas", number: 3, kind: Kind::U32 },
+    Field { name: "autoscale", number: 4, kind: Kind::Group(AUTOSCALE) },
+    Field { name: "resources", number: 5, kind: Kind::Group(RESOURCES) },
+    Field { name: "ingress_host", number: 6, kind: Kind::Str },
 ];
 
 /// `kuberpc.v1.Scheduling`

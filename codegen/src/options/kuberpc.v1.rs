@@ -73,6 +73,39 @@ pub struct ServiceDeployment {
     /// the cluster's default priority).
     #[prost(message, optional, tag = "16")]
     pub scheduling: ::core::option::Option<Scheduling>,
+    /// The environments the service is deployed to. For each, kuberpc generates a kustomize
+    /// Component (`deploy/<name>/components/<env>/`, rewritten on every run) holding what this
+    /// source says about the environment, and seeds an overlay (`deploy/<name>/overlays/<env>/`,
+    /// created once, then yours) that deploys the base with it into the environment's namespace.
+    /// Default: `dev` (one replica, the base resources) and `prod` (at least three replicas where
+    /// the storage allows it, autoscaling from at least three, doubled resources).
+    #[prost(message, repeated, tag = "17")]
+    pub environments: ::prost::alloc::vec::Vec<Environment>,
+}
+/// One environment: what differs from the base there. A field left out keeps the base value.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Environment {
+    /// Name of the component and overlay directories, a DNS-1123 label. Required.
+    #[prost(string, optional, tag = "1")]
+    pub name: ::core::option::Option<::prost::alloc::string::String>,
+    /// Namespace the overlay deploys into and creates (with the Pod Security `restricted`
+    /// level, which the generated pods meet), a DNS-1123 label. Default: the environment name.
+    #[prost(string, optional, tag = "2")]
+    pub namespace: ::core::option::Option<::prost::alloc::string::String>,
+    /// Replica count, when the service is not autoscaled. Default: the service's `replicas`.
+    #[prost(uint32, optional, tag = "3")]
+    pub replicas: ::core::option::Option<u32>,
+    /// Autoscaling bounds and targets, when the service has `autoscale`. Each field left out
+    /// keeps the service's.
+    #[prost(message, optional, tag = "4")]
+    pub autoscale: ::core::option::Option<Autoscale>,
+    /// Container resources. Each field left out keeps the service's (a limit left out follows
+    /// this environment's request).
+    #[prost(message, optional, tag = "5")]
+    pub resources: ::core::option::Option<Resources>,
+    /// Host the Ingress answers for, when the service has `ingress`. Default: the service's.
+    #[prost(string, optional, tag = "6")]
+    pub ingress_host: ::core::option::Option<::prost::alloc::string::String>,
 }
 /// Node selection and priority of the pods.
 #[derive(Clone, PartialEq, ::prost::Message)]

@@ -32,7 +32,7 @@ pub(crate) fn wrong_value_type(text: &str, root: &'static [Field]) -> Option<(us
                 match value.kind {
                     TokenKind::Open => {
                         let child = field.and_then(|f| match f.kind {
-                            Kind::Group(inner) => Some(inner),
+                            Kind::Group(inner) | Kind::GroupList(inner) => Some(inner),
                             Kind::Map => Some(MAP_ENTRY),
                             _ => None,
                         });
@@ -89,7 +89,7 @@ fn mismatch(field: &Field, value: &Token<'_>) -> Option<&'static str> {
         (Kind::Bool, TokenKind::Ident(word)) => ["true", "false", "True", "False", "t", "f"].contains(&word),
         (Kind::Bool, TokenKind::Number(n)) => n == "0" || n == "1",
         (Kind::U32 | Kind::U64, TokenKind::Number(n)) => found == "an integer" || n.starts_with("0x"),
-        (Kind::Group(_) | Kind::Map, _) => !value.kind.is_scalar(),
+        (Kind::Group(_) | Kind::GroupList(_) | Kind::Map, _) => !value.kind.is_scalar(),
         _ => false,
     };
     (!fits).then_some(found)
@@ -100,7 +100,7 @@ fn expected(kind: Kind) -> &'static str {
         Kind::Str | Kind::StrList => "a string",
         Kind::Bool => "`true` or `false`",
         Kind::U32 | Kind::U64 => "an integer",
-        Kind::Group(_) | Kind::Map => "a message `{ … }`",
+        Kind::Group(_) | Kind::GroupList(_) | Kind::Map => "a message `{ … }`",
     }
 }
 

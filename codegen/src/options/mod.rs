@@ -82,6 +82,7 @@ mod written {
     include!("kuberpc.v1.rs");
 }
 
+mod environments;
 #[cfg(feature = "build")]
 pub(crate) mod literal;
 pub(crate) mod schema;
@@ -104,6 +105,8 @@ pub(crate) type StorageOptions = written::Storage;
 pub(crate) type GatewayOptions = written::Gateway;
 /// `scheduling { … }` as written.
 pub(crate) type SchedulingOptions = written::Scheduling;
+/// One `environments { … }` as written.
+pub(crate) type EnvironmentOptions = written::Environment;
 
 /// Applies defaults and single-field rules. `service_name` is the name as declared
 /// (`RouteGuide`); problems are located through `spans`.
@@ -126,7 +129,7 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
     let autoscale = options.autoscale.as_ref().map(|a| resolve_autoscale(a, &mut rules));
     let storage = options.storage.as_ref().map(|s| resolve_storage(&app, s, &mut rules));
     let max_replicas = autoscale.as_ref().map_or(replicas, |a| a.max);
-    Deploy {
+    let mut deploy = Deploy {
         resources: resolve_resources(options.resources.clone().unwrap_or_default(), &mut rules),
         ingress: options.ingress.as_ref().map(|i| resolve_ingress(&app, i, &mut rules)),
         gateway: options.gateway.as_ref().map(|g| resolve_gateway(g, &mut rules)),
@@ -137,13 +140,16 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         args: options.args.clone(),
         pod_annotations: resolve_pod_annotations(&options.pod_annotations, &mut rules),
         scheduling: resolve_scheduling(options.scheduling.clone().unwrap_or_default(), &mut rules),
+        environments: Vec::new(),
         autoscale,
         storage,
         app,
         image,
         port,
         replicas,
-    }
+    };
+    deploy.environments = environments::resolve_environments(&options.environments, &deploy, spans, problems);
+    deploy
 }
 
 /// An explicit `workload` wins; otherwise single-writer storage that several replicas would
@@ -593,9 +599,11 @@ mod generated_tests {
         for field in &message.field {
             let path = if prefix.is_empty() { field.name().to_string() } else { format!("{prefix}.{}", field.name()) };
             out.push(path.clone());
-            let is_group = field.r#type() == Type::Message && field.label() != Label::Repeated;
+            // Groups and repeated groups: messages of the file itself (map entries are nested).
+            let type_name = field.type_name().rsplit('.').next().unwrap_or_default();
+            let is_group = field.r#type() == Type::Message && file.message_type.iter().any(|m| m.name() == type_name);
             if is_group {
-                collect_paths(file, field.type_name().rsplit('.').next().unwrap_or_default(), &path, out);
+                collect_paths(file, type_name, &path, out);
             }
         }
     }
@@ -618,9 +626,10 @@ mod generated_tests {
             {
                 "Kind::Map".into()
             }
-            (Type::Message, false, None) => {
+            (Type::Message, repeated, None) => {
                 let name = field.type_name().rsplit('.').next().unwrap_or_default();
-                format!("Kind::Group({})", name.to_shouty_snake_case())
+                let kind = if repeated { "GroupList" } else { "Group" };
+                format!("Kind::{kind}({})", name.to_shouty_snake_case())
             }
             (other, repeated, _) => panic!(
                 "options.proto: `{}.{}` is a {}{other:?}, which the attribute syntax and the emitted option text \

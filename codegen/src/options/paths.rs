@@ -78,6 +78,36 @@ pub(crate) const SCHEDULING_PRIORITY_CLASS: OptionPath = OptionPath("scheduling.
 pub(crate) const SCHEDULING_NODE_SELECTOR: OptionPath = OptionPath("scheduling.node_selector");
 /// `scheduling.tolerations`
 pub(crate) const SCHEDULING_TOLERATIONS: OptionPath = OptionPath("scheduling.tolerations");
+/// `environments`
+pub(crate) const ENVIRONMENTS: OptionPath = OptionPath("environments");
+/// `environments.name`
+pub(crate) const ENVIRONMENTS_NAME: OptionPath = OptionPath("environments.name");
+/// `environments.namespace`
+pub(crate) const ENVIRONMENTS_NAMESPACE: OptionPath = OptionPath("environments.namespace");
+/// `environments.replicas`
+pub(crate) const ENVIRONMENTS_REPLICAS: OptionPath = OptionPath("environments.replicas");
+/// `environments.autoscale`
+pub(crate) const ENVIRONMENTS_AUTOSCALE: OptionPath = OptionPath("environments.autoscale");
+/// `environments.autoscale.min`
+pub(crate) const ENVIRONMENTS_AUTOSCALE_MIN: OptionPath = OptionPath("environments.autoscale.min");
+/// `environments.autoscale.max`
+pub(crate) const ENVIRONMENTS_AUTOSCALE_MAX: OptionPath = OptionPath("environments.autoscale.max");
+/// `environments.autoscale.cpu_percent`
+pub(crate) const ENVIRONMENTS_AUTOSCALE_CPU_PERCENT: OptionPath = OptionPath("environments.autoscale.cpu_percent");
+/// `environments.autoscale.memory_percent`
+pub(crate) const ENVIRONMENTS_AUTOSCALE_MEMORY_PERCENT: OptionPath = OptionPath("environments.autoscale.memory_percent");
+/// `environments.resources`
+pub(crate) const ENVIRONMENTS_RESOURCES: OptionPath = OptionPath("environments.resources");
+/// `environments.resources.cpu`
+pub(crate) const ENVIRONMENTS_RESOURCES_CPU: OptionPath = OptionPath("environments.resources.cpu");
+/// `environments.resources.memory`
+pub(crate) const ENVIRONMENTS_RESOURCES_MEMORY: OptionPath = OptionPath("environments.resources.memory");
+/// `environments.resources.cpu_limit`
+pub(crate) const ENVIRONMENTS_RESOURCES_CPU_LIMIT: OptionPath = OptionPath("environments.resources.cpu_limit");
+/// `environments.resources.memory_limit`
+pub(crate) const ENVIRONMENTS_RESOURCES_MEMORY_LIMIT: OptionPath = OptionPath("environments.resources.memory_limit");
+/// `environments.ingress_host`
+pub(crate) const ENVIRONMENTS_INGRESS_HOST: OptionPath = OptionPath("environments.ingress_host");
 /// `timeout_ms`
 pub(crate) const TIMEOUT_MS: OptionPath = OptionPath("timeout_ms");
 /// `idempotent`

@@ -25,6 +25,8 @@ pub(crate) enum Kind {
     Bool,
     /// A message: further options, written `name { … }` / `name(...)`.
     Group(&'static [Field]),
+    /// A repeated message: a group written once per element.
+    GroupList(&'static [Field]),
     /// `repeated string`
     StrList,
     /// `map<string, string>`
@@ -138,7 +140,7 @@ pub(crate) fn field_names() -> Vec<&'static str> {
         for field in fields {
             names.push(field.name);
             match field.kind {
-                Kind::Group(inner) => walk(inner, names),
+                Kind::Group(inner) | Kind::GroupList(inner) => walk(inner, names),
                 Kind::Map => walk(MAP_ENTRY, names),
                 _ => {}
             }
@@ -182,7 +184,9 @@ fn entries(fields: &'static [Field], bytes: &[u8]) -> Vec<String> {
                     let items: Vec<String> = written.iter().map(|v| v.text(Kind::Str)).collect();
                     entries.push(format!("{}: [{}]", field.name, items.join(", ")));
                 }
-                Kind::Group(inner) => entries.extend(written.iter().map(|v| group_text(field.name, inner, v))),
+                Kind::Group(inner) | Kind::GroupList(inner) => {
+                    entries.extend(written.iter().map(|v| group_text(field.name, inner, v)))
+                }
                 Kind::Map => entries.extend(written.iter().map(|v| group_text(field.name, MAP_ENTRY, v))),
                 kind => entries.extend(written.iter().map(|v| format!("{}: {}", field.name, v.text(kind)))),
             }

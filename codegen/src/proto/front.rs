@@ -288,12 +288,44 @@ impl Locator {
                 if let Some(span) = found {
                     spans.insert(name.clone(), span);
                 }
+                if let (Some(child), true, Some(statement)) =
+                    (field.kind().as_message(), field.is_list(), statement.as_ref())
+                {
+                    element_spans(statement, &name, child, &mut spans);
+                    continue;
+                }
                 if let (Some(child), false) = (field.kind().as_message().cloned(), field.is_map()) {
                     stack.push((name, field_path, child));
                 }
             }
         }
         spans
+    }
+}
+
+/// Spans of each element of the repeated group `name` (`name[i]`) and of the fields written
+/// in it (`name[i].field`), found in the option statement's text.
+fn element_spans(statement: &Span, name: &str, message: &prost_reflect::MessageDescriptor, spans: &mut Spans) {
+    let field_name = name.rsplit('.').next().unwrap_or(name);
+    for (index, element) in statement.find_elements(field_name).into_iter().enumerate() {
+        let prefix = format!("{name}[{index}]");
+        spans.insert(prefix.clone(), element.truncated(field_name.len()));
+        let mut stack = vec![(String::new(), message.clone())];
+        while let Some((inner_prefix, message)) = stack.pop() {
+            for field in message.fields() {
+                let path = if inner_prefix.is_empty() {
+                    field.name().to_string()
+                } else {
+                    format!("{inner_prefix}.{}", field.name())
+                };
+                if let Some(span) = element.find_field(&path) {
+                    spans.insert(format!("{prefix}.{path}"), span);
+                }
+                if let (Some(child), false) = (field.kind().as_message().cloned(), field.is_map() || field.is_list()) {
+                    stack.push((path, child));
+                }
+            }
+        }
     }
 }
 
@@ -408,7 +440,11 @@ mod tests {
     /// Sets every field of `message` (recursively) to a non-default value.
     fn fill(message: &mut DynamicMessage) {
         for field in message.descriptor().fields() {
-            let value = if field.is_list() {
+            let value = if let (true, Some(child)) = (field.is_list(), field.kind().as_message()) {
+                let mut element = DynamicMessage::new(child.clone());
+                fill(&mut element);
+                Value::List(vec![Value::Message(element)])
+            } else if field.is_list() {
                 Value::List(vec![Value::String("x".into())])
             } else if field.is_map() {
                 let mut map = std::collections::HashMap::new();
