@@ -26,8 +26,9 @@ use crate::artifacts::{self, Destination, Generated};
 use crate::error::{Error, Problem, Problems};
 use crate::guard::{self, Stage};
 use crate::manifests::{self, Templates};
+use crate::overlays::{self, OverlayCheck};
 use crate::proto::stubs::{self, StubOptions};
-use crate::writer::{self, Cleanup, Report, Target};
+use crate::writer::{self, Action, Cleanup, Report, Target};
 use crate::{model_rules, proto, rust};
 
 /// A builder with every option at its default; see [`Config`].
@@ -353,6 +354,15 @@ impl Config {
         writer::diff(&self.targets(generated))
     }
 
+    /// Builds every overlay of the apps `generated` holds, as they are on disk, with `kubectl
+    /// kustomize`: the overlays are the user's, and a change of the source can break one.
+    pub fn build_overlays(&self, generated: &Generated) -> OverlayCheck {
+        match self.root(Destination::Manifests) {
+            Some(dir) => overlays::build(dir, generated),
+            None => OverlayCheck::Built { count: 0, broken: Vec::new() },
+        }
+    }
+
     /// The directory of `destination`, when this run writes it.
     fn root(&self, destination: Destination) -> Option<&Path> {
         match destination {
@@ -418,7 +428,11 @@ impl Config {
                 println!("cargo:rerun-if-changed={}", input.display());
             }
         }
-        config.write(&generated).map(drop)
+        let report = config.write(&generated)?;
+        if report.iter().any(|(_, action)| !matches!(action, Action::Unchanged | Action::Kept)) {
+            warn_about_overlays(&config.build_overlays(&generated));
+        }
+        Ok(())
     }
 
     /// Leftovers may go from `<app>/base` of every app directory, when a proto of this run
@@ -443,6 +457,17 @@ impl Config {
             );
         }
         Cleanup { dirs, sources: generated.sources.clone() }
+    }
+}
+
+/// One `cargo:warning` per overlay the change broke (or why none were built).
+fn warn_about_overlays(check: &OverlayCheck) {
+    if let OverlayCheck::Skipped(why) = check {
+        println!("cargo:warning=kuberpc: {why}");
+    }
+    for broken in check.broken() {
+        let error = broken.error.replace('\n', " ");
+        println!("cargo:warning=kuberpc: overlay {} no longer builds: {error}", broken.dir.display());
     }
 }
 

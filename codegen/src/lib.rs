@@ -34,6 +34,8 @@ pub mod model;
 mod model_rules;
 mod options;
 #[cfg(feature = "build")]
+mod overlays;
+#[cfg(feature = "build")]
 mod proto;
 mod rust;
 mod suggest;
@@ -45,6 +47,8 @@ pub use artifacts::{Destination, Generated};
 #[cfg(feature = "build")]
 pub use config::{configure, Config};
 pub use error::{Error, Problem};
+#[cfg(feature = "build")]
+pub use overlays::{BrokenOverlay, OverlayCheck};
 #[cfg(feature = "build")]
 pub use writer::{Action, OutputFile, Ownership};
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use kuberpc_codegen::{Action, Config, Error, Generated, Problem};
+use kuberpc_codegen::{Action, Config, Error, Generated, OverlayCheck, Problem};
 
 #[derive(Parser)]
 #[command(
@@ -228,15 +228,30 @@ fn run(command: &Command) -> Result<ExitCode, Error> {
             for (path, action) in config.write(&generated)? {
                 println!("{:>12}  {}", action.as_str(), path.display());
             }
+            for broken in config.build_overlays(&generated).broken() {
+                eprintln!("warning: overlay {} no longer builds:\n{}", broken.dir.display(), broken.error);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Check(inputs) => {
             let config = inputs.config();
             let generated = inputs.generate(&config)?;
             let (report, diff) = config.diff(&generated)?;
-            if diff.is_empty() {
-                println!("up to date: {}", inputs.out.display());
-                return Ok(ExitCode::SUCCESS);
+            let overlays_build = report_overlays(&config.build_overlays(&generated));
+            match (diff.is_empty(), overlays_build) {
+                (true, true) => {
+                    println!("up to date: {}", inputs.out.display());
+                    return Ok(ExitCode::SUCCESS);
+                }
+                (true, false) => {
+                    eprintln!(
+                        "the generated files under {} are up to date, but the overlays above no longer build: \
+                         they are yours, so kuberpc leaves the fix to you",
+                        inputs.out.display()
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+                (false, _) => {}
             }
             print!("{diff}");
             let stale = report.iter().filter(|(_, a)| !matches!(a, Action::Unchanged | Action::Kept)).count();
@@ -247,4 +262,19 @@ fn run(command: &Command) -> Result<ExitCode, Error> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// Says which overlays no longer build (or that none were built, and why); true when every
+/// overlay that was built builds.
+fn report_overlays(check: &OverlayCheck) -> bool {
+    match check {
+        OverlayCheck::Skipped(why) => eprintln!("note: {why}"),
+        OverlayCheck::Built { count, broken } if broken.is_empty() => println!("{count} overlay(s) build"),
+        OverlayCheck::Built { .. } => {
+            for broken in check.broken() {
+                eprintln!("overlay {} no longer builds:\n{}", broken.dir.display(), broken.error);
+            }
+        }
+    }
+    check.broken().is_empty()
 }

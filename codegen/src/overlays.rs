@@ -1,0 +1,101 @@
+//! Builds the overlays of the generated apps with `kubectl kustomize`. An overlay is the
+//! user's, so a regeneration can break it — a patch of an object the source no longer
+//! produces, a component that is gone — and `kuberpc check` and the build script say so
+//! instead of leaving it to deploy time.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::artifacts::Generated;
+
+/// What building the overlays found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OverlayCheck {
+    /// Every overlay was built; those that failed, with kustomize's error.
+    Built {
+        /// How many overlays were built.
+        count: usize,
+        /// The overlays that no longer build.
+        broken: Vec<BrokenOverlay>,
+    },
+    /// Nothing was built, and why (kubectl is not installed).
+    Skipped(String),
+}
+
+/// An overlay `kubectl kustomize` refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenOverlay {
+    /// The overlay directory.
+    pub dir: PathBuf,
+    /// kustomize's message.
+    pub error: String,
+}
+
+impl OverlayCheck {
+    /// The overlays that no longer build (none when skipped).
+    pub fn broken(&self) -> &[BrokenOverlay] {
+        match self {
+            OverlayCheck::Built { broken, .. } => broken,
+            OverlayCheck::Skipped(_) => &[],
+        }
+    }
+}
+
+/// Builds every overlay (`<manifests_dir>/<app>/overlays/<name>/`) of every app `generated`
+/// holds, as it is on disk.
+pub(crate) fn build(manifests_dir: &Path, generated: &Generated) -> OverlayCheck {
+    let dirs = overlay_dirs(manifests_dir, generated);
+    if dirs.is_empty() {
+        return OverlayCheck::Built { count: 0, broken: Vec::new() };
+    }
+    let mut broken = Vec::new();
+    for dir in &dirs {
+        match Command::new("kubectl").arg("kustomize").arg(dir).output() {
+            Ok(output) if output.status.success() => {}
+            Ok(output) => {
+                let error = String::from_utf8_lossy(&output.stderr).trim().to_string();
+                broken.push(BrokenOverlay { dir: dir.clone(), error: kustomize_message(&error) });
+            }
+            Err(e) => {
+                return OverlayCheck::Skipped(format!(
+                    "kubectl could not be run ({e}): the overlays were not built; install kubectl to have \
+                     them checked"
+                ))
+            }
+        }
+    }
+    OverlayCheck::Built { count: dirs.len(), broken }
+}
+
+/// The overlay directories of the generated apps, sorted.
+fn overlay_dirs(manifests_dir: &Path, generated: &Generated) -> Vec<PathBuf> {
+    let apps = generated.packages.iter().flat_map(|p| &p.services).map(|s| &s.deploy.app);
+    let mut dirs: Vec<PathBuf> = apps
+        .flat_map(|app| std::fs::read_dir(manifests_dir.join(app).join("overlays")).into_iter().flatten())
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .filter(|dir| dir.join("kustomization.yaml").is_file())
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
+}
+
+/// kubectl's error without its log prefix (`E1123 … run.go:72] "command failed" err=`).
+fn kustomize_message(stderr: &str) -> String {
+    match stderr.split_once("err=") {
+        Some((_, message)) => message.trim().trim_matches('"').replace("\\\"", "\"").replace("\\n", "\n"),
+        None => stderr.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_prefix_goes() {
+        let stderr = r#"E1123 23:40:57.163349   26592 run.go:72] "command failed" err="accumulating components: \"x\" not found""#;
+        assert_eq!(kustomize_message(stderr), "accumulating components: \"x\" not found");
+        assert_eq!(kustomize_message("plain"), "plain");
+    }
+}
