@@ -107,6 +107,21 @@ pub struct Deploy {
     pub scheduling: Scheduling,
     /// The environments, each with its component and seeded overlay.
     pub environments: Vec<Environment>,
+    /// Secrets loaded as environment variables.
+    pub secret_env: Vec<String>,
+    /// Secrets mounted as files.
+    pub secret_volumes: Vec<SecretVolume>,
+}
+
+/// A Secret mounted read-only into the server container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretVolume {
+    /// The Secret's name.
+    pub name: String,
+    /// Where its keys appear, one file each.
+    pub mount_path: String,
+    /// The pod volume's name.
+    pub volume: String,
 }
 
 /// One deployment environment, resolved: base values wherever the source says nothing.

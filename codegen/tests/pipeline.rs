@@ -99,6 +99,32 @@ fn without_environments_the_built_in_dev_and_prod_apply() {
 }
 
 #[test]
+fn secrets_are_referenced_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = fs::read_to_string(&common::greeter().protos[0]).unwrap();
+    let with_secrets = source.replace(
+        "    env { key: \"GREETING\" value: \"Hello\" }",
+        "    env { key: \"GREETING\" value: \"Hello\" }\n    secret_env: [\"greeter-db\", \"greeter-api\"]",
+    );
+    assert_ne!(source, with_secrets);
+    fs::create_dir_all(dir.path().join("greeter/v1")).unwrap();
+    fs::write(dir.path().join("greeter/v1/greeter.proto"), with_secrets).unwrap();
+    let generated =
+        kuberpc_codegen::Config::new().generate(&[dir.path().join("greeter/v1/greeter.proto")], &[dir.path()]).unwrap();
+    let all: String =
+        generated.files(Destination::Manifests).iter().map(|f| String::from_utf8_lossy(&f.content)).collect();
+    assert!(!all.contains("kind: Secret\n"), "no Secret object is generated");
+    let deployment =
+        generated.files(Destination::Manifests).iter().find(|f| f.path.ends_with("base/deployment.yaml")).unwrap();
+    let deployment: serde_json::Value = serde_yaml::from_slice(&deployment.content).unwrap();
+    let env_from = &deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"];
+    assert!(env_from[0]["configMapRef"]["name"].as_str().unwrap().starts_with("greeter-env-"), "{env_from}");
+    for (index, name) in [(1, "greeter-db"), (2, "greeter-api")] {
+        assert_eq!(env_from[index]["secretRef"], serde_json::json!({ "name": name, "optional": false }), "{env_from}");
+    }
+}
+
+#[test]
 fn the_port_comes_from_one_field() {
     let generated = common::greeter().generate_into(Path::new("deploy"));
     let text: String = generated

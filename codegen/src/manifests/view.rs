@@ -44,6 +44,12 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
         "workload": deploy.workload.kind(),
         "service_account": app,
         "env_config_map": (!deploy.env.is_empty()).then(|| env_config_map_name(app, &deploy.env)),
+        "env_from": env_from(app, deploy),
+        "secret_volumes": deploy.secret_volumes.iter().map(|v| json!({
+            "name": v.name,
+            "mount_path": v.mount_path,
+            "volume": v.volume,
+        })).collect::<Vec<_>>(),
         "pod_volume_claim": claim,
         "drain_seconds": deploy.drain_seconds,
         "termination_grace_seconds": deploy.termination_grace_seconds,
@@ -86,6 +92,12 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
             "access_mode": s.access_mode,
         })),
     })
+}
+
+/// The container's `envFrom`: the env ConfigMap, then each Secret of `secret_env`.
+fn env_from(app: &str, deploy: &Deploy) -> Vec<Value> {
+    let config_map = (!deploy.env.is_empty()).then(|| json!({ "config_map": env_config_map_name(app, &deploy.env) }));
+    config_map.into_iter().chain(deploy.secret_env.iter().map(|name| json!({ "secret": name }))).collect()
 }
 
 /// Name of the env ConfigMap: a hash of the content is part of it, so that changing a value

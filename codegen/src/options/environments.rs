@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use super::schema::{path, OptionPath};
-use super::{is_quantity, AutoscaleOptions, EnvironmentOptions, ResourceOptions};
-use crate::error::{Problem, Problems, Spans};
+use super::{is_quantity, AutoscaleOptions, ElementRules, EnvironmentOptions, ResourceOptions};
+use crate::error::{Problems, Spans};
 use crate::model::{Autoscale, Deploy, Environment, Resources, Workload};
 use crate::model_rules::{has_dns_label_characters, MAX_NAME_LEN};
 
@@ -23,7 +23,7 @@ pub(super) fn resolve_environments(
     let mut names = BTreeSet::new();
     let mut environments = Vec::new();
     for (index, options) in written.iter().enumerate() {
-        let mut rules = ElementRules { spans, problems, index };
+        let mut rules = ElementRules { spans, problems, list: path::ENVIRONMENTS, index };
         let environment = resolve_one(options, deploy, &mut rules);
         if !names.insert(environment.name.clone()) {
             let message = format!("environment {:?} is declared twice", environment.name);
@@ -155,19 +155,7 @@ fn resolve_resources(written: Option<&ResourceOptions>, base: &Resources, rules:
     }
 }
 
-/// Records problems at a field of element `index` of `environments`.
-struct ElementRules<'a> {
-    spans: &'a Spans,
-    problems: &'a mut Problems,
-    index: usize,
-}
-
 impl ElementRules<'_> {
-    fn fail(&mut self, field: OptionPath, message: String) {
-        let span = self.spans.get_element(path::ENVIRONMENTS, self.index, field);
-        self.problems.push(Problem::at(message, span));
-    }
-
     fn dns_label(&mut self, field: OptionPath, value: &str) {
         if !value.is_empty() && (value.len() > MAX_NAME_LEN || !has_dns_label_characters(value)) {
             let message = format!("{field} {value:?} is not a DNS-1123 label (lower case letters, digits, '-')");

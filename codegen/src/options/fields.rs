@@ -20,6 +20,14 @@ pub(crate) const SERVICE_DEPLOYMENT: &[Field] = &[
     Field { name: "pod_annotations", number: 15, kind: Kind::Map },
     Field { name: "scheduling", number: 16, kind: Kind::Group(SCHEDULING) },
     Field { name: "environments", number: 17, kind: Kind::GroupList(ENVIRONMENT) },
+    Field { name: "secret_env", number: 18, kind: Kind::StrList },
+    Field { name: "secret_volumes", number: 19, kind: Kind::GroupList(SECRET_VOLUME) },
+];
+
+/// `kuberpc.v1.SecretVolume`
+pub(crate) const SECRET_VOLUME: &[Field] = &[
+    Field { name: "name", number: 1, kind: Kind::Str },
+    Field { name: "mount_path", number: 2, kind: Kind::Str },
 ];
 
 /// `kuberpc.v1.Environment`

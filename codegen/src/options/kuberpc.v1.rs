@@ -81,6 +81,26 @@ pub struct ServiceDeployment {
     /// the storage allows it, autoscaling from at least three, doubled resources).
     #[prost(message, repeated, tag = "17")]
     pub environments: ::prost::alloc::vec::Vec<Environment>,
+    /// Secrets whose keys become environment variables of the server (`envFrom.secretRef`, not
+    /// optional: without the Secret the pod does not start, rather than run without it). kuberpc
+    /// never writes Secret objects or their values. DNS-1123 subdomains. Prefer `secret_volumes`
+    /// where the server can read files: variables leak into crash dumps and child processes
+    /// (scanners such as checkov's CKV_K8S_35 flag them). Default: none.
+    #[prost(string, repeated, tag = "18")]
+    pub secret_env: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+    /// Secrets mounted read-only into the server container, one file per key. Default: none.
+    #[prost(message, repeated, tag = "19")]
+    pub secret_volumes: ::prost::alloc::vec::Vec<SecretVolume>,
+}
+/// A Secret mounted as files.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SecretVolume {
+    /// The Secret's name, a DNS-1123 subdomain. Required.
+    #[prost(string, optional, tag = "1")]
+    pub name: ::core::option::Option<::prost::alloc::string::String>,
+    /// Absolute directory the Secret's keys appear in. Required.
+    #[prost(string, optional, tag = "2")]
+    pub mount_path: ::core::option::Option<::prost::alloc::string::String>,
 }
 /// One environment: what differs from the base there. A field left out keeps the base value.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use heck::ToKebabCase;
 
 use crate::error::{Problem, Problems, Spans};
-use crate::model::{Autoscale, Deploy, Gateway, Ingress, Resources, Scheduling, Storage, Toleration, Workload};
+use crate::model::{
+    Autoscale, Deploy, Gateway, Ingress, Resources, Scheduling, SecretVolume, Storage, Toleration, Workload,
+};
 
 /// The source text of the vocabulary, resolvable as `kuberpc/v1/options.proto` without any
 /// include path.
@@ -105,6 +107,8 @@ pub(crate) type StorageOptions = written::Storage;
 pub(crate) type GatewayOptions = written::Gateway;
 /// `scheduling { … }` as written.
 pub(crate) type SchedulingOptions = written::Scheduling;
+/// One `secret_volumes { … }` as written.
+pub(crate) type SecretVolumeOptions = written::SecretVolume;
 /// One `environments { … }` as written.
 pub(crate) type EnvironmentOptions = written::Environment;
 
@@ -141,6 +145,8 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         pod_annotations: resolve_pod_annotations(&options.pod_annotations, &mut rules),
         scheduling: resolve_scheduling(options.scheduling.clone().unwrap_or_default(), &mut rules),
         environments: Vec::new(),
+        secret_env: resolve_secret_env(&options.secret_env, &mut rules),
+        secret_volumes: Vec::new(),
         autoscale,
         storage,
         app,
@@ -148,6 +154,7 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         port,
         replicas,
     };
+    deploy.secret_volumes = resolve_secret_volumes(&options.secret_volumes, &deploy, spans, problems);
     deploy.environments = environments::resolve_environments(&options.environments, &deploy, spans, problems);
     deploy
 }
@@ -215,6 +222,21 @@ impl FieldRules<'_> {
             );
         }
         value
+    }
+}
+
+/// Records problems at a field of element `index` of the repeated group `list`.
+struct ElementRules<'a> {
+    spans: &'a Spans,
+    problems: &'a mut Problems,
+    list: OptionPath,
+    index: usize,
+}
+
+impl ElementRules<'_> {
+    fn fail(&mut self, field: OptionPath, message: String) {
+        let span = self.spans.get_element(self.list, self.index, field);
+        self.problems.push(Problem::at(message, span));
     }
 }
 
@@ -384,6 +406,46 @@ fn is_qualified_name(key: &str) -> bool {
 /// A DNS-1123 subdomain: lower-case alphanumerics, `-` and `.`, at most 253 characters.
 fn is_dns_subdomain(name: &str) -> bool {
     name.len() <= 253 && name.split('.').all(crate::model_rules::has_dns_label_characters)
+}
+
+fn resolve_secret_env(names: &[String], rules: &mut FieldRules<'_>) -> Vec<String> {
+    for name in names.iter().filter(|name| !is_dns_subdomain(name)) {
+        rules.fail(path::SECRET_ENV, format!("secret_env {name:?} is not a Secret name (a DNS-1123 subdomain)"));
+    }
+    names.to_vec()
+}
+
+/// Each mounted at its own absolute path, apart from the data volume's and `/tmp`.
+fn resolve_secret_volumes(
+    written: &[SecretVolumeOptions],
+    deploy: &Deploy,
+    spans: &Spans,
+    problems: &mut Problems,
+) -> Vec<SecretVolume> {
+    let mut taken: Vec<String> = vec!["/tmp".into()];
+    taken.extend(deploy.storage.as_ref().map(|s| s.mount_path.clone()));
+    let mut volumes = Vec::new();
+    for (index, options) in written.iter().enumerate() {
+        let mut rules = ElementRules { spans, problems, list: path::SECRET_VOLUMES, index };
+        let name = options.name.clone().unwrap_or_default();
+        if options.name.is_none() {
+            rules.fail(path::SECRET_VOLUMES_NAME, "secret_volumes.name is required".into());
+        } else if !is_dns_subdomain(&name) {
+            let message = format!("secret_volumes.name {name:?} is not a Secret name (a DNS-1123 subdomain)");
+            rules.fail(path::SECRET_VOLUMES_NAME, message);
+        }
+        let mount_path = options.mount_path.clone().unwrap_or_default();
+        if !mount_path.starts_with('/') {
+            let message = format!("secret_volumes.mount_path {mount_path:?} must be an absolute path");
+            rules.fail(path::SECRET_VOLUMES_MOUNT_PATH, message);
+        } else if taken.contains(&mount_path) {
+            let message = format!("secret_volumes.mount_path {mount_path:?} is already mounted");
+            rules.fail(path::SECRET_VOLUMES_MOUNT_PATH, message);
+        }
+        taken.push(mount_path.clone());
+        volumes.push(SecretVolume { volume: format!("secret-{index}"), name, mount_path });
+    }
+    volumes
 }
 
 fn resolve_env(env: &BTreeMap<String, String>, rules: &mut FieldRules<'_>) -> BTreeMap<String, String> {

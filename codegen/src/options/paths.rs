@@ -108,6 +108,14 @@ pub(crate) const ENVIRONMENTS_RESOURCES_CPU_LIMIT: OptionPath = OptionPath("envi
 pub(crate) const ENVIRONMENTS_RESOURCES_MEMORY_LIMIT: OptionPath = OptionPath("environments.resources.memory_limit");
 /// `environments.ingress_host`
 pub(crate) const ENVIRONMENTS_INGRESS_HOST: OptionPath = OptionPath("environments.ingress_host");
+/// `secret_env`
+pub(crate) const SECRET_ENV: OptionPath = OptionPath("secret_env");
+/// `secret_volumes`
+pub(crate) const SECRET_VOLUMES: OptionPath = OptionPath("secret_volumes");
+/// `secret_volumes.name`
+pub(crate) const SECRET_VOLUMES_NAME: OptionPath = OptionPath("secret_volumes.name");
+/// `secret_volumes.mount_path`
+pub(crate) const SECRET_VOLUMES_MOUNT_PATH: OptionPath = OptionPath("secret_volumes.mount_path");
 /// `timeout_ms`
 pub(crate) const TIMEOUT_MS: OptionPath = OptionPath("timeout_ms");
 /// `idempotent`
