@@ -100,3 +100,25 @@ fn check_fails_naming_the_overlay_a_regeneration_broke_and_recovers() {
     let check = run(dir.path(), "check");
     assert_eq!(check.status.code(), Some(0), "{}", text(&check));
 }
+
+#[test]
+fn a_tag_and_digest_image_is_accepted_and_an_overlay_pin_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, pinned) = ("a".repeat(64), "b".repeat(64));
+    let source = SHOP
+        .replace("ghcr.io/acme/shop:1.0.0", &format!("ghcr.io/acme/shop:1.0.0@sha256:{base}"))
+        .replace("AUTOSCALE", "")
+        .replace("ENVIRONMENT", "");
+    fs::write(dir.path().join("shop.proto"), source).unwrap();
+    let generate = run(dir.path(), "generate");
+    assert!(generate.status.success(), "{}", text(&generate));
+    let overlay = dir.path().join("deploy/shop/overlays/prod");
+    let kustomization = fs::read_to_string(overlay.join("kustomization.yaml")).unwrap();
+    assert!(kustomization.contains("#   - name: ghcr.io/acme/shop\n"), "the pin comment names the repository");
+    let pin = format!("images:\n  - name: ghcr.io/acme/shop\n    digest: sha256:{pinned}\n");
+    fs::write(overlay.join("kustomization.yaml"), format!("{kustomization}{pin}")).unwrap();
+    assert!(kustomize(&overlay).contains(&format!("image: ghcr.io/acme/shop@sha256:{pinned}")));
+    let base_build = kustomize(&dir.path().join("deploy/shop/base"));
+    assert!(base_build.contains(&format!("image: ghcr.io/acme/shop:1.0.0@sha256:{base}")), "{base_build}");
+    assert!(!base_build.contains("app.kubernetes.io/version"), "no label that an overlay's pin would make false");
+}

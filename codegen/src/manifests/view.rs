@@ -32,7 +32,8 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
     let selector =
         BTreeMap::from([("app.kubernetes.io/name", app.to_string()), ("app.kubernetes.io/instance", app.to_string())]);
     let mut labels = selector.clone();
-    labels.insert("app.kubernetes.io/version", label_value(image_version(&deploy.image)));
+    // No `app.kubernetes.io/version`: an overlay's kustomize `images:` changes the image but
+    // could not change such a label, which would then state a version that is not running.
     labels.insert("app.kubernetes.io/component", "grpc-server".into());
     labels.insert("app.kubernetes.io/part-of", label_value(if package.name.is_empty() { app } else { &package.name }));
     labels.insert("app.kubernetes.io/managed-by", "kuberpc".into());
@@ -174,15 +175,6 @@ fn autoscale_view(autoscale: &Autoscale) -> Value {
     })
 }
 
-/// The tag (or a digest prefix) of an image reference, `latest` when it has neither.
-fn image_version(image: &str) -> String {
-    if let Some((_, digest)) = image.split_once('@') {
-        return digest.replace(':', "-").chars().take(19).collect();
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    last.split_once(':').map_or("latest", |(_, tag)| tag).to_string()
-}
-
 /// The image reference without tag or digest (what kustomize `images` match on).
 fn image_name(image: &str) -> String {
     let without_digest = image.split('@').next().unwrap_or(image);
@@ -209,12 +201,10 @@ mod tests {
 
     #[test]
     fn image_parts() {
-        assert_eq!(image_version("ghcr.io/acme/greeter:1.4.2"), "1.4.2");
-        assert_eq!(image_version("localhost:5000/greeter"), "latest");
         assert_eq!(image_name("localhost:5000/greeter:1.0"), "localhost:5000/greeter");
         assert_eq!(image_name("localhost:5000/greeter"), "localhost:5000/greeter");
-        assert_eq!(image_version("greeter@sha256:0123456789abcdef0123"), "sha256-0123456789ab");
         assert_eq!(image_name("greeter@sha256:0123"), "greeter");
+        assert_eq!(image_name("ghcr.io/acme/greeter:1.4@sha256:0123"), "ghcr.io/acme/greeter");
     }
 
     #[test]

@@ -85,6 +85,7 @@ mod written {
 }
 
 mod environments;
+mod image;
 #[cfg(feature = "build")]
 pub(crate) mod literal;
 pub(crate) mod schema;
@@ -127,8 +128,8 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         rules.fail(path::REPLICAS, "replicas must be at least 1 (an overlay may scale to 0)".to_string());
     }
     let image = options.image.clone().unwrap_or_else(|| format!("{app}:latest"));
-    if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
-        rules.fail(path::IMAGE, format!("image {image:?} is not an image reference"));
+    if let Some(problem) = image::reference_problem(&image) {
+        rules.fail(path::IMAGE, format!("image {image:?} is not an image reference: {problem}"));
     }
     let autoscale = options.autoscale.as_ref().map(|a| resolve_autoscale(a, &mut rules));
     let storage = options.storage.as_ref().map(|s| resolve_storage(&app, s, &mut rules));
