@@ -1,6 +1,7 @@
 //! Real scanners over every overlay of every deployable example, as `kubectl kustomize`
-//! builds it: checkov (0 failed checks) and kubernetes-validate --strict for Kubernetes
-//! 1.33, 1.34 and 1.35 (0 errors). Each scanner also gets a deliberately broken manifest, so
+//! builds it: checkov (0 failed checks), kubernetes-validate --strict for Kubernetes
+//! 1.33, 1.34 and 1.35 (0 errors), and Pod Security Admission's own evaluator at the
+//! `restricted` level the overlays' namespaces enforce (0 violations). Each scanner also gets a deliberately broken manifest, so
 //! these tests can fail. The tools come from `scripts/setup-test-tools` (into `.venv`).
 
 mod common;
@@ -115,4 +116,38 @@ fn kubernetes_validate_flags_an_unknown_field() {
     fs::write(&file, broken).unwrap();
     let output = kubernetes_validate(&file, KUBERNETES_VERSIONS[0]);
     assert!(!output.status.success(), "the misspelled field passed:\n{}", text(&output));
+}
+
+fn psa_check(yaml: &str) -> Output {
+    let mut child = Command::new(tool("psa-check"))
+        .args(["-level", "restricted", "-version", "latest"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), yaml.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn pod_security_restricted_admits_every_overlay() {
+    let scratch = tempfile::tempdir().unwrap();
+    for (name, yaml) in built_overlays(scratch.path()) {
+        assert!(yaml.contains("pod-security.kubernetes.io/enforce: restricted"), "{name} enforces restricted");
+        let output = psa_check(&yaml);
+        assert!(output.status.success(), "{name}: {}", text(&output));
+        assert!(text(&output).contains("0 violation(s)"), "{name}: {}", text(&output));
+    }
+}
+
+#[test]
+fn pod_security_restricted_refuses_a_privileged_escalation() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (_, yaml) = built_overlays(scratch.path()).into_iter().find(|(n, _)| n == "greeter-prod").unwrap();
+    let broken = yaml.replace("allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true");
+    assert_ne!(broken, yaml);
+    let output = psa_check(&broken);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("allowPrivilegeEscalation"), "{}", text(&output));
 }
