@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::model::{
-    headless_service_name, Autoscale, Deploy, Environment, Gateway, Package, Resources, Service, Workload,
+    headless_service_name, Autoscale, Deploy, Environment, Gateway, Package, Resources, Scheduling, Service, Workload,
 };
 
 /// The server container, in the pod and in every overlay patch that selects it by name.
@@ -47,9 +47,7 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
         "env_config_map": (!deploy.env.is_empty()).then(|| env_config_map_name(app, &deploy.env)),
         "env_from": env_from(app, deploy),
         "secret_volumes": deploy.secret_volumes.iter().map(|v| json!({
-            "name": v.name,
-            "mount_path": v.mount_path,
-            "volume": v.volume,
+            "name": v.name, "mount_path": v.mount_path, "volume": v.volume,
         })).collect::<Vec<_>>(),
         "pod_volume_claim": claim,
         "drain_seconds": deploy.drain_seconds,
@@ -67,16 +65,7 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
         "env": env,
         "args": deploy.args,
         "pod_annotations": deploy.pod_annotations,
-        "scheduling": json!({
-            "priority_class": deploy.scheduling.priority_class,
-            "node_selector": deploy.scheduling.node_selector,
-            "tolerations": deploy.scheduling.tolerations.iter().map(|t| json!({
-                "key": t.key,
-                "operator": t.operator,
-                "value": t.value,
-                "effect": t.effect,
-            })).collect::<Vec<_>>(),
-        }),
+        "scheduling": scheduling_view(&deploy.scheduling),
         "resources": resources_view(&deploy.resources),
         "autoscale": deploy.autoscale.as_ref().map(autoscale_view),
         "ingress": deploy.ingress.as_ref().map(|i| json!({
@@ -164,6 +153,19 @@ pub(crate) fn environment_view(base: &Value, environment: &Environment) -> Value
         "ingress_host": environment.ingress_host,
     });
     view
+}
+
+fn scheduling_view(scheduling: &Scheduling) -> Value {
+    let tolerations: Vec<Value> = scheduling
+        .tolerations
+        .iter()
+        .map(|t| json!({ "key": t.key, "operator": t.operator, "value": t.value, "effect": t.effect }))
+        .collect();
+    json!({
+        "priority_class": scheduling.priority_class,
+        "node_selector": scheduling.node_selector,
+        "tolerations": tolerations,
+    })
 }
 
 fn autoscale_view(autoscale: &Autoscale) -> Value {
