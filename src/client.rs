@@ -15,11 +15,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::mpsc::Sender;
 use tonic::transport::channel::Change;
 use tonic::transport::{Channel, Endpoint};
 
+use crate::policy::Resolution;
 pub use crate::policy::{PolicyChannel, MAX_ATTEMPTS};
-use crate::Deploy;
+use crate::{ClientPolicy, Deploy};
 
 /// Overrides the target (`host:port`) of every [`Client`] in the process.
 pub const TARGET_ENV: &str = "KUBERPC_TARGET";
@@ -27,7 +29,6 @@ pub const TARGET_ENV: &str = "KUBERPC_TARGET";
 pub const NAMESPACE_ENV: &str = "POD_NAMESPACE";
 /// How often DNS is asked again by default.
 pub const DEFAULT_REFRESH: Duration = Duration::from_secs(5);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Turns a host name into addresses. [`Dns`] in production; tests may map a name to
 /// loopback addresses.
@@ -54,18 +55,88 @@ impl Resolve for Dns {
     }
 }
 
+/// Where a [`Client`] sends its calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A name resolved again every refresh: `host:port`, `http://host:port`, `dns:///host:port`.
+    Dns {
+        /// The name (or a literal IP).
+        host: String,
+        /// The port.
+        port: u16,
+    },
+    /// Fixed addresses: `ipv4:10.0.0.1:50051,10.0.0.2:50051`, `ipv6:[::1]:50051`.
+    Addresses(Vec<SocketAddr>),
+}
+
+/// A target that is none of the forms [`Target`] takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetError {
+    target: String,
+    reason: String,
+}
+
+impl std::fmt::Display for TargetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "target {:?} ({TARGET_ENV}?) {}: write host:port, http://host:port, dns:///host:port or \
+             ipv4:a.b.c.d:port,…",
+            self.target, self.reason
+        )
+    }
+}
+
+impl std::error::Error for TargetError {}
+
+impl std::str::FromStr for Target {
+    type Err = TargetError;
+
+    fn from_str(text: &str) -> Result<Self, TargetError> {
+        let error = |reason: &str| TargetError { target: text.to_string(), reason: reason.to_string() };
+        if let Some(list) = text.strip_prefix("ipv4:").or_else(|| text.strip_prefix("ipv6:")) {
+            let addresses: Result<Vec<SocketAddr>, _> = list.split(',').map(str::parse).collect();
+            return match addresses {
+                Ok(addresses) if !addresses.is_empty() => Ok(Target::Addresses(addresses)),
+                _ => Err(error("lists an address that is not ip:port")),
+            };
+        }
+        let authority = text.strip_prefix("http://").or_else(|| text.strip_prefix("dns:///")).unwrap_or(text);
+        if authority.contains('/') || authority.contains("://") {
+            return Err(error("has a scheme or path kuberpc does not speak"));
+        }
+        let (host, port) = split_host_port(authority).ok_or_else(|| error("has no port"))?;
+        if host.is_empty() {
+            return Err(error("has no host"));
+        }
+        Ok(Target::Dns { host, port })
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Dns { host, port } => write!(f, "{host}:{port}"),
+            Target::Addresses(addresses) => {
+                let list: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+                write!(f, "{}", list.join(","))
+            }
+        }
+    }
+}
+
 /// Builder of a balanced channel to one generated service.
 #[derive(Clone)]
 pub struct Client {
     deploy: &'static Deploy,
-    target: Option<(String, u16)>,
+    target: Option<Target>,
     resolver: Arc<dyn Resolve>,
     refresh: Duration,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("service", &self.deploy.service).field("target", &self.target_address()).finish()
+        f.debug_struct("Client").field("service", &self.deploy.service).field("target", &self.target).finish()
     }
 }
 
@@ -78,7 +149,13 @@ impl Client {
 
     /// Targets `host:port` instead of the headless Service.
     pub fn target(mut self, host: impl Into<String>, port: u16) -> Self {
-        self.target = Some((host.into(), port));
+        self.target = Some(Target::Dns { host: host.into(), port });
+        self
+    }
+
+    /// Targets `target` (any form [`Target`] parses) instead of the headless Service.
+    pub fn target_parsed(mut self, target: Target) -> Self {
+        self.target = Some(target);
         self
     }
 
@@ -94,67 +171,104 @@ impl Client {
         self
     }
 
-    /// The host and port the channel resolves: the builder's, else `KUBERPC_TARGET`, else
+    /// Where the channel sends calls: the builder's target, else `KUBERPC_TARGET`, else
     /// `<headless>.<POD_NAMESPACE or default>.svc.cluster.local:<port>`.
-    pub fn target_address(&self) -> (String, u16) {
+    pub fn target_address(&self) -> Result<Target, TargetError> {
         if let Some(target) = &self.target {
-            return target.clone();
+            return Ok(target.clone());
         }
-        if let Some((host, port)) = std::env::var(TARGET_ENV).ok().and_then(|t| split_host_port(&t)) {
-            return (host, port);
+        if let Ok(text) = std::env::var(TARGET_ENV) {
+            return text.parse();
         }
         let namespace = std::env::var(NAMESPACE_ENV).unwrap_or_else(|_| "default".to_string());
-        (format!("{}.{namespace}.svc.cluster.local", self.deploy.headless_service), self.deploy.port)
+        let host = format!("{}.{namespace}.svc.cluster.local", self.deploy.headless_service);
+        Ok(Target::Dns { host, port: self.deploy.port })
     }
 
     /// Resolves once (so the first call has endpoints when any exist), then keeps the set of
-    /// endpoints current in a background task that ends when the channel is dropped.
-    pub async fn connect(self) -> PolicyChannel {
-        let (host, port) = self.target_address();
+    /// endpoints current in a background task that ends when the channel is dropped. While
+    /// the target resolves to nothing, calls fail at once with UNAVAILABLE saying why. Only a
+    /// malformed target is an error here.
+    pub async fn connect(self) -> Result<PolicyChannel, TargetError> {
+        let target = self.target_address()?;
         let (channel, changes) = Channel::balance_channel::<SocketAddr>(64);
-        let mut known = BTreeSet::new();
-        sync_endpoints(&*self.resolver, &host, port, &mut known, &changes).await;
-        let resolver = self.resolver.clone();
+        let resolution = Arc::new(Resolution::default());
+        let mut sync = EndpointSync {
+            target,
+            resolver: self.resolver.clone(),
+            policy: self.deploy.client,
+            known: BTreeSet::new(),
+        };
+        sync.run(&changes, &resolution).await;
         let refresh = self.refresh;
+        let task_resolution = resolution.clone();
         tokio::spawn(async move {
             while !changes.is_closed() {
                 tokio::time::sleep(refresh).await;
-                sync_endpoints(&*resolver, &host, port, &mut known, &changes).await;
+                sync.run(&changes, &task_resolution).await;
             }
         });
-        PolicyChannel::new(channel, self.deploy)
+        Ok(PolicyChannel::resolved(channel, self.deploy, resolution))
     }
 }
 
-/// Resolves `host` and sends the differences with `known` to the balancer.
-async fn sync_endpoints(
-    resolver: &dyn Resolve,
-    host: &str,
-    port: u16,
-    known: &mut BTreeSet<SocketAddr>,
-    changes: &tokio::sync::mpsc::Sender<Change<SocketAddr, Endpoint>>,
-) {
-    let resolved: BTreeSet<SocketAddr> = match resolver.resolve(host, port).await {
-        Ok(addresses) => addresses.into_iter().collect(),
-        Err(error) => {
-            // Keep the endpoints we have: a DNS hiccup must not empty the balancer.
-            tracing::warn!(%host, %error, "resolving failed; keeping the known endpoints");
-            return;
+/// Keeps the balancer's endpoints equal to what the target resolves to.
+struct EndpointSync {
+    target: Target,
+    resolver: Arc<dyn Resolve>,
+    policy: ClientPolicy,
+    known: BTreeSet<SocketAddr>,
+}
+
+impl EndpointSync {
+    /// Resolves the target, sends the differences with the known endpoints to the balancer,
+    /// and records in `resolution` why there is no endpoint, if there is none.
+    async fn run(&mut self, changes: &Sender<Change<SocketAddr, Endpoint>>, resolution: &Resolution) {
+        let resolved: BTreeSet<SocketAddr> = match &self.target {
+            Target::Addresses(addresses) => addresses.iter().copied().collect(),
+            Target::Dns { host, port } => match self.resolver.resolve(host, *port).await {
+                Ok(addresses) => addresses.into_iter().collect(),
+                Err(error) => {
+                    // Keep the endpoints we have: a DNS hiccup must not empty the balancer.
+                    tracing::warn!(%host, %error, "resolving failed; keeping the known endpoints");
+                    if self.known.is_empty() {
+                        resolution.set(Some(self.no_address(&format!("resolving it failed: {error}"))));
+                    }
+                    return;
+                }
+            },
+        };
+        resolution.set(resolved.is_empty().then(|| self.no_address("it resolved to no address")));
+        for gone in self.known.difference(&resolved).copied().collect::<Vec<_>>() {
+            if changes.send(Change::Remove(gone)).await.is_err() {
+                return;
+            }
+            self.known.remove(&gone);
         }
-    };
-    for gone in known.difference(&resolved).copied().collect::<Vec<_>>() {
-        if changes.send(Change::Remove(gone)).await.is_err() {
-            return;
+        for new in resolved.difference(&self.known).copied().collect::<Vec<_>>() {
+            let Ok(endpoint) = Endpoint::from_shared(format!("http://{new}")) else { continue };
+            if changes.send(Change::Insert(new, self.endpoint(endpoint))).await.is_err() {
+                return;
+            }
+            self.known.insert(new);
         }
-        known.remove(&gone);
     }
-    for new in resolved.difference(known).copied().collect::<Vec<_>>() {
-        let Ok(endpoint) = Endpoint::from_shared(format!("http://{new}")) else { continue };
-        let endpoint = endpoint.connect_timeout(CONNECT_TIMEOUT).tcp_nodelay(true);
-        if changes.send(Change::Insert(new, endpoint)).await.is_err() {
-            return;
-        }
-        known.insert(new);
+
+    /// One pod's connection: HTTP/2 keepalive pings, idle or not, so that a peer that stops
+    /// answering without closing its socket is found; TCP keepalive and a connect timeout.
+    fn endpoint(&self, endpoint: Endpoint) -> Endpoint {
+        let ms = |ms: u32| Duration::from_millis(u64::from(ms));
+        endpoint
+            .connect_timeout(ms(self.policy.connect_timeout_ms))
+            .http2_keep_alive_interval(ms(self.policy.keepalive_interval_ms))
+            .keep_alive_timeout(ms(self.policy.keepalive_timeout_ms))
+            .keep_alive_while_idle(true)
+            .tcp_keepalive(Some(ms(self.policy.keepalive_interval_ms)))
+            .tcp_nodelay(true)
+    }
+
+    fn no_address(&self, why: &str) -> String {
+        format!("no address to call: the target {} ({TARGET_ENV} overrides it): {why}", self.target)
     }
 }
 
@@ -175,14 +289,21 @@ mod tests {
         drain_seconds: 5,
         termination_grace_seconds: 30,
         methods: &[],
+        client: ClientPolicy {
+            default_timeout_ms: 30_000,
+            keepalive_interval_ms: 10_000,
+            keepalive_timeout_ms: 2_000,
+            connect_timeout_ms: 1_000,
+        },
     };
 
     #[test]
     fn the_default_target_is_the_headless_service_of_the_namespace() {
-        let (host, port) = Client::new(&DEPLOY).target_address();
+        let Ok(Target::Dns { host, port }) = Client::new(&DEPLOY).target_address() else { panic!("a name") };
         assert!(host.starts_with("greeter-headless.") && host.ends_with(".svc.cluster.local"), "{host}");
         assert_eq!(port, 50051);
-        assert_eq!(Client::new(&DEPLOY).target("localhost", 1).target_address(), ("localhost".to_string(), 1));
+        let target = Client::new(&DEPLOY).target("localhost", 1).target_address();
+        assert_eq!(target, Ok(Target::Dns { host: "localhost".into(), port: 1 }));
     }
 
     #[test]
@@ -190,5 +311,21 @@ mod tests {
         assert_eq!(split_host_port("a.b:80"), Some(("a.b".into(), 80)));
         assert_eq!(split_host_port("[::1]:80"), Some(("::1".into(), 80)));
         assert_eq!(split_host_port("nope"), None);
+    }
+
+    #[test]
+    fn every_target_form_parses_and_others_are_refused() {
+        let dns = |host: &str, port| Ok(Target::Dns { host: host.into(), port });
+        assert_eq!("greeter:50051".parse(), dns("greeter", 50051));
+        assert_eq!("http://127.0.0.1:8443".parse(), dns("127.0.0.1", 8443));
+        assert_eq!("dns:///localhost:8443".parse(), dns("localhost", 8443));
+        assert_eq!("[::1]:8443".parse(), dns("::1", 8443));
+        let list: Result<Target, _> = "ipv4:10.0.0.1:1,10.0.0.2:2".parse();
+        assert_eq!(list, Ok(Target::Addresses(vec!["10.0.0.1:1".parse().unwrap(), "10.0.0.2:2".parse().unwrap()])));
+        assert!(matches!("ipv6:[::1]:5".parse(), Ok(Target::Addresses(a)) if a.len() == 1));
+        for bad in ["greeter", "https://greeter:1", "dns://x/greeter:1", "ipv4:10.0.0.1", ":80", "unix:///tmp/s"] {
+            let error = bad.parse::<Target>().expect_err(bad).to_string();
+            assert!(error.contains(bad) && error.contains("host:port"), "{bad}: {error}");
+        }
     }
 }

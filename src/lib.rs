@@ -32,7 +32,7 @@ pub use tonic::{Request, Response, Status, Streaming};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::rpc::*;
-    pub use crate::{Deploy, MethodPolicy};
+    pub use crate::{ClientPolicy, Deploy, MethodPolicy};
     pub use ::core;
     pub use ::std;
     pub use ::tonic;
@@ -65,6 +65,21 @@ pub struct Deploy {
     pub termination_grace_seconds: u32,
     /// Per-method call policy.
     pub methods: &'static [MethodPolicy],
+    /// How clients call the service: default deadline, keepalive, connect timeout.
+    pub client: ClientPolicy,
+}
+
+/// How [`client::Client`] calls one service, from `(kuberpc.v1.service).client`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientPolicy {
+    /// Deadline of calls to methods without `timeout_ms`, when the caller sets none.
+    pub default_timeout_ms: u64,
+    /// HTTP/2 keepalive ping interval on every connection to a pod.
+    pub keepalive_interval_ms: u32,
+    /// How long a ping may go unanswered before the connection is closed.
+    pub keepalive_timeout_ms: u32,
+    /// How long connecting to one pod may take.
+    pub connect_timeout_ms: u32,
 }
 
 impl Deploy {
@@ -85,6 +100,9 @@ pub struct MethodPolicy {
     pub idempotent: bool,
     /// The client sends a stream (such calls are never retried: the stream cannot be replayed).
     pub client_streaming: bool,
+    /// The server answers with a stream (such calls get no default deadline: a watch may
+    /// rightly last for hours).
+    pub server_streaming: bool,
 }
 
 /// Includes the stubs generated for one protobuf package, e.g.

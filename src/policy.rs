@@ -1,14 +1,18 @@
 //! Per-method call policy on the client side: default deadlines, bounded retries of
 //! idempotent calls, and trace context propagation.
 //!
-//! [`PolicyChannel`] sits between a generated client and a (balanced) tonic `Channel`. For a
-//! method with `timeout_ms` and no deadline from the caller it sets `grpc-timeout` (so the
-//! server gives up too) and fails the call with DEADLINE_EXCEEDED when it passes. Calls to
+//! [`PolicyChannel`] sits between a generated client and a (balanced) tonic `Channel`. When
+//! the caller sets no deadline it sets `grpc-timeout` (so the server gives up too) to the
+//! method's `timeout_ms`, or the service's `client.default_timeout_ms` for methods without
+//! one that do not stream responses, and fails the call with DEADLINE_EXCEEDED when it
+//! passes. While the target resolves to no address, calls fail at once with UNAVAILABLE
+//! saying why. Calls to
 //! `idempotent` methods that do not stream requests are buffered and retried on UNAVAILABLE
 //! with exponential backoff, at most [`MAX_ATTEMPTS`] times and never past the deadline.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -35,12 +39,34 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 pub struct PolicyChannel {
     inner: Channel,
     deploy: &'static Deploy,
+    resolution: Option<Arc<Resolution>>,
 }
 
 impl PolicyChannel {
     /// Wraps `inner` with the policies of `deploy`'s methods.
     pub fn new(inner: Channel, deploy: &'static Deploy) -> Self {
-        Self { inner, deploy }
+        Self { inner, deploy, resolution: None }
+    }
+
+    /// Wraps a balanced `inner` whose endpoints come from `resolution`.
+    pub(crate) fn resolved(inner: Channel, deploy: &'static Deploy, resolution: Arc<Resolution>) -> Self {
+        Self { inner, deploy, resolution: Some(resolution) }
+    }
+}
+
+/// What the last resolution of the target gave: kept by the client's resolver task, read by
+/// every call.
+#[derive(Debug, Default)]
+pub(crate) struct Resolution(Mutex<Option<String>>);
+
+impl Resolution {
+    /// Records that the target has addresses (`None`) or why it has none.
+    pub(crate) fn set(&self, problem: Option<String>) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = problem;
+    }
+
+    fn problem(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 
@@ -58,8 +84,11 @@ impl Service<http::Request<Body>> for PolicyChannel {
         let fresh = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, fresh);
         let policy = self.deploy.method(request.uri().path());
+        if let Some(problem) = self.resolution.as_ref().and_then(|r| r.problem()) {
+            return Box::pin(async move { Ok(Status::unavailable(problem).into_http()) });
+        }
         propagate_trace_context(&mut request);
-        let deadline = apply_deadline(&mut request, policy);
+        let deadline = apply_deadline(&mut request, policy, self.deploy.client.default_timeout_ms);
         let retry = policy.is_some_and(|p| p.idempotent && !p.client_streaming);
         let call = async move {
             if retry {
@@ -72,6 +101,7 @@ impl Service<http::Request<Body>> for PolicyChannel {
         Box::pin(async move {
             let Some(limit) = deadline else { return call.await };
             let response = match tokio::time::timeout(limit, call).await {
+                Ok(Err(error)) if is_timeout(&*error) => return Ok(deadline_exceeded(limit)),
                 Ok(response) => response?,
                 Err(_) => return Ok(deadline_exceeded(limit)),
             };
@@ -97,12 +127,21 @@ fn propagate_trace_context(request: &mut http::Request<Body>) {
 }
 
 /// The caller's deadline (`grpc-timeout`, set by `Request::set_timeout`) wins; otherwise the
-/// method's `timeout_ms` becomes the header. Returns the deadline in force.
-fn apply_deadline(request: &mut http::Request<Body>, policy: Option<&MethodPolicy>) -> Option<Duration> {
+/// method's `timeout_ms`, else `default_ms` unless the method streams its response, becomes
+/// the header. Returns the deadline in force.
+fn apply_deadline(
+    request: &mut http::Request<Body>,
+    policy: Option<&MethodPolicy>,
+    default_ms: u64,
+) -> Option<Duration> {
     if let Some(header) = request.headers().get("grpc-timeout") {
         return parse_grpc_timeout(header.to_str().ok()?);
     }
-    let timeout = Duration::from_millis(policy?.timeout_ms?);
+    let timeout_ms = match policy {
+        Some(policy) => policy.timeout_ms.or((!policy.server_streaming).then_some(default_ms))?,
+        None => default_ms,
+    };
+    let timeout = Duration::from_millis(timeout_ms);
     let value = HeaderValue::from_str(&format!("{}m", timeout.as_millis())).ok()?;
     request.headers_mut().insert("grpc-timeout", value);
     Some(timeout)
@@ -164,6 +203,18 @@ fn status_in_headers(response: &http::Response<Body>) -> Option<Code> {
     Some(Code::from_i32(status))
 }
 
+/// Whether tonic gave up at the `grpc-timeout` the policy set (before the policy's own timer).
+fn is_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.is::<tonic::TimeoutExpired>() {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
+
 fn deadline_exceeded(limit: Duration) -> http::Response<Body> {
     Status::deadline_exceeded(format!("deadline of {} ms exceeded", limit.as_millis())).into_http()
 }
@@ -183,14 +234,38 @@ mod tests {
 
     #[test]
     fn the_callers_deadline_wins_over_the_methods() {
-        let policy = MethodPolicy { path: "/a.B/C", timeout_ms: Some(500), idempotent: false, client_streaming: false };
+        let policy = MethodPolicy {
+            path: "/a.B/C",
+            timeout_ms: Some(500),
+            idempotent: false,
+            client_streaming: false,
+            server_streaming: false,
+        };
         let mut request = http::Request::new(Body::empty());
-        assert_eq!(apply_deadline(&mut request, Some(&policy)), Some(Duration::from_millis(500)));
+        assert_eq!(apply_deadline(&mut request, Some(&policy), 30_000), Some(Duration::from_millis(500)));
         assert_eq!(request.headers()["grpc-timeout"], "500m");
 
         let mut request = http::Request::new(Body::empty());
         request.headers_mut().insert("grpc-timeout", HeaderValue::from_static("2S"));
-        assert_eq!(apply_deadline(&mut request, Some(&policy)), Some(Duration::from_secs(2)));
+        assert_eq!(apply_deadline(&mut request, Some(&policy), 30_000), Some(Duration::from_secs(2)));
         assert_eq!(request.headers()["grpc-timeout"], "2S");
+    }
+
+    #[test]
+    fn without_timeout_ms_the_default_deadline_applies_except_to_response_streams() {
+        let unary = MethodPolicy {
+            path: "/a.B/C",
+            timeout_ms: None,
+            idempotent: false,
+            client_streaming: false,
+            server_streaming: false,
+        };
+        let mut request = http::Request::new(Body::empty());
+        assert_eq!(apply_deadline(&mut request, Some(&unary), 30_000), Some(Duration::from_secs(30)));
+        assert_eq!(request.headers()["grpc-timeout"], "30000m");
+        let watch = MethodPolicy { server_streaming: true, ..unary };
+        let mut request = http::Request::new(Body::empty());
+        assert_eq!(apply_deadline(&mut request, Some(&watch), 30_000), None);
+        assert!(!request.headers().contains_key("grpc-timeout"));
     }
 }

@@ -5,7 +5,7 @@
 use heck::ToSnakeCase;
 use quote::{format_ident, quote};
 
-use crate::model::Service;
+use crate::model::{ClientPolicy, Service};
 
 /// `pub mod <service>_deploy { APP, SERVICE, PORT, HEADLESS_SERVICE, DRAIN_SECONDS, … }`,
 /// naming the runtime crate as `krate` (`::kuberpc`, or what a user renamed it to).
@@ -18,6 +18,7 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
     let headless = crate::model::headless_service_name(app);
     let drain = proc_macro2::Literal::u32_unsuffixed(deploy.drain_seconds);
     let grace = proc_macro2::Literal::u32_unsuffixed(deploy.termination_grace_seconds);
+    let client = client_policy(&deploy.client, krate);
     let methods = service.methods.iter().map(|method| {
         let path = method.path(service);
         let timeout = match method.timeout_ms {
@@ -29,12 +30,14 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
         };
         let idempotent = method.idempotent;
         let client_streaming = method.client_streaming;
+        let server_streaming = method.server_streaming;
         quote! {
             #krate::MethodPolicy {
                 path: #path,
                 timeout_ms: #timeout,
                 idempotent: #idempotent,
                 client_streaming: #client_streaming,
+                server_streaming: #server_streaming,
             }
         }
     });
@@ -64,7 +67,24 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
                 drain_seconds: DRAIN_SECONDS,
                 termination_grace_seconds: TERMINATION_GRACE_SECONDS,
                 methods: &[#(#methods),*],
+                client: #client,
             };
+        }
+    }
+}
+
+/// The runtime's `ClientPolicy` literal.
+fn client_policy(policy: &ClientPolicy, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let default_timeout = proc_macro2::Literal::u64_unsuffixed(policy.default_timeout_ms);
+    let interval = proc_macro2::Literal::u32_unsuffixed(policy.keepalive_interval_ms);
+    let timeout = proc_macro2::Literal::u32_unsuffixed(policy.keepalive_timeout_ms);
+    let connect = proc_macro2::Literal::u32_unsuffixed(policy.connect_timeout_ms);
+    quote! {
+        #krate::ClientPolicy {
+            default_timeout_ms: #default_timeout,
+            keepalive_interval_ms: #interval,
+            keepalive_timeout_ms: #timeout,
+            connect_timeout_ms: #connect,
         }
     }
 }

@@ -111,6 +111,21 @@ pub struct Deploy {
     pub secret_env: Vec<String>,
     /// Secrets mounted as files.
     pub secret_volumes: Vec<SecretVolume>,
+    /// How generated clients call the service.
+    pub client: ClientPolicy,
+}
+
+/// Deadlines and dead-peer detection of the generated clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientPolicy {
+    /// Deadline of calls to methods without `timeout_ms`.
+    pub default_timeout_ms: u64,
+    /// HTTP/2 keepalive ping interval.
+    pub keepalive_interval_ms: u32,
+    /// How long a ping may go unanswered.
+    pub keepalive_timeout_ms: u32,
+    /// Connect timeout per pod.
+    pub connect_timeout_ms: u32,
 }
 
 /// A Secret mounted read-only into the server container.

@@ -22,6 +22,15 @@ pub(crate) const SERVICE_DEPLOYMENT: &[Field] = &[
     Field { name: "environments", number: 17, kind: Kind::GroupList(ENVIRONMENT) },
     Field { name: "secret_env", number: 18, kind: Kind::StrList },
     Field { name: "secret_volumes", number: 19, kind: Kind::GroupList(SECRET_VOLUME) },
+    Field { name: "client", number: 20, kind: Kind::Group(CLIENT_POLICY) },
+];
+
+/// `kuberpc.v1.ClientPolicy`
+pub(crate) const CLIENT_POLICY: &[Field] = &[
+    Field { name: "default_timeout_ms", number: 1, kind: Kind::U64 },
+    Field { name: "keepalive_interval_ms", number: 2, kind: Kind::U32 },
+    Field { name: "keepalive_timeout_ms", number: 3, kind: Kind::U32 },
+    Field { name: "connect_timeout_ms", number: 4, kind: Kind::U32 },
 ];
 
 /// `kuberpc.v1.SecretVolume`

@@ -91,6 +91,28 @@ pub struct ServiceDeployment {
     /// Secrets mounted read-only into the server container, one file per key. Default: none.
     #[prost(message, repeated, tag = "19")]
     pub secret_volumes: ::prost::alloc::vec::Vec<SecretVolume>,
+    /// How the generated clients call this service: deadlines and dead-peer detection.
+    #[prost(message, optional, tag = "20")]
+    pub client: ::core::option::Option<ClientPolicy>,
+}
+/// Call policy of `kuberpc::client::Client` for one service.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ClientPolicy {
+    /// Deadline of a call to a method without `timeout_ms`, when the caller sets none, so that
+    /// no call waits forever. Default: 30000.
+    #[prost(uint64, optional, tag = "1")]
+    pub default_timeout_ms: ::core::option::Option<u64>,
+    /// Interval of HTTP/2 keepalive pings on every connection to a pod, idle or not: a pod that
+    /// vanished without closing its connections (a node crash, a black-holed IP) is found by the
+    /// missing answer. Default: 10000.
+    #[prost(uint32, optional, tag = "2")]
+    pub keepalive_interval_ms: ::core::option::Option<u32>,
+    /// How long a ping may go unanswered before the connection is closed. Default: 2000.
+    #[prost(uint32, optional, tag = "3")]
+    pub keepalive_timeout_ms: ::core::option::Option<u32>,
+    /// How long connecting to one pod may take. Default: 1000.
+    #[prost(uint32, optional, tag = "4")]
+    pub connect_timeout_ms: ::core::option::Option<u32>,
 }
 /// A Secret mounted as files.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

@@ -15,7 +15,8 @@ use heck::ToKebabCase;
 
 use crate::error::{Problem, Problems, Spans};
 use crate::model::{
-    Autoscale, Deploy, Gateway, Ingress, Resources, Scheduling, SecretVolume, Storage, Toleration, Workload,
+    Autoscale, ClientPolicy, Deploy, Gateway, Ingress, Resources, Scheduling, SecretVolume, Storage, Toleration,
+    Workload,
 };
 
 /// The source text of the vocabulary, resolvable as `kuberpc/v1/options.proto` without any
@@ -52,6 +53,10 @@ const DEFAULT_INGRESS_PATH: &str = "/";
 const DEFAULT_INGRESS_CONTROLLER_NAMESPACE: &str = "ingress-nginx";
 const DEFAULT_DRAIN_SECONDS: u32 = 5;
 const DEFAULT_TERMINATION_GRACE_SECONDS: u32 = 30;
+const DEFAULT_CALL_TIMEOUT_MS: u64 = 30_000;
+const DEFAULT_KEEPALIVE_INTERVAL_MS: u32 = 10_000;
+const DEFAULT_KEEPALIVE_TIMEOUT_MS: u32 = 2_000;
+const DEFAULT_CONNECT_TIMEOUT_MS: u32 = 1_000;
 
 /// Every fixed default [`resolve_deploy`] applies, by the option it stands in for, as
 /// options.proto documents it (`Default: 50051.`, `Default: "100m".`); a test holds the
@@ -71,6 +76,10 @@ pub(crate) const DEFAULTS: &[(schema::OptionPath, &str)] = &[
     (path::STORAGE_ACCESS_MODE, "\"ReadWriteOnce\""),
     (path::DRAIN_SECONDS, "5"),
     (path::TERMINATION_GRACE_SECONDS, "30"),
+    (path::CLIENT_DEFAULT_TIMEOUT_MS, "30000"),
+    (path::CLIENT_KEEPALIVE_INTERVAL_MS, "10000"),
+    (path::CLIENT_KEEPALIVE_TIMEOUT_MS, "2000"),
+    (path::CLIENT_CONNECT_TIMEOUT_MS, "1000"),
 ];
 
 const ACCESS_MODES: [&str; 4] = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"];
@@ -108,6 +117,8 @@ pub(crate) type StorageOptions = written::Storage;
 pub(crate) type GatewayOptions = written::Gateway;
 /// `scheduling { … }` as written.
 pub(crate) type SchedulingOptions = written::Scheduling;
+/// `client { … }` as written.
+pub(crate) type ClientOptions = written::ClientPolicy;
 /// One `secret_volumes { … }` as written.
 pub(crate) type SecretVolumeOptions = written::SecretVolume;
 /// One `environments { … }` as written.
@@ -148,6 +159,7 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         environments: Vec::new(),
         secret_env: resolve_secret_env(&options.secret_env, &mut rules),
         secret_volumes: Vec::new(),
+        client: resolve_client(options.client.unwrap_or_default(), &mut rules),
         autoscale,
         storage,
         app,
@@ -409,6 +421,28 @@ fn is_dns_subdomain(name: &str) -> bool {
     name.len() <= 253 && name.split('.').all(crate::model_rules::has_dns_label_characters)
 }
 
+/// Zero would mean "never" for a deadline and "always" for a ping: both are mistakes.
+fn resolve_client(options: ClientOptions, rules: &mut FieldRules<'_>) -> ClientPolicy {
+    let policy = ClientPolicy {
+        default_timeout_ms: options.default_timeout_ms.unwrap_or(DEFAULT_CALL_TIMEOUT_MS),
+        keepalive_interval_ms: options.keepalive_interval_ms.unwrap_or(DEFAULT_KEEPALIVE_INTERVAL_MS),
+        keepalive_timeout_ms: options.keepalive_timeout_ms.unwrap_or(DEFAULT_KEEPALIVE_TIMEOUT_MS),
+        connect_timeout_ms: options.connect_timeout_ms.unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS),
+    };
+    let values = [
+        (path::CLIENT_DEFAULT_TIMEOUT_MS, policy.default_timeout_ms),
+        (path::CLIENT_KEEPALIVE_INTERVAL_MS, u64::from(policy.keepalive_interval_ms)),
+        (path::CLIENT_KEEPALIVE_TIMEOUT_MS, u64::from(policy.keepalive_timeout_ms)),
+        (path::CLIENT_CONNECT_TIMEOUT_MS, u64::from(policy.connect_timeout_ms)),
+    ];
+    for (field, value) in values {
+        if value == 0 {
+            rules.fail(field, format!("{field} must be at least 1"));
+        }
+    }
+    policy
+}
+
 fn resolve_secret_env(names: &[String], rules: &mut FieldRules<'_>) -> Vec<String> {
     for name in names.iter().filter(|name| !is_dns_subdomain(name)) {
         rules.fail(path::SECRET_ENV, format!("secret_env {name:?} is not a Secret name (a DNS-1123 subdomain)"));
@@ -612,6 +646,10 @@ mod generated_tests {
             format!("{:?}", ACCESS_MODES[0]),
             DEFAULT_DRAIN_SECONDS.to_string(),
             DEFAULT_TERMINATION_GRACE_SECONDS.to_string(),
+            DEFAULT_CALL_TIMEOUT_MS.to_string(),
+            DEFAULT_KEEPALIVE_INTERVAL_MS.to_string(),
+            DEFAULT_KEEPALIVE_TIMEOUT_MS.to_string(),
+            DEFAULT_CONNECT_TIMEOUT_MS.to_string(),
         ];
         let table: Vec<String> = DEFAULTS.iter().map(|(_, value)| value.to_string()).collect();
         assert_eq!(table, applied);

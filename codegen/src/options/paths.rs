@@ -116,6 +116,16 @@ pub(crate) const SECRET_VOLUMES: OptionPath = OptionPath("secret_volumes");
 pub(crate) const SECRET_VOLUMES_NAME: OptionPath = OptionPath("secret_volumes.name");
 /// `secret_volumes.mount_path`
 pub(crate) const SECRET_VOLUMES_MOUNT_PATH: OptionPath = OptionPath("secret_volumes.mount_path");
+/// `client`
+pub(crate) const CLIENT: OptionPath = OptionPath("client");
+/// `client.default_timeout_ms`
+pub(crate) const CLIENT_DEFAULT_TIMEOUT_MS: OptionPath = OptionPath("client.default_timeout_ms");
+/// `client.keepalive_interval_ms`
+pub(crate) const CLIENT_KEEPALIVE_INTERVAL_MS: OptionPath = OptionPath("client.keepalive_interval_ms");
+/// `client.keepalive_timeout_ms`
+pub(crate) const CLIENT_KEEPALIVE_TIMEOUT_MS: OptionPath = OptionPath("client.keepalive_timeout_ms");
+/// `client.connect_timeout_ms`
+pub(crate) const CLIENT_CONNECT_TIMEOUT_MS: OptionPath = OptionPath("client.connect_timeout_ms");
 /// `timeout_ms`
 pub(crate) const TIMEOUT_MS: OptionPath = OptionPath("timeout_ms");
 /// `idempotent`

@@ -24,7 +24,7 @@ async fn trait_client_calls_trait_server_for_all_four_call_kinds() {
     let (addr, _stop) = serve().await;
     tokio::time::timeout(TEST_TIMEOUT, async {
         let policy = kuberpc::client::Client::new(&counter_deploy::DEPLOY).target("127.0.0.1", addr.port()).connect();
-        let mut client = CounterClient::new(policy.await);
+        let mut client = CounterClient::new(policy.await.unwrap());
 
         let added = client.add(counter::AddRequest { key: "a".into(), delta: 5 }).await.unwrap();
         assert_eq!(added.into_inner().value, 5);

@@ -78,7 +78,8 @@ async fn sigterm_under_load_loses_no_call() {
         .resolver(dns.clone())
         .refresh(DNS_REFRESH)
         .connect()
-        .await;
+        .await
+        .unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
     let load: Vec<_> = (0..LOAD_TASKS)

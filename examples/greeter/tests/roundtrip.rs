@@ -21,8 +21,11 @@ async fn generated_client_calls_generated_server() {
     let address = server.addr;
 
     tokio::time::timeout(TEST_TIMEOUT, async {
-        let channel =
-            kuberpc::client::Client::new(&greeter_deploy::DEPLOY).target("127.0.0.1", address.port()).connect().await;
+        let channel = kuberpc::client::Client::new(&greeter_deploy::DEPLOY)
+            .target("127.0.0.1", address.port())
+            .connect()
+            .await
+            .unwrap();
         let mut client = GreeterClient::new(channel);
         let reply = client.say_hello(HelloRequest { name: "kuberpc".into() }).await.unwrap();
         assert_eq!(reply.into_inner().message, "Hello kuberpc!");

@@ -23,7 +23,8 @@ async fn balanced(addresses: Vec<std::net::SocketAddr>) -> GreeterClient<PolicyC
         .resolver(Fixed::new(addresses))
         .refresh(Duration::from_millis(200))
         .connect()
-        .await;
+        .await
+        .unwrap();
     GreeterClient::new(channel)
 }
 

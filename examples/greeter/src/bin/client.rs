@@ -9,11 +9,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut client = kuberpc::client::Client::new(&greeter_deploy::DEPLOY);
     if let Some(target) = args.next() {
-        let (host, port) = target.rsplit_once(':').ok_or("the target is host:port")?;
-        client = client.target(host, port.parse()?);
+        // Any form KUBERPC_TARGET takes: host:port, http://host:port, dns:///host:port, ipv4:a:p,…
+        client = client.target_parsed(target.parse()?);
     }
     let name = args.next().unwrap_or_else(|| "world".to_string());
-    let mut greeter = GreeterClient::new(client.connect().await);
+    let mut greeter = GreeterClient::new(client.connect().await?);
     let reply = greeter.say_hello(HelloRequest { name }).await?;
     println!("{}", reply.into_inner().message);
     Ok(())
