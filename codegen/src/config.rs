@@ -28,6 +28,7 @@ use crate::guard::{self, Stage};
 use crate::manifests::{self, Templates};
 use crate::overlays::{self, OverlayCheck};
 use crate::proto::stubs::{self, StubOptions};
+use crate::source_tree;
 use crate::writer::{self, Action, Cleanup, Report, Target};
 use crate::{model_rules, proto, rust};
 
@@ -414,6 +415,7 @@ impl Config {
             })?;
             config.out_dir = Some(PathBuf::from(out_dir));
         }
+        config.keep_out_of_the_source_tree();
         if self.emit_rerun_if_changed {
             for file in given {
                 println!("cargo:rerun-if-changed={}", file.as_ref().display());
@@ -429,10 +431,34 @@ impl Config {
             }
         }
         let report = config.write(&generated)?;
-        if report.iter().any(|(_, action)| !matches!(action, Action::Unchanged | Action::Kept)) {
+        let changed: Vec<&PathBuf> = report
+            .iter()
+            .filter(|(_, action)| !matches!(action, Action::Unchanged | Action::Kept))
+            .map(|(path, _)| path)
+            .filter(|path| !config.out_dir.as_ref().is_some_and(|out| path.starts_with(out)))
+            .collect();
+        if !changed.is_empty() {
+            let names: Vec<String> = changed.iter().take(5).map(|p| p.display().to_string()).collect();
+            let more = if changed.len() > 5 { format!(" and {} more", changed.len() - 5) } else { String::new() };
+            println!("cargo:warning=kuberpc: updated {} generated file(s): {}{more}", changed.len(), names.join(", "));
             warn_about_overlays(&config.build_overlays(&generated));
         }
         Ok(())
+    }
+
+    /// When the source tree is off limits ([`crate::source_tree`]), manifests and emitted
+    /// protos go under `$OUT_DIR/kuberpc/` instead, and the build says so.
+    fn keep_out_of_the_source_tree(&mut self) {
+        let Some(out_dir) = self.out_dir.clone() else { return };
+        if let Some(reason) = source_tree::off_limits(&[&self.manifests_dir, &self.proto_dir]) {
+            self.manifests_dir = out_dir.join("kuberpc").join("deploy");
+            self.proto_dir = out_dir.join("kuberpc").join("proto");
+            println!(
+                "cargo:warning=kuberpc: {reason}, so nothing is written into the source tree: manifests and protos \
+                 are in {}",
+                out_dir.join("kuberpc").display()
+            );
+        }
     }
 
     /// Leftovers may go from `<app>/base` of every app directory, when a proto of this run

@@ -38,6 +38,8 @@ mod overlays;
 #[cfg(feature = "build")]
 mod proto;
 mod rust;
+#[cfg(feature = "build")]
+mod source_tree;
 mod suggest;
 #[cfg(feature = "build")]
 mod writer;
@@ -49,6 +51,8 @@ pub use config::{configure, Config};
 pub use error::{Error, Problem};
 #[cfg(feature = "build")]
 pub use overlays::{BrokenOverlay, OverlayCheck};
+#[cfg(feature = "build")]
+pub use source_tree::NO_WRITE_ENV;
 #[cfg(feature = "build")]
 pub use writer::{Action, OutputFile, Ownership};
 
