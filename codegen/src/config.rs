@@ -492,8 +492,8 @@ fn warn_about_overlays(check: &OverlayCheck) {
         println!("cargo:warning=kuberpc: {why}");
     }
     for broken in check.broken() {
-        let error = broken.error.replace('\n', " ");
-        println!("cargo:warning=kuberpc: overlay {} no longer builds: {error}", broken.dir.display());
+        // One cargo:warning per line: the whole message on one.
+        println!("cargo:warning=kuberpc: {}", broken.to_string().replace('\n', " "));
     }
 }
 

@@ -19,28 +19,7 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
     let drain = proc_macro2::Literal::u32_unsuffixed(deploy.drain_seconds);
     let grace = proc_macro2::Literal::u32_unsuffixed(deploy.termination_grace_seconds);
     let client = client_policy(&deploy.client, krate);
-    let methods = service.methods.iter().map(|method| {
-        let path = method.path(service);
-        let timeout = match method.timeout_ms {
-            Some(ms) => {
-                let ms = proc_macro2::Literal::u64_unsuffixed(ms);
-                quote!(::core::option::Option::Some(#ms))
-            }
-            None => quote!(::core::option::Option::None),
-        };
-        let idempotent = method.idempotent;
-        let client_streaming = method.client_streaming;
-        let server_streaming = method.server_streaming;
-        quote! {
-            #krate::MethodPolicy {
-                path: #path,
-                timeout_ms: #timeout,
-                idempotent: #idempotent,
-                client_streaming: #client_streaming,
-                server_streaming: #server_streaming,
-            }
-        }
-    });
+    let methods = method_policies(service, krate);
     let doc = format!(" Deployment facts of `{full_name}`, from the options that rendered `deploy/{app}/`.");
     quote! {
         #[doc = #doc]
@@ -87,4 +66,33 @@ fn client_policy(policy: &ClientPolicy, krate: &proc_macro2::TokenStream) -> pro
             connect_timeout_ms: #connect,
         }
     }
+}
+
+/// One runtime `MethodPolicy` literal per method.
+fn method_policies<'a>(
+    service: &'a Service,
+    krate: &'a proc_macro2::TokenStream,
+) -> impl Iterator<Item = proc_macro2::TokenStream> + 'a {
+    service.methods.iter().map(move |method| {
+        let path = method.path(service);
+        let timeout = match method.timeout_ms {
+            Some(ms) => {
+                let ms = proc_macro2::Literal::u64_unsuffixed(ms);
+                quote!(::core::option::Option::Some(#ms))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let idempotent = method.idempotent;
+        let client_streaming = method.client_streaming;
+        let server_streaming = method.server_streaming;
+        quote! {
+            #krate::MethodPolicy {
+                path: #path,
+                timeout_ms: #timeout,
+                idempotent: #idempotent,
+                client_streaming: #client_streaming,
+                server_streaming: #server_streaming,
+            }
+        }
+    })
 }

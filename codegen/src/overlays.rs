@@ -31,6 +31,13 @@ pub struct BrokenOverlay {
     pub error: String,
 }
 
+impl std::fmt::Display for BrokenOverlay {
+    /// `overlay <dir> no longer builds:` and kustomize's message on the next line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "overlay {} no longer builds:\n{}", self.dir.display(), self.error)
+    }
+}
+
 impl OverlayCheck {
     /// The overlays that no longer build (none when skipped).
     pub fn broken(&self) -> &[BrokenOverlay] {

@@ -229,7 +229,7 @@ fn run(command: &Command) -> Result<ExitCode, Error> {
                 println!("{:>12}  {}", action.as_str(), path.display());
             }
             for broken in config.build_overlays(&generated).broken() {
-                eprintln!("warning: overlay {} no longer builds:\n{}", broken.dir.display(), broken.error);
+                eprintln!("warning: {broken}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -272,7 +272,7 @@ fn report_overlays(check: &OverlayCheck) -> bool {
         OverlayCheck::Built { count, broken } if broken.is_empty() => println!("{count} overlay(s) build"),
         OverlayCheck::Built { .. } => {
             for broken in check.broken() {
-                eprintln!("overlay {} no longer builds:\n{}", broken.dir.display(), broken.error);
+                eprintln!("{broken}");
             }
         }
     }

@@ -5,8 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::schema::{path, OptionPath};
-use super::{is_quantity, AutoscaleOptions, ElementRules, EnvironmentOptions, ResourceOptions};
-use crate::error::{Problems, Spans};
+use super::{AutoscaleOptions, EnvironmentOptions, FieldRules, ResourceOptions};
 use crate::model::{Autoscale, Deploy, Environment, Resources, Workload};
 use crate::model_rules::{has_dns_label_characters, MAX_NAME_LEN};
 
@@ -14,8 +13,7 @@ use crate::model_rules::{has_dns_label_characters, MAX_NAME_LEN};
 pub(super) fn resolve_environments(
     written: &[EnvironmentOptions],
     deploy: &Deploy,
-    spans: &Spans,
-    problems: &mut Problems,
+    rules: &mut FieldRules<'_>,
 ) -> Vec<Environment> {
     if written.is_empty() {
         return built_in(deploy);
@@ -23,7 +21,7 @@ pub(super) fn resolve_environments(
     let mut names = BTreeSet::new();
     let mut environments = Vec::new();
     for (index, options) in written.iter().enumerate() {
-        let mut rules = ElementRules { spans, problems, list: path::ENVIRONMENTS, index };
+        let mut rules = rules.element(path::ENVIRONMENTS, index);
         let environment = resolve_one(options, deploy, &mut rules);
         if !names.insert(environment.name.clone()) {
             let message = format!("environment {:?} is declared twice", environment.name);
@@ -56,11 +54,8 @@ fn built_in(deploy: &Deploy) -> Vec<Environment> {
     vec![dev, prod]
 }
 
-fn resolve_one(options: &EnvironmentOptions, deploy: &Deploy, rules: &mut ElementRules<'_>) -> Environment {
-    let name = options.name.clone().unwrap_or_else(|| {
-        rules.fail(path::ENVIRONMENTS_NAME, "environments.name is required".into());
-        String::new()
-    });
+fn resolve_one(options: &EnvironmentOptions, deploy: &Deploy, rules: &mut FieldRules<'_>) -> Environment {
+    let name = rules.required(path::ENVIRONMENTS_NAME, &options.name, String::new());
     rules.dns_label(path::ENVIRONMENTS_NAME, &name);
     let namespace = options.namespace.clone().unwrap_or_else(|| name.clone());
     if options.namespace.is_some() {
@@ -96,7 +91,7 @@ fn resolve_one(options: &EnvironmentOptions, deploy: &Deploy, rules: &mut Elemen
 fn resolve_autoscale(
     written: Option<&AutoscaleOptions>,
     base: Option<&Autoscale>,
-    rules: &mut ElementRules<'_>,
+    rules: &mut FieldRules<'_>,
 ) -> Option<Autoscale> {
     let (written, base) = match (written, base) {
         (Some(_), None) => {
@@ -112,37 +107,20 @@ fn resolve_autoscale(
         cpu_percent: written.cpu_percent.or(base.cpu_percent),
         memory_percent: written.memory_percent.or(base.memory_percent),
     };
-    if autoscale.min == 0 {
-        rules.fail(path::ENVIRONMENTS_AUTOSCALE_MIN, "environments.autoscale.min must be at least 1".into());
-    }
+    rules.at_least_one(path::ENVIRONMENTS_AUTOSCALE_MIN, Some(u64::from(autoscale.min)));
     if autoscale.max < autoscale.min {
         let message = format!("environments.autoscale.max {} is below its min {}", autoscale.max, autoscale.min);
         rules.fail(path::ENVIRONMENTS_AUTOSCALE_MAX, message);
     }
-    for (field, value) in [
-        (path::ENVIRONMENTS_AUTOSCALE_CPU_PERCENT, written.cpu_percent),
-        (path::ENVIRONMENTS_AUTOSCALE_MEMORY_PERCENT, written.memory_percent),
-    ] {
-        if value == Some(0) {
-            rules.fail(field, format!("{field} must be at least 1"));
-        }
-    }
+    rules.at_least_one(path::ENVIRONMENTS_AUTOSCALE_CPU_PERCENT, written.cpu_percent.map(u64::from));
+    rules.at_least_one(path::ENVIRONMENTS_AUTOSCALE_MEMORY_PERCENT, written.memory_percent.map(u64::from));
     Some(autoscale)
 }
 
 /// A request written here also moves its limit, unless a limit is written too.
-fn resolve_resources(written: Option<&ResourceOptions>, base: &Resources, rules: &mut ElementRules<'_>) -> Resources {
+fn resolve_resources(written: Option<&ResourceOptions>, base: &Resources, rules: &mut FieldRules<'_>) -> Resources {
     let written = written.cloned().unwrap_or_default();
-    let mut quantity = |field: OptionPath, value: Option<String>| {
-        let value = value?;
-        if !is_quantity(&value) {
-            rules.fail(
-                field,
-                format!("{field} {value:?} is not a Kubernetes quantity (e.g. \"250m\", \"1\", \"256Mi\")"),
-            );
-        }
-        Some(value)
-    };
+    let mut quantity = |field: OptionPath, value: Option<String>| value.map(|value| rules.quantity(field, value));
     let cpu = quantity(path::ENVIRONMENTS_RESOURCES_CPU, written.cpu);
     let memory = quantity(path::ENVIRONMENTS_RESOURCES_MEMORY, written.memory);
     let cpu_limit = quantity(path::ENVIRONMENTS_RESOURCES_CPU_LIMIT, written.cpu_limit);
@@ -155,7 +133,7 @@ fn resolve_resources(written: Option<&ResourceOptions>, base: &Resources, rules:
     }
 }
 
-impl ElementRules<'_> {
+impl FieldRules<'_> {
     fn dns_label(&mut self, field: OptionPath, value: &str) {
         if !value.is_empty() && (value.len() > MAX_NAME_LEN || !has_dns_label_characters(value)) {
             let message = format!("{field} {value:?} is not a DNS-1123 label (lower case letters, digits, '-')");

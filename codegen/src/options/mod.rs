@@ -127,7 +127,7 @@ pub(crate) type EnvironmentOptions = written::Environment;
 /// Applies defaults and single-field rules. `service_name` is the name as declared
 /// (`RouteGuide`); problems are located through `spans`.
 pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Spans, problems: &mut Problems) -> Deploy {
-    let mut rules = FieldRules { spans, problems };
+    let mut rules = FieldRules { spans, problems, element: None };
     let app = options.name.clone().unwrap_or_else(|| service_name.to_kebab_case());
     let written_port = options.port.unwrap_or(u32::from(DEFAULT_PORT));
     let port = u16::try_from(written_port).ok().filter(|p| *p != 0).unwrap_or_else(|| {
@@ -167,8 +167,8 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         port,
         replicas,
     };
-    deploy.secret_volumes = resolve_secret_volumes(&options.secret_volumes, &deploy, spans, problems);
-    deploy.environments = environments::resolve_environments(&options.environments, &deploy, spans, problems);
+    deploy.secret_volumes = resolve_secret_volumes(&options.secret_volumes, &deploy, &mut rules);
+    deploy.environments = environments::resolve_environments(&options.environments, &deploy, &mut rules);
     deploy
 }
 
@@ -209,15 +209,33 @@ fn resolve_gateway(options: &GatewayOptions, rules: &mut FieldRules<'_>) -> Gate
     }
 }
 
-/// Records single-field problems at the field's place.
+/// Records single-field problems at the field's place: in the service's options, or in
+/// element `index` of a repeated group (`environments[1].name`).
 struct FieldRules<'a> {
     spans: &'a Spans,
     problems: &'a mut Problems,
+    element: Option<(OptionPath, usize)>,
 }
 
 impl FieldRules<'_> {
+    /// The same rules, reporting inside element `index` of the repeated group `list`.
+    fn element(&mut self, list: OptionPath, index: usize) -> FieldRules<'_> {
+        FieldRules { spans: self.spans, problems: &mut *self.problems, element: Some((list, index)) }
+    }
+
     fn fail(&mut self, field: OptionPath, message: String) {
-        self.problems.push(Problem::at(message, self.spans.get(field)));
+        let span = match self.element {
+            Some((list, index)) => self.spans.get_element(list, index, field),
+            None => self.spans.get(field),
+        };
+        self.problems.push(Problem::at(message, span));
+    }
+
+    /// Zero, written or defaulted, where it would mean "never" or "nothing".
+    fn at_least_one(&mut self, field: OptionPath, value: Option<u64>) {
+        if value == Some(0) {
+            self.fail(field, format!("{field} must be at least 1"));
+        }
     }
 
     fn required<T: Clone>(&mut self, field: OptionPath, value: &Option<T>, fallback: T) -> T {
@@ -235,21 +253,6 @@ impl FieldRules<'_> {
             );
         }
         value
-    }
-}
-
-/// Records problems at a field of element `index` of the repeated group `list`.
-struct ElementRules<'a> {
-    spans: &'a Spans,
-    problems: &'a mut Problems,
-    list: OptionPath,
-    index: usize,
-}
-
-impl ElementRules<'_> {
-    fn fail(&mut self, field: OptionPath, message: String) {
-        let span = self.spans.get_element(self.list, self.index, field);
-        self.problems.push(Problem::at(message, span));
     }
 }
 
@@ -275,13 +278,8 @@ fn resolve_autoscale(options: &AutoscaleOptions, rules: &mut FieldRules<'_>) -> 
         (None, None) => Some(DEFAULT_CPU_PERCENT),
         (cpu, _) => cpu,
     };
-    for (field, value) in
-        [(path::AUTOSCALE_CPU_PERCENT, cpu_percent), (path::AUTOSCALE_MEMORY_PERCENT, options.memory_percent)]
-    {
-        if value == Some(0) {
-            rules.fail(field, format!("{field} must be at least 1"));
-        }
-    }
+    rules.at_least_one(path::AUTOSCALE_CPU_PERCENT, cpu_percent.map(u64::from));
+    rules.at_least_one(path::AUTOSCALE_MEMORY_PERCENT, options.memory_percent.map(u64::from));
     Autoscale { min, max, cpu_percent, memory_percent: options.memory_percent }
 }
 
@@ -429,17 +427,10 @@ fn resolve_client(options: ClientOptions, rules: &mut FieldRules<'_>) -> ClientP
         keepalive_timeout_ms: options.keepalive_timeout_ms.unwrap_or(DEFAULT_KEEPALIVE_TIMEOUT_MS),
         connect_timeout_ms: options.connect_timeout_ms.unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS),
     };
-    let values = [
-        (path::CLIENT_DEFAULT_TIMEOUT_MS, policy.default_timeout_ms),
-        (path::CLIENT_KEEPALIVE_INTERVAL_MS, u64::from(policy.keepalive_interval_ms)),
-        (path::CLIENT_KEEPALIVE_TIMEOUT_MS, u64::from(policy.keepalive_timeout_ms)),
-        (path::CLIENT_CONNECT_TIMEOUT_MS, u64::from(policy.connect_timeout_ms)),
-    ];
-    for (field, value) in values {
-        if value == 0 {
-            rules.fail(field, format!("{field} must be at least 1"));
-        }
-    }
+    rules.at_least_one(path::CLIENT_DEFAULT_TIMEOUT_MS, Some(policy.default_timeout_ms));
+    rules.at_least_one(path::CLIENT_KEEPALIVE_INTERVAL_MS, Some(u64::from(policy.keepalive_interval_ms)));
+    rules.at_least_one(path::CLIENT_KEEPALIVE_TIMEOUT_MS, Some(u64::from(policy.keepalive_timeout_ms)));
+    rules.at_least_one(path::CLIENT_CONNECT_TIMEOUT_MS, Some(u64::from(policy.connect_timeout_ms)));
     policy
 }
 
@@ -454,18 +445,15 @@ fn resolve_secret_env(names: &[String], rules: &mut FieldRules<'_>) -> Vec<Strin
 fn resolve_secret_volumes(
     written: &[SecretVolumeOptions],
     deploy: &Deploy,
-    spans: &Spans,
-    problems: &mut Problems,
+    rules: &mut FieldRules<'_>,
 ) -> Vec<SecretVolume> {
     let mut taken: Vec<String> = vec!["/tmp".into()];
     taken.extend(deploy.storage.as_ref().map(|s| s.mount_path.clone()));
     let mut volumes = Vec::new();
     for (index, options) in written.iter().enumerate() {
-        let mut rules = ElementRules { spans, problems, list: path::SECRET_VOLUMES, index };
-        let name = options.name.clone().unwrap_or_default();
-        if options.name.is_none() {
-            rules.fail(path::SECRET_VOLUMES_NAME, "secret_volumes.name is required".into());
-        } else if !is_dns_subdomain(&name) {
+        let mut rules = rules.element(path::SECRET_VOLUMES, index);
+        let name = rules.required(path::SECRET_VOLUMES_NAME, &options.name, String::new());
+        if options.name.is_some() && !is_dns_subdomain(&name) {
             let message = format!("secret_volumes.name {name:?} is not a Secret name (a DNS-1123 subdomain)");
             rules.fail(path::SECRET_VOLUMES_NAME, message);
         }

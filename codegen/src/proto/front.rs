@@ -277,26 +277,14 @@ impl Locator {
         let Some(message) = extension.and_then(|e| e.kind().as_message().cloned()) else {
             return spans;
         };
-        let mut stack = vec![(String::new(), option_path, message)];
-        while let Some((prefix, path, message)) = stack.pop() {
-            for field in message.fields() {
-                let name =
-                    if prefix.is_empty() { field.name().to_string() } else { format!("{prefix}.{}", field.name()) };
-                let mut field_path = path.clone();
-                field_path.push(field.number() as i32);
-                let found = self.exact_span(&field_path).or_else(|| statement.as_ref()?.find_field(&name));
-                if let Some(span) = found {
-                    spans.insert(name.clone(), span);
-                }
-                if let (Some(child), true, Some(statement)) =
-                    (field.kind().as_message(), field.is_list(), statement.as_ref())
-                {
-                    element_spans(statement, &name, child, &mut spans);
-                    continue;
-                }
-                if let (Some(child), false) = (field.kind().as_message().cloned(), field.is_map()) {
-                    stack.push((name, field_path, child));
-                }
+        for (name, numbers, field) in group_fields(&message) {
+            let field_path = [option_path.as_slice(), &numbers].concat();
+            let found = self.exact_span(&field_path).or_else(|| statement.as_ref()?.find_field(&name));
+            if let Some(span) = found {
+                spans.insert(name.clone(), span);
+            }
+            if let (Some(child), true, Some(statement)) = (field.kind().as_message(), field.is_list(), &statement) {
+                element_spans(statement, &name, child, &mut spans);
             }
         }
         spans
@@ -310,23 +298,30 @@ fn element_spans(statement: &Span, name: &str, message: &prost_reflect::MessageD
     for (index, element) in statement.find_elements(field_name).into_iter().enumerate() {
         let prefix = format!("{name}[{index}]");
         spans.insert(prefix.clone(), element.truncated(field_name.len()));
-        let mut stack = vec![(String::new(), message.clone())];
-        while let Some((inner_prefix, message)) = stack.pop() {
-            for field in message.fields() {
-                let path = if inner_prefix.is_empty() {
-                    field.name().to_string()
-                } else {
-                    format!("{inner_prefix}.{}", field.name())
-                };
-                if let Some(span) = element.find_field(&path) {
-                    spans.insert(format!("{prefix}.{path}"), span);
-                }
-                if let (Some(child), false) = (field.kind().as_message().cloned(), field.is_map() || field.is_list()) {
-                    stack.push((path, child));
-                }
+        for (path, _, _) in group_fields(message) {
+            if let Some(span) = element.find_field(&path) {
+                spans.insert(format!("{prefix}.{path}"), span);
             }
         }
     }
+}
+
+/// Every field of `message` and of the groups nested in it (not into maps or repeated
+/// groups), as its dotted path, its field numbers from `message` down, and its descriptor.
+fn group_fields(message: &prost_reflect::MessageDescriptor) -> Vec<(String, Vec<i32>, prost_reflect::FieldDescriptor)> {
+    let mut fields = Vec::new();
+    let mut stack = vec![(String::new(), Vec::new(), message.clone())];
+    while let Some((prefix, numbers, message)) = stack.pop() {
+        for field in message.fields() {
+            let path = if prefix.is_empty() { field.name().to_string() } else { format!("{prefix}.{}", field.name()) };
+            let numbers = [numbers.as_slice(), &[field.number() as i32]].concat();
+            if let (Some(child), false) = (field.kind().as_message().cloned(), field.is_map() || field.is_list()) {
+                stack.push((path.clone(), numbers.clone(), child));
+            }
+            fields.push((path, numbers, field));
+        }
+    }
+    fields
 }
 
 /// Reads the kuberpc extensions out of descriptor options. The extensions are absent when
