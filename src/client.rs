@@ -3,9 +3,9 @@
 //! gRPC keeps one HTTP/2 connection open, so a ClusterIP Service pins each client to one pod.
 //! [`Client`] instead resolves the headless Service (`<app>-headless.<namespace>.svc.cluster.local`)
 //! to every pod address, re-resolves it periodically, and balances calls over all of them
-//! (tonic's balanced channel: endpoints that disappear from DNS are dropped, new ones added).
-//! The channel it returns applies each method's deadline and retry policy
-//! ([`PolicyChannel`]).
+//! (pods that disappear from DNS are dropped, new ones added; pods that fail are ejected for a
+//! while, see `balance`). The channel it returns applies each method's deadline, retry and
+//! hedging policy ([`PolicyChannel`]).
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -15,11 +15,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc::Sender;
-use tonic::transport::channel::Change;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
-use crate::policy::Resolution;
+use crate::balance::Pool;
 pub use crate::policy::{PolicyChannel, MAX_ATTEMPTS};
 use crate::{ClientPolicy, Deploy};
 
@@ -191,67 +189,52 @@ impl Client {
     /// malformed target is an error here.
     pub async fn connect(self) -> Result<PolicyChannel, TargetError> {
         let target = self.target_address()?;
-        let (channel, changes) = Channel::balance_channel::<SocketAddr>(64);
-        let resolution = Arc::new(Resolution::default());
-        let mut sync = EndpointSync {
-            target,
-            resolver: self.resolver.clone(),
-            policy: self.deploy.client,
-            known: BTreeSet::new(),
-        };
-        sync.run(&changes, &resolution).await;
+        let pool = Arc::new(Pool::new(self.deploy.client));
+        let sync = EndpointSync { target, resolver: self.resolver.clone(), policy: self.deploy.client };
+        sync.run(&pool).await;
         let refresh = self.refresh;
-        let task_resolution = resolution.clone();
+        let weak = Arc::downgrade(&pool);
         tokio::spawn(async move {
-            while !changes.is_closed() {
+            loop {
                 tokio::time::sleep(refresh).await;
-                sync.run(&changes, &task_resolution).await;
+                let Some(pool) = weak.upgrade() else { return };
+                sync.run(&pool).await;
             }
         });
-        Ok(PolicyChannel::resolved(channel, self.deploy, resolution))
+        Ok(PolicyChannel::new(pool, self.deploy))
     }
 }
 
-/// Keeps the balancer's endpoints equal to what the target resolves to.
+/// Keeps the pool's pods equal to what the target resolves to.
 struct EndpointSync {
     target: Target,
     resolver: Arc<dyn Resolve>,
     policy: ClientPolicy,
-    known: BTreeSet<SocketAddr>,
 }
 
 impl EndpointSync {
-    /// Resolves the target, sends the differences with the known endpoints to the balancer,
-    /// and records in `resolution` why there is no endpoint, if there is none.
-    async fn run(&mut self, changes: &Sender<Change<SocketAddr, Endpoint>>, resolution: &Resolution) {
+    /// Resolves the target, makes the pool's pods the answer, and records in the pool why
+    /// there is no pod, if there is none.
+    async fn run(&self, pool: &Pool) {
         let resolved: BTreeSet<SocketAddr> = match &self.target {
             Target::Addresses(addresses) => addresses.iter().copied().collect(),
             Target::Dns { host, port } => match self.resolver.resolve(host, *port).await {
                 Ok(addresses) => addresses.into_iter().collect(),
                 Err(error) => {
-                    // Keep the endpoints we have: a DNS hiccup must not empty the balancer.
-                    tracing::warn!(%host, %error, "resolving failed; keeping the known endpoints");
-                    if self.known.is_empty() {
-                        resolution.set(Some(self.no_address(&format!("resolving it failed: {error}"))));
+                    // Keep the pods we have: a DNS hiccup must not empty the pool.
+                    tracing::warn!(%host, %error, "resolving failed; keeping the known pods");
+                    if pool.is_empty() {
+                        pool.set_problem(Some(self.no_address(&format!("resolving it failed: {error}"))));
                     }
                     return;
                 }
             },
         };
-        resolution.set(resolved.is_empty().then(|| self.no_address("it resolved to no address")));
-        for gone in self.known.difference(&resolved).copied().collect::<Vec<_>>() {
-            if changes.send(Change::Remove(gone)).await.is_err() {
-                return;
-            }
-            self.known.remove(&gone);
-        }
-        for new in resolved.difference(&self.known).copied().collect::<Vec<_>>() {
-            let Ok(endpoint) = Endpoint::from_shared(format!("http://{new}")) else { continue };
-            if changes.send(Change::Insert(new, self.endpoint(endpoint))).await.is_err() {
-                return;
-            }
-            self.known.insert(new);
-        }
+        pool.set_problem(resolved.is_empty().then(|| self.no_address("it resolved to no address")));
+        pool.update(&resolved, |addr| {
+            let endpoint = Endpoint::from_shared(format!("http://{addr}")).ok()?;
+            Some(self.endpoint(endpoint).connect_lazy())
+        });
     }
 
     /// One pod's connection: HTTP/2 keepalive pings, idle or not, so that a peer that stops
@@ -294,6 +277,12 @@ mod tests {
             keepalive_interval_ms: 10_000,
             keepalive_timeout_ms: 2_000,
             connect_timeout_ms: 1_000,
+            eject_after_failures: 5,
+            base_ejection_ms: 30_000,
+            max_ejection_percent: 50,
+            max_concurrent_requests: 1_024,
+            retry_budget_percent: 20,
+            min_retries_per_second: 10,
         },
     };
 

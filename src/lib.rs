@@ -13,6 +13,8 @@
 //! turns a Rust trait into the same server, client and `<service>_deploy` module, with no
 //! `.proto` at all. [`options`] holds the annotation vocabulary.
 
+mod balance;
+mod budget;
 pub mod client;
 mod policy;
 mod rpc;
@@ -80,6 +82,19 @@ pub struct ClientPolicy {
     pub keepalive_timeout_ms: u32,
     /// How long connecting to one pod may take.
     pub connect_timeout_ms: u32,
+    /// Failures in a row that eject a pod from the balancer (0: never eject).
+    pub eject_after_failures: u32,
+    /// How long the first ejection of a pod lasts; the n-th lasts n times as long (up to 10).
+    pub base_ejection_ms: u32,
+    /// At most this percentage of the pods is ejected at once (at least one pod may be).
+    pub max_ejection_percent: u32,
+    /// Calls in flight to one pod beyond which it is skipped; when every pod is full a call
+    /// fails at once with UNAVAILABLE (0: no limit).
+    pub max_concurrent_requests: u32,
+    /// Retries and hedges may add at most this percentage of the calls made…
+    pub retry_budget_percent: u32,
+    /// …plus this many per second.
+    pub min_retries_per_second: u32,
 }
 
 impl Deploy {
@@ -103,6 +118,9 @@ pub struct MethodPolicy {
     /// The server answers with a stream (such calls get no default deadline: a watch may
     /// rightly last for hours).
     pub server_streaming: bool,
+    /// For idempotent calls: when the pod picked has not answered after this long, the same
+    /// call is also sent to another pod and the first answer wins.
+    pub hedge_delay_ms: Option<u64>,
 }
 
 /// Includes the stubs generated for one protobuf package, e.g.

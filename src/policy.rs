@@ -1,72 +1,58 @@
-//! Per-method call policy on the client side: default deadlines, bounded retries of
-//! idempotent calls, and trace context propagation.
+//! Per-method call policy on the client side: default deadlines, retries and hedges of
+//! idempotent calls within a budget, and trace context propagation.
 //!
-//! [`PolicyChannel`] sits between a generated client and a (balanced) tonic `Channel`. When
-//! the caller sets no deadline it sets `grpc-timeout` (so the server gives up too) to the
-//! method's `timeout_ms`, or the service's `client.default_timeout_ms` for methods without
-//! one that do not stream responses, and fails the call with DEADLINE_EXCEEDED when it
-//! passes. While the target resolves to no address, calls fail at once with UNAVAILABLE
-//! saying why. Calls to
-//! `idempotent` methods that do not stream requests are buffered and retried on UNAVAILABLE
-//! with exponential backoff, at most [`MAX_ATTEMPTS`] times and never past the deadline.
+//! [`PolicyChannel`] sits between a generated client and the client's pool of pods
+//! ([`crate::balance`]). When the caller sets no deadline it sets `grpc-timeout` (so the server
+//! gives up too) to the method's `timeout_ms`, or the service's `client.default_timeout_ms` for
+//! methods without one that do not stream responses, and fails the call with DEADLINE_EXCEEDED
+//! when it passes. While the target resolves to no address, calls fail at once with
+//! UNAVAILABLE saying why.
+//!
+//! Calls to `idempotent` methods that do not stream requests are buffered. A failed attempt
+//! (transport error or UNAVAILABLE) is retried on another pod after an exponential backoff;
+//! with `hedge_delay_ms`, a further attempt also starts on another pod when the pending ones
+//! have not answered after that long, and the first answer wins. At most [`MAX_ATTEMPTS`]
+//! attempts, never past the deadline, and every attempt after the first draws on the retry
+//! budget ([`crate::budget`]).
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use http::HeaderValue;
 use http_body_util::{BodyExt, Full};
 use tonic::body::Body;
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tower::{Service, ServiceExt};
 
+use crate::balance::{Lease, Pool};
 use crate::{trace, Deploy, MethodPolicy};
 
 /// Attempts of an idempotent call, the first included.
 pub const MAX_ATTEMPTS: u32 = 4;
-/// Backoff before the second attempt; doubled for each further one.
+/// Backoff before a retry after a failed attempt; doubled for each further one.
 const FIRST_BACKOFF: Duration = Duration::from_millis(25);
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type Outcome = Result<http::Response<Body>, BoxError>;
 
-/// A channel applying each method's policy; generated clients take it like a `Channel`.
+/// A channel applying each method's policy over a pool of pods; generated clients take it
+/// like a `Channel`. Clones share the pool.
 #[derive(Debug, Clone)]
 pub struct PolicyChannel {
-    inner: Channel,
+    pool: Arc<Pool>,
     deploy: &'static Deploy,
-    resolution: Option<Arc<Resolution>>,
 }
 
 impl PolicyChannel {
-    /// Wraps `inner` with the policies of `deploy`'s methods.
-    pub fn new(inner: Channel, deploy: &'static Deploy) -> Self {
-        Self { inner, deploy, resolution: None }
-    }
-
-    /// Wraps a balanced `inner` whose endpoints come from `resolution`.
-    pub(crate) fn resolved(inner: Channel, deploy: &'static Deploy, resolution: Arc<Resolution>) -> Self {
-        Self { inner, deploy, resolution: Some(resolution) }
-    }
-}
-
-/// What the last resolution of the target gave: kept by the client's resolver task, read by
-/// every call.
-#[derive(Debug, Default)]
-pub(crate) struct Resolution(Mutex<Option<String>>);
-
-impl Resolution {
-    /// Records that the target has addresses (`None`) or why it has none.
-    pub(crate) fn set(&self, problem: Option<String>) {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = problem;
-    }
-
-    fn problem(&self) -> Option<String> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    pub(crate) fn new(pool: Arc<Pool>, deploy: &'static Deploy) -> Self {
+        Self { pool, deploy }
     }
 }
 
@@ -75,28 +61,24 @@ impl Service<http::Request<Body>> for PolicyChannel {
     type Error = BoxError;
     type Future = BoxFuture<Result<Self::Response, BoxError>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        // Each attempt waits for its own pod's connection.
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
-        // The ready service is the one that was polled; keep a fresh clone for the next call.
-        let fresh = self.inner.clone();
-        let ready = std::mem::replace(&mut self.inner, fresh);
-        let policy = self.deploy.method(request.uri().path());
-        if let Some(problem) = self.resolution.as_ref().and_then(|r| r.problem()) {
+        if let Some(problem) = self.pool.problem() {
             return Box::pin(async move { Ok(Status::unavailable(problem).into_http()) });
         }
+        let policy = self.deploy.method(request.uri().path());
         propagate_trace_context(&mut request);
         let deadline = apply_deadline(&mut request, policy, self.deploy.client.default_timeout_ms);
-        let retry = policy.is_some_and(|p| p.idempotent && !p.client_streaming);
-        let call = async move {
-            if retry {
-                call_with_retries(ready, request, deadline.map(|d| Instant::now() + d)).await
-            } else {
-                let mut ready = ready;
-                ready.call(request).await.map_err(Into::into)
-            }
+        let at = deadline.map(|d| Instant::now() + d);
+        self.pool.budget.deposit();
+        let pool = self.pool.clone();
+        let call: BoxFuture<Outcome> = match policy.filter(|p| p.idempotent && !p.client_streaming) {
+            Some(policy) => Box::pin(Attempts::new(pool, at, policy).run(request)),
+            None => Box::pin(call_once(pool, request, at)),
         };
         Box::pin(async move {
             let Some(limit) = deadline else { return call.await };
@@ -112,6 +94,138 @@ impl Service<http::Request<Body>> for PolicyChannel {
             }
             Ok(response)
         })
+    }
+}
+
+/// One attempt on one pod, reported to the pool. A call given up on at its deadline counts as
+/// the pod's failure (the lease is overdue then).
+async fn call_once(pool: Arc<Pool>, request: http::Request<Body>, deadline: Option<Instant>) -> Outcome {
+    let lease = match pool.pick(&[], deadline) {
+        Ok(lease) => lease,
+        Err(status) => return Ok(status.into_http()),
+    };
+    let (lease, outcome) = attempt(lease, request).await;
+    report(lease, &outcome);
+    outcome
+}
+
+async fn attempt(lease: Lease, request: http::Request<Body>) -> (Lease, Outcome) {
+    let mut channel = lease.channel();
+    let outcome = match channel.ready().await {
+        Ok(ready) => ready.call(request).await.map_err(Into::into),
+        Err(error) => Err(error.into()),
+    };
+    (lease, outcome)
+}
+
+/// Tells the pool how the pod did; `true` when the attempt failed for a reason another pod
+/// may not have (a transport error or UNAVAILABLE).
+fn report(lease: Lease, outcome: &Outcome) -> bool {
+    let failed = match outcome {
+        Ok(response) => status_in_headers(response) == Some(Code::Unavailable),
+        Err(_) => true,
+    };
+    if failed {
+        lease.failed();
+    } else {
+        lease.answered();
+    }
+    failed
+}
+
+/// The attempts of one idempotent call.
+struct Attempts {
+    pool: Arc<Pool>,
+    deadline: Option<Instant>,
+    hedge: Option<Duration>,
+    parts: Option<http::request::Parts>,
+    body: Bytes,
+    tried: Vec<SocketAddr>,
+    pending: FuturesUnordered<BoxFuture<(Lease, Outcome)>>,
+    backoff: Duration,
+}
+
+impl Attempts {
+    fn new(pool: Arc<Pool>, deadline: Option<Instant>, policy: &MethodPolicy) -> Self {
+        Self {
+            pool,
+            deadline,
+            hedge: policy.hedge_delay_ms.map(Duration::from_millis),
+            parts: None,
+            body: Bytes::new(),
+            tried: Vec::new(),
+            pending: FuturesUnordered::new(),
+            backoff: FIRST_BACKOFF,
+        }
+    }
+
+    async fn run(mut self, request: http::Request<Body>) -> Outcome {
+        let (parts, body) = request.into_parts();
+        self.body = body.collect().await.map_err(|e| Box::new(e) as BoxError)?.to_bytes();
+        self.parts = Some(parts);
+        if let Err(status) = self.start() {
+            return Ok(status.into_http());
+        }
+        let mut next = self.hedge.map(|delay| Instant::now() + delay);
+        let mut last = None;
+        loop {
+            let timer = async move {
+                match next {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                Some((lease, outcome)) = self.pending.next() => {
+                    if !report(lease, &outcome) {
+                        return outcome;
+                    }
+                    last = Some(outcome);
+                    next = self.retry_at(next);
+                }
+                () = timer => next = self.start_another(),
+            }
+            if self.pending.is_empty() && next.is_none() {
+                return last.unwrap_or_else(|| Ok(Status::unavailable("the retry budget is spent").into_http()));
+            }
+        }
+    }
+
+    /// After a failure: when the next attempt may start (backoff), if one may.
+    fn retry_at(&mut self, scheduled: Option<Instant>) -> Option<Instant> {
+        let at = Instant::now() + self.backoff;
+        self.backoff *= 2;
+        let allowed = self.tried.len() < MAX_ATTEMPTS as usize && self.deadline.is_none_or(|d| at < d);
+        let retry = allowed.then_some(at);
+        match (scheduled, retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The timer fired: a retry or a hedge, if attempts and the budget allow; returns when the
+    /// next hedge is due.
+    fn start_another(&mut self) -> Option<Instant> {
+        let more = self.tried.len() < MAX_ATTEMPTS as usize && self.deadline.is_none_or(|d| Instant::now() < d);
+        if !more || !self.pool.budget.withdraw() {
+            return None;
+        }
+        tracing::debug!(attempt = self.tried.len() + 1, "starting another attempt on another pod");
+        self.start().ok()?;
+        self.hedge.map(|delay| Instant::now() + delay)
+    }
+
+    fn start(&mut self) -> Result<(), Status> {
+        let overdue_at = match self.hedge {
+            Some(delay) => Some(Instant::now() + delay),
+            None => self.deadline,
+        };
+        let lease = self.pool.pick(&self.tried, overdue_at)?;
+        self.tried.push(lease.addr());
+        let parts = self.parts.as_ref().ok_or_else(|| Status::internal("attempt before the request was read"))?;
+        let request = rebuild(parts, self.body.clone());
+        self.pending.push(Box::pin(attempt(lease, request)));
+        Ok(())
     }
 }
 
@@ -160,31 +274,6 @@ fn parse_grpc_timeout(value: &str) -> Option<Duration> {
         "n" => Duration::from_nanos(amount),
         _ => return None,
     })
-}
-
-async fn call_with_retries(
-    mut channel: Channel,
-    request: http::Request<Body>,
-    deadline: Option<Instant>,
-) -> Result<http::Response<Body>, BoxError> {
-    let (parts, body) = request.into_parts();
-    let bytes = body.collect().await.map_err(|e| Box::new(e) as BoxError)?.to_bytes();
-    let mut backoff = FIRST_BACKOFF;
-    for attempt in 1..=MAX_ATTEMPTS {
-        let last = attempt == MAX_ATTEMPTS || deadline.is_some_and(|d| Instant::now() + backoff >= d);
-        let outcome = channel.ready().await?.call(rebuild(&parts, bytes.clone())).await;
-        let unavailable = match &outcome {
-            Ok(response) => status_in_headers(response) == Some(Code::Unavailable),
-            Err(_) => true,
-        };
-        if !unavailable || last {
-            return outcome.map_err(Into::into);
-        }
-        tracing::debug!(attempt, path = %parts.uri.path(), "UNAVAILABLE, retrying");
-        tokio::time::sleep(backoff).await;
-        backoff *= 2;
-    }
-    unreachable!("the last attempt returns")
 }
 
 fn rebuild(parts: &http::request::Parts, body: Bytes) -> http::Request<Body> {
@@ -240,6 +329,7 @@ mod tests {
             idempotent: false,
             client_streaming: false,
             server_streaming: false,
+            hedge_delay_ms: None,
         };
         let mut request = http::Request::new(Body::empty());
         assert_eq!(apply_deadline(&mut request, Some(&policy), 30_000), Some(Duration::from_millis(500)));
@@ -259,6 +349,7 @@ mod tests {
             idempotent: false,
             client_streaming: false,
             server_streaming: false,
+            hedge_delay_ms: None,
         };
         let mut request = http::Request::new(Body::empty());
         assert_eq!(apply_deadline(&mut request, Some(&unary), 30_000), Some(Duration::from_secs(30)));

@@ -498,7 +498,7 @@ mod tests {
     #[test]
     fn method_options_take_a_flag_or_a_value() {
         let parsed = parse_method_attribute(quote!(timeout_ms = 200, idempotent)).unwrap();
-        assert_eq!(parsed.options, MethodOptions { timeout_ms: Some(200), idempotent: Some(true) });
+        assert_eq!(parsed.options, MethodOptions { timeout_ms: Some(200), idempotent: Some(true), hedge_delay_ms: None });
         let parsed = parse_method_attribute(quote!(idempotent = false)).unwrap();
         assert_eq!(parsed.options.idempotent, Some(false));
     }

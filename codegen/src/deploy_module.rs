@@ -54,16 +54,44 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
 
 /// The runtime's `ClientPolicy` literal.
 fn client_policy(policy: &ClientPolicy, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    let default_timeout = proc_macro2::Literal::u64_unsuffixed(policy.default_timeout_ms);
-    let interval = proc_macro2::Literal::u32_unsuffixed(policy.keepalive_interval_ms);
-    let timeout = proc_macro2::Literal::u32_unsuffixed(policy.keepalive_timeout_ms);
-    let connect = proc_macro2::Literal::u32_unsuffixed(policy.connect_timeout_ms);
+    let ClientPolicy {
+        default_timeout_ms,
+        keepalive_interval_ms,
+        keepalive_timeout_ms,
+        connect_timeout_ms,
+        eject_after_failures,
+        base_ejection_ms,
+        max_ejection_percent,
+        max_concurrent_requests,
+        retry_budget_percent,
+        min_retries_per_second,
+    } = *policy;
+    let default_timeout_ms = proc_macro2::Literal::u64_unsuffixed(default_timeout_ms);
+    let [keepalive_interval_ms, keepalive_timeout_ms, connect_timeout_ms, eject_after_failures, base_ejection_ms, max_ejection_percent, max_concurrent_requests, retry_budget_percent, min_retries_per_second] =
+        [
+            keepalive_interval_ms,
+            keepalive_timeout_ms,
+            connect_timeout_ms,
+            eject_after_failures,
+            base_ejection_ms,
+            max_ejection_percent,
+            max_concurrent_requests,
+            retry_budget_percent,
+            min_retries_per_second,
+        ]
+        .map(proc_macro2::Literal::u32_unsuffixed);
     quote! {
         #krate::ClientPolicy {
-            default_timeout_ms: #default_timeout,
-            keepalive_interval_ms: #interval,
-            keepalive_timeout_ms: #timeout,
-            connect_timeout_ms: #connect,
+            default_timeout_ms: #default_timeout_ms,
+            keepalive_interval_ms: #keepalive_interval_ms,
+            keepalive_timeout_ms: #keepalive_timeout_ms,
+            connect_timeout_ms: #connect_timeout_ms,
+            eject_after_failures: #eject_after_failures,
+            base_ejection_ms: #base_ejection_ms,
+            max_ejection_percent: #max_ejection_percent,
+            max_concurrent_requests: #max_concurrent_requests,
+            retry_budget_percent: #retry_budget_percent,
+            min_retries_per_second: #min_retries_per_second,
         }
     }
 }
@@ -75,13 +103,8 @@ fn method_policies<'a>(
 ) -> impl Iterator<Item = proc_macro2::TokenStream> + 'a {
     service.methods.iter().map(move |method| {
         let path = method.path(service);
-        let timeout = match method.timeout_ms {
-            Some(ms) => {
-                let ms = proc_macro2::Literal::u64_unsuffixed(ms);
-                quote!(::core::option::Option::Some(#ms))
-            }
-            None => quote!(::core::option::Option::None),
-        };
+        let timeout = optional_ms(method.timeout_ms);
+        let hedge_delay = optional_ms(method.hedge_delay_ms);
         let idempotent = method.idempotent;
         let client_streaming = method.client_streaming;
         let server_streaming = method.server_streaming;
@@ -92,7 +115,18 @@ fn method_policies<'a>(
                 idempotent: #idempotent,
                 client_streaming: #client_streaming,
                 server_streaming: #server_streaming,
+                hedge_delay_ms: #hedge_delay,
             }
         }
     })
+}
+
+fn optional_ms(ms: Option<u64>) -> proc_macro2::TokenStream {
+    match ms {
+        Some(ms) => {
+            let ms = proc_macro2::Literal::u64_unsuffixed(ms);
+            quote!(::core::option::Option::Some(#ms))
+        }
+        None => quote!(::core::option::Option::None),
+    }
 }

@@ -53,6 +53,8 @@ pub struct Method {
     pub timeout_ms: Option<u64>,
     /// Safe to retry.
     pub idempotent: bool,
+    /// Hedge an idempotent call on another pod after this long.
+    pub hedge_delay_ms: Option<u64>,
     /// Where the method and each of its options were written.
     pub spans: Spans,
 }
@@ -126,6 +128,18 @@ pub struct ClientPolicy {
     pub keepalive_timeout_ms: u32,
     /// Connect timeout per pod.
     pub connect_timeout_ms: u32,
+    /// Failures in a row that eject a pod (0: never).
+    pub eject_after_failures: u32,
+    /// Length of a pod's first ejection.
+    pub base_ejection_ms: u32,
+    /// Most pods ejected at once, in percent.
+    pub max_ejection_percent: u32,
+    /// Calls in flight per pod before it is skipped (0: no limit).
+    pub max_concurrent_requests: u32,
+    /// Retries as a percentage of calls.
+    pub retry_budget_percent: u32,
+    /// Retries per second beyond the percentage.
+    pub min_retries_per_second: u32,
 }
 
 /// A Secret mounted read-only into the server container.

@@ -29,9 +29,30 @@ pub fn enforce(packages: &[Package]) -> Result<(), Error> {
         single_writer_storage(service, &mut problems);
         drain_fits_in_grace_period(service, &mut problems);
         app_name_is_a_dns_label(service, &mut problems);
+        hedges_fit_idempotent_calls(service, &mut problems);
     }
     unique_app_names(&services, &mut problems);
     problems.finish(())
+}
+
+/// A hedge sends the same call twice: only an idempotent method that sends one request
+/// message may be, and only when the hedge can start before the call's deadline.
+fn hedges_fit_idempotent_calls(service: &Service, problems: &mut Problems) {
+    for method in &service.methods {
+        let Some(delay) = method.hedge_delay_ms else { continue };
+        let at = method.spans.get(path::HEDGE_DELAY_MS);
+        let deadline = method.timeout_ms.unwrap_or(service.deploy.client.default_timeout_ms);
+        let problem = if !method.idempotent {
+            format!("hedge_delay_ms on {} needs `idempotent: true`: a hedge sends the call twice", method.name)
+        } else if method.client_streaming {
+            format!("hedge_delay_ms on {}: a request stream cannot be sent twice", method.name)
+        } else if delay == 0 || delay >= deadline {
+            format!("hedge_delay_ms ({delay}) on {} must be between 1 and the deadline ({deadline} ms)", method.name)
+        } else {
+            continue;
+        };
+        problems.push(Problem::at(problem, at));
+    }
 }
 
 /// An HPA with `minReplicas > maxReplicas` is rejected by the API server, and

@@ -31,6 +31,12 @@ pub(crate) const CLIENT_POLICY: &[Field] = &[
     Field { name: "keepalive_interval_ms", number: 2, kind: Kind::U32 },
     Field { name: "keepalive_timeout_ms", number: 3, kind: Kind::U32 },
     Field { name: "connect_timeout_ms", number: 4, kind: Kind::U32 },
+    Field { name: "eject_after_failures", number: 5, kind: Kind::U32 },
+    Field { name: "base_ejection_ms", number: 6, kind: Kind::U32 },
+    Field { name: "max_ejection_percent", number: 7, kind: Kind::U32 },
+    Field { name: "max_concurrent_requests", number: 8, kind: Kind::U32 },
+    Field { name: "retry_budget_percent", number: 9, kind: Kind::U32 },
+    Field { name: "min_retries_per_second", number: 10, kind: Kind::U32 },
 ];
 
 /// `kuberpc.v1.SecretVolume`
@@ -100,4 +106,5 @@ pub(crate) const STORAGE: &[Field] = &[
 pub(crate) const METHOD_BEHAVIOUR: &[Field] = &[
     Field { name: "timeout_ms", number: 1, kind: Kind::U64 },
     Field { name: "idempotent", number: 2, kind: Kind::Bool },
+    Field { name: "hedge_delay_ms", number: 3, kind: Kind::U64 },
 ];

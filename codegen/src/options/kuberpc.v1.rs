@@ -113,6 +113,32 @@ pub struct ClientPolicy {
     /// How long connecting to one pod may take. Default: 1000.
     #[prost(uint32, optional, tag = "4")]
     pub connect_timeout_ms: ::core::option::Option<u32>,
+    /// Failures in a row (transport errors, UNAVAILABLE, calls given up on at their deadline or
+    /// outrun by a hedge) that eject a pod from the client's balancer; 0 never ejects. Default: 5.
+    #[prost(uint32, optional, tag = "5")]
+    pub eject_after_failures: ::core::option::Option<u32>,
+    /// How long a pod's first ejection lasts; its n-th lasts n times as long, at most 10 times.
+    /// An ejected pod that leaves DNS and comes back starts afresh. Default: 30000.
+    #[prost(uint32, optional, tag = "6")]
+    pub base_ejection_ms: ::core::option::Option<u32>,
+    /// At most this percentage of the pods is ejected at once (at least one pod may be), so a
+    /// client never ejects a whole service. Default: 50.
+    #[prost(uint32, optional, tag = "7")]
+    pub max_ejection_percent: ::core::option::Option<u32>,
+    /// Calls in flight to one pod beyond which the client picks another; when every pod is at
+    /// the limit a call fails at once with UNAVAILABLE instead of queueing; 0 means no limit.
+    /// Default: 1024.
+    #[prost(uint32, optional, tag = "8")]
+    pub max_concurrent_requests: ::core::option::Option<u32>,
+    /// Retries and hedges may add at most this percentage of the calls made (plus
+    /// `min_retries_per_second`), so that retries cannot storm a service that is down.
+    /// Default: 20.
+    #[prost(uint32, optional, tag = "9")]
+    pub retry_budget_percent: ::core::option::Option<u32>,
+    /// Retries allowed each second beyond the budget, so a quiet client can still retry.
+    /// Default: 10.
+    #[prost(uint32, optional, tag = "10")]
+    pub min_retries_per_second: ::core::option::Option<u32>,
 }
 /// A Secret mounted as files.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -261,8 +287,14 @@ pub struct MethodBehaviour {
     /// Default: unset (no deadline).
     #[prost(uint64, optional, tag = "1")]
     pub timeout_ms: ::core::option::Option<u64>,
-    /// The method can safely be retried: the generated client retries it on UNAVAILABLE.
-    /// Default: false.
+    /// The method can safely be retried: the generated client retries it on UNAVAILABLE, on
+    /// another pod. Default: false.
     #[prost(bool, optional, tag = "2")]
     pub idempotent: ::core::option::Option<bool>,
+    /// Hedging, for idempotent methods: when the pod picked has not answered after this many
+    /// milliseconds, the call is also sent to another pod and the first answer wins, so a pod
+    /// that stopped answering costs the caller this delay instead of the call. Must be less than
+    /// `timeout_ms`. Default: unset (no hedging).
+    #[prost(uint64, optional, tag = "3")]
+    pub hedge_delay_ms: ::core::option::Option<u64>,
 }

@@ -57,6 +57,12 @@ const DEFAULT_CALL_TIMEOUT_MS: u64 = 30_000;
 const DEFAULT_KEEPALIVE_INTERVAL_MS: u32 = 10_000;
 const DEFAULT_KEEPALIVE_TIMEOUT_MS: u32 = 2_000;
 const DEFAULT_CONNECT_TIMEOUT_MS: u32 = 1_000;
+const DEFAULT_EJECT_AFTER_FAILURES: u32 = 5;
+const DEFAULT_BASE_EJECTION_MS: u32 = 30_000;
+const DEFAULT_MAX_EJECTION_PERCENT: u32 = 50;
+const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 1_024;
+const DEFAULT_RETRY_BUDGET_PERCENT: u32 = 20;
+const DEFAULT_MIN_RETRIES_PER_SECOND: u32 = 10;
 
 /// Every fixed default [`resolve_deploy`] applies, by the option it stands in for, as
 /// options.proto documents it (`Default: 50051.`, `Default: "100m".`); a test holds the
@@ -80,6 +86,12 @@ pub(crate) const DEFAULTS: &[(schema::OptionPath, &str)] = &[
     (path::CLIENT_KEEPALIVE_INTERVAL_MS, "10000"),
     (path::CLIENT_KEEPALIVE_TIMEOUT_MS, "2000"),
     (path::CLIENT_CONNECT_TIMEOUT_MS, "1000"),
+    (path::CLIENT_EJECT_AFTER_FAILURES, "5"),
+    (path::CLIENT_BASE_EJECTION_MS, "30000"),
+    (path::CLIENT_MAX_EJECTION_PERCENT, "50"),
+    (path::CLIENT_MAX_CONCURRENT_REQUESTS, "1024"),
+    (path::CLIENT_RETRY_BUDGET_PERCENT, "20"),
+    (path::CLIENT_MIN_RETRIES_PER_SECOND, "10"),
 ];
 
 const ACCESS_MODES: [&str; 4] = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"];
@@ -426,11 +438,26 @@ fn resolve_client(options: ClientOptions, rules: &mut FieldRules<'_>) -> ClientP
         keepalive_interval_ms: options.keepalive_interval_ms.unwrap_or(DEFAULT_KEEPALIVE_INTERVAL_MS),
         keepalive_timeout_ms: options.keepalive_timeout_ms.unwrap_or(DEFAULT_KEEPALIVE_TIMEOUT_MS),
         connect_timeout_ms: options.connect_timeout_ms.unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS),
+        eject_after_failures: options.eject_after_failures.unwrap_or(DEFAULT_EJECT_AFTER_FAILURES),
+        base_ejection_ms: options.base_ejection_ms.unwrap_or(DEFAULT_BASE_EJECTION_MS),
+        max_ejection_percent: options.max_ejection_percent.unwrap_or(DEFAULT_MAX_EJECTION_PERCENT),
+        max_concurrent_requests: options.max_concurrent_requests.unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
+        retry_budget_percent: options.retry_budget_percent.unwrap_or(DEFAULT_RETRY_BUDGET_PERCENT),
+        min_retries_per_second: options.min_retries_per_second.unwrap_or(DEFAULT_MIN_RETRIES_PER_SECOND),
     };
     rules.at_least_one(path::CLIENT_DEFAULT_TIMEOUT_MS, Some(policy.default_timeout_ms));
     rules.at_least_one(path::CLIENT_KEEPALIVE_INTERVAL_MS, Some(u64::from(policy.keepalive_interval_ms)));
     rules.at_least_one(path::CLIENT_KEEPALIVE_TIMEOUT_MS, Some(u64::from(policy.keepalive_timeout_ms)));
     rules.at_least_one(path::CLIENT_CONNECT_TIMEOUT_MS, Some(u64::from(policy.connect_timeout_ms)));
+    rules.at_least_one(path::CLIENT_BASE_EJECTION_MS, Some(u64::from(policy.base_ejection_ms)));
+    for (field, percent) in [
+        (path::CLIENT_MAX_EJECTION_PERCENT, policy.max_ejection_percent),
+        (path::CLIENT_RETRY_BUDGET_PERCENT, policy.retry_budget_percent),
+    ] {
+        if percent > 100 {
+            rules.fail(field, format!("{field} is a percentage: at most 100, not {percent}"));
+        }
+    }
     policy
 }
 
@@ -638,6 +665,12 @@ mod generated_tests {
             DEFAULT_KEEPALIVE_INTERVAL_MS.to_string(),
             DEFAULT_KEEPALIVE_TIMEOUT_MS.to_string(),
             DEFAULT_CONNECT_TIMEOUT_MS.to_string(),
+            DEFAULT_EJECT_AFTER_FAILURES.to_string(),
+            DEFAULT_BASE_EJECTION_MS.to_string(),
+            DEFAULT_MAX_EJECTION_PERCENT.to_string(),
+            DEFAULT_MAX_CONCURRENT_REQUESTS.to_string(),
+            DEFAULT_RETRY_BUDGET_PERCENT.to_string(),
+            DEFAULT_MIN_RETRIES_PER_SECOND.to_string(),
         ];
         let table: Vec<String> = DEFAULTS.iter().map(|(_, value)| value.to_string()).collect();
         assert_eq!(table, applied);

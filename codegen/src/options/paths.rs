@@ -126,7 +126,21 @@ pub(crate) const CLIENT_KEEPALIVE_INTERVAL_MS: OptionPath = OptionPath("client.k
 pub(crate) const CLIENT_KEEPALIVE_TIMEOUT_MS: OptionPath = OptionPath("client.keepalive_timeout_ms");
 /// `client.connect_timeout_ms`
 pub(crate) const CLIENT_CONNECT_TIMEOUT_MS: OptionPath = OptionPath("client.connect_timeout_ms");
+/// `client.eject_after_failures`
+pub(crate) const CLIENT_EJECT_AFTER_FAILURES: OptionPath = OptionPath("client.eject_after_failures");
+/// `client.base_ejection_ms`
+pub(crate) const CLIENT_BASE_EJECTION_MS: OptionPath = OptionPath("client.base_ejection_ms");
+/// `client.max_ejection_percent`
+pub(crate) const CLIENT_MAX_EJECTION_PERCENT: OptionPath = OptionPath("client.max_ejection_percent");
+/// `client.max_concurrent_requests`
+pub(crate) const CLIENT_MAX_CONCURRENT_REQUESTS: OptionPath = OptionPath("client.max_concurrent_requests");
+/// `client.retry_budget_percent`
+pub(crate) const CLIENT_RETRY_BUDGET_PERCENT: OptionPath = OptionPath("client.retry_budget_percent");
+/// `client.min_retries_per_second`
+pub(crate) const CLIENT_MIN_RETRIES_PER_SECOND: OptionPath = OptionPath("client.min_retries_per_second");
 /// `timeout_ms`
 pub(crate) const TIMEOUT_MS: OptionPath = OptionPath("timeout_ms");
 /// `idempotent`
 pub(crate) const IDEMPOTENT: OptionPath = OptionPath("idempotent");
+/// `hedge_delay_ms`
+pub(crate) const HEDGE_DELAY_MS: OptionPath = OptionPath("hedge_delay_ms");

@@ -366,6 +366,7 @@ impl OptionReader {
                             server_streaming: method.is_server_streaming(),
                             timeout_ms: written.timeout_ms,
                             idempotent: written.idempotent.unwrap_or(false),
+                            hedge_delay_ms: written.hedge_delay_ms,
                             spans: locator.spans(&item, METHOD_OPTIONS, self.method.as_ref()),
                         }
                     })
@@ -429,7 +430,7 @@ mod tests {
         let behaviour = fds.get_message_by_name("kuberpc.v1.MethodBehaviour").unwrap();
         let mut filled = DynamicMessage::new(behaviour);
         fill(&mut filled);
-        assert_eq!(read_typed::<MethodOptions>(&filled), MethodOptions { timeout_ms: Some(1), idempotent: Some(true) });
+        assert_eq!(read_typed::<MethodOptions>(&filled), MethodOptions { timeout_ms: Some(1), idempotent: Some(true), hedge_delay_ms: None });
     }
 
     /// Sets every field of `message` (recursively) to a non-default value.

@@ -416,6 +416,7 @@ impl RustService {
                 server_streaming: method.server_streaming,
                 timeout_ms: method.options.timeout_ms,
                 idempotent: method.options.idempotent.unwrap_or(false),
+                hedge_delay_ms: method.options.hedge_delay_ms,
                 spans: to_file_spans(&method.spans),
             })
             .collect();

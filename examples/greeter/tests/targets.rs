@@ -103,7 +103,7 @@ fn greeter_with(client: ClientPolicy) -> &'static Deploy {
         greeter_deploy::DEPLOY
             .methods
             .iter()
-            .map(|m| MethodPolicy { timeout_ms: None, idempotent: false, ..*m })
+            .map(|m| MethodPolicy { timeout_ms: None, idempotent: false, hedge_delay_ms: None, ..*m })
             .collect::<Vec<_>>()
             .into_boxed_slice(),
     );
@@ -170,6 +170,7 @@ async fn keepalive_finds_a_peer_that_stopped_answering() {
         keepalive_interval_ms: 200,
         keepalive_timeout_ms: 300,
         connect_timeout_ms: 300,
+        ..greeter_deploy::DEPLOY.client
     });
     tokio::time::timeout(TEST_TIMEOUT, async {
         let channel = Client::new(deploy).target("127.0.0.1", proxy.port()).connect().await.unwrap();
