@@ -492,7 +492,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(option_text(fields::METHOD_BEHAVIOUR, &method), ["timeout_ms: 7", "idempotent: true"]);
+        assert_eq!(option_text(fields::METHOD_BEHAVIOUR, &method), ["timeout_ms: 7", "idempotent: true", "hedge_delay_ms: 7"]);
     }
 
     #[test]
