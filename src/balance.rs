@@ -8,6 +8,12 @@
 //! hedge) is ejected for `base_ejection_ms` times the number of its ejections (at most ten
 //! times that), and never more than `max_ejection_percent` of the pods (at least one) at once.
 //! A pod that leaves DNS is dropped; when it comes back it starts with a clean record.
+//!
+//! Ejection needs failures, and a black-holed pod fails calls only at their deadlines. So a
+//! pod that has calls waiting but has answered nothing for [`STALL_FACTOR`] times its usual
+//! answer time (at least [`MIN_STALL`]) is stalled: new calls go to other pods while any
+//! other pod is usable. A merely slow call delays nobody this way; it only steers new calls
+//! to pods that are answering, which a least-request balancer would prefer anyway.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -20,6 +26,11 @@ use tonic::Status;
 
 use crate::budget::RetryBudget;
 use crate::ClientPolicy;
+
+/// A pod with calls waiting is stalled after this many times its usual answer time…
+const STALL_FACTOR: u64 = 4;
+/// …but never sooner than this (scheduling noise on a busy machine).
+const MIN_STALL: Duration = Duration::from_millis(5);
 
 /// Repeat ejections lengthen the ejection up to this many times `base_ejection_ms`.
 const MAX_EJECTION_MULTIPLIER: u32 = 10;
@@ -49,6 +60,11 @@ struct Peer {
     ejections: AtomicU32,
     /// Milliseconds since the pool's epoch until which the pod is ejected (0: it is not).
     ejected_until_ms: AtomicU64,
+    /// Microseconds since the pool's epoch of the pod's last answer, or of the pick that
+    /// found it idle: with calls in flight and no progress for long, the pod is stalled.
+    progress_us: AtomicU64,
+    /// Moving average of the pod's answer time, in microseconds.
+    answer_us: AtomicU64,
 }
 
 /// One call attempt's hold on a pod: counts as in flight until it is reported or dropped.
@@ -59,6 +75,7 @@ pub(crate) struct Lease {
     /// Dropped unreported at or after this instant, the attempt was given up on because the pod
     /// did not answer in time: that counts as the pod's failure. Before it, as nothing.
     overdue_at: Option<Instant>,
+    started: Instant,
     reported: bool,
 }
 
@@ -109,16 +126,20 @@ impl Pool {
         overdue_at: Option<Instant>,
     ) -> Result<Lease, Status> {
         let peers = self.peers.read().unwrap_or_else(PoisonError::into_inner);
-        let now_ms = self.now_ms();
+        let (now_ms, now_us) = (self.now_ms(), self.now_us());
         let limit = self.policy.max_concurrent_requests;
         let usable = |peer: &&Arc<Peer>| !peer.is_ejected(now_ms) && (limit == 0 || peer.load() < limit);
-        let fresh: Vec<&Arc<Peer>> = peers.iter().filter(usable).filter(|p| !avoid.contains(&p.addr)).collect();
+        let preferred = |peer: &&Arc<Peer>| !avoid.contains(&peer.addr) && !peer.is_stalled(now_us);
+        let fresh: Vec<&Arc<Peer>> = peers.iter().filter(usable).filter(preferred).collect();
         let candidates = if fresh.is_empty() { peers.iter().filter(usable).collect() } else { fresh };
         let Some(peer) = self.least_loaded_of_two(&candidates) else {
             return Err(self.nothing_to_pick(peers.len()));
         };
-        peer.in_flight.fetch_add(1, Ordering::Relaxed);
-        Ok(Lease { pool: self.clone(), peer: peer.clone(), overdue_at, reported: false })
+        if peer.in_flight.fetch_add(1, Ordering::Relaxed) == 0 {
+            peer.progress_us.store(now_us, Ordering::Relaxed);
+        }
+        let started = Instant::now();
+        Ok(Lease { pool: self.clone(), peer: peer.clone(), overdue_at, started, reported: false })
     }
 
     fn least_loaded_of_two<'a>(&self, candidates: &[&'a Arc<Peer>]) -> Option<&'a Arc<Peer>> {
@@ -144,6 +165,10 @@ impl Pool {
             "every one of the {pods} pods is ejected or has max_concurrent_requests ({}) calls in flight",
             self.policy.max_concurrent_requests
         ))
+    }
+
+    fn now_us(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
     }
 
     fn now_ms(&self) -> u64 {
@@ -186,7 +211,27 @@ impl Peer {
             consecutive_failures: AtomicU32::new(0),
             ejections: AtomicU32::new(0),
             ejected_until_ms: AtomicU64::new(0),
+            progress_us: AtomicU64::new(0),
+            answer_us: AtomicU64::new(0),
         }
+    }
+
+    fn is_stalled(&self, now_us: u64) -> bool {
+        if self.load() == 0 {
+            return false;
+        }
+        let min_stall = MIN_STALL.as_micros() as u64;
+        let patience = (STALL_FACTOR * self.answer_us.load(Ordering::Relaxed)).max(min_stall);
+        now_us.saturating_sub(self.progress_us.load(Ordering::Relaxed)) > patience
+    }
+
+    /// Records an answer that took `took`: progress, and the moving average (7/8 old, 1/8 new).
+    fn answered(&self, now_us: u64, took: Duration) {
+        self.progress_us.store(now_us, Ordering::Relaxed);
+        let sample = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let average = self.answer_us.load(Ordering::Relaxed);
+        let next = if average == 0 { sample } else { (average * 7 + sample) / 8 };
+        self.answer_us.store(next, Ordering::Relaxed);
     }
 
     fn load(&self) -> u32 {
@@ -212,6 +257,7 @@ impl Lease {
     /// The pod answered (whatever the call's status, the pod is alive).
     pub(crate) fn answered(mut self) {
         self.reported = true;
+        self.peer.answered(self.pool.now_us(), self.started.elapsed());
         if self.peer.consecutive_failures.load(Ordering::Relaxed) != 0 {
             self.peer.consecutive_failures.store(0, Ordering::Relaxed);
         }

@@ -133,6 +133,23 @@ fn report(lease: Lease, outcome: &Outcome) -> bool {
     failed
 }
 
+/// When the next attempt of an idempotent call starts, unless one answers first.
+#[derive(Debug, Clone, Copy)]
+enum Next {
+    /// A retry after a failure, already paid from the budget.
+    Retry(Instant),
+    /// A hedge, paid when it starts.
+    Hedge(Instant),
+}
+
+impl Next {
+    fn at(self) -> Instant {
+        match self {
+            Next::Retry(at) | Next::Hedge(at) => at,
+        }
+    }
+}
+
 /// The attempts of one idempotent call.
 struct Attempts {
     pool: Arc<Pool>,
@@ -166,11 +183,12 @@ impl Attempts {
         if let Err(status) = self.start() {
             return Ok(status.into_http());
         }
-        let mut next = self.hedge.map(|delay| Instant::now() + delay);
+        let mut next = self.next_hedge();
         let mut last = None;
         loop {
+            let due = next.map(|next| next.at());
             let timer = async move {
-                match next {
+                match due {
                     Some(at) => tokio::time::sleep_until(at.into()).await,
                     None => std::future::pending().await,
                 }
@@ -181,9 +199,9 @@ impl Attempts {
                         return outcome;
                     }
                     last = Some(outcome);
-                    next = self.retry_at(next);
+                    next = self.after_failure(next);
                 }
-                () = timer => next = self.start_another(),
+                () = timer => next = self.start_another(next),
             }
             if self.pending.is_empty() && next.is_none() {
                 return last.unwrap_or_else(|| Ok(Status::unavailable("the retry budget is spent").into_http()));
@@ -191,28 +209,39 @@ impl Attempts {
         }
     }
 
-    /// After a failure: when the next attempt may start (backoff), if one may.
-    fn retry_at(&mut self, scheduled: Option<Instant>) -> Option<Instant> {
-        let at = Instant::now() + self.backoff;
-        self.backoff *= 2;
-        let allowed = self.tried.len() < MAX_ATTEMPTS as usize && self.deadline.is_none_or(|d| at < d);
-        let retry = allowed.then_some(at);
-        match (scheduled, retry) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+    fn more_allowed(&self, at: Instant) -> bool {
+        self.tried.len() < MAX_ATTEMPTS as usize && self.deadline.is_none_or(|d| at < d)
     }
 
-    /// The timer fired: a retry or a hedge, if attempts and the budget allow; returns when the
-    /// next hedge is due.
-    fn start_another(&mut self) -> Option<Instant> {
-        let more = self.tried.len() < MAX_ATTEMPTS as usize && self.deadline.is_none_or(|d| Instant::now() < d);
-        if !more || !self.pool.budget.withdraw() {
+    fn next_hedge(&self) -> Option<Next> {
+        let at = Instant::now() + self.hedge?;
+        self.more_allowed(at).then_some(Next::Hedge(at))
+    }
+
+    /// After a failed attempt: a retry after the backoff, paid from the budget now (so a spent
+    /// budget fails the call at once), unless one is already paid for.
+    fn after_failure(&mut self, scheduled: Option<Next>) -> Option<Next> {
+        if let Some(Next::Retry(at)) = scheduled {
+            return Some(Next::Retry(at));
+        }
+        let at = Instant::now() + self.backoff;
+        self.backoff *= 2;
+        if self.more_allowed(at) && self.pool.budget.withdraw() {
+            return Some(Next::Retry(at));
+        }
+        scheduled
+    }
+
+    /// The timer fired: start the retry (paid) or the hedge (paid now, if the budget allows);
+    /// returns when the next hedge is due.
+    fn start_another(&mut self, fired: Option<Next>) -> Option<Next> {
+        let paid = matches!(fired, Some(Next::Retry(_)));
+        if !paid && !(self.more_allowed(Instant::now()) && self.pool.budget.withdraw()) {
             return None;
         }
         tracing::debug!(attempt = self.tried.len() + 1, "starting another attempt on another pod");
         self.start().ok()?;
-        self.hedge.map(|delay| Instant::now() + delay)
+        self.next_hedge()
     }
 
     fn start(&mut self) -> Result<(), Status> {

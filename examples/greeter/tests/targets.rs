@@ -21,8 +21,6 @@ use greeter::pb::{greeter_deploy, HelloRequest};
 use greeter::GreeterService;
 use kuberpc::client::{Client, Target};
 use kuberpc::{ClientPolicy, Deploy, MethodPolicy};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 use tonic::Code;
 
 const TEST_TIMEOUT: Duration = Duration::from_secs(20);
@@ -99,15 +97,7 @@ async fn every_target_form_reaches_the_server_and_a_malformed_one_is_refused() {
 
 /// The greeter's facts with SayHello stripped of its `timeout_ms` and the client policy given.
 fn greeter_with(client: ClientPolicy) -> &'static Deploy {
-    let methods: &'static [MethodPolicy] = Box::leak(
-        greeter_deploy::DEPLOY
-            .methods
-            .iter()
-            .map(|m| MethodPolicy { timeout_ms: None, idempotent: false, hedge_delay_ms: None, ..*m })
-            .collect::<Vec<_>>()
-            .into_boxed_slice(),
-    );
-    Box::leak(Box::new(Deploy { methods, client, ..greeter_deploy::DEPLOY }))
+    common::greeter_with(client, |m| MethodPolicy { timeout_ms: None, idempotent: false, hedge_delay_ms: None, ..m })
 }
 
 #[tokio::test]
@@ -132,39 +122,11 @@ async fn a_method_without_timeout_ms_gets_the_default_deadline() {
     .unwrap();
 }
 
-/// A TCP proxy to `upstream` that, once `frozen`, stops forwarding without closing anything:
-/// what a black-holed pod IP looks like to a client.
-async fn freezable_proxy(upstream: SocketAddr, frozen: Arc<AtomicBool>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = TcpStream::connect(upstream).await else { continue };
-            let (client_read, client_write) = client.into_split();
-            let (server_read, server_write) = server.into_split();
-            tokio::spawn(pump(client_read, server_write, frozen.clone()));
-            tokio::spawn(pump(server_read, client_write, frozen.clone()));
-        }
-    });
-    addr
-}
-
-async fn pump(mut from: impl AsyncReadExt + Unpin, mut to: impl AsyncWriteExt + Unpin, frozen: Arc<AtomicBool>) {
-    let mut buffer = [0u8; 16 * 1024];
-    while let Ok(n) = from.read(&mut buffer).await {
-        if n == 0 || frozen.load(Ordering::SeqCst) || to.write_all(&buffer[..n]).await.is_err() {
-            break;
-        }
-    }
-    // Frozen: hold both halves open and answer nothing, as a black hole does.
-    std::future::pending::<()>().await;
-}
-
 #[tokio::test]
 async fn keepalive_finds_a_peer_that_stopped_answering() {
     let server = common::serve("127.0.0.1:0", GreeterService::new("Hello"), Duration::ZERO).await;
     let frozen = Arc::new(AtomicBool::new(false));
-    let proxy = freezable_proxy(server.addr, frozen.clone()).await;
+    let proxy = common::freezable_proxy(server.addr, frozen.clone()).await;
     let deploy = greeter_with(ClientPolicy {
         default_timeout_ms: 15_000,
         keepalive_interval_ms: 200,

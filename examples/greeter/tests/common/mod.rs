@@ -6,13 +6,16 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use greeter::pb::greeter_server::{Greeter, GreeterServer};
 use greeter::pb::{greeter_deploy, HelloReply, HelloRequest, HelloStreamRequest};
 use greeter::GreeterService;
+use kuberpc::{ClientPolicy, Deploy, MethodPolicy};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::{Request, Response, Status};
@@ -119,16 +122,64 @@ pub async fn hello(request: Request<HelloRequest>) -> Result<Response<HelloReply
 /// A greeter counting the SayHello calls it answers, and the counter.
 pub fn counting() -> (Unary<impl Fn(Request<HelloRequest>) -> Reply + Clone + Send + Sync + 'static>, Arc<AtomicUsize>)
 {
+    let (handler, calls, _) = switchable();
+    (handler, calls)
+}
+
+/// A greeter counting the SayHello calls it gets, that answers UNAVAILABLE while its switch
+/// is on (a pod that is failing); the counter and the switch.
+pub fn switchable(
+) -> (Unary<impl Fn(Request<HelloRequest>) -> Reply + Clone + Send + Sync + 'static>, Arc<AtomicUsize>, Arc<AtomicBool>) {
     let calls = Arc::new(AtomicUsize::new(0));
-    let counter = calls.clone();
+    let down = Arc::new(AtomicBool::new(false));
+    let (counter, failing) = (calls.clone(), down.clone());
     let handler = Unary(move |request| {
         counter.fetch_add(1, Ordering::SeqCst);
+        if failing.load(Ordering::SeqCst) {
+            return Box::pin(async { Err(Status::unavailable("switched off")) }) as Reply;
+        }
         Box::pin(hello(request)) as Reply
     });
-    (handler, calls)
+    (handler, calls, down)
 }
 
 /// The number a counter from [`counting`] holds.
 pub fn count(calls: &AtomicUsize) -> usize {
     calls.load(Ordering::SeqCst)
+}
+
+/// The greeter's facts with `client` as the client policy and every method's policy passed
+/// through `method`.
+pub fn greeter_with(client: ClientPolicy, method: impl Fn(MethodPolicy) -> MethodPolicy) -> &'static Deploy {
+    let methods: Vec<MethodPolicy> = greeter_deploy::DEPLOY.methods.iter().map(|m| method(*m)).collect();
+    let methods: &'static [MethodPolicy] = Box::leak(methods.into_boxed_slice());
+    Box::leak(Box::new(Deploy { methods, client, ..greeter_deploy::DEPLOY }))
+}
+
+/// A TCP proxy to `upstream` on 127.0.0.1 that, once `frozen`, stops forwarding without
+/// closing anything: what a black-holed pod IP looks like to a client.
+pub async fn freezable_proxy(upstream: SocketAddr, frozen: Arc<AtomicBool>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = TcpStream::connect(upstream).await else { continue };
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = server.into_split();
+            tokio::spawn(pump(client_read, server_write, frozen.clone()));
+            tokio::spawn(pump(server_read, client_write, frozen.clone()));
+        }
+    });
+    addr
+}
+
+async fn pump(mut from: impl AsyncReadExt + Unpin, mut to: impl AsyncWriteExt + Unpin, frozen: Arc<AtomicBool>) {
+    let mut buffer = [0u8; 16 * 1024];
+    while let Ok(n) = from.read(&mut buffer).await {
+        if n == 0 || frozen.load(Ordering::SeqCst) || to.write_all(&buffer[..n]).await.is_err() {
+            break;
+        }
+    }
+    // Frozen: hold both halves open and answer nothing, as a black hole does.
+    std::future::pending::<()>().await;
 }
