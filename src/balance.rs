@@ -120,11 +120,7 @@ impl Pool {
 
     /// Leases a pod for one attempt, preferring pods not in `avoid` (those a call already
     /// tried). `overdue_at`: see [`Lease`].
-    pub(crate) fn pick(
-        self: &Arc<Self>,
-        avoid: &[SocketAddr],
-        overdue_at: Option<Instant>,
-    ) -> Result<Lease, Status> {
+    pub(crate) fn pick(self: &Arc<Self>, avoid: &[SocketAddr], overdue_at: Option<Instant>) -> Result<Lease, Status> {
         let peers = self.peers.read().unwrap_or_else(PoisonError::into_inner);
         let (now_ms, now_us) = (self.now_ms(), self.now_us());
         let limit = self.policy.max_concurrent_requests;

@@ -47,9 +47,8 @@ impl RetryBudget {
 
     /// Takes one retry from the budget; `false` when it is spent.
     pub(crate) fn withdraw(&self) -> bool {
-        let from_balance = self.balance.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |balance| {
-            balance.checked_sub(MILLI)
-        });
+        let from_balance =
+            self.balance.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |balance| balance.checked_sub(MILLI));
         from_balance.is_ok() || self.withdraw_from_floor()
     }
 

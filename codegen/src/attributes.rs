@@ -492,13 +492,19 @@ mod tests {
                 );
             }
         }
-        assert_eq!(option_text(fields::METHOD_BEHAVIOUR, &method), ["timeout_ms: 7", "idempotent: true", "hedge_delay_ms: 7"]);
+        assert_eq!(
+            option_text(fields::METHOD_BEHAVIOUR, &method),
+            ["timeout_ms: 7", "idempotent: true", "hedge_delay_ms: 7"]
+        );
     }
 
     #[test]
     fn method_options_take_a_flag_or_a_value() {
         let parsed = parse_method_attribute(quote!(timeout_ms = 200, idempotent)).unwrap();
-        assert_eq!(parsed.options, MethodOptions { timeout_ms: Some(200), idempotent: Some(true), hedge_delay_ms: None });
+        assert_eq!(
+            parsed.options,
+            MethodOptions { timeout_ms: Some(200), idempotent: Some(true), hedge_delay_ms: None }
+        );
         let parsed = parse_method_attribute(quote!(idempotent = false)).unwrap();
         assert_eq!(parsed.options.idempotent, Some(false));
     }

@@ -20,6 +20,7 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
     let grace = proc_macro2::Literal::u32_unsuffixed(deploy.termination_grace_seconds);
     let client = client_policy(&deploy.client, krate);
     let methods = method_policies(service, krate);
+    let service_config = crate::service_config::service_config(service).to_string();
     let doc = format!(" Deployment facts of `{full_name}`, from the options that rendered `deploy/{app}/`.");
     quote! {
         #[doc = #doc]
@@ -36,6 +37,9 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
             pub const DRAIN_SECONDS: u32 = #drain;
             /// The pod's terminationGracePeriodSeconds.
             pub const TERMINATION_GRACE_SECONDS: u32 = #grace;
+            /// The gRPC service config (JSON) with these deadlines and retries, for clients in
+            /// other languages (also `deploy/<app>/base/service-config.json`).
+            pub const SERVICE_CONFIG: &str = #service_config;
             /// Everything above plus each method's call policy, for `kuberpc::Server` and
             /// `kuberpc::client::Client`.
             pub static DEPLOY: #krate::Deploy = #krate::Deploy {

@@ -38,6 +38,7 @@ mod overlays;
 #[cfg(feature = "build")]
 mod proto;
 mod rust;
+mod service_config;
 #[cfg(feature = "build")]
 mod source_tree;
 mod suggest;

@@ -111,6 +111,11 @@ pub fn render(package: &Package, service: &Service, templates: &Templates) -> Re
     }
     let mut kustomization_view = view.clone();
     kustomization_view["resources"] = base.iter().map(|(file, _)| file.as_str()).collect();
+    kustomization_view["service_config"] = serde_json::json!({
+        "file": crate::service_config::FILE,
+        "config_map": crate::service_config::config_map_name(&service.deploy.app),
+    });
+    base.push((crate::service_config::FILE.to_string(), crate::service_config::file(service)));
     if let Some((yaml, _)) = render_validated(templates, "kustomization", &kustomization_view, &mut problems) {
         base.push(("kustomization.yaml".to_string(), format!("{header}{yaml}")));
     }

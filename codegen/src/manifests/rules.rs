@@ -378,14 +378,15 @@ mod tests {
     use super::*;
     use crate::manifests::{render, Templates};
 
-    /// The rendered base of the one service in `proto` (under `include`, relative to the
-    /// repository root), as `(file, yaml)`.
+    /// The rendered Kubernetes objects of the base of the one service in `proto` (under
+    /// `include`, relative to the repository root), as `(file, yaml)`.
     fn base(include: &str, proto: &str) -> Vec<(String, String)> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let compiled = crate::proto::compile(&[root.join(include).join(proto)], &[root.join(include)]).unwrap();
         assert!(compiled.problems.is_empty(), "{:?}", compiled.problems);
         let package = &compiled.packages[0];
-        render(package, &package.services[0], &Templates::embedded()).unwrap().base
+        let base = render(package, &package.services[0], &Templates::embedded()).unwrap().base;
+        base.into_iter().filter(|(file, _)| file.ends_with(".yaml")).collect()
     }
 
     fn greeter() -> Vec<(String, String)> {

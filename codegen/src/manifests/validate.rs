@@ -22,6 +22,22 @@ struct Kustomization {
     api_version: String,
     kind: String,
     resources: Vec<String>,
+    config_map_generator: Vec<ConfigMapGenerator>,
+}
+
+/// A ConfigMap kustomize makes from files (the gRPC service config).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ConfigMapGenerator {
+    name: String,
+    files: Vec<String>,
+    options: GeneratorOptions,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct GeneratorOptions {
+    disable_name_suffix_hash: bool,
 }
 
 /// A field that does not survive the typed round trip.

@@ -197,7 +197,8 @@ async fn when_every_pod_is_down_retries_stay_within_the_budget() {
         assert_eq!(call(&mut client, CALLS).await, 0);
         let seconds = started.elapsed().as_secs() as usize + 1;
         let attempts: usize = calls.iter().map(|c| common::count(c)).sum();
-        let budget = CALLS * policy.retry_budget_percent as usize / 100 + policy.min_retries_per_second as usize * (seconds + 1);
+        let budget =
+            CALLS * policy.retry_budget_percent as usize / 100 + policy.min_retries_per_second as usize * (seconds + 1);
         println!("{attempts} attempts for {CALLS} calls in {seconds} s; budget {budget} retries");
         assert!(attempts > CALLS, "some retries were allowed");
         assert!(attempts <= CALLS + budget, "{attempts} attempts exceed {CALLS} calls + {budget} retries");

@@ -129,7 +129,8 @@ pub fn counting() -> (Unary<impl Fn(Request<HelloRequest>) -> Reply + Clone + Se
 /// A greeter counting the SayHello calls it gets, that answers UNAVAILABLE while its switch
 /// is on (a pod that is failing); the counter and the switch.
 pub fn switchable(
-) -> (Unary<impl Fn(Request<HelloRequest>) -> Reply + Clone + Send + Sync + 'static>, Arc<AtomicUsize>, Arc<AtomicBool>) {
+) -> (Unary<impl Fn(Request<HelloRequest>) -> Reply + Clone + Send + Sync + 'static>, Arc<AtomicUsize>, Arc<AtomicBool>)
+{
     let calls = Arc::new(AtomicUsize::new(0));
     let down = Arc::new(AtomicBool::new(false));
     let (counter, failing) = (calls.clone(), down.clone());

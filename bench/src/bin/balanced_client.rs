@@ -1,0 +1,236 @@
+//! `balanced_client <spread|blackhole> [seconds]`: the client side of issue 14, measured.
+//!
+//! - `spread`: 8 callers in a closed loop calling SayHello for `seconds`, through a plain tonic
+//!   `Channel` to one greeter, then through `kuberpc::client::Client` to that one and over
+//!   all three: calls/s of each, the ratio, and the balanced client's per-replica share (max/min).
+//! - `blackhole`: three greeters behind TCP proxies; the third proxy stops forwarding (holding
+//!   its connections open) after 2 s; failed calls, calls/s and p99 latency in the `seconds`
+//!   after that, for tonic's own balancer (`Channel::balance_list`, SayHello's 500 ms deadline
+//!   set per call, what the runtime did before issue 14) and for `kuberpc::client::Client`.
+//!
+//! - `calls <plain|kuberpc> <n>`: `n` sequential calls, for callgrind.
+//!
+//! Servers and proxies listen on 127.0.0.1 only.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use greeter::pb::greeter_client::GreeterClient;
+use greeter::pb::greeter_server::{Greeter, GreeterServer};
+use greeter::pb::{greeter_deploy, HelloReply, HelloRequest};
+use greeter::GreeterService;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Response, Status};
+
+const CALLERS: usize = 8;
+
+/// The example's greeter, counting the calls it answers.
+#[derive(Clone)]
+struct Counting(Arc<AtomicUsize>);
+
+#[tonic::async_trait]
+impl Greeter for Counting {
+    async fn say_hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        GreeterService::new("Hello").say_hello(request).await
+    }
+
+    type SayHelloStreamStream = <GreeterService as Greeter>::SayHelloStreamStream;
+
+    async fn say_hello_stream(
+        &self,
+        request: Request<greeter::pb::HelloStreamRequest>,
+    ) -> Result<Response<Self::SayHelloStreamStream>, Status> {
+        GreeterService::new("Hello").say_hello_stream(request).await
+    }
+
+    type SayHelloChatStream = <GreeterService as Greeter>::SayHelloChatStream;
+
+    async fn say_hello_chat(
+        &self,
+        request: Request<tonic::Streaming<HelloRequest>>,
+    ) -> Result<Response<Self::SayHelloChatStream>, Status> {
+        GreeterService::new("Hello").say_hello_chat(request).await
+    }
+}
+
+async fn serve(counter: Arc<AtomicUsize>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = kuberpc::Server::new(&greeter_deploy::DEPLOY).add_service(GreeterServer::new(Counting(counter)));
+    tokio::spawn(server.serve_with_listener(listener, std::future::pending()));
+    addr
+}
+
+async fn proxy(upstream: SocketAddr, frozen: Arc<AtomicBool>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = TcpStream::connect(upstream).await else { continue };
+            let _ = (client.set_nodelay(true), server.set_nodelay(true));
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = server.into_split();
+            tokio::spawn(pump(client_read, server_write, frozen.clone()));
+            tokio::spawn(pump(server_read, client_write, frozen.clone()));
+        }
+    });
+    addr
+}
+
+async fn pump(mut from: impl AsyncReadExt + Unpin, mut to: impl AsyncWriteExt + Unpin, frozen: Arc<AtomicBool>) {
+    let mut buffer = [0u8; 16 * 1024];
+    while let Ok(n) = from.read(&mut buffer).await {
+        if n == 0 || frozen.load(Ordering::SeqCst) || to.write_all(&buffer[..n]).await.is_err() {
+            break;
+        }
+    }
+    std::future::pending::<()>().await;
+}
+
+/// Every call's end time, latency and success, from [`CALLERS`] closed-loop callers.
+async fn load<T>(client: GreeterClient<T>, seconds: f64, deadline: Option<Duration>) -> Vec<(Instant, Duration, bool)>
+where
+    T: tonic::client::GrpcService<tonic::body::Body> + Clone + Send + 'static,
+    T::Future: Send,
+    T::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    T::ResponseBody: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    <T::ResponseBody as http_body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send,
+{
+    let until = Instant::now() + Duration::from_secs_f64(seconds);
+    let callers: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let mut client = client.clone();
+            tokio::spawn(async move {
+                let mut calls = Vec::new();
+                while Instant::now() < until {
+                    let mut request = Request::new(HelloRequest { name: "bench".into() });
+                    if let Some(deadline) = deadline {
+                        request.set_timeout(deadline);
+                    }
+                    let started = Instant::now();
+                    let ok = client.say_hello(request).await.is_ok();
+                    calls.push((Instant::now(), started.elapsed(), ok));
+                }
+                calls
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for caller in callers {
+        all.extend(caller.await.unwrap());
+    }
+    all
+}
+
+async fn balanced(addresses: &[SocketAddr]) -> GreeterClient<kuberpc::client::PolicyChannel> {
+    let list: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+    let target = format!("ipv4:{}", list.join(",")).parse().unwrap();
+    GreeterClient::new(
+        kuberpc::client::Client::new(&greeter_deploy::DEPLOY).target_parsed(target).connect().await.unwrap(),
+    )
+}
+
+async fn spread(seconds: f64) {
+    let counters: Vec<Arc<AtomicUsize>> = (0..3).map(|_| Arc::new(AtomicUsize::new(0))).collect();
+    let mut addresses = Vec::new();
+    for counter in &counters {
+        addresses.push(serve(counter.clone()).await);
+    }
+    let plain = Endpoint::from_shared(format!("http://{}", addresses[0])).unwrap().connect().await.unwrap();
+    let plain_calls = load(GreeterClient::new(plain), seconds, None).await.len();
+    let single_calls = load(balanced(&addresses[..1]).await, seconds, None).await.len();
+    let before: Vec<usize> = counters.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    let balanced_calls = load(balanced(&addresses).await, seconds, None).await.len();
+    let shares: Vec<usize> = counters.iter().zip(&before).map(|(c, b)| c.load(Ordering::Relaxed) - b).collect();
+    let (max, min) = (*shares.iter().max().unwrap(), *shares.iter().min().unwrap());
+    println!(
+        "spread: plain Channel to 1 server {:.0} calls/s; kuberpc Client to 1 {:.0} calls/s; over 3 {:.0} calls/s; ratio over 3 / plain {:.3}; shares {shares:?} max/min {:.3}",
+        plain_calls as f64 / seconds,
+        single_calls as f64 / seconds,
+        balanced_calls as f64 / seconds,
+        balanced_calls as f64 / plain_calls as f64,
+        max as f64 / min.max(1) as f64
+    );
+}
+
+async fn blackhole(seconds: f64) {
+    for variant in ["tonic balance_list", "kuberpc Client"] {
+        let frozen = Arc::new(AtomicBool::new(false));
+        let mut proxies = Vec::new();
+        for i in 0..3 {
+            let upstream = serve(Arc::new(AtomicUsize::new(0))).await;
+            let switch = if i == 2 { frozen.clone() } else { Arc::new(AtomicBool::new(false)) };
+            proxies.push(proxy(upstream, switch).await);
+        }
+        let warmup = 2.0;
+        let switch = frozen.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs_f64(warmup)).await;
+            switch.store(true, Ordering::SeqCst);
+        });
+        let freeze_at = Instant::now() + Duration::from_secs_f64(warmup);
+        let calls = if variant.starts_with("tonic") {
+            let endpoints = proxies.iter().map(|a| Endpoint::from_shared(format!("http://{a}")).unwrap());
+            let deadline = Some(Duration::from_millis(500));
+            load(GreeterClient::new(Channel::balance_list(endpoints)), warmup + seconds, deadline).await
+        } else {
+            load(balanced(&proxies).await, warmup + seconds, None).await
+        };
+        report(variant, &calls, freeze_at, seconds);
+    }
+}
+
+/// `n` sequential calls from one caller through `variant` to one greeter (for callgrind: the
+/// instructions of 4n calls minus n calls, over 3n, are the cost of one call).
+async fn sequential(variant: String, n: usize) {
+    let addr = serve(Arc::new(AtomicUsize::new(0))).await;
+    let request = || HelloRequest { name: "bench".into() };
+    if variant == "plain" {
+        let channel = Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+        let mut client = GreeterClient::new(channel);
+        for _ in 0..n {
+            client.say_hello(request()).await.unwrap();
+        }
+    } else {
+        let mut client = balanced(&[addr]).await;
+        for _ in 0..n {
+            client.say_hello(request()).await.unwrap();
+        }
+    }
+}
+
+fn report(variant: &str, calls: &[(Instant, Duration, bool)], freeze_at: Instant, seconds: f64) {
+    let before: Vec<_> = calls.iter().filter(|c| c.0 < freeze_at).collect();
+    let mut after: Vec<_> = calls.iter().filter(|c| c.0 >= freeze_at).collect();
+    let failed = after.iter().filter(|c| !c.2).count();
+    after.sort_by_key(|c| c.1);
+    let p99 = after.get(after.len() * 99 / 100).map_or(Duration::ZERO, |c| c.1);
+    let p50 = after.get(after.len() / 2).map_or(Duration::ZERO, |c| c.1);
+    println!(
+        "blackhole {variant}: before {:.0} calls/s; after the freeze {failed} of {} calls failed, {:.0} calls/s, p50 {:.2} ms, p99 {:.2} ms",
+        before.len() as f64 / 2.0,
+        after.len(),
+        after.len() as f64 / seconds,
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_default();
+    let variant = if mode == "calls" { args.next().unwrap_or_default() } else { String::new() };
+    let number: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(10.0);
+    match mode.as_str() {
+        "spread" => spread(number).await,
+        "blackhole" => blackhole(number).await,
+        "calls" => sequential(variant, number as usize).await,
+        _ => eprintln!("usage: balanced_client <spread|blackhole> [seconds] | calls <plain|kuberpc> <n>"),
+    }
+}

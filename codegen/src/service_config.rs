@@ -1,0 +1,107 @@
+//! The gRPC service config of one service (`deploy/<app>/base/service-config.json`, a ConfigMap
+//! through kustomize, and `SERVICE_CONFIG` in the `<service>_deploy` module): the deadlines and
+//! retries kuberpc's own client applies, in the format every gRPC implementation reads
+//! (grpc-go's `WithDefaultServiceConfig`, grpcio's `grpc.service_config` channel option, Java's
+//! `defaultServiceConfig`), from the same method options.
+//!
+//! What maps: `timeout_ms` (or `client.default_timeout_ms` for methods that do not stream
+//! responses) → `timeout`; `idempotent` → `retryPolicy` on UNAVAILABLE with kuberpc's attempts
+//! and backoff; `client.retry_budget_percent` → `retryThrottling.tokenRatio`; balancing →
+//! `round_robin`. What does not: hedging (grpc-go and grpc-core do not implement
+//! `hedgingPolicy`, so hedged methods get the retry policy), ejection after failures in a row
+//! and stall detection (gRPC's `outlier_detection` counts failure rates per interval instead).
+
+use serde_json::{json, Value};
+
+use crate::model::Service;
+
+/// The file name in `deploy/<app>/base/`.
+#[cfg(feature = "build")]
+pub(crate) const FILE: &str = "service-config.json";
+/// Attempts of an idempotent call, the first included (`kuberpc::client::MAX_ATTEMPTS`).
+const MAX_ATTEMPTS: u32 = 4;
+/// First retry backoff, then doubled (the runtime's `FIRST_BACKOFF`).
+const FIRST_BACKOFF_MS: u64 = 25;
+/// Saved retries of gRPC's throttling (the runtime budget's cap).
+const MAX_TOKENS: u32 = 10;
+
+/// The ConfigMap kustomize generates from the file.
+#[cfg(feature = "build")]
+pub(crate) fn config_map_name(app: &str) -> String {
+    format!("{app}-grpc-service-config")
+}
+
+/// The service config as JSON.
+pub(crate) fn service_config(service: &Service) -> Value {
+    let client = &service.deploy.client;
+    let methods: Vec<Value> = service
+        .methods
+        .iter()
+        .filter_map(|method| {
+            let timeout = method.timeout_ms.or((!method.server_streaming).then_some(client.default_timeout_ms));
+            let retry = method.idempotent && !method.client_streaming;
+            if timeout.is_none() && !retry {
+                return None;
+            }
+            let mut config = json!({ "name": [{ "service": service.full_name, "method": method.name }] });
+            if let Some(ms) = timeout {
+                config["timeout"] = duration(ms).into();
+            }
+            if retry {
+                config["retryPolicy"] = json!({
+                    "maxAttempts": MAX_ATTEMPTS,
+                    "initialBackoff": duration(FIRST_BACKOFF_MS),
+                    "maxBackoff": duration(FIRST_BACKOFF_MS << (MAX_ATTEMPTS - 2)),
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                });
+            }
+            Some(config)
+        })
+        .collect();
+    json!({
+        "loadBalancingConfig": [{ "round_robin": {} }],
+        "methodConfig": methods,
+        "retryThrottling": {
+            "maxTokens": MAX_TOKENS,
+            "tokenRatio": f64::from(client.retry_budget_percent.max(1)) / 100.0,
+        },
+    })
+}
+
+/// The file's text: the JSON with the generated marker as its first member (JSON has no
+/// comments; gRPC ignores members it does not know).
+#[cfg(feature = "build")]
+pub(crate) fn file(service: &Service) -> String {
+    let marker = format!(
+        "{} from {} ({}). Do not edit: regenerate instead.",
+        crate::manifests::GENERATED_MARKER,
+        service.source_file,
+        service.full_name
+    );
+    let mut config = json!({ "//": marker });
+    if let (Some(object), Value::Object(rest)) = (config.as_object_mut(), service_config(service)) {
+        object.extend(rest);
+    }
+    let pretty = serde_json::to_string_pretty(&config).unwrap_or_default();
+    // The marker on the first line, where the writer looks for it.
+    let body = pretty.strip_prefix("{\n").unwrap_or(&pretty).trim_start();
+    format!("{{ {body}\n")
+}
+
+/// A protobuf JSON Duration: seconds with the milliseconds as a fraction, `"0.500s"`.
+fn duration(ms: u64) -> String {
+    format!("{}.{:03}s", ms / 1000, ms % 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_protobuf_json() {
+        assert_eq!(duration(500), "0.500s");
+        assert_eq!(duration(30_000), "30.000s");
+        assert_eq!(duration(FIRST_BACKOFF_MS << (MAX_ATTEMPTS - 2)), "0.100s");
+    }
+}
