@@ -236,7 +236,8 @@ impl Attempts {
     /// returns when the next hedge is due.
     fn start_another(&mut self, fired: Option<Next>) -> Option<Next> {
         let paid = matches!(fired, Some(Next::Retry(_)));
-        if !paid && !(self.more_allowed(Instant::now()) && self.pool.budget.withdraw()) {
+        let hedge_allowed = || self.more_allowed(Instant::now()) && self.pool.budget.withdraw();
+        if !(paid || hedge_allowed()) {
             return None;
         }
         tracing::debug!(attempt = self.tried.len() + 1, "starting another attempt on another pod");

@@ -131,11 +131,11 @@ async fn call(client: &mut GreeterClient<PolicyChannel>, times: usize) -> usize 
 async fn switchable_servers(n: usize) -> (Vec<SocketAddr>, Vec<Arc<AtomicUsize>>, Vec<Arc<AtomicBool>>) {
     let mut servers = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..n {
-        let (handler, calls, down) = common::switchable();
-        let server = common::serve("127.0.0.1:0", handler, Duration::ZERO).await;
+        let switchable = common::switchable();
+        let server = common::serve("127.0.0.1:0", switchable.handler, Duration::ZERO).await;
         servers.0.push(server.addr);
-        servers.1.push(calls);
-        servers.2.push(down);
+        servers.1.push(switchable.calls);
+        servers.2.push(switchable.down);
         std::mem::forget(server);
     }
     servers

@@ -122,15 +122,21 @@ pub async fn hello(request: Request<HelloRequest>) -> Result<Response<HelloReply
 /// A greeter counting the SayHello calls it answers, and the counter.
 pub fn counting() -> (Unary<impl Fn(Request<HelloRequest>) -> Reply + Clone + Send + Sync + 'static>, Arc<AtomicUsize>)
 {
-    let (handler, calls, _) = switchable();
-    (handler, calls)
+    let switchable = switchable();
+    (switchable.handler, switchable.calls)
 }
 
-/// A greeter counting the SayHello calls it gets, that answers UNAVAILABLE while its switch
-/// is on (a pod that is failing); the counter and the switch.
-pub fn switchable(
-) -> (Unary<impl Fn(Request<HelloRequest>) -> Reply + Clone + Send + Sync + 'static>, Arc<AtomicUsize>, Arc<AtomicBool>)
-{
+/// A greeter that counts its SayHello calls and answers UNAVAILABLE while switched off.
+pub struct Switchable<F> {
+    pub handler: Unary<F>,
+    /// SayHello calls it got.
+    pub calls: Arc<AtomicUsize>,
+    /// While set, SayHello answers UNAVAILABLE (a failing pod).
+    pub down: Arc<AtomicBool>,
+}
+
+/// A [`Switchable`] greeter, switched on.
+pub fn switchable() -> Switchable<impl Fn(Request<HelloRequest>) -> Reply + Clone + Send + Sync + 'static> {
     let calls = Arc::new(AtomicUsize::new(0));
     let down = Arc::new(AtomicBool::new(false));
     let (counter, failing) = (calls.clone(), down.clone());
@@ -141,7 +147,7 @@ pub fn switchable(
         }
         Box::pin(hello(request)) as Reply
     });
-    (handler, calls, down)
+    Switchable { handler, calls, down }
 }
 
 /// The number a counter from [`counting`] holds.
