@@ -58,45 +58,24 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
 
 /// The runtime's `ClientPolicy` literal.
 fn client_policy(policy: &ClientPolicy, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    let ClientPolicy {
-        default_timeout_ms,
-        keepalive_interval_ms,
-        keepalive_timeout_ms,
-        connect_timeout_ms,
-        eject_after_failures,
-        base_ejection_ms,
-        max_ejection_percent,
-        max_concurrent_requests,
-        retry_budget_percent,
-        min_retries_per_second,
-    } = *policy;
-    let default_timeout_ms = proc_macro2::Literal::u64_unsuffixed(default_timeout_ms);
-    let [keepalive_interval_ms, keepalive_timeout_ms, connect_timeout_ms, eject_after_failures, base_ejection_ms, max_ejection_percent, max_concurrent_requests, retry_budget_percent, min_retries_per_second] =
-        [
-            keepalive_interval_ms,
-            keepalive_timeout_ms,
-            connect_timeout_ms,
-            eject_after_failures,
-            base_ejection_ms,
-            max_ejection_percent,
-            max_concurrent_requests,
-            retry_budget_percent,
-            min_retries_per_second,
-        ]
-        .map(proc_macro2::Literal::u32_unsuffixed);
+    let default_timeout_ms = proc_macro2::Literal::u64_unsuffixed(policy.default_timeout_ms);
+    let fields = [
+        ("keepalive_interval_ms", policy.keepalive_interval_ms),
+        ("keepalive_timeout_ms", policy.keepalive_timeout_ms),
+        ("connect_timeout_ms", policy.connect_timeout_ms),
+        ("eject_after_failures", policy.eject_after_failures),
+        ("base_ejection_ms", policy.base_ejection_ms),
+        ("max_ejection_percent", policy.max_ejection_percent),
+        ("max_concurrent_requests", policy.max_concurrent_requests),
+        ("retry_budget_percent", policy.retry_budget_percent),
+        ("min_retries_per_second", policy.min_retries_per_second),
+    ]
+    .map(|(name, value)| {
+        let (name, value) = (format_ident!("{name}"), proc_macro2::Literal::u32_unsuffixed(value));
+        quote!(#name: #value)
+    });
     quote! {
-        #krate::ClientPolicy {
-            default_timeout_ms: #default_timeout_ms,
-            keepalive_interval_ms: #keepalive_interval_ms,
-            keepalive_timeout_ms: #keepalive_timeout_ms,
-            connect_timeout_ms: #connect_timeout_ms,
-            eject_after_failures: #eject_after_failures,
-            base_ejection_ms: #base_ejection_ms,
-            max_ejection_percent: #max_ejection_percent,
-            max_concurrent_requests: #max_concurrent_requests,
-            retry_budget_percent: #retry_budget_percent,
-            min_retries_per_second: #min_retries_per_second,
-        }
+        #krate::ClientPolicy { default_timeout_ms: #default_timeout_ms, #(#fields,)* }
     }
 }
 
