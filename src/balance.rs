@@ -126,9 +126,12 @@ impl Pool {
         let limit = self.policy.max_concurrent_requests;
         let usable = |peer: &&Arc<Peer>| !peer.is_ejected(now_ms) && (limit == 0 || peer.load() < limit);
         let preferred = |peer: &&Arc<Peer>| !avoid.contains(&peer.addr) && !peer.is_stalled(now_us);
-        let fresh: Vec<&Arc<Peer>> = peers.iter().filter(usable).filter(preferred).collect();
-        let candidates = if fresh.is_empty() { peers.iter().filter(usable).collect() } else { fresh };
-        let Some(peer) = self.least_loaded_of_two(&candidates) else {
+        let fresh = |peer: &&Arc<Peer>| usable(peer) && preferred(peer);
+        let picked = match peers.iter().filter(fresh).count() {
+            0 => self.least_loaded_of_two(peers.iter().filter(usable)),
+            _ => self.least_loaded_of_two(peers.iter().filter(fresh)),
+        };
+        let Some(peer) = picked else {
             return Err(self.nothing_to_pick(peers.len()));
         };
         if peer.in_flight.fetch_add(1, Ordering::Relaxed) == 0 {
@@ -138,15 +141,20 @@ impl Pool {
         Ok(Lease { pool: self.clone(), peer: peer.clone(), overdue_at, started, reported: false })
     }
 
-    fn least_loaded_of_two<'a>(&self, candidates: &[&'a Arc<Peer>]) -> Option<&'a Arc<Peer>> {
-        let n = candidates.len() as u64;
+    /// Two different random candidates, the one with fewer calls in flight (no allocation:
+    /// the candidates are counted, then walked to the two positions).
+    fn least_loaded_of_two<'a>(
+        &self,
+        candidates: impl Iterator<Item = &'a Arc<Peer>> + Clone,
+    ) -> Option<&'a Arc<Peer>> {
+        let n = candidates.clone().count() as u64;
         if n <= 1 {
-            return candidates.first().copied();
+            return candidates.clone().next();
         }
         let random = splitmix64(self.picks.fetch_add(1, Ordering::Relaxed));
         let first = random % n;
         let second = (first + 1 + (random >> 32) % (n - 1)) % n;
-        let (first, second) = (candidates[first as usize], candidates[second as usize]);
+        let (first, second) = (candidates.clone().nth(first as usize)?, candidates.clone().nth(second as usize)?);
         Some(if second.load() < first.load() { second } else { first })
     }
 

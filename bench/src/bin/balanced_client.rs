@@ -8,7 +8,9 @@
 //!   after that, for tonic's own balancer (`Channel::balance_list`, SayHello's 500 ms deadline
 //!   set per call, what the runtime did before issue 14) and for `kuberpc::client::Client`.
 //!
-//! - `calls <plain|kuberpc> <n>`: `n` sequential calls, for callgrind.
+//! - `calls <plain|plain-deadline|kuberpc|kuberpc-once> <n>`: `n` sequential calls, for
+//!   callgrind (`plain-deadline`: SayHello's 500 ms set on each call; `kuberpc-once`: SayHello
+//!   neither idempotent nor hedged).
 //!
 //! Servers and proxies listen on 127.0.0.1 only.
 
@@ -190,18 +192,37 @@ async fn blackhole(seconds: f64) {
 async fn sequential(variant: String, n: usize) {
     let addr = serve(Arc::new(AtomicUsize::new(0))).await;
     let request = || HelloRequest { name: "bench".into() };
-    if variant == "plain" {
+    if variant.starts_with("plain") {
         let channel = Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+        let mut client = GreeterClient::new(channel);
+        for _ in 0..n {
+            let mut request = Request::new(request());
+            if variant == "plain-deadline" {
+                request.set_timeout(Duration::from_millis(500));
+            }
+            client.say_hello(request).await.unwrap();
+        }
+    } else {
+        let deploy = if variant == "kuberpc-once" { once_deploy() } else { &greeter_deploy::DEPLOY };
+        let target = format!("ipv4:{addr}").parse().unwrap();
+        let channel = kuberpc::client::Client::new(deploy).target_parsed(target).connect().await.unwrap();
         let mut client = GreeterClient::new(channel);
         for _ in 0..n {
             client.say_hello(request()).await.unwrap();
         }
-    } else {
-        let mut client = balanced(&[addr]).await;
-        for _ in 0..n {
-            client.say_hello(request()).await.unwrap();
-        }
     }
+}
+
+/// The example's facts with every method neither idempotent nor hedged: one attempt per call,
+/// no buffering, no hedge timer (what is left is deadline, trace context, budget and pick).
+fn once_deploy() -> &'static kuberpc::Deploy {
+    let methods: Vec<kuberpc::MethodPolicy> = greeter_deploy::DEPLOY
+        .methods
+        .iter()
+        .map(|m| kuberpc::MethodPolicy { idempotent: false, hedge_delay_ms: None, ..*m })
+        .collect();
+    let methods: &'static [kuberpc::MethodPolicy] = Box::leak(methods.into_boxed_slice());
+    Box::leak(Box::new(kuberpc::Deploy { methods, ..greeter_deploy::DEPLOY }))
 }
 
 fn report(variant: &str, calls: &[(Instant, Duration, bool)], freeze_at: Instant, seconds: f64) {
@@ -231,6 +252,6 @@ async fn main() {
         "spread" => spread(number).await,
         "blackhole" => blackhole(number).await,
         "calls" => sequential(variant, number as usize).await,
-        _ => eprintln!("usage: balanced_client <spread|blackhole> [seconds] | calls <plain|kuberpc> <n>"),
+        _ => eprintln!("usage: balanced_client <spread|blackhole> [seconds] | calls <plain|plain-deadline|kuberpc|kuberpc-once> <n>"),
     }
 }
