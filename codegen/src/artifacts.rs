@@ -57,7 +57,8 @@ impl Generated {
     }
 }
 
-/// The files of one app: `base/` and `components/` generated, `overlays/` seeded once.
+/// The files of one app: `base/`, `components/` and the Dockerfile generated, `overlays/` and
+/// the Dockerfile's ignore file seeded once.
 pub(crate) fn app_files(app: &AppManifests) -> impl Iterator<Item = OutputFile> + '_ {
     let under = |dir: &str, file: &str| Path::new(&app.app).join(dir).join(file);
     let base = app.base.iter().map(move |(file, content)| OutputFile {
@@ -75,7 +76,17 @@ pub(crate) fn app_files(app: &AppManifests) -> impl Iterator<Item = OutputFile> 
         content: content.clone().into_bytes(),
         ownership: Ownership::Seed,
     });
-    base.chain(components).chain(overlays)
+    let image = app.image.iter().map(move |(file, content)| OutputFile {
+        path: Path::new(&app.app).join(file),
+        content: content.clone().into_bytes(),
+        ownership: Ownership::Generated,
+    });
+    let image_seeds = app.image_seeds.iter().map(move |(file, content)| OutputFile {
+        path: Path::new(&app.app).join(file),
+        content: content.clone().into_bytes(),
+        ownership: Ownership::Seed,
+    });
+    base.chain(components).chain(overlays).chain(image).chain(image_seeds)
 }
 
 /// Files of a directory that is kuberpc's alone (`OUT_DIR`): rewritten when changed.

@@ -25,6 +25,8 @@ mod attributes;
 #[cfg(feature = "build")]
 mod config;
 mod deploy_module;
+#[cfg(feature = "build")]
+mod dockerfile;
 mod error;
 #[cfg(feature = "build")]
 mod guard;

@@ -115,6 +115,23 @@ pub struct Deploy {
     pub secret_volumes: Vec<SecretVolume>,
     /// How generated clients call the service.
     pub client: ClientPolicy,
+    /// How `deploy/<app>/Dockerfile` builds the image.
+    pub container: ContainerBuild,
+}
+
+/// The image build of `deploy/<app>/Dockerfile`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerBuild {
+    /// The cargo binary target the image runs.
+    pub binary: String,
+    /// The Rust toolchain of the build stage.
+    pub rust_version: String,
+    /// The build stage's image.
+    pub builder_image: String,
+    /// The runtime stage's image.
+    pub runtime_image: String,
+    /// The cargo package of the binary, in a workspace.
+    pub package: Option<String>,
 }
 
 /// Deadlines and dead-peer detection of the generated clients.

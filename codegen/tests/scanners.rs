@@ -1,8 +1,10 @@
 //! Real scanners over every overlay of every deployable example, as `kubectl kustomize`
 //! builds it: checkov (0 failed checks), kubernetes-validate --strict for Kubernetes
 //! 1.33, 1.34 and 1.35 (0 errors), and Pod Security Admission's own evaluator at the
-//! `restricted` level the overlays' namespaces enforce (0 violations). Each scanner also gets a deliberately broken manifest, so
-//! these tests can fail. The tools come from `scripts/setup-test-tools` (into `.venv`).
+//! `restricted` level the overlays' namespaces enforce (0 violations); and hadolint over every
+//! generated Dockerfile (no finding at any level), which also has to agree with the pod it
+//! builds for (user, port). Each scanner also gets a deliberately broken input, so these tests
+//! can fail. The tools come from `scripts/setup-test-tools` (into `.venv`).
 
 mod common;
 
@@ -150,4 +152,66 @@ fn pod_security_restricted_refuses_a_privileged_escalation() {
     let output = psa_check(&broken);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert!(text(&output).contains("allowPrivilegeEscalation"), "{}", text(&output));
+}
+
+/// The examples' Dockerfiles and the ledger fixture's (generated), as `(app, path)`.
+fn dockerfiles(scratch: &Path) -> Vec<(String, PathBuf)> {
+    let ledger = common::ledger();
+    ledger.config(scratch).write(&ledger.generate_into(scratch)).unwrap();
+    let examples = common::repo_root().join("examples");
+    vec![
+        ("greeter".into(), examples.join("greeter/deploy/greeter/Dockerfile")),
+        ("counter".into(), examples.join("counter/deploy/counter/Dockerfile")),
+        ("ledger".into(), scratch.join("ledger/Dockerfile")),
+    ]
+}
+
+fn hadolint(file: &Path) -> Output {
+    Command::new(tool("hadolint")).args(["--no-color", "--failure-threshold", "style"]).arg(file).output().unwrap()
+}
+
+#[test]
+fn hadolint_finds_nothing_in_any_dockerfile() {
+    let scratch = tempfile::tempdir().unwrap();
+    for (app, file) in dockerfiles(scratch.path()) {
+        let output = hadolint(&file);
+        assert!(output.status.success() && text(&output).trim().is_empty(), "{app}: {}", text(&output));
+    }
+}
+
+#[test]
+fn hadolint_flags_a_broken_dockerfile() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (_, file) = dockerfiles(scratch.path()).remove(0);
+    let dockerfile = fs::read_to_string(file).unwrap();
+    let broken = dockerfile.replace("WORKDIR /src", "RUN cd /src");
+    assert_ne!(broken, dockerfile);
+    let path = scratch.path().join("Dockerfile");
+    fs::write(&path, broken).unwrap();
+    let output = hadolint(&path);
+    assert!(!output.status.success() && text(&output).contains("DL3003"), "{}", text(&output));
+}
+
+/// The image runs as the user the pod's securityContext demands, exposes the port the
+/// container declares, and runs the binary; the runtime stage has no shell-form command.
+#[test]
+fn every_dockerfile_agrees_with_its_pod() {
+    let scratch = tempfile::tempdir().unwrap();
+    let overlays = built_overlays(scratch.path());
+    for (app, file) in dockerfiles(scratch.path()) {
+        let dockerfile = fs::read_to_string(&file).unwrap();
+        let pod = &overlays.iter().find(|(name, _)| name.starts_with(&format!("{app}-"))).unwrap().1;
+        let value = |yaml: &str, key: &str| {
+            let bare = |line: &str| line.trim_start().trim_start_matches("- ").to_string();
+            let line = yaml.lines().map(bare).find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("{app}: no {key}"));
+            line[key.len()..].trim().to_string()
+        };
+        let user = value(pod, "runAsUser:");
+        assert!(dockerfile.contains(&format!("\nUSER {user}:{user}\n")), "{app}: the image's USER is not {user}");
+        let port = value(pod, "containerPort:");
+        assert!(dockerfile.contains(&format!("\nEXPOSE {port}\n")), "{app}: the image does not expose {port}");
+        let runtime_stage = dockerfile.rsplit("\nFROM ").next().unwrap();
+        assert!(runtime_stage.contains("ENTRYPOINT [\""), "{app}: exec-form entrypoint");
+        assert!(!runtime_stage.contains("\nRUN "), "{app}: the runtime stage must not need a shell");
+    }
 }

@@ -49,6 +49,10 @@ pub struct AppManifests {
     pub components: Vec<(String, String)>,
     /// `overlays/<env>/…` files: created once, then the user's.
     pub overlays: Vec<(String, String)>,
+    /// Files in `deploy/<app>/` itself, regenerated on every run (the Dockerfile).
+    pub image: Vec<(String, String)>,
+    /// Files in `deploy/<app>/` itself, created once (the Dockerfile's ignore file).
+    pub image_seeds: Vec<(String, String)>,
 }
 
 /// The files of each environment's Component, with their templates.
@@ -135,7 +139,10 @@ pub fn render(package: &Package, service: &Service, templates: &Templates) -> Re
             }
         }
     }
-    problems.finish(AppManifests { app: service.deploy.app.clone(), base, components, overlays })
+    let image =
+        vec![(crate::dockerfile::FILE.to_string(), format!("{header}{}", crate::dockerfile::dockerfile(service)))];
+    let image_seeds = vec![(crate::dockerfile::IGNORE_FILE.to_string(), crate::dockerfile::dockerignore())];
+    problems.finish(AppManifests { app: service.deploy.app.clone(), base, components, overlays, image, image_seeds })
 }
 
 /// Runs the cross-object rules on the rendered base; violations point at the service.

@@ -42,6 +42,7 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
     json!({
         "app": app,
         "names": { "container": CONTAINER, "port": PORT_NAME, "volume": VOLUME },
+        "pod_user": crate::dockerfile::POD_USER,
         "workload": deploy.workload.kind(),
         "service_account": app,
         "env_config_map": (!deploy.env.is_empty()).then(|| env_config_map_name(app, &deploy.env)),

@@ -23,6 +23,16 @@ pub(crate) const SERVICE_DEPLOYMENT: &[Field] = &[
     Field { name: "secret_env", number: 18, kind: Kind::StrList },
     Field { name: "secret_volumes", number: 19, kind: Kind::GroupList(SECRET_VOLUME) },
     Field { name: "client", number: 20, kind: Kind::Group(CLIENT_POLICY) },
+    Field { name: "container", number: 21, kind: Kind::Group(CONTAINER_BUILD) },
+];
+
+/// `kuberpc.v1.ContainerBuild`
+pub(crate) const CONTAINER_BUILD: &[Field] = &[
+    Field { name: "binary", number: 1, kind: Kind::Str },
+    Field { name: "rust_version", number: 2, kind: Kind::Str },
+    Field { name: "builder_image", number: 3, kind: Kind::Str },
+    Field { name: "runtime_image", number: 4, kind: Kind::Str },
+    Field { name: "package", number: 5, kind: Kind::Str },
 ];
 
 /// `kuberpc.v1.ClientPolicy`

@@ -94,6 +94,33 @@ pub struct ServiceDeployment {
     /// How the generated clients call this service: deadlines and dead-peer detection.
     #[prost(message, optional, tag = "20")]
     pub client: ::core::option::Option<ClientPolicy>,
+    /// How `deploy/<app>/Dockerfile` builds the image. Default: every field's default.
+    #[prost(message, optional, tag = "21")]
+    pub container: ::core::option::Option<ContainerBuild>,
+}
+/// The image build of `deploy/<app>/Dockerfile`: a cargo build stage and a minimal runtime stage
+/// that runs as the pod's user (10001) with nothing but the server binary.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ContainerBuild {
+    /// The cargo binary target the image runs (`cargo build --bin <binary>`). Default: "server",
+    /// the `src/bin/server.rs` that the examples and `kuberpc new` lay out.
+    #[prost(string, optional, tag = "1")]
+    pub binary: ::core::option::Option<::prost::alloc::string::String>,
+    /// The Rust toolchain of the build stage, `1`, `1.88` or `1.88.0` (your crate's `rust-version`
+    /// is a good choice). Default: "1" (the newest 1.x).
+    #[prost(string, optional, tag = "2")]
+    pub rust_version: ::core::option::Option<::prost::alloc::string::String>,
+    /// The build stage's image. Default: "rust:\<rust_version>-bookworm".
+    #[prost(string, optional, tag = "3")]
+    pub builder_image: ::core::option::Option<::prost::alloc::string::String>,
+    /// The runtime stage's image: it must carry glibc and run without a shell. Pin it by digest
+    /// (`…@sha256:…`) for reproducible images. Default: "gcr.io/distroless/cc-debian12:nonroot".
+    #[prost(string, optional, tag = "4")]
+    pub runtime_image: ::core::option::Option<::prost::alloc::string::String>,
+    /// The cargo package of the binary (`cargo build -p <package>`), needed in a workspace whose
+    /// packages share binary names. Default: unset (`--bin` alone, enough in a single crate).
+    #[prost(string, optional, tag = "5")]
+    pub package: ::core::option::Option<::prost::alloc::string::String>,
 }
 /// Call policy of `kuberpc::client::Client` for one service.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]

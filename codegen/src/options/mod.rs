@@ -15,8 +15,8 @@ use heck::ToKebabCase;
 
 use crate::error::{Problem, Problems, Spans};
 use crate::model::{
-    Autoscale, ClientPolicy, Deploy, Gateway, Ingress, Resources, Scheduling, SecretVolume, Storage, Toleration,
-    Workload,
+    Autoscale, ClientPolicy, ContainerBuild, Deploy, Gateway, Ingress, Resources, Scheduling, SecretVolume, Storage,
+    Toleration, Workload,
 };
 
 /// The source text of the vocabulary, resolvable as `kuberpc/v1/options.proto` without any
@@ -57,6 +57,9 @@ const DEFAULT_CALL_TIMEOUT_MS: u64 = 30_000;
 const DEFAULT_KEEPALIVE_INTERVAL_MS: u32 = 10_000;
 const DEFAULT_KEEPALIVE_TIMEOUT_MS: u32 = 2_000;
 const DEFAULT_CONNECT_TIMEOUT_MS: u32 = 1_000;
+const DEFAULT_BINARY: &str = "server";
+const DEFAULT_RUST_VERSION: &str = "1";
+const DEFAULT_RUNTIME_IMAGE: &str = "gcr.io/distroless/cc-debian12:nonroot";
 const DEFAULT_EJECT_AFTER_FAILURES: u32 = 5;
 const DEFAULT_BASE_EJECTION_MS: u32 = 30_000;
 const DEFAULT_MAX_EJECTION_PERCENT: u32 = 50;
@@ -92,6 +95,9 @@ pub(crate) const DEFAULTS: &[(schema::OptionPath, &str)] = &[
     (path::CLIENT_MAX_CONCURRENT_REQUESTS, "1024"),
     (path::CLIENT_RETRY_BUDGET_PERCENT, "20"),
     (path::CLIENT_MIN_RETRIES_PER_SECOND, "10"),
+    (path::CONTAINER_BINARY, "\"server\""),
+    (path::CONTAINER_RUST_VERSION, "\"1\""),
+    (path::CONTAINER_RUNTIME_IMAGE, "\"gcr.io/distroless/cc-debian12:nonroot\""),
 ];
 
 const ACCESS_MODES: [&str; 4] = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"];
@@ -131,6 +137,8 @@ pub(crate) type GatewayOptions = written::Gateway;
 pub(crate) type SchedulingOptions = written::Scheduling;
 /// `client { … }` as written.
 pub(crate) type ClientOptions = written::ClientPolicy;
+/// `container { … }` as written.
+pub(crate) type ContainerOptions = written::ContainerBuild;
 /// One `secret_volumes { … }` as written.
 pub(crate) type SecretVolumeOptions = written::SecretVolume;
 /// One `environments { … }` as written.
@@ -172,6 +180,7 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         secret_env: resolve_secret_env(&options.secret_env, &mut rules),
         secret_volumes: Vec::new(),
         client: resolve_client(options.client.unwrap_or_default(), &mut rules),
+        container: resolve_container(options.container.clone().unwrap_or_default(), &mut rules),
         autoscale,
         storage,
         app,
@@ -461,6 +470,37 @@ fn resolve_client(options: ClientOptions, rules: &mut FieldRules<'_>) -> ClientP
     policy
 }
 
+/// The binary is a cargo target name; the toolchain a Rust version; both images references.
+fn resolve_container(options: ContainerOptions, rules: &mut FieldRules<'_>) -> ContainerBuild {
+    let binary = options.binary.unwrap_or_else(|| DEFAULT_BINARY.to_string());
+    let is_cargo_name =
+        |name: &str| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !is_cargo_name(&binary) {
+        rules.fail(path::CONTAINER_BINARY, format!("container.binary {binary:?} is not a cargo target name"));
+    }
+    if let Some(package) = options.package.as_ref().filter(|p| !is_cargo_name(p)) {
+        rules.fail(path::CONTAINER_PACKAGE, format!("container.package {package:?} is not a cargo package name"));
+    }
+    let rust_version = options.rust_version.unwrap_or_else(|| DEFAULT_RUST_VERSION.to_string());
+    let parts: Vec<&str> = rust_version.split('.').collect();
+    if parts.len() > 3 || !parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())) {
+        rules.fail(
+            path::CONTAINER_RUST_VERSION,
+            format!("container.rust_version {rust_version:?} is not 1, 1.88 or 1.88.0"),
+        );
+    }
+    let builder_image = options.builder_image.unwrap_or_else(|| format!("rust:{rust_version}-bookworm"));
+    let runtime_image = options.runtime_image.unwrap_or_else(|| DEFAULT_RUNTIME_IMAGE.to_string());
+    for (field, image) in
+        [(path::CONTAINER_BUILDER_IMAGE, &builder_image), (path::CONTAINER_RUNTIME_IMAGE, &runtime_image)]
+    {
+        if let Some(problem) = image::reference_problem(image) {
+            rules.fail(field, format!("{field} {image:?} is not an image reference: {problem}"));
+        }
+    }
+    ContainerBuild { binary, rust_version, builder_image, runtime_image, package: options.package }
+}
+
 fn resolve_secret_env(names: &[String], rules: &mut FieldRules<'_>) -> Vec<String> {
     for name in names.iter().filter(|name| !is_dns_subdomain(name)) {
         rules.fail(path::SECRET_ENV, format!("secret_env {name:?} is not a Secret name (a DNS-1123 subdomain)"));
@@ -671,6 +711,9 @@ mod generated_tests {
             DEFAULT_MAX_CONCURRENT_REQUESTS.to_string(),
             DEFAULT_RETRY_BUDGET_PERCENT.to_string(),
             DEFAULT_MIN_RETRIES_PER_SECOND.to_string(),
+            format!("{DEFAULT_BINARY:?}"),
+            format!("{DEFAULT_RUST_VERSION:?}"),
+            format!("{DEFAULT_RUNTIME_IMAGE:?}"),
         ];
         let table: Vec<String> = DEFAULTS.iter().map(|(_, value)| value.to_string()).collect();
         assert_eq!(table, applied);

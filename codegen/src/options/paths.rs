@@ -138,6 +138,18 @@ pub(crate) const CLIENT_MAX_CONCURRENT_REQUESTS: OptionPath = OptionPath("client
 pub(crate) const CLIENT_RETRY_BUDGET_PERCENT: OptionPath = OptionPath("client.retry_budget_percent");
 /// `client.min_retries_per_second`
 pub(crate) const CLIENT_MIN_RETRIES_PER_SECOND: OptionPath = OptionPath("client.min_retries_per_second");
+/// `container`
+pub(crate) const CONTAINER: OptionPath = OptionPath("container");
+/// `container.binary`
+pub(crate) const CONTAINER_BINARY: OptionPath = OptionPath("container.binary");
+/// `container.rust_version`
+pub(crate) const CONTAINER_RUST_VERSION: OptionPath = OptionPath("container.rust_version");
+/// `container.builder_image`
+pub(crate) const CONTAINER_BUILDER_IMAGE: OptionPath = OptionPath("container.builder_image");
+/// `container.runtime_image`
+pub(crate) const CONTAINER_RUNTIME_IMAGE: OptionPath = OptionPath("container.runtime_image");
+/// `container.package`
+pub(crate) const CONTAINER_PACKAGE: OptionPath = OptionPath("container.package");
 /// `timeout_ms`
 pub(crate) const TIMEOUT_MS: OptionPath = OptionPath("timeout_ms");
 /// `idempotent`

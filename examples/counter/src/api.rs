@@ -104,7 +104,12 @@ pub enum Source {
 }
 
 /// Named counters.
-#[kuberpc::rpc_service(package = "counter.v1", port = 50051, autoscale(min = 2, max = 8, cpu_percent = 70))]
+#[kuberpc::rpc_service(
+    package = "counter.v1",
+    port = 50051,
+    autoscale(min = 2, max = 8, cpu_percent = 70),
+    container(binary = "counter-server", package = "counter")
+)]
 pub trait Counter {
     /// The value of a counter.
     #[rpc(timeout_ms = 200, idempotent)]
