@@ -19,7 +19,6 @@ use syn::{LitStr, Token};
 
 use crate::options::schema::{fields, Encoder, Field, Kind};
 use crate::options::{MethodOptions, ServiceOptions};
-use crate::suggest::closest;
 
 /// `package = "counter.v1"`: the protobuf package of the trait path, on `#[rpc_service]` only.
 const PACKAGE: Field = Field { name: "package", number: 0, kind: Kind::Str };
@@ -196,11 +195,7 @@ fn walk(meta: &ParseNestedMeta<'_>, prefix: &str, known: &[&'static Field], writ
     let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
     let Some(kind) = known.iter().find(|field| field.name == name).map(|field| field.kind) else {
         let names: Vec<&str> = known.iter().map(|field| field.name).collect();
-        let message = match closest(&name, &names) {
-            Some(suggestion) => format!("unknown option `{path}`; did you mean `{suggestion}`?"),
-            None => format!("unknown option `{path}`; expected one of: {}", names.join(", ")),
-        };
-        written.errors.push(syn::Error::new(ident.span(), message));
+        written.errors.push(syn::Error::new(ident.span(), crate::suggest::unknown_option(&path, &names)));
         skip_value(meta);
         return;
     };
@@ -391,7 +386,7 @@ mod tests {
             assert!(parsed.spans.contains_key(path), "{path} not located: {:?}", parsed.spans.keys());
         }
         let message = messages(parse_service_attribute(quote!(environments(nme = "x"))).unwrap_err()).remove(0);
-        assert!(message.contains("unknown option `environments[0].nme`; did you mean `name`?"), "{message}");
+        assert!(message.contains("`environments[0].nme` is not a kuberpc option; did you mean `name`?"), "{message}");
     }
 
     /// Every option path of the attribute syntax, from a table.
@@ -512,9 +507,9 @@ mod tests {
     #[test]
     fn an_unknown_option_gets_a_suggestion() {
         let errors = messages(parse_service_attribute(quote!(prot = 8080)).unwrap_err());
-        assert_eq!(errors, ["unknown option `prot`; did you mean `port`?"]);
+        assert_eq!(errors, ["`prot` is not a kuberpc option; did you mean `port`?"]);
         let errors = messages(parse_service_attribute(quote!(autoscale(mni = 1, max = 2))).unwrap_err());
-        assert_eq!(errors, ["unknown option `autoscale.mni`; did you mean `min`?"]);
+        assert_eq!(errors, ["`autoscale.mni` is not a kuberpc option; did you mean `min`?"]);
     }
 
     #[test]
@@ -546,7 +541,7 @@ mod tests {
         assert_eq!(
             errors,
             [
-                "unknown option `timeout`; did you mean `timeout_ms`?",
+                "`timeout` is not a kuberpc option; did you mean `timeout_ms`?",
                 "`idempotent` expects `true` or `false`, found a string"
             ]
         );

@@ -1,4 +1,15 @@
-//! "Did you mean …?": the closest known name to a misspelled one.
+//! "Did you mean …?": the closest known name to a misspelled one, and the one wording both
+//! front ends use for an option name the vocabulary does not have.
+
+/// `` `prot` is not a kuberpc option; did you mean `port`? `` — `path` as written (`autoscale.mni`),
+/// its last part looked up among `known`.
+pub(crate) fn unknown_option(path: &str, known: &[&str]) -> String {
+    let name = path.rsplit('.').next().unwrap_or(path);
+    match closest(name, known) {
+        Some(suggestion) => format!("`{path}` is not a kuberpc option; did you mean `{suggestion}`?"),
+        None => format!("`{path}` is not a kuberpc option; the options are in kuberpc/v1/options.proto"),
+    }
+}
 
 /// The known name within edit distance 2 of `name`, or that `name` abbreviates
 /// (`timeout` → `timeout_ms`), if any.

@@ -192,7 +192,7 @@ pub trait Shop {{
     assert_eq!(
         problems(&source),
         "4 problems:
-src/api.rs:9:11: unknown option `timeout`; did you mean `timeout_ms`?
+src/api.rs:9:11: `timeout` is not a kuberpc option; did you mean `timeout_ms`?
 src/api.rs:11:5: RPC method `put` must be an `async fn`
 src/api.rs:7:45: port 70000 is out of range: it must be between 1 and 65535
 src/api.rs:7:69: autoscale.min (4) is greater than autoscale.max (2)"

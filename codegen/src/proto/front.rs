@@ -191,11 +191,7 @@ fn unknown_vocabulary_field(statement: &Span) -> Option<Problem> {
     let body = &statement.text()[body_start..];
     let (offset, name) = literal::field_names(body).into_iter().find(|(_, name)| !known.contains(name))?;
     let at = statement.file().span(statement.offset() + body_start + offset, name.len());
-    let problem = Problem::at(format!("`{name}` is not a kuberpc option"), Some(at));
-    Some(match crate::suggest::closest(name, &known) {
-        Some(suggestion) => problem.with_help(format!("did you mean `{suggestion}`?")),
-        None => problem.with_help("the options and their meaning are in kuberpc/v1/options.proto"),
-    })
+    Some(Problem::at(crate::suggest::unknown_option(name, &known), Some(at)))
 }
 
 /// In a `(kuberpc.v1.…)` option statement, the first value of the wrong type, as a problem at
@@ -204,7 +200,7 @@ fn wrong_value_type(statement: &Span) -> Option<Problem> {
     let (root, body_start) = vocabulary_option(statement.text())?;
     let (offset, len, problem) = literal::wrong_value_type(&statement.text()[body_start..], root)?;
     let at = statement.file().span(statement.offset() + body_start + offset, len);
-    Some(Problem::at(problem, Some(at)).with_help("the options and their types are in kuberpc/v1/options.proto"))
+    Some(Problem::at(problem, Some(at)))
 }
 
 /// In the text of a `(kuberpc.v1.service|method) = { … }` statement: the field table of the
