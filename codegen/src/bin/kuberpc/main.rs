@@ -1,4 +1,5 @@
-//! The `kuberpc` command: generate or check stubs and manifests without a Rust project.
+//! The `kuberpc` command: generate or check stubs and manifests without a Rust project, or
+//! scaffold a new crate (`kuberpc new`).
 //! Inputs are `.proto` files, or Rust files with `#[rpc_service]` traits (then the
 //! equivalent `.proto` is written too, under `--proto-out`).
 //!
@@ -7,6 +8,8 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+mod new;
 
 use clap::{Args, Parser, Subcommand};
 use kuberpc_codegen::{Action, Config, Error, Generated, OverlayCheck, Problem};
@@ -29,6 +32,20 @@ enum Command {
     /// Exit 1 with a unified diff when what is on disk (manifests, emitted protos, and the
     /// stubs with --rust-out) differs from what would be generated.
     Check(Inputs),
+    /// Scaffold a crate that builds, serves, calls and tests as generated.
+    New(NewArgs),
+}
+
+#[derive(Args)]
+struct NewArgs {
+    /// The crate's name, also the Kubernetes app's: lower-case letters, digits and '-'.
+    name: String,
+    /// The API as a Rust trait with `#[rpc_service]` (`src/api.rs`) instead of a `.proto`.
+    #[arg(long = "trait")]
+    trait_first: bool,
+    /// Where the crate goes (default: `./<name>`); must not exist or be empty.
+    #[arg(long)]
+    path: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -222,6 +239,13 @@ fn main() -> ExitCode {
 
 fn run(command: &Command) -> Result<ExitCode, Error> {
     match command {
+        Command::New(args) => {
+            for path in new::scaffold(&args.name, args.trait_first, args.path.as_deref())? {
+                println!("{:>12}  {}", "created", path.display());
+            }
+            println!("next: cd into it and run `cargo test`; see its README.md");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Generate(inputs) => {
             let config = inputs.config();
             let generated = inputs.generate(&config)?;

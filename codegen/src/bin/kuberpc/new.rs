@@ -1,0 +1,134 @@
+//! `kuberpc new <name> [--trait] [--path DIR]`: a crate that builds, serves, calls and tests
+//! as generated — Cargo.toml, the annotated API (a `.proto`, or `src/api.rs` with
+//! `#[rpc_service]`), build.rs, a server and a client binary, a test over 127.0.0.1 and a
+//! README; the first `cargo build` adds `deploy/<name>/` (manifests and Dockerfile).
+//!
+//! The kuberpc crates are named by path when this binary was built from a checkout that still
+//! exists (and by version otherwise). A directory that exists and is not empty is refused:
+//! nothing of the user's is ever overwritten.
+
+use std::path::{Path, PathBuf};
+
+use kuberpc_codegen::{Error, Problem};
+
+/// Versions the scaffold's dependencies take (the workspace's).
+const DEPENDENCIES: &str = r#"prost = "0.14"
+tonic = "0.14"
+tonic-prost = "0.14"
+tokio = { version = "1", features = ["macros", "rt-multi-thread", "net"] }"#;
+
+const PROTO_FILES: &[(&str, &str)] = &[
+    ("proto/{{lib}}/v1/{{lib}}.proto", include_str!("new/proto/api.proto")),
+    ("build.rs", include_str!("new/proto/build.rs")),
+    ("src/lib.rs", include_str!("new/proto/lib.rs")),
+];
+
+const TRAIT_FILES: &[(&str, &str)] = &[
+    ("src/api.rs", include_str!("new/trait/api.rs")),
+    ("build.rs", include_str!("new/trait/build.rs")),
+    ("src/lib.rs", include_str!("new/trait/lib.rs")),
+];
+
+const COMMON_FILES: &[(&str, &str)] = &[
+    ("Cargo.toml", include_str!("new/Cargo.toml")),
+    ("src/bin/server.rs", include_str!("new/server.rs")),
+    ("src/bin/client.rs", include_str!("new/client.rs")),
+    ("tests/call.rs", include_str!("new/call.rs")),
+    ("README.md", include_str!("new/README.md")),
+    (".gitignore", "/target\n"),
+];
+
+/// Writes the crate `name` into `dir` (default `./<name>`); returns the files written.
+pub(crate) fn scaffold(name: &str, trait_first: bool, dir: Option<&Path>) -> Result<Vec<PathBuf>, Error> {
+    check_name(name)?;
+    let dir = dir.map_or_else(|| PathBuf::from(name), Path::to_path_buf);
+    let occupied = std::fs::read_dir(&dir).map(|mut entries| entries.next().is_some()).unwrap_or(false);
+    if occupied {
+        return Err(Problem::new(format!(
+            "{} exists and is not empty: kuberpc new writes only into a new directory",
+            dir.display()
+        ))
+        .into());
+    }
+    let words = Words::new(name, trait_first);
+    let front = if trait_first { TRAIT_FILES } else { PROTO_FILES };
+    let mut written = Vec::new();
+    for (path, text) in front.iter().chain(COMMON_FILES) {
+        let path = dir.join(words.fill(path));
+        let io = |e: std::io::Error| Problem::new(format!("cannot write {}: {e}", path.display()));
+        std::fs::create_dir_all(path.parent().unwrap_or(&dir)).map_err(io)?;
+        std::fs::write(&path, words.fill(text)).map_err(io)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// A crate name that is also a DNS label (the app, its Services and `deploy/<name>/`).
+fn check_name(name: &str) -> Result<(), Error> {
+    let label = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    let ok = name.len() <= 40 && name.starts_with(|c: char| c.is_ascii_lowercase()) && !name.ends_with('-');
+    if ok && name.chars().all(label) {
+        return Ok(());
+    }
+    Err(Problem::new(format!(
+        "{name:?} cannot name the crate and its Kubernetes app: use lower-case letters, digits and '-', \
+         starting with a letter (at most 40 characters)"
+    ))
+    .into())
+}
+
+/// The names the templates use, from the crate name `demo-shop`.
+struct Words {
+    pairs: Vec<(&'static str, String)>,
+}
+
+impl Words {
+    fn new(name: &str, trait_first: bool) -> Self {
+        let lib = name.replace('-', "_");
+        let service: String = name
+            .split('-')
+            .map(|part| {
+                let mut chars = part.chars();
+                chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+            })
+            .collect();
+        // Where the generated client type lives: tonic's module, or beside the trait.
+        let client = match trait_first {
+            true => format!("{service}Client"),
+            false => format!("{lib}_client::{service}Client"),
+        };
+        Self {
+            pairs: vec![
+                ("{{Client}}", client),
+                ("{{name}}", name.to_string()),
+                ("{{lib}}", lib.clone()),
+                ("{{Service}}", service),
+                ("{{service}}", lib),
+                ("{{kuberpc}}", kuberpc_dependencies()),
+            ],
+        }
+    }
+
+    fn fill(&self, text: &str) -> String {
+        self.pairs.iter().fold(text.to_string(), |text, (key, value)| text.replace(key, value))
+    }
+}
+
+/// The kuberpc dependency lines: by path into the checkout this binary was built from, if it
+/// is still there; by version otherwise.
+fn kuberpc_dependencies() -> String {
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf);
+    let checkout =
+        checkout.filter(|root| root.join("src/lib.rs").is_file() && root.join("codegen/Cargo.toml").is_file());
+    let line = |name: &str, sub: &str, extra: &str| match &checkout {
+        Some(root) => {
+            format!("{name} = {{ version = \"0.1\", path = {:?}{extra} }}", root.join(sub).display().to_string())
+        }
+        None => format!("{name} = {{ version = \"0.1\"{extra} }}"),
+    };
+    format!(
+        "[dependencies]\n{}\n{DEPENDENCIES}\n\n[build-dependencies]\n{}",
+        line("kuberpc", "", ""),
+        line("kuberpc-codegen", "codegen", ", default-features = false, features = [\"build\"]")
+    )
+}
