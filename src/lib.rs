@@ -4,7 +4,8 @@
 //! were rendered from); the runtime takes it from there:
 //!
 //! - [`Server`] serves the service with grpc.health.v1 (for the native gRPC probes),
-//!   reflection (v1 and v1alpha), a tracing span per call, and the drain sequence on SIGTERM;
+//!   reflection (v1 and v1alpha), a tracing span per call, RPC metrics for Prometheus
+//!   ([`metrics`]), and the drain sequence on SIGTERM;
 //! - [`client::Client`] builds a channel that balances over every address of the headless
 //!   Service and applies each method's deadline and retry policy.
 //!
@@ -16,6 +17,7 @@
 mod balance;
 mod budget;
 pub mod client;
+pub mod metrics;
 mod policy;
 mod rpc;
 mod server;
@@ -25,7 +27,7 @@ pub mod trace;
 pub use kuberpc_macros::rpc_service;
 pub use prost;
 pub use rpc::ResponseStream;
-pub use server::{Server, ServerError, ADDR_ENV, DRAIN_ENV, PORT_ENV};
+pub use server::{Server, ServerError, ADDR_ENV, DRAIN_ENV, METRICS_ADDR_ENV, PORT_ENV};
 pub use tonic;
 pub use tonic::{Request, Response, Status, Streaming};
 

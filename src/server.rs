@@ -23,13 +23,25 @@ use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 use tower::Service;
 
+use crate::metrics::RpcMetrics;
 use crate::trace::CallTraceLayer;
+
+/// Ends a background task (the metrics endpoint) when the server returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 use crate::Deploy;
 
 /// Overrides the whole bind address (`127.0.0.1:0` in tests). Default `0.0.0.0:<port>`.
 pub const ADDR_ENV: &str = "KUBERPC_ADDR";
 /// Overrides the port; the manifests set it to the generated port.
 pub const PORT_ENV: &str = "KUBERPC_PORT";
+/// Where [`Server::serve`] serves `/metrics` (e.g. `0.0.0.0:9090`); unset: no metrics endpoint.
+pub const METRICS_ADDR_ENV: &str = "KUBERPC_METRICS_ADDR";
 /// Overrides the drain delay in seconds.
 pub const DRAIN_ENV: &str = "KUBERPC_DRAIN_SECONDS";
 
@@ -64,6 +76,7 @@ pub struct Server {
     services: Vec<&'static str>,
     descriptor_sets: Vec<&'static [u8]>,
     drain: Duration,
+    metrics: Option<(RpcMetrics, Option<TcpListener>)>,
 }
 
 impl Server {
@@ -77,7 +90,15 @@ impl Server {
             services: Vec::new(),
             descriptor_sets: Vec::new(),
             drain: Duration::from_secs(u64::from(drain)),
+            metrics: None,
         }
+    }
+
+    /// Keeps RPC metrics in `metrics` and serves them at `/metrics` on `listener` while the
+    /// server runs (a listener of its own: the gRPC port stays HTTP/2 only).
+    pub fn metrics(mut self, metrics: RpcMetrics, listener: Option<TcpListener>) -> Self {
+        self.metrics = Some((metrics, listener));
+        self
     }
 
     /// Adds a generated service (e.g. `GreeterServer::new(handler)`); health reports it.
@@ -122,12 +143,21 @@ impl Server {
         Ok(SocketAddr::from(([0, 0, 0, 0], port)))
     }
 
-    /// Binds [`Server::bind_address`], prints it, and serves until SIGTERM or SIGINT.
-    pub async fn serve(self) -> Result<(), ServerError> {
+    /// Binds [`Server::bind_address`], prints it, and serves until SIGTERM or SIGINT; with
+    /// `KUBERPC_METRICS_ADDR` set (and no [`Server::metrics`]), also serves `/metrics` there.
+    pub async fn serve(mut self) -> Result<(), ServerError> {
         let addr = self.bind_address()?;
         let listener = TcpListener::bind(addr).await.map_err(|e| ServerError::Bind(format!("{addr}: {e}")))?;
         let local = listener.local_addr().map_err(|e| ServerError::Bind(e.to_string()))?;
         println!("{} serving {} on {local}", self.deploy.app, self.deploy.service);
+        if let (None, Ok(metrics_addr)) = (&self.metrics, std::env::var(METRICS_ADDR_ENV)) {
+            let bind_error = |e: String| ServerError::Bind(format!("{METRICS_ADDR_ENV}={metrics_addr}: {e}"));
+            let parsed: SocketAddr =
+                metrics_addr.parse().map_err(|e: std::net::AddrParseError| bind_error(e.to_string()))?;
+            let metrics_listener = TcpListener::bind(parsed).await.map_err(|e| bind_error(e.to_string()))?;
+            println!("{} metrics on http://{parsed}/metrics", self.deploy.app);
+            self.metrics = Some((RpcMetrics::new(), Some(metrics_listener)));
+        }
         self.serve_with_listener(listener, termination_signal()).await
     }
 
@@ -158,8 +188,12 @@ impl Server {
             tracing::info!("drained: no new connections, finishing in-flight calls");
             let _ = stopped_tx.send(());
         };
+        let (metrics, metrics_listener) = self.metrics.map_or((None, None), |(m, l)| (Some(m), l));
+        let _metrics_task = metrics_listener
+            .zip(metrics.clone())
+            .map(|(listener, metrics)| AbortOnDrop(tokio::spawn(crate::metrics::serve_metrics(listener, metrics))));
         let serving = tonic::transport::Server::builder()
-            .layer(CallTraceLayer)
+            .layer(CallTraceLayer::with_metrics(metrics))
             .add_routes(routes.routes())
             .serve_with_incoming_shutdown(incoming(listener), shutdown);
         tokio::pin!(serving);

@@ -4,7 +4,8 @@
 //! `rpc.method`, and, when the response ends, `grpc.status` and `duration_ms`, plus one
 //! `call finished` event. The incoming `traceparent` is kept in a task-local for the call's
 //! handler; [`child_traceparent`] derives the header the generated client sends on calls made
-//! from within it (same trace id, new parent id).
+//! from within it (same trace id, new parent id). With [`RpcMetrics`], every call is also
+//! counted, timed and labelled with its status there.
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
@@ -17,6 +18,8 @@ use http_body::{Frame, SizeHint};
 use tonic::body::Body;
 use tower::{Layer, Service};
 use tracing::Instrument;
+
+use crate::metrics::{ActiveCall, RpcMetrics};
 
 tokio::task_local! {
     static TRACEPARENT: Option<String>;
@@ -47,15 +50,25 @@ pub(crate) async fn with_traceparent<F: Future>(traceparent: Option<String>, fut
     TRACEPARENT.scope(traceparent, future).await
 }
 
-/// Tower layer adding a span per call and the trace context; see the module docs.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CallTraceLayer;
+/// Tower layer adding a span per call and the trace context, and recording each call into
+/// the server's metrics when it has them; see the module docs.
+#[derive(Debug, Clone, Default)]
+pub struct CallTraceLayer {
+    metrics: Option<RpcMetrics>,
+}
+
+impl CallTraceLayer {
+    /// A layer that also records every call into `metrics`.
+    pub fn with_metrics(metrics: Option<RpcMetrics>) -> Self {
+        Self { metrics }
+    }
+}
 
 impl<S> Layer<S> for CallTraceLayer {
     type Service = CallTrace<S>;
 
     fn layer(&self, inner: S) -> CallTrace<S> {
-        CallTrace { inner }
+        CallTrace { inner, metrics: self.metrics.clone() }
     }
 }
 
@@ -63,6 +76,7 @@ impl<S> Layer<S> for CallTraceLayer {
 #[derive(Debug, Clone)]
 pub struct CallTrace<S> {
     inner: S,
+    metrics: Option<RpcMetrics>,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -93,10 +107,11 @@ where
         );
         let traceparent = request.headers().get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_string);
         let start = Instant::now();
+        let active = self.metrics.as_ref().map(|metrics| metrics.started(service, method));
         let call = self.inner.call(request);
-        // Pay only for what is used: no subscriber wants the span and no trace context came
-        // in → the call runs as it would without this layer.
-        if span.is_disabled() && traceparent.is_none() {
+        // Pay only for what is used: no subscriber wants the span, no trace context came in
+        // and no metrics are kept → the call runs as it would without this layer.
+        if span.is_disabled() && traceparent.is_none() && active.is_none() {
             return Box::pin(call);
         }
         Box::pin(async move {
@@ -107,7 +122,7 @@ where
             };
             let (parts, body) = response.into_parts();
             let status = parts.headers.get("grpc-status").and_then(|v| v.to_str().ok()).map(str::to_string);
-            let body = RecordedBody { inner: body, span, start, status, finished: false };
+            let body = RecordedBody { inner: body, span, start, status, active, finished: false };
             Ok(http::Response::from_parts(parts, Body::new(body)))
         })
     }
@@ -120,6 +135,8 @@ struct RecordedBody {
     start: Instant,
     /// `grpc-status`, from the headers (trailers-only responses) or the trailers.
     status: Option<String>,
+    /// The call in the server's metrics, if it keeps them.
+    active: Option<ActiveCall>,
     finished: bool,
 }
 
@@ -130,7 +147,17 @@ impl RecordedBody {
         }
         self.finished = true;
         let status = self.status.as_deref().unwrap_or(outcome);
-        let duration_ms = self.start.elapsed().as_secs_f64() * 1000.0;
+        let seconds = self.start.elapsed().as_secs_f64();
+        if let Some(active) = &mut self.active {
+            // A body that ended without a status was cut short: CANCELLED if dropped, else UNKNOWN.
+            let code = match (self.status.as_deref(), outcome) {
+                (Some(code), _) => code,
+                (None, "cancelled") => "1",
+                (None, _) => "2",
+            };
+            active.finished(code, seconds);
+        }
+        let duration_ms = seconds * 1000.0;
         self.span.record("grpc.status", status);
         self.span.record("duration_ms", duration_ms);
         tracing::info!(parent: &self.span, grpc.status = status, duration_ms, "call finished");
