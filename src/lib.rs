@@ -17,6 +17,7 @@
 mod balance;
 mod budget;
 pub mod client;
+mod deadline;
 pub mod metrics;
 mod policy;
 mod rpc;

@@ -292,7 +292,7 @@ fn apply_deadline(
 }
 
 /// `grpc-timeout` values: up to 8 digits and a unit (H M S m u n).
-fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+pub(crate) fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
     let amount: u64 = digits.parse().ok()?;
     Some(match unit {

@@ -194,6 +194,7 @@ impl Server {
             .map(|(listener, metrics)| AbortOnDrop(tokio::spawn(crate::metrics::serve_metrics(listener, metrics))));
         let serving = tonic::transport::Server::builder()
             .layer(CallTraceLayer::with_metrics(metrics))
+            .layer(crate::deadline::DeadlineLayer)
             .add_routes(routes.routes())
             .serve_with_incoming_shutdown(incoming(listener), shutdown);
         tokio::pin!(serving);

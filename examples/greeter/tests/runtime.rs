@@ -172,3 +172,22 @@ async fn calls_get_spans_and_outgoing_calls_carry_the_trace() {
         "no finished-call span in:\n{text}"
     );
 }
+
+/// A call still running at the client's deadline ends with DEADLINE_EXCEEDED from the server
+/// itself (tonic's own timer would say CANCELLED), so clients in any language see the right
+/// code: a plain tonic channel has no timer of its own and reports what the server sent.
+#[tokio::test]
+async fn the_server_answers_deadline_exceeded_at_the_clients_deadline() {
+    let server = common::serve("127.0.0.1:0", slow(Duration::from_secs(3)), Duration::ZERO).await;
+    let channel =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", server.addr)).unwrap().connect().await.unwrap();
+    let mut client = GreeterClient::new(channel);
+    for _ in 0..5 {
+        let mut request = Request::new(HelloRequest { name: "late".into() });
+        request.set_timeout(Duration::from_millis(200));
+        let started = Instant::now();
+        let status = tokio::time::timeout(TEST_TIMEOUT, client.say_hello(request)).await.unwrap().unwrap_err();
+        assert_eq!(status.code(), tonic::Code::DeadlineExceeded, "{status:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+}
