@@ -117,6 +117,17 @@ pub struct Deploy {
     pub client: ClientPolicy,
     /// How `deploy/<app>/Dockerfile` builds the image.
     pub container: ContainerBuild,
+    /// What the pod exposes for monitoring.
+    pub observability: Observability,
+}
+
+/// What the pod exposes for monitoring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observability {
+    /// Port of the runtime's `/metrics`; `None`: metrics off.
+    pub metrics_port: Option<u16>,
+    /// The namespace allowed to scrape it.
+    pub monitoring_namespace: String,
 }
 
 /// The image build of `deploy/<app>/Dockerfile`.

@@ -135,10 +135,13 @@ fn the_port_comes_from_one_field() {
     let ports: Vec<&str> = text.lines().filter(|l| l.contains("port: ") || l.contains("Port: ")).collect();
     let (numeric, named): (Vec<&str>, Vec<&str>) =
         ports.iter().partition(|l| l.ends_with(|c: char| c.is_ascii_digit()));
-    assert_eq!(numeric.len(), 6, "containerPort, 3 probes, 2 Services: {numeric:?}");
-    assert!(numeric.iter().all(|l| l.ends_with(" 50051")), "{numeric:?}");
-    assert!(named.iter().all(|l| l.ends_with("Port: grpc") || l.ends_with("- port: grpc")), "by name: {named:?}");
-    assert_eq!(named.len(), 3, "2 Service targetPorts and the NetworkPolicy port: {named:?}");
+    let (grpc, metrics): (Vec<&str>, Vec<&str>) = numeric.iter().partition(|l| l.ends_with(" 50051"));
+    assert_eq!(grpc.len(), 6, "containerPort, 3 probes, 2 Services: {grpc:?}");
+    assert_eq!(metrics, ["              containerPort: 9090"], "the metrics port, once");
+    let (grpc, metrics): (Vec<&str>, Vec<&str>) = named.iter().partition(|l| l.ends_with(": grpc"));
+    assert!(grpc.iter().all(|l| l.ends_with("Port: grpc") || l.ends_with("- port: grpc")), "by name: {grpc:?}");
+    assert_eq!(grpc.len(), 3, "2 Service targetPorts and the NetworkPolicy port: {grpc:?}");
+    assert_eq!(metrics, ["        - port: metrics"], "the NetworkPolicy's scrape rule names the metrics port");
 }
 
 /// Generates the route guide with `template` overridden by `edit` of the embedded one; the error.

@@ -17,8 +17,23 @@ use crate::model::{
 pub(crate) const CONTAINER: &str = "server";
 /// The gRPC port's name: container port, Service ports, probes' checks, Ingress and policy.
 pub(crate) const PORT_NAME: &str = "grpc";
+/// The metrics port's name: container port and the NetworkPolicy's scrape rule.
+pub(crate) const METRICS_PORT_NAME: &str = "metrics";
 /// The data volume, in the pod and in a StatefulSet's claim template.
 pub(crate) const VOLUME: &str = "data";
+
+/// The user's pod annotations, plus the common `prometheus.io/*` ones when metrics are on
+/// (the user's win).
+fn pod_annotations(deploy: &Deploy) -> BTreeMap<String, String> {
+    let mut annotations = BTreeMap::new();
+    if let Some(port) = deploy.observability.metrics_port {
+        annotations.insert("prometheus.io/scrape".to_string(), "true".to_string());
+        annotations.insert("prometheus.io/port".to_string(), port.to_string());
+        annotations.insert("prometheus.io/path".to_string(), "/metrics".to_string());
+    }
+    annotations.extend(deploy.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())));
+    annotations
+}
 
 /// Name of the PersistentVolumeClaim of `app`.
 fn claim_name(app: &str) -> String {
@@ -41,7 +56,11 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
     let claim = deploy.storage.as_ref().filter(|_| deploy.workload == Workload::Deployment).map(|_| claim_name(app));
     json!({
         "app": app,
-        "names": { "container": CONTAINER, "port": PORT_NAME, "volume": VOLUME },
+        "names": { "container": CONTAINER, "port": PORT_NAME, "volume": VOLUME, "metrics_port": METRICS_PORT_NAME },
+        "metrics": deploy.observability.metrics_port.map(|port| json!({
+            "port": port,
+            "monitoring_namespace": deploy.observability.monitoring_namespace,
+        })),
         "pod_user": crate::dockerfile::POD_USER,
         "workload": deploy.workload.kind(),
         "service_account": app,
@@ -65,7 +84,7 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
         "headless_service": headless_service_name(app),
         "env": env,
         "args": deploy.args,
-        "pod_annotations": deploy.pod_annotations,
+        "pod_annotations": pod_annotations(deploy),
         "scheduling": scheduling_view(&deploy.scheduling),
         "resources": resources_view(&deploy.resources),
         "autoscale": deploy.autoscale.as_ref().map(autoscale_view),

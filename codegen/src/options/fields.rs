@@ -24,6 +24,13 @@ pub(crate) const SERVICE_DEPLOYMENT: &[Field] = &[
     Field { name: "secret_volumes", number: 19, kind: Kind::GroupList(SECRET_VOLUME) },
     Field { name: "client", number: 20, kind: Kind::Group(CLIENT_POLICY) },
     Field { name: "container", number: 21, kind: Kind::Group(CONTAINER_BUILD) },
+    Field { name: "observability", number: 22, kind: Kind::Group(OBSERVABILITY) },
+];
+
+/// `kuberpc.v1.Observability`
+pub(crate) const OBSERVABILITY: &[Field] = &[
+    Field { name: "metrics_port", number: 1, kind: Kind::U32 },
+    Field { name: "monitoring_namespace", number: 2, kind: Kind::Str },
 ];
 
 /// `kuberpc.v1.ContainerBuild`

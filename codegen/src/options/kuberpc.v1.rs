@@ -97,6 +97,22 @@ pub struct ServiceDeployment {
     /// How `deploy/<app>/Dockerfile` builds the image. Default: every field's default.
     #[prost(message, optional, tag = "21")]
     pub container: ::core::option::Option<ContainerBuild>,
+    /// Metrics for Prometheus. Default: every field's default (metrics on port 9090).
+    #[prost(message, optional, tag = "22")]
+    pub observability: ::core::option::Option<Observability>,
+}
+/// What the pod exposes for monitoring.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Observability {
+    /// Port of the runtime's `/metrics` endpoint (Prometheus text), a container port named
+    /// `metrics` with the common `prometheus.io/*` pod annotations; 0 turns metrics off.
+    /// Default: 9090.
+    #[prost(uint32, optional, tag = "1")]
+    pub metrics_port: ::core::option::Option<u32>,
+    /// The namespace whose pods (Prometheus) the NetworkPolicy lets reach the metrics port.
+    /// Default: "monitoring".
+    #[prost(string, optional, tag = "2")]
+    pub monitoring_namespace: ::core::option::Option<::prost::alloc::string::String>,
 }
 /// The image build of `deploy/<app>/Dockerfile`: a cargo build stage and a minimal runtime stage
 /// that runs as the pod's user (10001) with nothing but the server binary.

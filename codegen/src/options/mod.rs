@@ -15,8 +15,8 @@ use heck::ToKebabCase;
 
 use crate::error::{Problem, Problems, Spans};
 use crate::model::{
-    Autoscale, ClientPolicy, ContainerBuild, Deploy, Gateway, Ingress, Resources, Scheduling, SecretVolume, Storage,
-    Toleration, Workload,
+    Autoscale, ClientPolicy, ContainerBuild, Deploy, Gateway, Ingress, Observability, Resources, Scheduling,
+    SecretVolume, Storage, Toleration, Workload,
 };
 
 /// The source text of the vocabulary, resolvable as `kuberpc/v1/options.proto` without any
@@ -57,6 +57,8 @@ const DEFAULT_CALL_TIMEOUT_MS: u64 = 30_000;
 const DEFAULT_KEEPALIVE_INTERVAL_MS: u32 = 10_000;
 const DEFAULT_KEEPALIVE_TIMEOUT_MS: u32 = 2_000;
 const DEFAULT_CONNECT_TIMEOUT_MS: u32 = 1_000;
+const DEFAULT_METRICS_PORT: u32 = 9090;
+const DEFAULT_MONITORING_NAMESPACE: &str = "monitoring";
 const DEFAULT_BINARY: &str = "server";
 const DEFAULT_RUST_VERSION: &str = "1";
 const DEFAULT_RUNTIME_IMAGE: &str = "gcr.io/distroless/cc-debian12:nonroot";
@@ -98,6 +100,8 @@ pub(crate) const DEFAULTS: &[(schema::OptionPath, &str)] = &[
     (path::CONTAINER_BINARY, "\"server\""),
     (path::CONTAINER_RUST_VERSION, "\"1\""),
     (path::CONTAINER_RUNTIME_IMAGE, "\"gcr.io/distroless/cc-debian12:nonroot\""),
+    (path::OBSERVABILITY_METRICS_PORT, "9090"),
+    (path::OBSERVABILITY_MONITORING_NAMESPACE, "\"monitoring\""),
 ];
 
 const ACCESS_MODES: [&str; 4] = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"];
@@ -137,6 +141,8 @@ pub(crate) type GatewayOptions = written::Gateway;
 pub(crate) type SchedulingOptions = written::Scheduling;
 /// `client { … }` as written.
 pub(crate) type ClientOptions = written::ClientPolicy;
+/// `observability { … }` as written.
+pub(crate) type ObservabilityOptions = written::Observability;
 /// `container { … }` as written.
 pub(crate) type ContainerOptions = written::ContainerBuild;
 /// One `secret_volumes { … }` as written.
@@ -181,6 +187,7 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         secret_volumes: Vec::new(),
         client: resolve_client(options.client.unwrap_or_default(), &mut rules),
         container: resolve_container(options.container.clone().unwrap_or_default(), &mut rules),
+        observability: resolve_observability(options.observability.clone().unwrap_or_default(), port, &mut rules),
         autoscale,
         storage,
         app,
@@ -470,6 +477,37 @@ fn resolve_client(options: ClientOptions, rules: &mut FieldRules<'_>) -> ClientP
     policy
 }
 
+/// The metrics port is a port other than the gRPC one (0: off); the namespace a DNS label.
+fn resolve_observability(options: ObservabilityOptions, grpc_port: u16, rules: &mut FieldRules<'_>) -> Observability {
+    let written = options.metrics_port.unwrap_or(DEFAULT_METRICS_PORT);
+    let metrics_port = match u16::try_from(written) {
+        Ok(0) => None,
+        Ok(port) if port == grpc_port => {
+            rules.fail(
+                path::OBSERVABILITY_METRICS_PORT,
+                format!("metrics_port {port} is the gRPC port: the metrics need a port of their own"),
+            );
+            None
+        }
+        Ok(port) => Some(port),
+        Err(_) => {
+            rules.fail(
+                path::OBSERVABILITY_METRICS_PORT,
+                format!("metrics_port {written} is out of range: it must be between 1 and 65535, or 0 for no metrics"),
+            );
+            None
+        }
+    };
+    let monitoring_namespace = options.monitoring_namespace.unwrap_or_else(|| DEFAULT_MONITORING_NAMESPACE.to_string());
+    if !crate::model_rules::has_dns_label_characters(&monitoring_namespace) || monitoring_namespace.len() > 63 {
+        rules.fail(
+            path::OBSERVABILITY_MONITORING_NAMESPACE,
+            format!("monitoring_namespace {monitoring_namespace:?} is not a namespace name (a DNS-1123 label)"),
+        );
+    }
+    Observability { metrics_port, monitoring_namespace }
+}
+
 /// The binary is a cargo target name; the toolchain a Rust version; both images references.
 fn resolve_container(options: ContainerOptions, rules: &mut FieldRules<'_>) -> ContainerBuild {
     let binary = options.binary.unwrap_or_else(|| DEFAULT_BINARY.to_string());
@@ -714,6 +752,8 @@ mod generated_tests {
             format!("{DEFAULT_BINARY:?}"),
             format!("{DEFAULT_RUST_VERSION:?}"),
             format!("{DEFAULT_RUNTIME_IMAGE:?}"),
+            DEFAULT_METRICS_PORT.to_string(),
+            format!("{DEFAULT_MONITORING_NAMESPACE:?}"),
         ];
         let table: Vec<String> = DEFAULTS.iter().map(|(_, value)| value.to_string()).collect();
         assert_eq!(table, applied);

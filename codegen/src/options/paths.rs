@@ -150,6 +150,12 @@ pub(crate) const CONTAINER_BUILDER_IMAGE: OptionPath = OptionPath("container.bui
 pub(crate) const CONTAINER_RUNTIME_IMAGE: OptionPath = OptionPath("container.runtime_image");
 /// `container.package`
 pub(crate) const CONTAINER_PACKAGE: OptionPath = OptionPath("container.package");
+/// `observability`
+pub(crate) const OBSERVABILITY: OptionPath = OptionPath("observability");
+/// `observability.metrics_port`
+pub(crate) const OBSERVABILITY_METRICS_PORT: OptionPath = OptionPath("observability.metrics_port");
+/// `observability.monitoring_namespace`
+pub(crate) const OBSERVABILITY_MONITORING_NAMESPACE: OptionPath = OptionPath("observability.monitoring_namespace");
 /// `timeout_ms`
 pub(crate) const TIMEOUT_MS: OptionPath = OptionPath("timeout_ms");
 /// `idempotent`
