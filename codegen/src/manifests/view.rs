@@ -22,6 +22,15 @@ pub(crate) const METRICS_PORT_NAME: &str = "metrics";
 /// The data volume, in the pod and in a StatefulSet's claim template.
 pub(crate) const VOLUME: &str = "data";
 
+/// The metrics port and who may scrape it; `null` when metrics are off.
+fn metrics_view(deploy: &Deploy) -> Value {
+    let namespace = &deploy.observability.monitoring_namespace;
+    deploy
+        .observability
+        .metrics_port
+        .map_or(Value::Null, |port| json!({ "port": port, "monitoring_namespace": namespace }))
+}
+
 /// The user's pod annotations, plus the common `prometheus.io/*` ones when metrics are on
 /// (the user's win).
 fn pod_annotations(deploy: &Deploy) -> BTreeMap<String, String> {
@@ -57,10 +66,7 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
     json!({
         "app": app,
         "names": { "container": CONTAINER, "port": PORT_NAME, "volume": VOLUME, "metrics_port": METRICS_PORT_NAME },
-        "metrics": deploy.observability.metrics_port.map(|port| json!({
-            "port": port,
-            "monitoring_namespace": deploy.observability.monitoring_namespace,
-        })),
+        "metrics": metrics_view(deploy),
         "pod_user": crate::dockerfile::POD_USER,
         "workload": deploy.workload.kind(),
         "service_account": app,
