@@ -60,33 +60,20 @@ impl Generated {
 /// The files of one app: `base/`, `components/` and the Dockerfile generated, `overlays/` and
 /// the Dockerfile's ignore file seeded once.
 pub(crate) fn app_files(app: &AppManifests) -> impl Iterator<Item = OutputFile> + '_ {
-    let under = |dir: &str, file: &str| Path::new(&app.app).join(dir).join(file);
-    let base = app.base.iter().map(move |(file, content)| OutputFile {
-        path: under("base", file),
-        content: content.clone().into_bytes(),
-        ownership: Ownership::Generated,
-    });
-    let components = app.components.iter().map(move |(file, content)| OutputFile {
-        path: under("components", file),
-        content: content.clone().into_bytes(),
-        ownership: Ownership::Generated,
-    });
-    let overlays = app.overlays.iter().map(move |(file, content)| OutputFile {
-        path: under("overlays", file),
-        content: content.clone().into_bytes(),
-        ownership: Ownership::Seed,
-    });
-    let image = app.image.iter().map(move |(file, content)| OutputFile {
-        path: Path::new(&app.app).join(file),
-        content: content.clone().into_bytes(),
-        ownership: Ownership::Generated,
-    });
-    let image_seeds = app.image_seeds.iter().map(move |(file, content)| OutputFile {
-        path: Path::new(&app.app).join(file),
-        content: content.clone().into_bytes(),
-        ownership: Ownership::Seed,
-    });
-    base.chain(components).chain(overlays).chain(image).chain(image_seeds)
+    let groups = [
+        ("base", &app.base, Ownership::Generated),
+        ("components", &app.components, Ownership::Generated),
+        ("overlays", &app.overlays, Ownership::Seed),
+        ("", &app.image, Ownership::Generated),
+        ("", &app.image_seeds, Ownership::Seed),
+    ];
+    groups.into_iter().flat_map(move |(dir, files, ownership)| {
+        files.iter().map(move |(file, content)| OutputFile {
+            path: Path::new(&app.app).join(dir).join(file),
+            content: content.clone().into_bytes(),
+            ownership,
+        })
+    })
 }
 
 /// Files of a directory that is kuberpc's alone (`OUT_DIR`): rewritten when changed.

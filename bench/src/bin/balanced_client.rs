@@ -14,84 +14,29 @@
 //!
 //! Servers and proxies listen on 127.0.0.1 only.
 
+// The greeter tests' servers, counting greeter and black-hole proxy, used as they are.
+#[path = "../../../examples/greeter/tests/common/mod.rs"]
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use greeter::pb::greeter_client::GreeterClient;
-use greeter::pb::greeter_server::{Greeter, GreeterServer};
-use greeter::pb::{greeter_deploy, HelloReply, HelloRequest};
-use greeter::GreeterService;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use greeter::pb::{greeter_deploy, HelloRequest};
 use tonic::transport::{Channel, Endpoint};
-use tonic::{Request, Response, Status};
+use tonic::Request;
 
 const CALLERS: usize = 8;
 
-/// The example's greeter, counting the calls it answers.
-#[derive(Clone)]
-struct Counting(Arc<AtomicUsize>);
-
-#[tonic::async_trait]
-impl Greeter for Counting {
-    async fn say_hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        GreeterService::new("Hello").say_hello(request).await
-    }
-
-    type SayHelloStreamStream = <GreeterService as Greeter>::SayHelloStreamStream;
-
-    async fn say_hello_stream(
-        &self,
-        request: Request<greeter::pb::HelloStreamRequest>,
-    ) -> Result<Response<Self::SayHelloStreamStream>, Status> {
-        GreeterService::new("Hello").say_hello_stream(request).await
-    }
-
-    type SayHelloChatStream = <GreeterService as Greeter>::SayHelloChatStream;
-
-    async fn say_hello_chat(
-        &self,
-        request: Request<tonic::Streaming<HelloRequest>>,
-    ) -> Result<Response<Self::SayHelloChatStream>, Status> {
-        GreeterService::new("Hello").say_hello_chat(request).await
-    }
-}
-
-async fn serve(counter: Arc<AtomicUsize>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = kuberpc::Server::new(&greeter_deploy::DEPLOY).add_service(GreeterServer::new(Counting(counter)));
-    tokio::spawn(server.serve_with_listener(listener, std::future::pending()));
-    addr
-}
-
-async fn proxy(upstream: SocketAddr, frozen: Arc<AtomicBool>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = TcpStream::connect(upstream).await else { continue };
-            let _ = (client.set_nodelay(true), server.set_nodelay(true));
-            let (client_read, client_write) = client.into_split();
-            let (server_read, server_write) = server.into_split();
-            tokio::spawn(pump(client_read, server_write, frozen.clone()));
-            tokio::spawn(pump(server_read, client_write, frozen.clone()));
-        }
-    });
-    addr
-}
-
-async fn pump(mut from: impl AsyncReadExt + Unpin, mut to: impl AsyncWriteExt + Unpin, frozen: Arc<AtomicBool>) {
-    let mut buffer = [0u8; 16 * 1024];
-    while let Ok(n) = from.read(&mut buffer).await {
-        if n == 0 || frozen.load(Ordering::SeqCst) || to.write_all(&buffer[..n]).await.is_err() {
-            break;
-        }
-    }
-    std::future::pending::<()>().await;
+/// A counting greeter on 127.0.0.1 that serves until the process ends; its address and counter.
+async fn serve() -> (SocketAddr, Arc<AtomicUsize>) {
+    let (handler, calls) = common::counting();
+    let server = common::serve("127.0.0.1:0", handler, Duration::ZERO).await;
+    let addr = server.addr;
+    std::mem::forget(server); // dropping it would stop the server
+    (addr, calls)
 }
 
 /// Every call's end time, latency and success, from [`CALLERS`] closed-loop callers.
@@ -138,10 +83,11 @@ async fn balanced(addresses: &[SocketAddr]) -> GreeterClient<kuberpc::client::Po
 }
 
 async fn spread(seconds: f64) {
-    let counters: Vec<Arc<AtomicUsize>> = (0..3).map(|_| Arc::new(AtomicUsize::new(0))).collect();
-    let mut addresses = Vec::new();
-    for counter in &counters {
-        addresses.push(serve(counter.clone()).await);
+    let (mut addresses, mut counters) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let (addr, calls) = serve().await;
+        addresses.push(addr);
+        counters.push(calls);
     }
     let plain = Endpoint::from_shared(format!("http://{}", addresses[0])).unwrap().connect().await.unwrap();
     let plain_calls = load(GreeterClient::new(plain), seconds, None).await.len();
@@ -165,9 +111,9 @@ async fn blackhole(seconds: f64) {
         let frozen = Arc::new(AtomicBool::new(false));
         let mut proxies = Vec::new();
         for i in 0..3 {
-            let upstream = serve(Arc::new(AtomicUsize::new(0))).await;
+            let (upstream, _) = serve().await;
             let switch = if i == 2 { frozen.clone() } else { Arc::new(AtomicBool::new(false)) };
-            proxies.push(proxy(upstream, switch).await);
+            proxies.push(common::freezable_proxy(upstream, switch).await);
         }
         let warmup = 2.0;
         let switch = frozen.clone();
@@ -190,7 +136,7 @@ async fn blackhole(seconds: f64) {
 /// `n` sequential calls from one caller through `variant` to one greeter (for callgrind: the
 /// instructions of 4n calls minus n calls, over 3n, are the cost of one call).
 async fn sequential(variant: String, n: usize) {
-    let addr = serve(Arc::new(AtomicUsize::new(0))).await;
+    let (addr, _) = serve().await;
     let request = || HelloRequest { name: "bench".into() };
     if variant.starts_with("plain") {
         let channel = Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();

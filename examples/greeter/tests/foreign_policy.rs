@@ -141,3 +141,22 @@ async fn go_and_python_clients_get_the_deadlines_and_retries_from_the_generated_
     assert_eq!(python.slow.0, "DEADLINE_EXCEEDED", "python: the slow call");
     assert!(python.slow.1 < 2_000 + 1_000, "python: deadline after {} ms", python.slow.1);
 }
+
+/// The generated config states the runtime's own retry policy (codegen cannot depend on the
+/// runtime crate, so the numbers are written twice; this holds them together), and the file
+/// and the deploy module's constant say the same.
+#[test]
+fn the_service_config_states_the_runtimes_retry_policy() {
+    let config: serde_json::Value = serde_json::from_str(greeter_deploy::SERVICE_CONFIG).unwrap();
+    let say_hello = config["methodConfig"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"][0]["method"] == "SayHello")
+        .expect("SayHello has a method config");
+    assert_eq!(say_hello["retryPolicy"]["maxAttempts"], u64::from(kuberpc::client::MAX_ATTEMPTS));
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(example_config()).unwrap()).unwrap();
+    let mut file = file.as_object().unwrap().clone();
+    file.remove("//");
+    assert_eq!(serde_json::Value::Object(file), config);
+}

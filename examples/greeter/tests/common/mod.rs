@@ -171,6 +171,7 @@ pub async fn freezable_proxy(upstream: SocketAddr, frozen: Arc<AtomicBool>) -> S
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
             let Ok(server) = TcpStream::connect(upstream).await else { continue };
+            let _ = (client.set_nodelay(true), server.set_nodelay(true));
             let (client_read, client_write) = client.into_split();
             let (server_read, server_write) = server.into_split();
             tokio::spawn(pump(client_read, server_write, frozen.clone()));
