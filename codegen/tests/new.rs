@@ -3,12 +3,13 @@
 //! test passes (`cargo test --offline`, the server answering the client on 127.0.0.1), `kuberpc
 //! check` finds its tree up to date (exit 0), and hadolint accepts its Dockerfile. A directory
 //! that is not empty, or a name that cannot be a Kubernetes app, is refused untouched (exit 2).
-//! The crates build in a target directory outside the clone (`~/.cache/kuberpc/new-target`,
-//! or `KUBERPC_NEW_TARGET`) with the workspace's Cargo.lock, so a warm machine only rebuilds them.
+//! The crates build in the scratch target directory outside the clone
+//! (`~/.cache/kuberpc/scratch-target`, or `KUBERPC_SCRATCH_TARGET`) with the workspace's
+//! Cargo.lock, so a warm machine only rebuilds them.
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Instant;
 
@@ -20,12 +21,6 @@ fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("KUBERPC_NEW_TARGET")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kuberpc/new-target"))
-}
-
 /// Scaffolds `name` (with `extra` flags) under `root`, runs its tests and `kuberpc check`.
 fn scaffold_test_and_check(root: &Path, name: &str, extra: &[&str], check: &[&str]) {
     let started = Instant::now();
@@ -34,14 +29,7 @@ fn scaffold_test_and_check(root: &Path, name: &str, extra: &[&str], check: &[&st
     let output = kuberpc(&args, root);
     assert!(output.status.success(), "kuberpc new {name}: {}", text(&output));
     let dir = root.join(name);
-    std::fs::copy(common::repo_root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let test = Command::new(env!("CARGO"))
-        .args(["test", "--offline", "--quiet"])
-        .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env_remove("RUSTFLAGS")
-        .output()
-        .unwrap();
+    let (test, _) = common::scratch_cargo(&dir, &["test", "--quiet"]);
     assert!(test.status.success(), "{name}: cargo test failed:\n{}", text(&test));
     assert!(text(&test).contains("1 passed"), "{name}: its test did not run:\n{}", text(&test));
     println!("{name}: scaffolded, built and tested in {:?}", started.elapsed());

@@ -3,13 +3,14 @@
 //! crate outside the repository, which is built against this checkout (`[patch.crates-io]`,
 //! offline, versions from the workspace's Cargo.lock); then its server runs on 127.0.0.1 and
 //! its client must print the greeting. A README that no longer compiles or runs fails here.
-//! The build's target directory is kept outside the clone (`~/.cache/kuberpc/readme-target`,
-//! or `KUBERPC_README_TARGET`) so a warm machine rebuilds only the crate.
+//! The build's target directory is the scratch one outside the clone
+//! (`~/.cache/kuberpc/scratch-target`, or `KUBERPC_SCRATCH_TARGET`), so a warm machine
+//! rebuilds only the crate.
 
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -47,13 +48,6 @@ fn write_crate(dir: &Path, files: &[(String, String)]) {
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::write(target, text).unwrap();
     }
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("KUBERPC_README_TARGET")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kuberpc/readme-target"))
 }
 
 #[test]
@@ -68,18 +62,12 @@ fn the_quick_start_builds_and_its_server_answers_its_client() {
 
     let dir = tempfile::tempdir().unwrap();
     write_crate(dir.path(), &files);
-    let build = Command::new(env!("CARGO"))
-        .args(["build", "--offline", "--bins", "--quiet"])
-        .current_dir(dir.path())
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env_remove("RUSTFLAGS")
-        .output()
-        .unwrap();
+    let (build, target) = common::scratch_cargo(dir.path(), &["build", "--bins", "--quiet"]);
     let printed = format!("{}{}", String::from_utf8_lossy(&build.stdout), String::from_utf8_lossy(&build.stderr));
     assert!(build.status.success(), "the quick start does not build:\n{printed}");
     assert!(dir.path().join("deploy/greeter/base/deployment.yaml").is_file(), "cargo build wrote no manifests");
 
-    let bin = target_dir().join("debug");
+    let bin = target.join("debug");
     let mut server =
         Command::new(bin.join("server")).env("KUBERPC_ADDR", "127.0.0.1:0").stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
