@@ -189,6 +189,10 @@ impl Client {
     /// malformed target is an error here.
     pub async fn connect(self) -> Result<PolicyChannel, TargetError> {
         let target = self.target_address()?;
+        let server = match &target {
+            Target::Dns { host, port } => Some((Arc::from(host.as_str()), *port)),
+            Target::Addresses(_) => None,
+        };
         let pool = Arc::new(Pool::new(self.deploy.client));
         let sync = EndpointSync { target, resolver: self.resolver.clone(), policy: self.deploy.client };
         sync.run(&pool).await;
@@ -201,7 +205,7 @@ impl Client {
                 sync.run(&pool).await;
             }
         });
-        Ok(PolicyChannel::new(pool, self.deploy))
+        Ok(PolicyChannel::new(pool, self.deploy, server))
     }
 }
 

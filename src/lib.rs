@@ -4,10 +4,12 @@
 //! were rendered from); the runtime takes it from there:
 //!
 //! - [`Server`] serves the service with grpc.health.v1 (for the native gRPC probes),
-//!   reflection (v1 and v1alpha), a tracing span per call, RPC metrics for Prometheus
+//!   reflection (v1 and v1alpha), a span per call ([`trace`]), RPC metrics for Prometheus
 //!   ([`metrics`]), and the drain sequence on SIGTERM;
 //! - [`client::Client`] builds a channel that balances over every address of the headless
-//!   Service and applies each method's deadline and retry policy.
+//!   Service and applies each method's deadline and retry policy;
+//! - [`telemetry::init`] sets up logging and, when an OTLP endpoint is configured, exports the
+//!   spans of both.
 //!
 //! Macros: [`include_proto!`] (one package), [`include_protos!`] (every package) and [`include_descriptor_set!`] include what
 //! `kuberpc_codegen` wrote to `OUT_DIR`; [`rpc_service`] (feature `macros`, on by default)
@@ -22,6 +24,7 @@ pub mod metrics;
 mod policy;
 mod rpc;
 mod server;
+pub mod telemetry;
 pub mod trace;
 
 #[cfg(feature = "macros")]

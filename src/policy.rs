@@ -1,5 +1,5 @@
 //! Per-method call policy on the client side: default deadlines, retries and hedges of
-//! idempotent calls within a budget, and trace context propagation.
+//! idempotent calls within a budget, a client span per call and trace context propagation.
 //!
 //! [`PolicyChannel`] sits between a generated client and the client's pool of pods
 //! ([`crate::balance`]). When the caller sets no deadline it sets `grpc-timeout` (so the server
@@ -29,9 +29,11 @@ use http_body_util::{BodyExt, Full};
 use tonic::body::Body;
 use tonic::{Code, Status};
 use tower::{Service, ServiceExt};
+use tracing::Instrument;
 
 use crate::balance::{Lease, Pool};
-use crate::{trace, Deploy, MethodPolicy};
+use crate::trace::{self, Side};
+use crate::{Deploy, MethodPolicy};
 
 /// Attempts of an idempotent call, the first included.
 pub const MAX_ATTEMPTS: u32 = 4;
@@ -48,11 +50,13 @@ type Outcome = Result<http::Response<Body>, BoxError>;
 pub struct PolicyChannel {
     pool: Arc<Pool>,
     deploy: &'static Deploy,
+    /// The name and port calls go to, for the client spans; `None` for a list of addresses.
+    server: Option<(Arc<str>, u16)>,
 }
 
 impl PolicyChannel {
-    pub(crate) fn new(pool: Arc<Pool>, deploy: &'static Deploy) -> Self {
-        Self { pool, deploy }
+    pub(crate) fn new(pool: Arc<Pool>, deploy: &'static Deploy, server: Option<(Arc<str>, u16)>) -> Self {
+        Self { pool, deploy, server }
     }
 }
 
@@ -67,11 +71,27 @@ impl Service<http::Request<Body>> for PolicyChannel {
     }
 
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
-        if let Some(problem) = self.pool.problem() {
-            return Box::pin(async move { Ok(Status::unavailable(problem).into_http()) });
+        let span = self.client_span(request.uri().path());
+        let start = Instant::now();
+        let call: BoxFuture<Outcome> = match self.pool.problem() {
+            Some(problem) => Box::pin(async move { Ok(Status::unavailable(problem).into_http()) }),
+            None => {
+                trace::inject(&span, request.headers_mut());
+                self.call_with_policy(request)
+            }
+        };
+        if span.is_disabled() {
+            return call;
         }
+        let traced = call.instrument(span.clone());
+        Box::pin(async move { Ok(trace::record_response(traced.await?, span, Side::Client, start, None)) })
+    }
+}
+
+impl PolicyChannel {
+    /// The deadline, then one attempt or several (see the module docs).
+    fn call_with_policy(&self, mut request: http::Request<Body>) -> BoxFuture<Outcome> {
         let policy = self.deploy.method(request.uri().path());
-        propagate_trace_context(&mut request);
         let deadline = apply_deadline(&mut request, policy, self.deploy.client.default_timeout_ms);
         let at = deadline.map(|d| Instant::now() + d);
         self.pool.budget.deposit();
@@ -94,6 +114,29 @@ impl Service<http::Request<Body>> for PolicyChannel {
             }
             Ok(response)
         })
+    }
+
+    /// The client span of one call, per the OpenTelemetry RPC conventions.
+    fn client_span(&self, path: &str) -> tracing::Span {
+        let path = path.trim_start_matches('/');
+        let (service, method) = path.split_once('/').unwrap_or((path, ""));
+        let (address, port) = match &self.server {
+            // Integers as i64: the OTLP bridge records unsigned ones as text.
+            Some((host, port)) => (Some(&**host), Some(i64::from(*port))),
+            None => (None, None),
+        };
+        tracing::info_span!(
+            "grpc.client",
+            otel.name = %path,
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            rpc.system = "grpc",
+            rpc.service = %service,
+            rpc.method = %method,
+            rpc.grpc.status_code = tracing::field::Empty,
+            server.address = address,
+            server.port = port,
+        )
     }
 }
 
@@ -256,17 +299,6 @@ impl Attempts {
         let request = rebuild(parts, self.body.clone());
         self.pending.push(Box::pin(attempt(lease, request)));
         Ok(())
-    }
-}
-
-/// Adds the child of the current call's `traceparent`, unless the caller set one.
-fn propagate_trace_context(request: &mut http::Request<Body>) {
-    if request.headers().contains_key("traceparent") {
-        return;
-    }
-    let child = trace::current_traceparent().and_then(|parent| trace::child_traceparent(&parent));
-    if let Some(value) = child.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        request.headers_mut().insert("traceparent", value);
     }
 }
 

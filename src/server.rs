@@ -54,6 +54,14 @@ pub enum ServerError {
     Transport(tonic::transport::Error),
     /// Reflection could not load a descriptor set.
     Reflection(tonic_reflection::server::Error),
+    /// Telemetry could not be installed ([`crate::telemetry::init`]).
+    Telemetry(crate::telemetry::TelemetryError),
+}
+
+impl From<crate::telemetry::TelemetryError> for ServerError {
+    fn from(error: crate::telemetry::TelemetryError) -> Self {
+        ServerError::Telemetry(error)
+    }
 }
 
 impl std::fmt::Display for ServerError {
@@ -62,6 +70,7 @@ impl std::fmt::Display for ServerError {
             ServerError::Bind(e) => write!(f, "cannot bind: {e}"),
             ServerError::Transport(e) => write!(f, "transport error: {e}"),
             ServerError::Reflection(e) => write!(f, "reflection: {e}"),
+            ServerError::Telemetry(e) => write!(f, "telemetry: {e}"),
         }
     }
 }

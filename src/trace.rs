@@ -1,11 +1,15 @@
-//! Per-call tracing and W3C `traceparent` propagation.
+//! Per-call spans and W3C trace context propagation, for both sides of a call.
 //!
-//! [`CallTraceLayer`] wraps the server: every call gets a `grpc` span with `rpc.service`,
-//! `rpc.method`, and, when the response ends, `grpc.status` and `duration_ms`, plus one
-//! `call finished` event. The incoming `traceparent` is kept in a task-local for the call's
-//! handler; [`child_traceparent`] derives the header the generated client sends on calls made
-//! from within it (same trace id, new parent id). With [`RpcMetrics`], every call is also
-//! counted, timed and labelled with its status there.
+//! [`CallTraceLayer`] wraps the server: every call gets a `grpc` span named
+//! `<service>/<method>` with the OpenTelemetry RPC attributes (`rpc.system`, `rpc.service`,
+//! `rpc.method`, `server.port`, `network.peer.address`/`.port`, and, when the response ends,
+//! `rpc.grpc.status_code` plus an error status for the codes that are the server's fault),
+//! and one `call finished` event. The incoming `traceparent`/`tracestate` becomes the span's
+//! parent; the client ([`crate::client`]) makes a `grpc.client` span for every call and sends
+//! its context on. When [`crate::telemetry`] exports, these are OTLP server and client spans
+//! of one trace; when nothing exports, an outgoing call made while handling one still
+//! continues the caller's trace (same trace id, a new parent id). With [`RpcMetrics`], every
+//! call is also counted, timed and labelled with its status there.
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
@@ -15,39 +19,120 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tonic::body::Body;
+use tonic::transport::server::TcpConnectInfo;
 use tower::{Layer, Service};
 use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::metrics::{ActiveCall, RpcMetrics};
 
 tokio::task_local! {
-    static TRACEPARENT: Option<String>;
+    /// The trace context the call being handled came with.
+    static CALLER: opentelemetry::Context;
 }
 
-/// The `traceparent` of the call being handled by the current task, if it carried one.
-pub fn current_traceparent() -> Option<String> {
-    TRACEPARENT.try_with(Clone::clone).ok().flatten()
+/// Reads W3C trace context from HTTP headers.
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
+    }
 }
 
-/// The `traceparent` for an outgoing call made while handling `parent`: same version, trace
-/// id and flags, a fresh parent (span) id. `None` when `parent` is not a valid header.
-pub fn child_traceparent(parent: &str) -> Option<String> {
-    let parts: Vec<&str> = parent.split('-').collect();
-    let [version, trace_id, span_id, flags] = parts.as_slice() else { return None };
-    let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
-    let valid = hex(version, 2) && hex(trace_id, 32) && hex(span_id, 16) && hex(flags, 2);
-    if !valid || trace_id.bytes().all(|b| b == b'0') {
+/// Writes W3C trace context into HTTP headers.
+struct HeaderInjector<'a>(&'a mut http::HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        let name = http::HeaderName::from_bytes(key.as_bytes());
+        if let (Ok(name), Ok(value)) = (name, http::HeaderValue::from_str(&value)) {
+            self.0.insert(name, value);
+        }
+    }
+}
+
+/// The trace context a request carries (`traceparent`, `tracestate`); empty when none.
+fn extract(headers: &http::HeaderMap) -> opentelemetry::Context {
+    TraceContextPropagator::new().extract(&HeaderExtractor(headers))
+}
+
+/// Adds the trace context of an outgoing call to its headers, unless the caller set one: the
+/// context of `span` (the call's client span) when it is exported, else a child of the
+/// context the call being handled came with, if any.
+pub(crate) fn inject(span: &tracing::Span, headers: &mut http::HeaderMap) {
+    if headers.contains_key("traceparent") {
+        return;
+    }
+    let exported = if span.is_disabled() { None } else { Some(span.context()) };
+    let context = match exported.filter(|cx| cx.span().span_context().is_valid()) {
+        Some(context) => context,
+        None => match CALLER.try_with(child_of).ok().flatten() {
+            Some(context) => context,
+            None => return,
+        },
+    };
+    TraceContextPropagator::new().inject_context(&context, &mut HeaderInjector(headers));
+}
+
+/// A context continuing `caller`'s trace under a new span id, for calls nothing exports.
+fn child_of(caller: &opentelemetry::Context) -> Option<opentelemetry::Context> {
+    let parent = caller.span().span_context().clone();
+    if !parent.is_valid() {
         return None;
     }
     // RandomState is seeded per process and instance: enough for a span id, no extra crate.
-    let span = std::collections::hash_map::RandomState::new().build_hasher().finish() | 1;
-    Some(format!("{version}-{trace_id}-{span:016x}-{flags}"))
+    let id = std::collections::hash_map::RandomState::new().build_hasher().finish() | 1;
+    let child = SpanContext::new(
+        parent.trace_id(),
+        SpanId::from_bytes(id.to_be_bytes()),
+        parent.trace_flags(),
+        true,
+        parent.trace_state().clone(),
+    );
+    Some(opentelemetry::Context::new().with_remote_span_context(child))
 }
 
-/// Runs `future` with `traceparent` as the current call's trace context.
-pub(crate) async fn with_traceparent<F: Future>(traceparent: Option<String>, future: F) -> F::Output {
-    TRACEPARENT.scope(traceparent, future).await
+/// Which end of a call a span stands for: it decides which codes mark the span an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Server,
+    Client,
+}
+
+impl Side {
+    /// Per the OpenTelemetry RPC conventions: any code but OK is a client's error; a server
+    /// errs only with the codes that are its fault.
+    fn is_error(self, code: i64) -> bool {
+        match self {
+            Side::Client => code != 0,
+            // UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS.
+            Side::Server => matches!(code, 2 | 4 | 12 | 13 | 14 | 15),
+        }
+    }
+}
+
+/// Wraps a response so its outcome is recorded on `span` (and into `active`) when its body
+/// ends, however it ends.
+pub(crate) fn record_response(
+    response: http::Response<Body>,
+    span: tracing::Span,
+    side: Side,
+    start: Instant,
+    active: Option<ActiveCall>,
+) -> http::Response<Body> {
+    let (parts, body) = response.into_parts();
+    let status = parts.headers.get("grpc-status").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let body = RecordedBody { inner: body, span, side, start, status, active, finished: false };
+    http::Response::from_parts(parts, Body::new(body))
 }
 
 /// Tower layer adding a span per call and the trace context, and recording each call into
@@ -96,42 +181,69 @@ where
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let span = server_span(&request);
+        let caller = request.headers().contains_key("traceparent").then(|| extract(request.headers()));
+        let start = Instant::now();
         let path = request.uri().path().trim_start_matches('/');
         let (service, method) = path.split_once('/').unwrap_or((path, ""));
-        let span = tracing::info_span!(
-            "grpc",
-            rpc.service = %service,
-            rpc.method = %method,
-            grpc.status = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
-        );
-        let traceparent = request.headers().get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_string);
-        let start = Instant::now();
         let active = self.metrics.as_ref().map(|metrics| metrics.started(service, method));
         let call = self.inner.call(request);
         // Pay only for what is used: no subscriber wants the span, no trace context came in
         // and no metrics are kept → the call runs as it would without this layer.
-        if span.is_disabled() && traceparent.is_none() && active.is_none() {
+        if span.is_disabled() && caller.is_none() && active.is_none() {
             return Box::pin(call);
+        }
+        if let Some(caller) = &caller {
+            // Fails only when nothing exports the span; the task-local below still carries it.
+            let _ = span.set_parent(caller.clone());
         }
         Box::pin(async move {
             let call = call.instrument(span.clone());
-            let response = match traceparent {
-                Some(traceparent) => with_traceparent(Some(traceparent), call).await?,
+            let response = match caller {
+                Some(caller) => CALLER.scope(caller, call).await?,
                 None => call.await?,
             };
-            let (parts, body) = response.into_parts();
-            let status = parts.headers.get("grpc-status").and_then(|v| v.to_str().ok()).map(str::to_string);
-            let body = RecordedBody { inner: body, span, start, status, active, finished: false };
-            Ok(http::Response::from_parts(parts, Body::new(body)))
+            Ok(record_response(response, span, Side::Server, start, active))
         })
     }
+}
+
+/// The server span of one call, named and attributed per the OpenTelemetry RPC conventions.
+fn server_span(request: &http::Request<Body>) -> tracing::Span {
+    let path = request.uri().path().trim_start_matches('/');
+    let (service, method) = path.split_once('/').unwrap_or((path, ""));
+    let span = tracing::info_span!(
+        "grpc",
+        otel.name = %path,
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        rpc.system = "grpc",
+        rpc.service = %service,
+        rpc.method = %method,
+        rpc.grpc.status_code = tracing::field::Empty,
+        server.port = tracing::field::Empty,
+        network.peer.address = tracing::field::Empty,
+        network.peer.port = tracing::field::Empty,
+    );
+    if !span.is_disabled() {
+        if let Some(connection) = request.extensions().get::<TcpConnectInfo>() {
+            if let Some(local) = connection.local_addr() {
+                span.record("server.port", i64::from(local.port()));
+            }
+            if let Some(peer) = connection.remote_addr() {
+                span.record("network.peer.address", tracing::field::display(peer.ip()));
+                span.record("network.peer.port", i64::from(peer.port()));
+            }
+        }
+    }
+    span
 }
 
 /// The response body, recording the call's outcome on its span when the body ends.
 struct RecordedBody {
     inner: Body,
     span: tracing::Span,
+    side: Side,
     start: Instant,
     /// `grpc-status`, from the headers (trailers-only responses) or the trailers.
     status: Option<String>,
@@ -146,21 +258,23 @@ impl RecordedBody {
             return;
         }
         self.finished = true;
-        let status = self.status.as_deref().unwrap_or(outcome);
+        // A body that ended without a status was cut short: CANCELLED if dropped, else UNKNOWN.
+        let code = match (self.status.as_deref(), outcome) {
+            (Some(code), _) => code,
+            (None, "cancelled") => "1",
+            (None, _) => "2",
+        };
         let seconds = self.start.elapsed().as_secs_f64();
         if let Some(active) = &mut self.active {
-            // A body that ended without a status was cut short: CANCELLED if dropped, else UNKNOWN.
-            let code = match (self.status.as_deref(), outcome) {
-                (Some(code), _) => code,
-                (None, "cancelled") => "1",
-                (None, _) => "2",
-            };
             active.finished(code, seconds);
         }
+        let numeric: i64 = code.parse().unwrap_or(2);
+        self.span.record("rpc.grpc.status_code", numeric);
+        if self.side.is_error(numeric) {
+            self.span.record("otel.status_code", "error");
+        }
         let duration_ms = seconds * 1000.0;
-        self.span.record("grpc.status", status);
-        self.span.record("duration_ms", duration_ms);
-        tracing::info!(parent: &self.span, grpc.status = status, duration_ms, "call finished");
+        tracing::info!(parent: &self.span, rpc.grpc.status_code = numeric, duration_ms, "call finished");
     }
 }
 
@@ -204,26 +318,45 @@ mod tests {
 
     const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
-    #[test]
-    fn a_child_keeps_the_trace_and_gets_a_new_parent_id() {
-        let child = child_traceparent(PARENT).unwrap();
+    fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
+        pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap())).collect()
+    }
+
+    #[tokio::test]
+    async fn an_unexported_call_continues_the_callers_trace_under_a_new_parent_id() {
+        let caller = extract(&headers(&[("traceparent", PARENT), ("tracestate", "vendor=1")]));
+        let mut outgoing = http::HeaderMap::new();
+        CALLER.scope(caller, async { inject(&tracing::Span::none(), &mut outgoing) }).await;
+        let child = outgoing["traceparent"].to_str().unwrap();
         assert!(child.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{child}");
         assert!(child.ends_with("-01"));
         assert_ne!(child, PARENT);
         assert_eq!(child.len(), PARENT.len());
-    }
-
-    #[test]
-    fn invalid_headers_are_not_propagated() {
-        for bad in ["", "00-xyz-00f067aa0ba902b7-01", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"] {
-            assert_eq!(child_traceparent(bad), None, "{bad}");
-        }
+        assert_eq!(outgoing["tracestate"], "vendor=1");
     }
 
     #[tokio::test]
-    async fn the_trace_context_is_visible_inside_the_call_only() {
-        let seen = with_traceparent(Some(PARENT.to_string()), async { current_traceparent() }).await;
-        assert_eq!(seen.as_deref(), Some(PARENT));
-        assert_eq!(current_traceparent(), None);
+    async fn invalid_or_absent_context_is_not_propagated_and_a_callers_own_is_kept() {
+        for bad in ["", "00-xyz-00f067aa0ba902b7-01", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"] {
+            let mut outgoing = http::HeaderMap::new();
+            let caller = extract(&headers(&[("traceparent", bad)]));
+            CALLER.scope(caller, async { inject(&tracing::Span::none(), &mut outgoing) }).await;
+            assert!(outgoing.is_empty(), "{bad}: {outgoing:?}");
+        }
+        let mut outside = http::HeaderMap::new();
+        inject(&tracing::Span::none(), &mut outside);
+        assert!(outside.is_empty(), "{outside:?}");
+        let mut own = headers(&[("traceparent", PARENT)]);
+        CALLER
+            .scope(extract(&headers(&[("traceparent", PARENT)])), async { inject(&tracing::Span::none(), &mut own) })
+            .await;
+        assert_eq!(own["traceparent"], PARENT);
+    }
+
+    #[test]
+    fn servers_err_only_on_their_own_codes_clients_on_any() {
+        let server: Vec<i64> = (0..17).filter(|&c| Side::Server.is_error(c)).collect();
+        assert_eq!(server, [2, 4, 12, 13, 14, 15]);
+        assert!((1..17).all(|c| Side::Client.is_error(c)) && !Side::Client.is_error(0));
     }
 }

@@ -24,10 +24,11 @@ use crate::options::{MethodOptions, ServiceOptions};
 const PACKAGE: Field = Field { name: "package", number: 0, kind: Kind::Str };
 
 /// A parsed value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Value {
     Str(String),
     Int(u64),
+    Float(f64),
     Bool(bool),
     Group,
     List(Vec<String>),
@@ -71,6 +72,7 @@ impl Written {
                     self.errors.push(syn::Error::new(span, format!("`{path}` must be at most {}", u32::MAX)));
                 }
                 (Value::Int(n), _) => encoder.varint(field, n),
+                (Value::Float(x), _) => encoder.double(field, x),
                 (Value::List(items), _) => items.iter().for_each(|item| encoder.string(field, item)),
                 (Value::Map(map), _) => map.iter().for_each(|(k, v)| encoder.map_entry(field, k, v)),
                 (Value::Group, Kind::Group(inner)) => {
@@ -287,16 +289,19 @@ fn read_value(meta: &ParseNestedMeta<'_>, path: &str, kind: Kind, written: &mut 
             Ok(Some(Value::List(hosts.iter().map(LitStr::value).collect())))
         }
         Kind::Bool if !meta.input.peek(Token![=]) => Ok(Some(Value::Bool(true))),
-        Kind::Str | Kind::U32 | Kind::U64 | Kind::Bool => {
+        Kind::Str | Kind::U32 | Kind::U64 | Kind::Bool | Kind::F64 => {
             let literal: syn::Lit = meta.value()?.parse()?;
             let value = match (kind, &literal) {
                 (Kind::Str, syn::Lit::Str(s)) => Value::Str(s.value()),
                 (Kind::U32 | Kind::U64, syn::Lit::Int(n)) => Value::Int(n.base10_parse()?),
                 (Kind::Bool, syn::Lit::Bool(b)) => Value::Bool(b.value),
+                (Kind::F64, syn::Lit::Float(x)) => Value::Float(x.base10_parse()?),
+                (Kind::F64, syn::Lit::Int(n)) => Value::Float(n.base10_parse()?),
                 _ => {
                     let expected = match kind {
                         Kind::Str => "a string",
                         Kind::U32 | Kind::U64 => "an integer",
+                        Kind::F64 => "a number",
                         _ => "`true` or `false`",
                     };
                     let found = match literal {
@@ -447,6 +452,7 @@ mod tests {
                 Kind::Str => quote!(#name = "x"),
                 Kind::U32 | Kind::U64 => quote!(#name = 7),
                 Kind::Bool => quote!(#name = true),
+                Kind::F64 => quote!(#name = 0.5),
                 Kind::StrList => quote!(#name("a", "b")),
                 Kind::Map => quote!(#name(K = "v")),
                 Kind::Group(inner) => {

@@ -128,6 +128,13 @@ pub struct Observability {
     pub metrics_port: Option<u16>,
     /// The namespace allowed to scrape it.
     pub monitoring_namespace: String,
+    /// The OTLP/gRPC collector spans are exported to; `None`: no export.
+    pub otlp_endpoint: Option<String>,
+    /// The share of new traces recorded, 0 to 1, as written in `OTEL_TRACES_SAMPLER_ARG`;
+    /// `None`: the SDK's default (all).
+    pub sample_ratio: Option<String>,
+    /// Whether a ServiceMonitor is generated.
+    pub service_monitor: bool,
 }
 
 /// The image build of `deploy/<app>/Dockerfile`.

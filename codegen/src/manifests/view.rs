@@ -31,11 +31,32 @@ fn metrics_view(deploy: &Deploy) -> Value {
         .map_or(Value::Null, |port| json!({ "port": port, "monitoring_namespace": namespace }))
 }
 
-/// The user's pod annotations, plus the common `prometheus.io/*` ones when metrics are on
-/// (the user's win).
+/// The OpenTelemetry SDK's environment: the service and the pod as resource attributes
+/// (from the downward API variables the template defines first), the collector and the
+/// sampler when given.
+fn telemetry_view(deploy: &Deploy) -> Value {
+    let observability = &deploy.observability;
+    let workload = match deploy.workload {
+        Workload::Deployment => "k8s.deployment.name",
+        Workload::StatefulSet => "k8s.statefulset.name",
+    };
+    json!({
+        "service_name": deploy.app,
+        "resource_attributes": format!(
+            "k8s.namespace.name=$(POD_NAMESPACE),k8s.pod.name=$(POD_NAME),{workload}={}",
+            deploy.app
+        ),
+        "otlp_endpoint": observability.otlp_endpoint,
+        "sample_ratio": observability.sample_ratio,
+    })
+}
+
+/// The user's pod annotations, plus the common `prometheus.io/*` ones when metrics are on and
+/// no ServiceMonitor scrapes them (the user's win).
 fn pod_annotations(deploy: &Deploy) -> BTreeMap<String, String> {
     let mut annotations = BTreeMap::new();
-    if let Some(port) = deploy.observability.metrics_port {
+    let annotated = deploy.observability.metrics_port.filter(|_| !deploy.observability.service_monitor);
+    if let Some(port) = annotated {
         annotations.insert("prometheus.io/scrape".to_string(), "true".to_string());
         annotations.insert("prometheus.io/port".to_string(), port.to_string());
         annotations.insert("prometheus.io/path".to_string(), "/metrics".to_string());
@@ -67,6 +88,7 @@ pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
         "app": app,
         "names": { "container": CONTAINER, "port": PORT_NAME, "volume": VOLUME, "metrics_port": METRICS_PORT_NAME },
         "metrics": metrics_view(deploy),
+        "telemetry": telemetry_view(deploy),
         "pod_user": crate::dockerfile::POD_USER,
         "workload": deploy.workload.kind(),
         "service_account": app,

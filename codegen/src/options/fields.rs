@@ -31,6 +31,9 @@ pub(crate) const SERVICE_DEPLOYMENT: &[Field] = &[
 pub(crate) const OBSERVABILITY: &[Field] = &[
     Field { name: "metrics_port", number: 1, kind: Kind::U32 },
     Field { name: "monitoring_namespace", number: 2, kind: Kind::Str },
+    Field { name: "otlp_endpoint", number: 3, kind: Kind::Str },
+    Field { name: "sample_ratio", number: 4, kind: Kind::F64 },
+    Field { name: "service_monitor", number: 5, kind: Kind::Bool },
 ];
 
 /// `kuberpc.v1.ContainerBuild`

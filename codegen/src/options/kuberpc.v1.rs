@@ -102,7 +102,7 @@ pub struct ServiceDeployment {
     pub observability: ::core::option::Option<Observability>,
 }
 /// What the pod exposes for monitoring.
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Observability {
     /// Port of the runtime's `/metrics` endpoint (Prometheus text), a container port named
     /// `metrics` with the common `prometheus.io/*` pod annotations; 0 turns metrics off.
@@ -113,6 +113,20 @@ pub struct Observability {
     /// Default: "monitoring".
     #[prost(string, optional, tag = "2")]
     pub monitoring_namespace: ::core::option::Option<::prost::alloc::string::String>,
+    /// The OpenTelemetry collector the pods export their spans to over OTLP/gRPC, an
+    /// `<http://`> or `<https://`> URL with a port, e.g. "<http://otel-collector.monitoring:4317">
+    /// (OTEL_EXPORTER_OTLP_ENDPOINT). Default: none — spans are not exported.
+    #[prost(string, optional, tag = "3")]
+    pub otlp_endpoint: ::core::option::Option<::prost::alloc::string::String>,
+    /// The share of traces begun in the pods that are recorded, 0 to 1; a call that arrives with a
+    /// sampling decision keeps it (OTEL_TRACES_SAMPLER=parentbased_traceidratio). Default: 1.
+    #[prost(double, optional, tag = "4")]
+    pub sample_ratio: ::core::option::Option<f64>,
+    /// A ServiceMonitor (monitoring.coreos.com/v1) for the Prometheus Operator, scraping the
+    /// metrics port through the headless Service; without it, the pods carry the common
+    /// `prometheus.io/*` annotations. Default: false.
+    #[prost(bool, optional, tag = "5")]
+    pub service_monitor: ::core::option::Option<bool>,
 }
 /// The image build of `deploy/<app>/Dockerfile`: a cargo build stage and a minimal runtime stage
 /// that runs as the pod's user (10001) with nothing but the server binary.

@@ -89,6 +89,7 @@ fn mismatch(field: &Field, value: &Token<'_>) -> Option<&'static str> {
         (Kind::Bool, TokenKind::Ident(word)) => ["true", "false", "True", "False", "t", "f"].contains(&word),
         (Kind::Bool, TokenKind::Number(n)) => n == "0" || n == "1",
         (Kind::U32 | Kind::U64, TokenKind::Number(n)) => found == "an integer" || n.starts_with("0x"),
+        (Kind::F64, TokenKind::Number(_)) => true,
         (Kind::Group(_) | Kind::GroupList(_) | Kind::Map, _) => !value.kind.is_scalar(),
         _ => false,
     };
@@ -100,6 +101,7 @@ fn expected(kind: Kind) -> &'static str {
         Kind::Str | Kind::StrList => "a string",
         Kind::Bool => "`true` or `false`",
         Kind::U32 | Kind::U64 => "an integer",
+        Kind::F64 => "a number",
         Kind::Group(_) | Kind::GroupList(_) | Kind::Map => "a message `{ … }`",
     }
 }

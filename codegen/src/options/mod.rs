@@ -477,10 +477,61 @@ fn resolve_client(options: ClientOptions, rules: &mut FieldRules<'_>) -> ClientP
     policy
 }
 
-/// The metrics port is a port other than the gRPC one (0: off); the namespace a DNS label.
+/// The metrics port is a port other than the gRPC one (0: off); the namespace a DNS label;
+/// the collector an http(s) URL with a port; the sample ratio within 0 to 1; a ServiceMonitor
+/// needs the metrics port.
 fn resolve_observability(options: ObservabilityOptions, grpc_port: u16, rules: &mut FieldRules<'_>) -> Observability {
-    let written = options.metrics_port.unwrap_or(DEFAULT_METRICS_PORT);
-    let metrics_port = match u16::try_from(written) {
+    let metrics_port = resolve_metrics_port(options.metrics_port, grpc_port, rules);
+    let monitoring_namespace = options.monitoring_namespace.unwrap_or_else(|| DEFAULT_MONITORING_NAMESPACE.to_string());
+    if !crate::model_rules::has_dns_label_characters(&monitoring_namespace) || monitoring_namespace.len() > 63 {
+        rules.fail(
+            path::OBSERVABILITY_MONITORING_NAMESPACE,
+            format!("monitoring_namespace {monitoring_namespace:?} is not a namespace name (a DNS-1123 label)"),
+        );
+    }
+    if let Some(problem) = options.otlp_endpoint.as_deref().and_then(otlp_endpoint_problem) {
+        rules.fail(path::OBSERVABILITY_OTLP_ENDPOINT, problem);
+    }
+    let sample_ratio = options.sample_ratio.map(|ratio| {
+        if !(0.0..=1.0).contains(&ratio) {
+            let message = format!("sample_ratio {ratio} is not a share of traces: it must be between 0 and 1");
+            rules.fail(path::OBSERVABILITY_SAMPLE_RATIO, message);
+        }
+        ratio.to_string()
+    });
+    let service_monitor = options.service_monitor.unwrap_or(false);
+    if service_monitor && metrics_port.is_none() {
+        let message = "service_monitor needs the metrics: metrics_port is 0".to_string();
+        rules.fail(path::OBSERVABILITY_SERVICE_MONITOR, message);
+    }
+    let otlp_endpoint = options.otlp_endpoint;
+    Observability { metrics_port, monitoring_namespace, otlp_endpoint, sample_ratio, service_monitor }
+}
+
+/// Why `endpoint` cannot be an OTLP/gRPC collector URL, if it cannot: the exporter needs the
+/// scheme, and without a port it would call port 80 rather than OTLP's 4317.
+fn otlp_endpoint_problem(endpoint: &str) -> Option<String> {
+    let why = |reason: &str| Some(format!("otlp_endpoint {endpoint:?} {reason}"));
+    let Some(rest) = endpoint.strip_prefix("http://").or_else(|| endpoint.strip_prefix("https://")) else {
+        return why("must start with http:// or https://");
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let Some((host, port)) = authority.rsplit_once(':') else {
+        return why("names no port: write the collector's OTLP/gRPC port, usually 4317");
+    };
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return why("names no host");
+    }
+    match port.parse::<u16>() {
+        Ok(port) if port > 0 => None,
+        _ => why(&format!("has no valid port: {port:?}")),
+    }
+}
+
+/// 0 turns the metrics off; otherwise a port of its own.
+fn resolve_metrics_port(written: Option<u32>, grpc_port: u16, rules: &mut FieldRules<'_>) -> Option<u16> {
+    let written = written.unwrap_or(DEFAULT_METRICS_PORT);
+    match u16::try_from(written) {
         Ok(0) => None,
         Ok(port) if port == grpc_port => {
             rules.fail(
@@ -497,15 +548,7 @@ fn resolve_observability(options: ObservabilityOptions, grpc_port: u16, rules: &
             );
             None
         }
-    };
-    let monitoring_namespace = options.monitoring_namespace.unwrap_or_else(|| DEFAULT_MONITORING_NAMESPACE.to_string());
-    if !crate::model_rules::has_dns_label_characters(&monitoring_namespace) || monitoring_namespace.len() > 63 {
-        rules.fail(
-            path::OBSERVABILITY_MONITORING_NAMESPACE,
-            format!("monitoring_namespace {monitoring_namespace:?} is not a namespace name (a DNS-1123 label)"),
-        );
     }
-    Observability { metrics_port, monitoring_namespace }
 }
 
 /// The binary is a cargo target name; the toolchain a Rust version; both images references.
@@ -825,6 +868,7 @@ mod generated_tests {
             (Type::Uint32, false, _) => "Kind::U32".into(),
             (Type::Uint64, false, _) => "Kind::U64".into(),
             (Type::Bool, false, _) => "Kind::Bool".into(),
+            (Type::Double, false, _) => "Kind::F64".into(),
             (Type::Message, true, Some(entry))
                 if entry.field.iter().all(|f| f.r#type() == Type::String)
                     && entry.options.as_ref().is_some_and(|o| o.map_entry()) =>

@@ -156,6 +156,12 @@ pub(crate) const OBSERVABILITY: OptionPath = OptionPath("observability");
 pub(crate) const OBSERVABILITY_METRICS_PORT: OptionPath = OptionPath("observability.metrics_port");
 /// `observability.monitoring_namespace`
 pub(crate) const OBSERVABILITY_MONITORING_NAMESPACE: OptionPath = OptionPath("observability.monitoring_namespace");
+/// `observability.otlp_endpoint`
+pub(crate) const OBSERVABILITY_OTLP_ENDPOINT: OptionPath = OptionPath("observability.otlp_endpoint");
+/// `observability.sample_ratio`
+pub(crate) const OBSERVABILITY_SAMPLE_RATIO: OptionPath = OptionPath("observability.sample_ratio");
+/// `observability.service_monitor`
+pub(crate) const OBSERVABILITY_SERVICE_MONITOR: OptionPath = OptionPath("observability.service_monitor");
 /// `timeout_ms`
 pub(crate) const TIMEOUT_MS: OptionPath = OptionPath("timeout_ms");
 /// `idempotent`

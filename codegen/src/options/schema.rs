@@ -23,6 +23,8 @@ pub(crate) enum Kind {
     U64,
     /// `bool`
     Bool,
+    /// `double`
+    F64,
     /// A message: further options, written `name { … }` / `name(...)`.
     Group(&'static [Field]),
     /// A repeated message: a group written once per element.
@@ -47,7 +49,7 @@ pub(crate) struct Field {
 impl Kind {
     /// Written on one line of its own in an option literal (scalars come before groups).
     fn is_scalar(self) -> bool {
-        matches!(self, Kind::Str | Kind::U32 | Kind::U64 | Kind::Bool)
+        matches!(self, Kind::Str | Kind::U32 | Kind::U64 | Kind::Bool | Kind::F64)
     }
 }
 
@@ -105,6 +107,12 @@ impl Encoder {
     pub(crate) fn varint(&mut self, field: &Field, value: u64) {
         encode_key(field.number, WireType::Varint, &mut self.0);
         encode_varint(value, &mut self.0);
+    }
+
+    /// A `double`.
+    pub(crate) fn double(&mut self, field: &Field, value: f64) {
+        encode_key(field.number, WireType::SixtyFourBit, &mut self.0);
+        self.0.extend_from_slice(&value.to_le_bytes());
     }
 
     /// A nested message (a group, or one map entry), present even when empty.
@@ -200,6 +208,8 @@ fn entries(fields: &'static [Field], bytes: &[u8]) -> Vec<String> {
 enum Wire<'a> {
     Varint(u64),
     Bytes(&'a [u8]),
+    /// A `double`.
+    Fixed64(f64),
 }
 
 impl Wire<'_> {
@@ -207,6 +217,7 @@ impl Wire<'_> {
         match (self, kind) {
             (Wire::Varint(v), Kind::Bool) => (*v != 0).to_string(),
             (Wire::Varint(v), _) => v.to_string(),
+            (Wire::Fixed64(v), _) => v.to_string(),
             (Wire::Bytes(b), _) => quoted(&String::from_utf8_lossy(b)),
         }
     }
@@ -228,6 +239,11 @@ fn decode_fields(mut bytes: &[u8]) -> Vec<(u32, Wire<'_>)> {
                 let (value, rest) = bytes.split_at(len);
                 bytes = rest;
                 Wire::Bytes(value)
+            }
+            WireType::SixtyFourBit => {
+                let Some((value, rest)) = bytes.split_first_chunk::<8>() else { break };
+                bytes = rest;
+                Wire::Fixed64(f64::from_le_bytes(*value))
             }
             _ => break,
         };

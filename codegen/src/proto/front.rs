@@ -455,6 +455,7 @@ mod tests {
                     prost_reflect::Kind::Uint32 => Value::U32(1),
                     prost_reflect::Kind::Uint64 => Value::U64(1),
                     prost_reflect::Kind::Bool => Value::Bool(true),
+                    prost_reflect::Kind::Double => Value::F64(0.5),
                     other => panic!("the reader has no case for {other:?}"),
                 }
             };

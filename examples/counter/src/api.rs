@@ -108,7 +108,9 @@ pub enum Source {
     package = "counter.v1",
     port = 50051,
     autoscale(min = 2, max = 8, cpu_percent = 70),
-    container(binary = "counter-server", package = "counter")
+    container(binary = "counter-server", package = "counter"),
+    // Spans to the cluster's collector; a quarter of the traces that start here.
+    observability(otlp_endpoint = "http://otel-collector.monitoring:4317", sample_ratio = 0.25)
 )]
 pub trait Counter {
     /// The value of a counter.

@@ -167,7 +167,7 @@ async fn calls_get_spans_and_outgoing_calls_carry_the_trace() {
     assert!(
         finished.iter().any(|l| l.contains("rpc.service=greeter.v1.Greeter")
             && l.contains("rpc.method=SayHello")
-            && l.contains("grpc.status=\"0\"")
+            && l.contains("rpc.grpc.status_code=0")
             && l.contains("duration_ms=")),
         "no finished-call span in:\n{text}"
     );

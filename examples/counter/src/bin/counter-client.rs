@@ -5,6 +5,7 @@ use counter::{counter_deploy, AddRequest, CounterClient, GetRequest};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let _telemetry = kuberpc::telemetry::init()?;
     let mut args = std::env::args().skip(1);
     let mut client = kuberpc::client::Client::new(&counter_deploy::DEPLOY);
     if let Some(target) = args.next() {

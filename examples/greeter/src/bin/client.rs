@@ -6,6 +6,7 @@ use greeter::pb::{greeter_deploy, HelloRequest};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let _telemetry = kuberpc::telemetry::init()?;
     let mut args = std::env::args().skip(1);
     let mut client = kuberpc::client::Client::new(&greeter_deploy::DEPLOY);
     if let Some(target) = args.next() {

@@ -2,5 +2,6 @@
 
 #[tokio::main]
 async fn main() -> Result<(), kuberpc::ServerError> {
+    let _telemetry = kuberpc::telemetry::init()?;
     {{lib}}::server().serve().await
 }

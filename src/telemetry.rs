@@ -1,0 +1,194 @@
+//! What a kuberpc program reports about itself: logs on stderr and, when a collector is
+//! configured, its call spans exported over OTLP/gRPC.
+//!
+//! [`init`] is the one line a server's (or client's) `main` starts with. It installs a
+//! `tracing` subscriber printing to stderr (filtered by `RUST_LOG`, default `info`) and, when
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, the
+//! OpenTelemetry SDK: the per-call spans of [`crate::trace`] and the client become OTLP spans,
+//! batched and exported by a task on a thread of their own, so a slow or absent collector
+//! never holds up a call. Everything else follows the standard `OTEL_*` variables, read by the
+//! SDK itself: `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER` and
+//! `_ARG` (default parent-based, always on), `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_TIMEOUT`,
+//! `OTEL_EXPORTER_OTLP_HEADERS`. `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`
+//! turn the export off; without an endpoint nothing is exported and spans cost what a
+//! `tracing` span costs. The [`Telemetry`] it returns flushes the spans still queued when it
+//! is dropped — keep it until `main` returns.
+
+use std::fmt;
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::runtime;
+use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::Layer as _;
+
+/// The instrumentation scope of kuberpc's spans.
+const SCOPE: &str = "kuberpc";
+
+/// Installed telemetry; dropping it flushes and stops the span export.
+#[must_use = "dropping Telemetry stops the span export: keep it until main returns"]
+pub struct Telemetry {
+    export: Option<Export>,
+}
+
+/// The OTLP pipeline: the provider and the runtime its export task runs on.
+struct Export {
+    provider: SdkTracerProvider,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// Why telemetry could not be installed: names the variable at fault.
+#[derive(Debug)]
+pub struct TelemetryError(String);
+
+impl fmt::Display for TelemetryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TelemetryError {}
+
+impl fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Telemetry").field("exporting", &self.is_exporting()).finish()
+    }
+}
+
+/// Installs logging and, when an OTLP endpoint is configured, the span export; see the
+/// module docs. Fails on a variable it cannot honour (another protocol than `grpc`, another
+/// exporter than `otlp`, an invalid endpoint) and when a global `tracing` subscriber is
+/// already installed.
+pub fn init() -> Result<Telemetry, TelemetryError> {
+    let export = if export_wanted(&|name| std::env::var(name).ok())? { Some(Export::start()?) } else { None };
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(EnvFilter::builder().with_default_directive(LevelFilter::INFO.into()).from_env_lossy());
+    let spans = export.as_ref().map(|export| {
+        // Only the conventions' attributes: no source locations, threads or busy/idle times.
+        tracing_opentelemetry::layer()
+            .with_tracer(export.provider.tracer(SCOPE))
+            .with_location(false)
+            .with_threads(false)
+            .with_target(false)
+            .with_tracked_inactivity(false)
+            .with_filter(LevelFilter::INFO)
+    });
+    tracing_subscriber::registry().with(logs).with(spans).try_init().map_err(|error| {
+        TelemetryError(format!("kuberpc::telemetry::init: a tracing subscriber is already installed ({error})"))
+    })?;
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    if let Some(export) = &export {
+        opentelemetry::global::set_tracer_provider(export.provider.clone());
+        tracing::info!("exporting spans over OTLP/gRPC (OTEL_EXPORTER_OTLP_ENDPOINT)");
+    }
+    Ok(Telemetry { export })
+}
+
+/// Whether the environment asks for span export; an error for what kuberpc cannot export.
+fn export_wanted(var: &dyn Fn(&str) -> Option<String>) -> Result<bool, TelemetryError> {
+    let set = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+    if set("OTEL_SDK_DISABLED").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+        return Ok(false);
+    }
+    match set("OTEL_TRACES_EXPORTER").as_deref().map(str::trim) {
+        None | Some("otlp") => {}
+        Some("none") => return Ok(false),
+        Some(other) => {
+            return Err(TelemetryError(format!(
+                "OTEL_TRACES_EXPORTER={other:?}: kuberpc exports traces with \"otlp\" (or \"none\")"
+            )))
+        }
+    }
+    for name in ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"] {
+        if let Some(protocol) = set(name).filter(|p| p.trim() != "grpc") {
+            return Err(TelemetryError(format!("{name}={protocol:?}: kuberpc exports OTLP over \"grpc\"")));
+        }
+    }
+    Ok(set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some() || set("OTEL_EXPORTER_OTLP_ENDPOINT").is_some())
+}
+
+impl Export {
+    /// The exporter (endpoint, headers and timeout from the environment) behind a batch
+    /// processor whose task runs on a one-thread runtime of its own: export works whatever
+    /// runtime (or none) the program uses, and shutting down can wait for it from anywhere.
+    fn start() -> Result<Self, TelemetryError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("kuberpc-otlp")
+            .enable_all()
+            .build()
+            .map_err(|error| TelemetryError(format!("cannot start the OTLP export thread: {error}")))?;
+        let _entered = runtime.enter();
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_protocol(opentelemetry_otlp::Protocol::Grpc)
+            .build()
+            .map_err(|error| TelemetryError(format!("OTLP exporter (OTEL_EXPORTER_OTLP_ENDPOINT?): {error}")))?;
+        let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio).build();
+        let provider = SdkTracerProvider::builder().with_span_processor(processor).build();
+        Ok(Self { provider, runtime })
+    }
+}
+
+impl Telemetry {
+    /// Whether spans are being exported over OTLP.
+    pub fn is_exporting(&self) -> bool {
+        self.export.is_some()
+    }
+
+    /// Exports the spans queued so far now (they are also exported in batches on their own).
+    pub fn flush(&self) {
+        if let Some(export) = &self.export {
+            if let Err(error) = export.provider.force_flush() {
+                tracing::warn!(%error, "flushing spans failed");
+            }
+        }
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        let Some(export) = self.export.take() else { return };
+        if let Err(error) = export.provider.shutdown() {
+            tracing::warn!(%error, "the span export did not shut down cleanly");
+        }
+        export.runtime.shutdown_background();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wanted(vars: &[(&str, &str)]) -> Result<bool, TelemetryError> {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        export_wanted(&|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn an_endpoint_turns_the_export_on_and_the_standard_switches_turn_it_off() {
+        assert!(!wanted(&[]).unwrap());
+        assert!(!wanted(&[("OTEL_EXPORTER_OTLP_ENDPOINT", " ")]).unwrap());
+        assert!(wanted(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")]).unwrap());
+        assert!(wanted(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4317")]).unwrap());
+        let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317");
+        assert!(!wanted(&[endpoint, ("OTEL_SDK_DISABLED", "TRUE")]).unwrap());
+        assert!(!wanted(&[endpoint, ("OTEL_TRACES_EXPORTER", "none")]).unwrap());
+        assert!(wanted(&[endpoint, ("OTEL_TRACES_EXPORTER", "otlp"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]).unwrap());
+    }
+
+    #[test]
+    fn what_cannot_be_exported_is_an_error_naming_the_variable() {
+        let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+        let error = wanted(&[endpoint, ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")]).unwrap_err();
+        assert!(error.to_string().starts_with("OTEL_EXPORTER_OTLP_PROTOCOL=\"http/protobuf\""), "{error}");
+        let error = wanted(&[endpoint, ("OTEL_TRACES_EXPORTER", "zipkin")]).unwrap_err();
+        assert!(error.to_string().contains("OTEL_TRACES_EXPORTER=\"zipkin\""), "{error}");
+    }
+}
