@@ -137,11 +137,19 @@ fn the_port_comes_from_one_field() {
         ports.iter().partition(|l| l.ends_with(|c: char| c.is_ascii_digit()));
     let (grpc, metrics): (Vec<&str>, Vec<&str>) = numeric.iter().partition(|l| l.ends_with(" 50051"));
     assert_eq!(grpc.len(), 6, "containerPort, 3 probes, 2 Services: {grpc:?}");
-    assert_eq!(metrics, ["              containerPort: 9090"], "the metrics port, once");
+    assert_eq!(
+        metrics,
+        ["              containerPort: 9090", "      port: 9090"],
+        "the metrics port: the container's and the headless Service's (for the ServiceMonitor)"
+    );
     let (grpc, metrics): (Vec<&str>, Vec<&str>) = named.iter().partition(|l| l.ends_with(": grpc"));
     assert!(grpc.iter().all(|l| l.ends_with("Port: grpc") || l.ends_with("- port: grpc")), "by name: {grpc:?}");
     assert_eq!(grpc.len(), 3, "2 Service targetPorts and the NetworkPolicy port: {grpc:?}");
-    assert_eq!(metrics, ["        - port: metrics"], "the NetworkPolicy's scrape rule names the metrics port");
+    assert_eq!(
+        metrics,
+        ["      targetPort: metrics", "        - port: metrics", "    - port: metrics"],
+        "by name: the headless Service's target, the NetworkPolicy's scrape rule, the ServiceMonitor's endpoint"
+    );
 }
 
 /// Generates the route guide with `template` overridden by `edit` of the embedded one; the error.

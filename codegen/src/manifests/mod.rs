@@ -11,6 +11,7 @@
 mod gateway;
 mod locate;
 mod rules;
+mod service_monitor;
 mod templates;
 mod validate;
 mod view;
@@ -74,7 +75,7 @@ struct Object {
 }
 
 /// The base objects, in the order they are listed in `kustomization.yaml`.
-const OBJECTS: [Object; 12] = [
+const OBJECTS: [Object; 13] = [
     Object { template: "serviceaccount", file: "serviceaccount.yaml", wanted: |_| true },
     Object { template: "configmap", file: "configmap.yaml", wanted: |d| !d.env.is_empty() },
     Object { template: "deployment", file: "deployment.yaml", wanted: |d| d.workload == Workload::Deployment },
@@ -86,6 +87,7 @@ const OBJECTS: [Object; 12] = [
     Object { template: "hpa", file: "hpa.yaml", wanted: |d| d.autoscale.is_some() },
     Object { template: "ingress", file: "ingress.yaml", wanted: |d| d.ingress.is_some() },
     Object { template: "grpcroute", file: "grpcroute.yaml", wanted: |d| d.gateway.is_some() },
+    Object { template: "servicemonitor", file: "servicemonitor.yaml", wanted: |d| d.observability.service_monitor },
     // A StatefulSet claims its volumes through volumeClaimTemplates instead.
     Object { template: "pvc", file: "pvc.yaml", wanted: |d| d.storage.is_some() && d.workload == Workload::Deployment },
 ];

@@ -13,11 +13,12 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Container, PersistentVolumeClaim, PodTemplateSpec, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::de::DeserializeOwned;
 
 use super::gateway::GrpcRoute;
+use super::service_monitor::ServiceMonitor;
 use crate::model_rules::{has_dns_label_characters, MAX_NAME_LEN};
 use crate::options::is_quantity;
 
@@ -31,6 +32,7 @@ pub(crate) struct RenderedSet {
     pdbs: Vec<PodDisruptionBudget>,
     ingresses: Vec<Ingress>,
     routes: Vec<GrpcRoute>,
+    monitors: Vec<ServiceMonitor>,
     claims: Vec<PersistentVolumeClaim>,
     /// `(kind, name)` of every object, for the naming rule.
     names: Vec<(String, String)>,
@@ -51,6 +53,7 @@ impl RenderedSet {
                 "PodDisruptionBudget" => set.pdbs.push(typed(value)?),
                 "Ingress" => set.ingresses.push(typed(value)?),
                 "GRPCRoute" => set.routes.push(typed(value)?),
+                "ServiceMonitor" => set.monitors.push(typed(value)?),
                 "PersistentVolumeClaim" => set.claims.push(typed(value)?),
                 _ => {}
             }
@@ -284,6 +287,21 @@ fn backends_name_service_ports(set: &RenderedSet, out: &mut Vec<String>) {
             }
         }
     }
+    for monitor in &set.monitors {
+        let selected: Vec<&Service> =
+            set.services.iter().filter(|s| has_labels(&s.metadata, &monitor.match_labels())).collect();
+        for port in monitor.ports() {
+            if !selected.iter().any(|s| has_port(name_of(&s.metadata), Some(port), None)) {
+                out.push(format!("ServiceMonitor: no Service it selects has a port named {port:?}"));
+            }
+        }
+    }
+}
+
+/// Whether an object carries every label of `wanted`.
+fn has_labels(metadata: &ObjectMeta, wanted: &BTreeMap<String, String>) -> bool {
+    let labels = metadata.labels.as_ref();
+    wanted.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
 }
 
 /// Every claimed volume must be defined (a PVC of the base, or a volumeClaimTemplate) and
@@ -492,6 +510,16 @@ mod tests {
     fn ingress_backend_must_name_a_service_port() {
         let v = violations_after(greeter(), "ingress.yaml", "name: grpc", "name: http", 0);
         assert_violation(&v, "Ingress greeter: backend greeter");
+    }
+
+    #[test]
+    fn a_service_monitor_must_select_a_service_with_its_port() {
+        assert!(check_set(&parsed(&greeter())).is_empty());
+        let port = violations_after(greeter(), "service-headless.yaml", "name: metrics", "name: metric", 0);
+        assert_violation(&port, "ServiceMonitor: no Service it selects has a port named \"metrics\"");
+        let selector =
+            violations_after(greeter(), "servicemonitor.yaml", "instance: \"greeter\"", "instance: \"x\"", -1);
+        assert_violation(&selector, "ServiceMonitor: no Service it selects has a port named \"metrics\"");
     }
 
     #[test]

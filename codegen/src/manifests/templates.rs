@@ -17,7 +17,7 @@ use crate::suggest::closest;
 /// overrides one by holding `<name>.yaml.hbs`. Two are partials: `pod` (`{{> pod}}`), the pod
 /// template shared by the Deployment and the StatefulSet, and `hpa-metrics`, shared by the
 /// autoscaler and the environments' patches of it.
-const EMBEDDED: [(&str, &str); 20] = [
+const EMBEDDED: [(&str, &str); 21] = [
     ("pod", include_str!("../../../templates/pod.yaml.hbs")),
     ("hpa-metrics", include_str!("../../../templates/hpa-metrics.yaml.hbs")),
     ("deployment", include_str!("../../../templates/deployment.yaml.hbs")),
@@ -30,6 +30,7 @@ const EMBEDDED: [(&str, &str); 20] = [
     ("networkpolicy", include_str!("../../../templates/networkpolicy.yaml.hbs")),
     ("ingress", include_str!("../../../templates/ingress.yaml.hbs")),
     ("grpcroute", include_str!("../../../templates/grpcroute.yaml.hbs")),
+    ("servicemonitor", include_str!("../../../templates/servicemonitor.yaml.hbs")),
     ("hpa", include_str!("../../../templates/hpa.yaml.hbs")),
     ("pvc", include_str!("../../../templates/pvc.yaml.hbs")),
     ("kustomization", include_str!("../../../templates/kustomization.yaml.hbs")),

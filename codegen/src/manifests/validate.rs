@@ -11,6 +11,7 @@ use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
 use super::gateway::GrpcRoute;
+use super::service_monitor::ServiceMonitor;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -71,6 +72,7 @@ pub(crate) fn validate(yaml: &str) -> Result<Value, Mismatch> {
         "PodDisruptionBudget" => round_trip::<PodDisruptionBudget>(&document),
         "NetworkPolicy" => round_trip::<NetworkPolicy>(&document),
         "GRPCRoute" => round_trip::<GrpcRoute>(&document),
+        "ServiceMonitor" => round_trip::<ServiceMonitor>(&document),
         "Service" => round_trip::<Service>(&document),
         "Ingress" => round_trip::<Ingress>(&document),
         "HorizontalPodAutoscaler" => round_trip::<HorizontalPodAutoscaler>(&document),
@@ -154,6 +156,17 @@ mod tests {
         let mismatch = validate(&yaml).unwrap_err();
         assert!(mismatch.reason.contains("does not parse"), "{mismatch:?}");
         assert_eq!(mismatch.path, "spec.ports[0].port");
+    }
+
+    #[test]
+    fn a_service_monitor_is_typed_too() {
+        let monitor = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: greeter\n\
+                       spec:\n  selector:\n    matchLabels:\n      app: greeter\n  endpoints:\n    - port: metrics\n";
+        assert_eq!(validate(monitor).unwrap()["spec"]["endpoints"][0]["port"], "metrics");
+        let mismatch = validate(&monitor.replace("- port:", "- prot:")).unwrap_err();
+        assert_eq!(mismatch.object, "ServiceMonitor greeter");
+        let mismatch = validate(&monitor.replace("/v1", "/v2")).unwrap_err();
+        assert!(mismatch.reason.contains("does not parse"), "{mismatch:?}");
     }
 
     #[test]

@@ -22,13 +22,14 @@ pub(crate) const METRICS_PORT_NAME: &str = "metrics";
 /// The data volume, in the pod and in a StatefulSet's claim template.
 pub(crate) const VOLUME: &str = "data";
 
-/// The metrics port and who may scrape it; `null` when metrics are off.
+/// The metrics port, who may scrape it and whether a ServiceMonitor does; `null` when
+/// metrics are off.
 fn metrics_view(deploy: &Deploy) -> Value {
     let namespace = &deploy.observability.monitoring_namespace;
-    deploy
-        .observability
-        .metrics_port
-        .map_or(Value::Null, |port| json!({ "port": port, "monitoring_namespace": namespace }))
+    deploy.observability.metrics_port.map_or(Value::Null, |port| {
+        let service_monitor = deploy.observability.service_monitor;
+        json!({ "port": port, "monitoring_namespace": namespace, "service_monitor": service_monitor })
+    })
 }
 
 /// The OpenTelemetry SDK's environment: the service and the pod as resource attributes
