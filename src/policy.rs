@@ -125,7 +125,7 @@ impl PolicyChannel {
             Some((host, port)) => (Some(&**host), Some(i64::from(*port))),
             None => (None, None),
         };
-        tracing::info_span!(
+        tracing::debug_span!(
             "grpc.client",
             otel.name = %path,
             otel.kind = "client",

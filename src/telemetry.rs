@@ -10,8 +10,9 @@
 //! SDK itself: `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER` and
 //! `_ARG` (default parent-based, always on), `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_TIMEOUT`,
 //! `OTEL_EXPORTER_OTLP_HEADERS`. `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`
-//! turn the export off; without an endpoint nothing is exported and spans cost what a
-//! `tracing` span costs. The [`Telemetry`] it returns flushes the spans still queued when it
+//! turn the export off. kuberpc's call spans are at DEBUG: without an endpoint (and with
+//! `RUST_LOG` at its default) they are never created, and a call costs what it costs without
+//! them; `RUST_LOG=kuberpc=debug` prints them and a `call finished` line per call. The [`Telemetry`] it returns flushes the spans still queued when it
 //! is dropped — keep it until `main` returns.
 
 use std::fmt;
@@ -77,7 +78,7 @@ pub fn init() -> Result<Telemetry, TelemetryError> {
             .with_threads(false)
             .with_target(false)
             .with_tracked_inactivity(false)
-            .with_filter(LevelFilter::INFO)
+            .with_filter(exported())
     });
     tracing_subscriber::registry().with(logs).with(spans).try_init().map_err(|error| {
         TelemetryError(format!("kuberpc::telemetry::init: a tracing subscriber is already installed ({error})"))
@@ -88,6 +89,15 @@ pub fn init() -> Result<Telemetry, TelemetryError> {
         tracing::info!("exporting spans over OTLP/gRPC (OTEL_EXPORTER_OTLP_ENDPOINT)");
     }
     Ok(Telemetry { export })
+}
+
+/// What becomes an OTLP span: kuberpc's call spans (at DEBUG, so that without export they
+/// cost nothing under the default log level) and the program's own spans at INFO and above.
+fn exported() -> tracing_subscriber::filter::FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool> {
+    tracing_subscriber::filter::filter_fn(|metadata| {
+        let ours = metadata.is_span() && metadata.target().starts_with("kuberpc");
+        ours || *metadata.level() <= tracing::Level::INFO
+    })
 }
 
 /// Whether the environment asks for span export; an error for what kuberpc cannot export.

@@ -212,7 +212,7 @@ where
 fn server_span(request: &http::Request<Body>) -> tracing::Span {
     let path = request.uri().path().trim_start_matches('/');
     let (service, method) = path.split_once('/').unwrap_or((path, ""));
-    let span = tracing::info_span!(
+    let span = tracing::debug_span!(
         "grpc",
         otel.name = %path,
         otel.kind = "server",
@@ -274,7 +274,7 @@ impl RecordedBody {
             self.span.record("otel.status_code", "error");
         }
         let duration_ms = seconds * 1000.0;
-        tracing::info!(parent: &self.span, rpc.grpc.status_code = numeric, duration_ms, "call finished");
+        tracing::debug!(parent: &self.span, rpc.grpc.status_code = numeric, duration_ms, "call finished");
     }
 }
 

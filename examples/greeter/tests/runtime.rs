@@ -136,7 +136,7 @@ fn logs() -> &'static Mutex<Vec<u8>> {
                 Ok(())
             }
         }
-        tracing_subscriber::fmt().with_ansi(false).with_writer(|| Sink).init();
+        tracing_subscriber::fmt().with_ansi(false).with_max_level(tracing::Level::DEBUG).with_writer(|| Sink).init();
         Mutex::new(Vec::new())
     })
 }
