@@ -32,6 +32,7 @@ use tower::{Service, ServiceExt};
 use tracing::Instrument;
 
 use crate::balance::{Lease, Pool};
+use crate::metrics::RpcMetrics;
 use crate::trace::{self, Side};
 use crate::{Deploy, MethodPolicy};
 
@@ -73,6 +74,14 @@ impl Service<http::Request<Body>> for PolicyChannel {
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
         let span = self.client_span(request.uri().path());
         let start = Instant::now();
+        let active = RpcMetrics::global_in_use().map(|metrics| {
+            let path = request.uri().path().trim_start_matches('/');
+            let (service, method) = path.split_once('/').unwrap_or((path, ""));
+            metrics.started(Side::Client, service, method)
+        });
+        if let Some(active) = &active {
+            request = active.count_requests(request);
+        }
         let call: BoxFuture<Outcome> = match self.pool.problem() {
             Some(problem) => Box::pin(async move { Ok(Status::unavailable(problem).into_http()) }),
             None => {
@@ -80,11 +89,22 @@ impl Service<http::Request<Body>> for PolicyChannel {
                 self.call_with_policy(request)
             }
         };
-        if span.is_disabled() {
+        if span.is_disabled() && active.is_none() {
             return call;
         }
         let traced = call.instrument(span.clone());
-        Box::pin(async move { Ok(trace::record_response(traced.await?, span, Side::Client, start, None)) })
+        Box::pin(async move {
+            match traced.await {
+                Ok(response) => Ok(trace::record_response(response, span, Side::Client, start, active)),
+                Err(error) => {
+                    // tonic reports a transport error as UNAVAILABLE.
+                    if let Some(mut active) = active {
+                        active.finished("14", start.elapsed().as_secs_f64());
+                    }
+                    Err(error)
+                }
+            }
+        })
     }
 }
 

@@ -153,7 +153,9 @@ impl Server {
     }
 
     /// Binds [`Server::bind_address`], prints it, and serves until SIGTERM or SIGINT; with
-    /// `KUBERPC_METRICS_ADDR` set (and no [`Server::metrics`]), also serves `/metrics` there.
+    /// `KUBERPC_METRICS_ADDR` set (and no [`Server::metrics`]), also serves the process's
+    /// metrics ([`RpcMetrics::global`]: this server's calls, the calls its clients make, the
+    /// process) at `/metrics` there.
     pub async fn serve(mut self) -> Result<(), ServerError> {
         let addr = self.bind_address()?;
         let listener = TcpListener::bind(addr).await.map_err(|e| ServerError::Bind(format!("{addr}: {e}")))?;
@@ -165,7 +167,7 @@ impl Server {
                 metrics_addr.parse().map_err(|e: std::net::AddrParseError| bind_error(e.to_string()))?;
             let metrics_listener = TcpListener::bind(parsed).await.map_err(|e| bind_error(e.to_string()))?;
             println!("{} metrics on http://{parsed}/metrics", self.deploy.app);
-            self.metrics = Some((RpcMetrics::new(), Some(metrics_listener)));
+            self.metrics = Some((RpcMetrics::global().clone(), Some(metrics_listener)));
         }
         self.serve_with_listener(listener, termination_signal()).await
     }

@@ -28,7 +28,7 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::metrics::{ActiveCall, RpcMetrics};
+use crate::metrics::{ActiveCall, MessageFrames, RpcMetrics};
 
 tokio::task_local! {
     /// The trace context the call being handled came with.
@@ -131,7 +131,8 @@ pub(crate) fn record_response(
 ) -> http::Response<Body> {
     let (parts, body) = response.into_parts();
     let status = parts.headers.get("grpc-status").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let body = RecordedBody { inner: body, span, side, start, status, active, finished: false };
+    let frames = MessageFrames::default();
+    let body = RecordedBody { inner: body, span, side, start, status, active, frames, finished: false };
     http::Response::from_parts(parts, Body::new(body))
 }
 
@@ -186,7 +187,11 @@ where
         let start = Instant::now();
         let path = request.uri().path().trim_start_matches('/');
         let (service, method) = path.split_once('/').unwrap_or((path, ""));
-        let active = self.metrics.as_ref().map(|metrics| metrics.started(service, method));
+        let active = self.metrics.as_ref().map(|metrics| metrics.started(Side::Server, service, method));
+        let request = match &active {
+            Some(active) => active.count_requests(request),
+            None => request,
+        };
         let call = self.inner.call(request);
         // Pay only for what is used: no subscriber wants the span, no trace context came in
         // and no metrics are kept → the call runs as it would without this layer.
@@ -247,8 +252,10 @@ struct RecordedBody {
     start: Instant,
     /// `grpc-status`, from the headers (trailers-only responses) or the trailers.
     status: Option<String>,
-    /// The call in the server's metrics, if it keeps them.
+    /// The call in the metrics, if they are kept.
     active: Option<ActiveCall>,
+    /// The response's messages, counted into `active`.
+    frames: MessageFrames,
     finished: bool,
 }
 
@@ -288,6 +295,10 @@ impl http_body::Body for RecordedBody {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(status) = frame.trailers_ref().and_then(|t| t.get("grpc-status")) {
                     self.status = status.to_str().ok().map(str::to_string);
+                }
+                let this = &mut *self;
+                if let (Some(active), Some(data)) = (&mut this.active, frame.data_ref()) {
+                    active.count_responses(&mut this.frames, data);
                 }
             }
             Poll::Ready(Some(Err(_))) => self.finish("error"),
