@@ -1,9 +1,11 @@
-//! `bench_server <handwritten|generated|runtime> <addr>`: serves the greeter one of three
-//! ways and prints the bound address; runs until killed.
+//! `bench_server <variant> <addr>`: serves the greeter one of these ways and prints the bound
+//! address; runs until killed.
 //!
 //! - `handwritten`: plain tonic stubs + `HandWritten`, bare `tonic::transport::Server`;
 //! - `generated`: kuberpc's stubs + the example's handler, bare `tonic::transport::Server`;
-//! - `runtime`: the same under `kuberpc::Server` (health, reflection, call spans).
+//! - `runtime`: the same under `kuberpc::Server` (health, reflection, call spans);
+//! - `runtime+telemetry`: after `kuberpc::telemetry::init()`, as a generated `main` does;
+//! - `runtime+metrics`: with RPC metrics kept.
 
 use greeter::pb::greeter_deploy;
 use greeter::pb::greeter_server::GreeterServer;
@@ -14,17 +16,22 @@ use kuberpc_bench::HandWritten;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let variant = args.next().ok_or("usage: bench_server <handwritten|generated|runtime> <addr>")?;
+    let variant = args.next().ok_or("usage: bench_server <handwritten|generated|runtime[+telemetry|+metrics]> <addr>")?;
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:0".to_string());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("{variant} on {}", listener.local_addr()?);
-    if variant == "runtime" {
-        // kuberpc::Server sets TCP_NODELAY itself.
-        return Ok(kuberpc::Server::new(&greeter_deploy::DEPLOY)
+    if let Some(observed) = variant.strip_prefix("runtime") {
+        // "runtime": kuberpc::Server alone; "runtime+telemetry": after telemetry::init(), as a
+        // generated main (exporting when OTEL_EXPORTER_OTLP_ENDPOINT is set); "runtime+metrics":
+        // with RPC metrics. kuberpc::Server sets TCP_NODELAY itself.
+        let _telemetry = (observed == "+telemetry").then(kuberpc::telemetry::init).transpose()?;
+        let mut server = kuberpc::Server::new(&greeter_deploy::DEPLOY)
             .add_service(GreeterServer::new(GreeterService::new("Hello")))
-            .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET)
-            .serve_with_listener(listener, std::future::pending())
-            .await?);
+            .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET);
+        if observed == "+metrics" {
+            server = server.metrics(kuberpc::metrics::RpcMetrics::new(), None);
+        }
+        return Ok(server.serve_with_listener(listener, std::future::pending()).await?);
     }
     // As `Server::serve(addr)` would: TCP_NODELAY on every connection.
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
