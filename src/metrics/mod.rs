@@ -3,7 +3,7 @@
 //! histogram with `rpc_system`, `rpc_service`, `rpc_method` and `rpc_grpc_status_code` labels),
 //! `rpc_{server,client}_active_calls`, and the messages of each call
 //! (`rpc_{server,client}_requests_per_rpc`, `_responses_per_rpc`: 1 for unary calls, the stream's
-//! length for streams); plus the standard process metrics ([`process`]). Encoded by
+//! length for streams); plus the standard `process_*` metrics, read from `/proc`. Encoded by
 //! `prometheus-client` (the Prometheus organisation's crate), nothing formatted by hand; served
 //! on its own port at `/metrics` ([`serve_metrics`]). The server's per-call layer
 //! ([`crate::trace::CallTraceLayer`]) records into [`RpcMetrics`]; the client records into
