@@ -75,8 +75,7 @@ impl Service<http::Request<Body>> for PolicyChannel {
         let span = self.client_span(request.uri().path());
         let start = Instant::now();
         let active = RpcMetrics::global_in_use().map(|metrics| {
-            let path = request.uri().path().trim_start_matches('/');
-            let (service, method) = path.split_once('/').unwrap_or((path, ""));
+            let (service, method) = trace::rpc_name(request.uri().path());
             metrics.started(Side::Client, service, method)
         });
         if let Some(active) = &active {
@@ -138,8 +137,8 @@ impl PolicyChannel {
 
     /// The client span of one call, per the OpenTelemetry RPC conventions.
     fn client_span(&self, path: &str) -> tracing::Span {
+        let (service, method) = trace::rpc_name(path);
         let path = path.trim_start_matches('/');
-        let (service, method) = path.split_once('/').unwrap_or((path, ""));
         let (address, port) = match &self.server {
             // Integers as i64: the OTLP bridge records unsigned ones as text.
             Some((host, port)) => (Some(&**host), Some(i64::from(*port))),

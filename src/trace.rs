@@ -101,6 +101,12 @@ fn child_of(caller: &opentelemetry::Context) -> Option<opentelemetry::Context> {
     Some(opentelemetry::Context::new().with_remote_span_context(child))
 }
 
+/// `(service, method)` of an HTTP/2 path `/pkg.Service/Method`.
+pub(crate) fn rpc_name(path: &str) -> (&str, &str) {
+    let path = path.trim_start_matches('/');
+    path.split_once('/').unwrap_or((path, ""))
+}
+
 /// Which end of a call a span stands for: it decides which codes mark the span an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Side {
@@ -185,8 +191,7 @@ where
         let span = server_span(&request);
         let caller = request.headers().contains_key("traceparent").then(|| extract(request.headers()));
         let start = Instant::now();
-        let path = request.uri().path().trim_start_matches('/');
-        let (service, method) = path.split_once('/').unwrap_or((path, ""));
+        let (service, method) = rpc_name(request.uri().path());
         let active = self.metrics.as_ref().map(|metrics| metrics.started(Side::Server, service, method));
         let request = match &active {
             Some(active) => active.count_requests(request),
@@ -216,7 +221,7 @@ where
 /// The server span of one call, named and attributed per the OpenTelemetry RPC conventions.
 fn server_span(request: &http::Request<Body>) -> tracing::Span {
     let path = request.uri().path().trim_start_matches('/');
-    let (service, method) = path.split_once('/').unwrap_or((path, ""));
+    let (service, method) = rpc_name(path);
     let span = tracing::debug_span!(
         "grpc",
         otel.name = %path,
