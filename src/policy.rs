@@ -32,7 +32,7 @@ use tower::{Service, ServiceExt};
 use tracing::Instrument;
 
 use crate::balance::{Lease, Pool};
-use crate::metrics::RpcMetrics;
+use crate::metrics::{self, RpcMetrics};
 use crate::trace::{self, Side};
 use crate::{Deploy, MethodPolicy};
 
@@ -71,16 +71,10 @@ impl Service<http::Request<Body>> for PolicyChannel {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let span = self.client_span(request.uri().path());
         let start = Instant::now();
-        let active = RpcMetrics::global_in_use().map(|metrics| {
-            let (service, method) = trace::rpc_name(request.uri().path());
-            metrics.started(Side::Client, service, method)
-        });
-        if let Some(active) = &active {
-            request = active.count_requests(request);
-        }
+        let (active, mut request) = metrics::observe(RpcMetrics::global_in_use(), Side::Client, request);
         let call: BoxFuture<Outcome> = match self.pool.problem() {
             Some(problem) => Box::pin(async move { Ok(Status::unavailable(problem).into_http()) }),
             None => {

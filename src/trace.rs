@@ -191,12 +191,7 @@ where
         let span = server_span(&request);
         let caller = request.headers().contains_key("traceparent").then(|| extract(request.headers()));
         let start = Instant::now();
-        let (service, method) = rpc_name(request.uri().path());
-        let active = self.metrics.as_ref().map(|metrics| metrics.started(Side::Server, service, method));
-        let request = match &active {
-            Some(active) => active.count_requests(request),
-            None => request,
-        };
+        let (active, request) = crate::metrics::observe(self.metrics.as_ref(), Side::Server, request);
         let call = self.inner.call(request);
         // Pay only for what is used: no subscriber wants the span, no trace context came in
         // and no metrics are kept → the call runs as it would without this layer.

@@ -136,7 +136,7 @@ impl RpcMetrics {
     }
 
     /// A call to `service`/`method` started at `side`; it counts as active until it finishes.
-    pub(crate) fn started(&self, side: Side, service: &str, method: &str) -> ActiveCall {
+    fn started(&self, side: Side, service: &str, method: &str) -> ActiveCall {
         let labels =
             MethodLabels { rpc_system: "grpc", rpc_service: service.to_string(), rpc_method: method.to_string() };
         self.end(side).active.get_or_create(&labels).inc();
@@ -152,6 +152,21 @@ impl RpcMetrics {
     }
 }
 
+/// Starts recording `request` at `side` into `metrics`, if kept: the call counts as active,
+/// and its request body counts its messages. Both ends call this; the response side is
+/// recorded by [`crate::trace::record_response`].
+pub(crate) fn observe(
+    metrics: Option<&RpcMetrics>,
+    side: Side,
+    request: http::Request<Body>,
+) -> (Option<ActiveCall>, http::Request<Body>) {
+    let Some(metrics) = metrics else { return (None, request) };
+    let (service, method) = crate::trace::rpc_name(request.uri().path());
+    let active = metrics.started(side, service, method);
+    let request = active.count_requests(request);
+    (Some(active), request)
+}
+
 /// One call in flight; records its duration, status and messages when it finishes.
 pub(crate) struct ActiveCall {
     metrics: RpcMetrics,
@@ -165,7 +180,7 @@ pub(crate) struct ActiveCall {
 
 impl ActiveCall {
     /// The request, its body counting messages into this call.
-    pub(crate) fn count_requests(&self, request: http::Request<Body>) -> http::Request<Body> {
+    fn count_requests(&self, request: http::Request<Body>) -> http::Request<Body> {
         let requests = self.requests.clone();
         request.map(|inner| Body::new(CountedBody { inner, frames: MessageFrames::default(), count: requests }))
     }
