@@ -1,5 +1,5 @@
 //! The `<service>_deploy` module both front ends emit: the constants the manifests were
-//! rendered from (app, port, drain and grace times, each method's call policy), so the
+//! rendered from (app, port, drain and grace times, storage path, each method's call policy), so the
 //! runtime binds and behaves as the cluster expects.
 
 use heck::ToSnakeCase;
@@ -21,6 +21,13 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
     let client = client_policy(&deploy.client, krate);
     let methods = method_policies(service, krate);
     let service_config = crate::service_config::service_config(service).to_string();
+    let storage_path = match &deploy.storage {
+        Some(storage) => {
+            let path = &storage.mount_path;
+            quote!(Some(#path))
+        }
+        None => quote!(None),
+    };
     let doc = format!(" Deployment facts of `{full_name}`, from the options that rendered `deploy/{app}/`.");
     quote! {
         #[doc = #doc]
@@ -37,6 +44,9 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
             pub const DRAIN_SECONDS: u32 = #drain;
             /// The pod's terminationGracePeriodSeconds.
             pub const TERMINATION_GRACE_SECONDS: u32 = #grace;
+            /// Where each pod's PersistentVolumeClaim is mounted (`storage.mount_path`), if the
+            /// service has storage: a StatefulSet's pods each get their own claim there.
+            pub const STORAGE_PATH: Option<&str> = #storage_path;
             /// The gRPC service config (JSON) with these deadlines and retries, for clients in
             /// other languages (also `deploy/<app>/base/service-config.json`).
             pub const SERVICE_CONFIG: &str = #service_config;

@@ -24,17 +24,17 @@ fn tool(name: &str) -> PathBuf {
     path
 }
 
-/// Every overlay of the greeter (proto-first) and counter (trait-first) examples, committed,
-/// and of the ledger fixture (generated),
-/// built, as `(name, yaml)`.
+/// Every overlay of the greeter (proto-first), counter (trait-first) and journal (StatefulSet)
+/// examples, committed, and of the ledger fixture (generated), built, as `(name, yaml)`.
 fn built_overlays(scratch: &Path) -> Vec<(String, String)> {
     let ledger = common::ledger();
     ledger.config(scratch).write(&ledger.generate_into(scratch)).unwrap();
     let greeter = common::repo_root().join("examples/greeter/deploy/greeter/overlays");
     let counter = common::repo_root().join("examples/counter/deploy/counter/overlays");
+    let journal = common::repo_root().join("examples/journal/deploy/journal/overlays");
     let ledger = scratch.join("ledger/overlays");
     let mut built = Vec::new();
-    for (app, overlays) in [("greeter", greeter), ("counter", counter), ("ledger", ledger)] {
+    for (app, overlays) in [("greeter", greeter), ("counter", counter), ("journal", journal), ("ledger", ledger)] {
         // Every environment the app has, whatever the source names them.
         let mut environments: Vec<_> = std::fs::read_dir(&overlays).unwrap().map(|e| e.unwrap().file_name()).collect();
         environments.sort();
@@ -162,6 +162,7 @@ fn dockerfiles(scratch: &Path) -> Vec<(String, PathBuf)> {
     vec![
         ("greeter".into(), examples.join("greeter/deploy/greeter/Dockerfile")),
         ("counter".into(), examples.join("counter/deploy/counter/Dockerfile")),
+        ("journal".into(), examples.join("journal/deploy/journal/Dockerfile")),
         ("ledger".into(), scratch.join("ledger/Dockerfile")),
     ]
 }

@@ -1,5 +1,5 @@
-//! Every generated file — manifests, overlays, Rust stubs — of the greeter example and the
-//! corpus protos, as named insta snapshots under `snapshots/`. A snapshot file that no case
+//! Every generated file — manifests, overlays, Rust stubs — of the greeter and journal
+//! examples, the ledger fixture and the corpus protos, as named insta snapshots under `snapshots/`. A snapshot file that no case
 //! produces any more fails `no_unreferenced_snapshots`.
 
 mod common;
@@ -53,6 +53,11 @@ fn interop_snapshots() {
 #[test]
 fn ledger_snapshots() {
     assert_case(&common::ledger());
+}
+
+#[test]
+fn journal_snapshots() {
+    assert_case(&common::journal());
 }
 
 #[test]

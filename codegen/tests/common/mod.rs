@@ -41,8 +41,14 @@ pub fn ledger() -> Case {
     Case { name: "ledger", protos: vec![proto.join("ledger/v1/ledger.proto")], includes: vec![proto] }
 }
 
+/// The StatefulSet example: single-writer storage, more than one replica, run by the e2e.
+pub fn journal() -> Case {
+    let proto = repo_root().join("examples/journal/proto");
+    Case { name: "journal", protos: vec![proto.join("journal/v1/journal.proto")], includes: vec![proto] }
+}
+
 pub fn all_cases() -> Vec<Case> {
-    vec![greeter(), route_guide(), interop(), ledger()]
+    vec![greeter(), route_guide(), interop(), ledger(), journal()]
 }
 
 impl Case {
