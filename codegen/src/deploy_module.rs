@@ -24,9 +24,9 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
     let storage_path = match &deploy.storage {
         Some(storage) => {
             let path = &storage.mount_path;
-            quote!(Some(#path))
+            quote!(::core::option::Option::Some(#path))
         }
-        None => quote!(None),
+        None => quote!(::core::option::Option::None),
     };
     let doc = format!(" Deployment facts of `{full_name}`, from the options that rendered `deploy/{app}/`.");
     quote! {
@@ -46,7 +46,7 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
             pub const TERMINATION_GRACE_SECONDS: u32 = #grace;
             /// Where each pod's PersistentVolumeClaim is mounted (`storage.mount_path`), if the
             /// service has storage: a StatefulSet's pods each get their own claim there.
-            pub const STORAGE_PATH: Option<&str> = #storage_path;
+            pub const STORAGE_PATH: ::core::option::Option<&str> = #storage_path;
             /// The gRPC service config (JSON) with these deadlines and retries, for clients in
             /// other languages (also `deploy/<app>/base/service-config.json`).
             pub const SERVICE_CONFIG: &str = #service_config;
