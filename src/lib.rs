@@ -16,6 +16,7 @@
 //! turns a Rust trait into the same server, client and `<service>_deploy` module, with no
 //! `.proto` at all. [`options`] holds the annotation vocabulary.
 
+mod accept;
 mod balance;
 mod budget;
 pub mod client;

@@ -250,9 +250,10 @@ impl Server {
 }
 
 /// Accepted connections with TCP_NODELAY, as tonic sets when it binds itself: without it,
-/// Nagle's algorithm and delayed ACKs stall streamed messages by ~40 ms.
-fn incoming(listener: TcpListener) -> tonic::transport::server::TcpIncoming {
-    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))
+/// Nagle's algorithm and delayed ACKs stall streamed messages by ~40 ms. Out of file
+/// descriptors, the loop rests instead of spinning ([`crate::accept`]).
+fn incoming(listener: TcpListener) -> impl futures_util::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    crate::accept::resting(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)))
 }
 
 async fn set_all(health: &HealthReporter, services: &[&'static str], status: ServingStatus) {
@@ -291,7 +292,7 @@ mod tests {
     async fn accepted_connections_have_nodelay() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut incoming = incoming(listener);
+        let mut incoming = std::pin::pin!(incoming(listener));
         let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
         let accepted = incoming.next().await.unwrap().unwrap();
         assert!(accepted.nodelay().unwrap());

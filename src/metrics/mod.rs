@@ -285,8 +285,9 @@ impl http_body::Body for CountedBody {
 /// Serves `metrics` at `GET /metrics` (HTTP/1.1) on `listener` until the task is dropped.
 pub async fn serve_metrics(listener: TcpListener, metrics: RpcMetrics) {
     use hyper::service::service_fn;
+    let mut rest = crate::accept::Rest::default();
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Some((stream, _)) = rest.after("metrics", listener.accept().await).await else { continue };
         let metrics = metrics.clone();
         let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
             let response = metrics_response(request.uri().path(), &metrics);
