@@ -31,7 +31,8 @@ pub(crate) enum Stage {
 }
 
 impl Stage {
-    /// The name the fault-injection switch takes.
+    /// The name the fault-injection switch takes (debug builds only).
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
     pub(crate) fn key(self) -> &'static str {
         match self {
             Stage::Parse => "parse",
