@@ -12,10 +12,11 @@
 
 mod process;
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
@@ -53,6 +54,10 @@ struct CallLabels {
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
+/// The highest gRPC status code (UNAUTHENTICATED); each code's duration series of a method is
+/// kept with the method.
+const LAST_STATUS_CODE: usize = 16;
+
 /// The metrics of one end of calls.
 #[derive(Clone)]
 struct EndMetrics {
@@ -60,6 +65,19 @@ struct EndMetrics {
     active: Family<MethodLabels, Gauge>,
     requests: HistogramFamily<MethodLabels>,
     responses: HistogramFamily<MethodLabels>,
+    /// Each method's series, by request path, looked up once per call instead of building and
+    /// hashing label sets for every observation.
+    methods: Arc<RwLock<HashMap<String, Arc<MethodMetrics>>>>,
+}
+
+/// One method's series at one end (they share their values with the families above).
+struct MethodMetrics {
+    labels: MethodLabels,
+    active: Gauge,
+    requests: Histogram,
+    responses: Histogram,
+    /// The call duration by status code, created when a call first ends with that code.
+    duration: [OnceLock<Histogram>; LAST_STATUS_CODE + 1],
 }
 
 impl EndMetrics {
@@ -69,6 +87,7 @@ impl EndMetrics {
             active: Family::default(),
             requests: Family::new_with_constructor(|| Histogram::new(MESSAGE_BUCKETS)),
             responses: Family::new_with_constructor(|| Histogram::new(MESSAGE_BUCKETS)),
+            methods: Arc::default(),
         };
         registry.register_with_unit(
             format!("rpc_{end}_call_duration"),
@@ -82,6 +101,43 @@ impl EndMetrics {
         let responses = format!("Response messages per RPC {party} (1 unless the server streams)");
         registry.register(format!("rpc_{end}_responses_per_rpc"), responses, metrics.responses.clone());
         metrics
+    }
+
+    /// The series of `service`/`method` (request path `path`), created on its first call.
+    fn method(&self, path: &str, service: &str, method: &str) -> Arc<MethodMetrics> {
+        if let Some(found) = self.methods.read().unwrap_or_else(PoisonError::into_inner).get(path) {
+            return found.clone();
+        }
+        let mut methods = self.methods.write().unwrap_or_else(PoisonError::into_inner);
+        let entry = methods.entry(path.to_string()).or_insert_with(|| {
+            let labels =
+                MethodLabels { rpc_system: "grpc", rpc_service: service.to_string(), rpc_method: method.to_string() };
+            Arc::new(MethodMetrics {
+                active: self.active.get_or_create_owned(&labels),
+                requests: self.requests.get_or_create_owned(&labels),
+                responses: self.responses.get_or_create_owned(&labels),
+                duration: Default::default(),
+                labels,
+            })
+        });
+        entry.clone()
+    }
+
+    /// The duration series of `method`'s calls that ended with `status`.
+    fn duration(&self, method: &MethodMetrics, status: &str) -> Histogram {
+        let by_labels = || {
+            let labels = &method.labels;
+            self.duration.get_or_create_owned(&CallLabels {
+                rpc_system: labels.rpc_system,
+                rpc_service: labels.rpc_service.clone(),
+                rpc_method: labels.rpc_method.clone(),
+                rpc_grpc_status_code: status.to_string(),
+            })
+        };
+        match status.parse::<usize>().ok().and_then(|code| method.duration.get(code)) {
+            Some(kept) => kept.get_or_init(by_labels).clone(),
+            None => by_labels(),
+        }
     }
 }
 
@@ -135,12 +191,12 @@ impl RpcMetrics {
         }
     }
 
-    /// A call to `service`/`method` started at `side`; it counts as active until it finishes.
-    fn started(&self, side: Side, service: &str, method: &str) -> ActiveCall {
-        let labels =
-            MethodLabels { rpc_system: "grpc", rpc_service: service.to_string(), rpc_method: method.to_string() };
-        self.end(side).active.get_or_create(&labels).inc();
-        ActiveCall { metrics: self.clone(), side, labels: Some(labels), requests: Arc::default(), responses: 0 }
+    /// A call to `path` started at `side`; it counts as active until it finishes.
+    fn started(&self, side: Side, path: &str) -> ActiveCall {
+        let (service, method) = crate::trace::rpc_name(path);
+        let method = self.end(side).method(path, service, method);
+        method.active.inc();
+        ActiveCall { metrics: self.clone(), side, method: Some(method), requests: Arc::default(), responses: 0 }
     }
 
     /// Everything, in the Prometheus text format.
@@ -161,8 +217,7 @@ pub(crate) fn observe(
     request: http::Request<Body>,
 ) -> (Option<ActiveCall>, http::Request<Body>) {
     let Some(metrics) = metrics else { return (None, request) };
-    let (service, method) = crate::trace::rpc_name(request.uri().path());
-    let active = metrics.started(side, service, method);
+    let active = metrics.started(side, request.uri().path());
     let request = active.count_requests(request);
     (Some(active), request)
 }
@@ -171,7 +226,7 @@ pub(crate) fn observe(
 pub(crate) struct ActiveCall {
     metrics: RpcMetrics,
     side: Side,
-    labels: Option<MethodLabels>,
+    method: Option<Arc<MethodMetrics>>,
     /// Request messages, counted as the request body is read ([`ActiveCall::count_requests`]).
     requests: Arc<AtomicU64>,
     /// Response messages, counted by [`ActiveCall::count_responses`].
@@ -192,18 +247,11 @@ impl ActiveCall {
 
     /// The call ended with `status` (numeric gRPC code) after `seconds`.
     pub(crate) fn finished(&mut self, status: &str, seconds: f64) {
-        let Some(labels) = self.labels.take() else { return };
-        let end = self.metrics.end(self.side);
-        end.active.get_or_create(&labels).dec();
-        end.requests.get_or_create(&labels).observe(self.requests.load(Ordering::Relaxed) as f64);
-        end.responses.get_or_create(&labels).observe(self.responses as f64);
-        let call = CallLabels {
-            rpc_system: labels.rpc_system,
-            rpc_service: labels.rpc_service,
-            rpc_method: labels.rpc_method,
-            rpc_grpc_status_code: status.to_string(),
-        };
-        end.duration.get_or_create(&call).observe(seconds);
+        let Some(method) = self.method.take() else { return };
+        method.active.dec();
+        method.requests.observe(self.requests.load(Ordering::Relaxed) as f64);
+        method.responses.observe(self.responses as f64);
+        self.metrics.end(self.side).duration(&method, status).observe(seconds);
     }
 }
 
@@ -332,5 +380,36 @@ mod tests {
             let counted: u64 = stream.chunks(chunk).map(|c| frames.feed(c)).sum();
             assert_eq!(counted, 4, "in chunks of {chunk}");
         }
+    }
+
+    /// The lines of `metrics`' page that begin with `prefix`.
+    fn lines<'a>(page: &'a str, prefix: &str) -> Vec<&'a str> {
+        page.lines().filter(|l| l.starts_with(prefix)).collect()
+    }
+
+    #[test]
+    fn a_methods_calls_share_its_series_whatever_their_status() {
+        let metrics = RpcMetrics::new();
+        for status in ["0", "0", "3", "99"] {
+            let mut call = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello");
+            call.finished(status, 0.001);
+        }
+        let _open = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello");
+        assert_eq!(metrics.server.methods.read().unwrap().len(), 1);
+        let page = metrics.encode();
+        let count = |code: &str| {
+            lines(&page, "rpc_server_call_duration_seconds_count")
+                .into_iter()
+                .find(|l| l.contains(&format!("rpc_grpc_status_code=\"{code}\"")))
+                .map(|l| l.rsplit(' ').next().unwrap().to_string())
+        };
+        assert_eq!(count("0").as_deref(), Some("2"), "{page}");
+        assert_eq!(count("3").as_deref(), Some("1"), "{page}");
+        // A code gRPC does not define still gets its series (not kept with the method).
+        assert_eq!(count("99").as_deref(), Some("1"), "{page}");
+        let active = lines(&page, "rpc_server_active_calls{");
+        assert_eq!(active.len(), 1, "{page}");
+        assert!(active[0].contains("rpc_method=\"SayHello\"") && active[0].ends_with(" 1"), "{page}");
+        assert!(lines(&page, "rpc_client_").iter().all(|l| !l.contains("SayHello")), "the client end is apart: {page}");
     }
 }
