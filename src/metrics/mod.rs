@@ -8,7 +8,8 @@
 //! on its own port at `/metrics` ([`serve_metrics`]). The server's per-call layer
 //! ([`crate::trace::CallTraceLayer`]) records into [`RpcMetrics`]; the client records into
 //! [`RpcMetrics::global`] once something has asked for it (the server does when it serves
-//! metrics), so a process's calls in both directions show on one page.
+//! metrics), so a process's calls in both directions show on one page. Each method's series
+//! are found once per call by its path; past 1,000 methods, further paths share `_OTHER`.
 
 mod process;
 
@@ -55,8 +56,15 @@ struct CallLabels {
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// The highest gRPC status code (UNAUTHENTICATED); each code's duration series of a method is
-/// kept with the method.
+/// kept with the method. A code beyond it counts as UNKNOWN (2), as gRPC treats it.
 const LAST_STATUS_CODE: usize = 16;
+/// The most methods one end keeps series for. The paths come from the peer (any path reaches
+/// the server layer, even one the server answers UNIMPLEMENTED), so past this many, calls to
+/// further paths share one more series labelled `_OTHER` rather than growing the page without
+/// end.
+const MAX_METHODS: usize = 1000;
+/// The service and method labels of calls past [`MAX_METHODS`].
+const OTHER: &str = "_OTHER";
 
 /// The metrics of one end of calls.
 #[derive(Clone)]
@@ -109,6 +117,11 @@ impl EndMetrics {
             return found.clone();
         }
         let mut methods = self.methods.write().unwrap_or_else(PoisonError::into_inner);
+        let (path, service, method) = if methods.len() < MAX_METHODS || methods.contains_key(path) {
+            (path, service, method)
+        } else {
+            (OTHER, OTHER, OTHER)
+        };
         let entry = methods.entry(path.to_string()).or_insert_with(|| {
             let labels =
                 MethodLabels { rpc_system: "grpc", rpc_service: service.to_string(), rpc_method: method.to_string() };
@@ -123,21 +136,18 @@ impl EndMetrics {
         entry.clone()
     }
 
-    /// The duration series of `method`'s calls that ended with `status`.
-    fn duration(&self, method: &MethodMetrics, status: &str) -> Histogram {
-        let by_labels = || {
+    /// The duration series of `method`'s calls that ended with `status` (a numeric code).
+    fn duration<'m>(&self, method: &'m MethodMetrics, status: &str) -> &'m Histogram {
+        let code = status.parse::<usize>().ok().filter(|&code| code <= LAST_STATUS_CODE).unwrap_or(2);
+        method.duration[code].get_or_init(|| {
             let labels = &method.labels;
             self.duration.get_or_create_owned(&CallLabels {
                 rpc_system: labels.rpc_system,
                 rpc_service: labels.rpc_service.clone(),
                 rpc_method: labels.rpc_method.clone(),
-                rpc_grpc_status_code: status.to_string(),
+                rpc_grpc_status_code: code.to_string(),
             })
-        };
-        match status.parse::<usize>().ok().and_then(|code| method.duration.get(code)) {
-            Some(kept) => kept.get_or_init(by_labels).clone(),
-            None => by_labels(),
-        }
+        })
     }
 }
 
@@ -405,11 +415,28 @@ mod tests {
         };
         assert_eq!(count("0").as_deref(), Some("2"), "{page}");
         assert_eq!(count("3").as_deref(), Some("1"), "{page}");
-        // A code gRPC does not define still gets its series (not kept with the method).
-        assert_eq!(count("99").as_deref(), Some("1"), "{page}");
+        // A code gRPC does not define counts as UNKNOWN.
+        assert_eq!(count("99"), None, "{page}");
+        assert_eq!(count("2").as_deref(), Some("1"), "{page}");
         let active = lines(&page, "rpc_server_active_calls{");
         assert_eq!(active.len(), 1, "{page}");
         assert!(active[0].contains("rpc_method=\"SayHello\"") && active[0].ends_with(" 1"), "{page}");
         assert!(lines(&page, "rpc_client_").iter().all(|l| !l.contains("SayHello")), "the client end is apart: {page}");
+    }
+
+    #[test]
+    fn past_the_most_methods_further_paths_share_one_series() {
+        let metrics = RpcMetrics::new();
+        for n in 0..MAX_METHODS + 50 {
+            metrics.started(Side::Server, &format!("/scan.v1.Probe/M{n}")).finished("12", 0.0);
+        }
+        metrics.started(Side::Server, "/scan.v1.Probe/M0").finished("12", 0.0);
+        let page = metrics.encode();
+        let series = lines(&page, "rpc_server_call_duration_seconds_count");
+        assert_eq!(series.len(), MAX_METHODS + 1, "{} series: the kept methods and _OTHER", series.len());
+        let other = series.iter().find(|l| l.contains("rpc_method=\"_OTHER\"")).expect("an _OTHER series");
+        assert!(other.ends_with(" 50"), "{other}");
+        let first = series.iter().find(|l| l.contains("rpc_method=\"M0\"")).expect("M0 kept its series");
+        assert!(first.ends_with(" 2"), "{first}");
     }
 }
