@@ -14,9 +14,9 @@ use futures_util::{Stream, StreamExt};
 use tokio::net::TcpStream;
 
 /// The first wait after an accept error.
-pub(crate) const FIRST_REST: Duration = Duration::from_millis(5);
+const FIRST_REST: Duration = Duration::from_millis(5);
 /// The longest wait between two accepts that fail.
-pub(crate) const LONGEST_REST: Duration = Duration::from_secs(1);
+const LONGEST_REST: Duration = Duration::from_secs(1);
 
 /// The state of one listener's accept loop: how many accepts in a row have failed.
 #[derive(Debug, Default)]

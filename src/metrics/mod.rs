@@ -56,8 +56,10 @@ struct CallLabels {
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// The highest gRPC status code (UNAUTHENTICATED); each code's duration series of a method is
-/// kept with the method. A code beyond it counts as UNKNOWN (2), as gRPC treats it.
+/// kept with the method. A code beyond it counts as [`UNKNOWN`], as gRPC treats it.
 const LAST_STATUS_CODE: usize = 16;
+/// The gRPC status UNKNOWN.
+const UNKNOWN: usize = 2;
 /// The most methods one end keeps series for. The paths come from the peer (any path reaches
 /// the server layer, even one the server answers UNIMPLEMENTED), so past this many, calls to
 /// further paths share one more series labelled `_OTHER` rather than growing the page without
@@ -111,16 +113,16 @@ impl EndMetrics {
         metrics
     }
 
-    /// The series of `service`/`method` (request path `path`), created on its first call.
-    fn method(&self, path: &str, service: &str, method: &str) -> Arc<MethodMetrics> {
+    /// The series of the method at request path `path`, created on its first call.
+    fn method(&self, path: &str) -> Arc<MethodMetrics> {
         if let Some(found) = self.methods.read().unwrap_or_else(PoisonError::into_inner).get(path) {
             return found.clone();
         }
         let mut methods = self.methods.write().unwrap_or_else(PoisonError::into_inner);
-        let (path, service, method) = if methods.len() < MAX_METHODS || methods.contains_key(path) {
-            (path, service, method)
+        let (path, (service, method)) = if methods.len() < MAX_METHODS || methods.contains_key(path) {
+            (path, crate::trace::rpc_name(path))
         } else {
-            (OTHER, OTHER, OTHER)
+            (OTHER, (OTHER, OTHER))
         };
         let entry = methods.entry(path.to_string()).or_insert_with(|| {
             let labels =
@@ -138,7 +140,7 @@ impl EndMetrics {
 
     /// The duration series of `method`'s calls that ended with `status` (a numeric code).
     fn duration<'m>(&self, method: &'m MethodMetrics, status: &str) -> &'m Histogram {
-        let code = status.parse::<usize>().ok().filter(|&code| code <= LAST_STATUS_CODE).unwrap_or(2);
+        let code = status.parse::<usize>().ok().filter(|&code| code <= LAST_STATUS_CODE).unwrap_or(UNKNOWN);
         method.duration[code].get_or_init(|| {
             let labels = &method.labels;
             self.duration.get_or_create_owned(&CallLabels {
@@ -203,8 +205,7 @@ impl RpcMetrics {
 
     /// A call to `path` started at `side`; it counts as active until it finishes.
     fn started(&self, side: Side, path: &str) -> ActiveCall {
-        let (service, method) = crate::trace::rpc_name(path);
-        let method = self.end(side).method(path, service, method);
+        let method = self.end(side).method(path);
         method.active.inc();
         ActiveCall { metrics: self.clone(), side, method: Some(method), requests: Arc::default(), responses: 0 }
     }
