@@ -37,13 +37,17 @@ pub struct Generated {
     pub inputs: Vec<PathBuf>,
     /// The compiled sources (protos, not their imports; or Rust files) as headers name them.
     pub sources: Vec<String>,
+    /// The packages the sources declare, with or without services: a leftover file of one of
+    /// them is this run's to remove ([`crate::writer::Cleanup`]).
+    pub(crate) source_packages: Vec<String>,
     files: BTreeMap<Destination, Vec<OutputFile>>,
 }
 
 impl Generated {
     /// A run's model and sources, with no files yet.
     pub(crate) fn new(packages: Vec<Package>, sources: Vec<String>) -> Self {
-        Self { packages, sources, ..Self::default() }
+        let source_packages = packages.iter().map(|p| p.name.clone()).collect();
+        Self { packages, sources, source_packages, ..Self::default() }
     }
 
     /// The files for `destination`, paths relative to its directory.

@@ -245,6 +245,7 @@ impl Config {
         // Option mistakes and cross-field rules are reported together, before any output.
         compiled.problems.iter().cloned().for_each(|p| problems.push(p));
         let mut generated = Generated::new(compiled.packages, compiled.sources);
+        generated.source_packages.extend(compiled.source_packages.iter().cloned());
         self.render(&mut generated, &templates, &input, problems)?;
         if self.stubs {
             let stubs = guard::run(Stage::Stubs, &input, || {
@@ -482,7 +483,7 @@ impl Config {
                     .map(|e| app.join("components").join(e.file_name())),
             );
         }
-        Cleanup { dirs, sources: generated.sources.clone() }
+        Cleanup { dirs, sources: generated.sources.clone(), packages: generated.source_packages.clone() }
     }
 }
 

@@ -379,6 +379,24 @@ impl Spans {
         }
     }
 
+    /// The place recorded under `key` (`environments[1].name`), or of its closest recorded
+    /// parent (`environments[1]`, `environments`, the item itself).
+    pub(crate) fn get_written(&self, key: &str) -> Option<Span> {
+        let mut key = key;
+        loop {
+            if let Some(span) = self.0.get(key) {
+                return Some(span.clone());
+            }
+            if key.is_empty() {
+                return None;
+            }
+            key = match key.rsplit_once(['.', '[']) {
+                Some((parent, _)) => parent,
+                None => "",
+            };
+        }
+    }
+
     /// The place of `path`, or of its closest recorded parent (`autoscale.min` →
     /// `autoscale` → the item itself).
     pub fn get(&self, path: crate::options::schema::OptionPath) -> Option<Span> {

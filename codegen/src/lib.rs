@@ -30,6 +30,7 @@ mod dockerfile;
 mod error;
 #[cfg(feature = "build")]
 mod guard;
+mod header;
 #[cfg(feature = "build")]
 mod manifests;
 pub mod model;

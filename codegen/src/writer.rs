@@ -6,13 +6,19 @@
 //! touched again; a file that exists without kuberpc's generated header is never overwritten
 //! or removed. Entry points: [`write()`] and [`diff()`], each over any number of [`Target`]
 //! directories at once.
+//!
+//! Containment: every path is relative and made of plain names only (no `..`, no root), no two
+//! files claim one path, and nothing is read, written or removed through a symbolic link
+//! below a root (a link could point anywhere). A generated file names its owner in its header
+//! ([`crate::header`]): a file of another owner (another service, perhaps of another project
+//! sharing the output directory) is neither overwritten nor removed.
 
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Problem, Problems};
-use crate::manifests::{header_source, GENERATED_MARKER};
+use crate::header::{escape, is_generated, Header, GENERATED_MARKER};
 
 /// Who owns a generated file once it is on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,14 +74,26 @@ impl Action {
 pub(crate) type Report = Vec<(PathBuf, Action)>;
 
 /// Which leftovers a run may remove: files in `dirs` (relative to the root) that `files` no
-/// longer lists and whose generated header names one of `sources` — a service that was
-/// removed from a proto of this run. Files generated from other protos are left alone.
+/// longer lists and whose generated header names one of `sources` and a service of one of
+/// `packages` — a service that was removed from a proto of this run. Files generated from
+/// other protos, or from a file of the same name declaring another package (another project
+/// sharing the output directory), are left alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Cleanup {
     /// Directories to look in, relative to the root.
     pub dirs: Vec<PathBuf>,
-    /// Source files (as named in headers) compiled by this run.
+    /// Source files (as named in headers, unescaped) compiled by this run.
     pub sources: Vec<String>,
+    /// The packages those sources declare.
+    pub packages: Vec<String>,
+}
+
+impl Cleanup {
+    /// Whether a leftover with `header` is this run's to remove.
+    fn owns(&self, header: &Header<'_>) -> bool {
+        let package = header.owner.rsplit_once('.').map_or("", |(package, _)| package);
+        self.sources.iter().any(|s| escape(s) == header.source) && self.packages.iter().any(|p| p == package)
+    }
 }
 
 /// One output directory: the files kuberpc wants under it and the leftovers that may go.
@@ -161,12 +179,56 @@ pub(crate) fn diff(targets: &[Target<'_>]) -> Result<(Report, String), Error> {
 fn plan_all<'a>(targets: &[Target<'a>]) -> Result<Vec<Step<'a>>, Error> {
     let mut problems = Problems::default();
     let mut steps = Vec::new();
+    let mut claimed = std::collections::BTreeSet::new();
+    for target in targets {
+        for file in target.files {
+            if let Err(why) = contained(&file.path) {
+                problems.push(Problem::new(format!("internal error: output path {:?} {why}", file.path)));
+            } else if !claimed.insert(target.root.join(&file.path)) {
+                problems.push(Problem::new(format!("internal error: two outputs claim {}", file.path.display())));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.into_error());
+    }
     for target in targets {
         if let Some(plan) = problems.take(plan(target.root, target.files, &target.cleanup)) {
             steps.extend(plan.into_iter().map(|step| Step { path: target.root.join(step.path), ..step }));
         }
     }
     problems.finish(steps)
+}
+
+/// Why `path` could leave its root, if it could: it must be relative and made of plain names.
+fn contained(path: &Path) -> Result<(), &'static str> {
+    use std::path::Component;
+    if path.as_os_str().is_empty() {
+        return Err("is empty");
+    }
+    match path.components().all(|c| matches!(c, Component::Normal(_))) {
+        true => Ok(()),
+        false => Err("is not a relative path of plain names (no root, `.` or `..`)"),
+    }
+}
+
+/// The first symbolic link or non-directory on the way from `root` to `root/relative`'s
+/// directory, or the symbolic link `root/relative` itself: kuberpc neither writes nor removes
+/// through a link (it could point outside the root). The root itself may be a link.
+fn in_the_way(root: &Path, relative: &Path) -> Option<(PathBuf, &'static str)> {
+    let mut at = root.to_path_buf();
+    let count = relative.components().count();
+    for (index, component) in relative.components().enumerate() {
+        at.push(component);
+        let Ok(metadata) = fs::symlink_metadata(&at) else { return None };
+        if metadata.file_type().is_symlink() {
+            return Some((at, "is a symbolic link; kuberpc writes and removes nothing through one"));
+        }
+        if index + 1 < count && !metadata.is_dir() {
+            return Some((at, "is a file, but kuberpc needs a directory there"));
+        }
+    }
+    None
 }
 
 struct Step<'a> {
@@ -183,14 +245,10 @@ fn plan<'a>(root: &Path, files: &'a [OutputFile], cleanup: &Cleanup) -> Result<V
     let mut blocked = std::collections::BTreeSet::new();
     for file in files {
         let path = root.join(&file.path);
-        // A file where a directory must be blocks everything below it: say so once.
-        if let Some(file_in_the_way) = path.ancestors().skip(1).find(|a| a.is_file()) {
-            if blocked.insert(file_in_the_way.to_path_buf()) {
-                problems.push(Problem::new(format!(
-                    "{} is a file, but kuberpc needs a directory there (for {})",
-                    file_in_the_way.display(),
-                    path.display()
-                )));
+        // A link, or a file where a directory must be, blocks everything below it: say so once.
+        if let Some((blocker, why)) = in_the_way(root, &file.path) {
+            if blocked.insert(blocker.clone()) {
+                problems.push(Problem::new(format!("{} {why} (for {})", blocker.display(), path.display())));
             }
             continue;
         }
@@ -214,12 +272,24 @@ fn plan<'a>(root: &Path, files: &'a [OutputFile], cleanup: &Cleanup) -> Result<V
                 )));
                 continue;
             }
-            (Some(_), _) => Action::Updated,
+            (Some(old), ownership) => {
+                match taken_over(old, &file.content).filter(|_| ownership == Ownership::Generated) {
+                    Some(why) => {
+                        problems.push(Problem::new(format!("{} {why}", path.display())));
+                        continue;
+                    }
+                    None => Action::Updated,
+                }
+            }
         };
         steps.push(Step { path: file.path.clone(), action, content: Some(&file.content) });
     }
     for dir in &cleanup.dirs {
-        for path in leftovers(root, dir, files, &cleanup.sources) {
+        // Leftovers are looked for only where no link leads (removing is never refused).
+        if in_the_way(root, &dir.join("_")).is_some() {
+            continue;
+        }
+        for path in leftovers(root, dir, files, cleanup) {
             steps.push(Step { path, action: Action::Removed, content: None });
         }
     }
@@ -227,8 +297,23 @@ fn plan<'a>(root: &Path, files: &'a [OutputFile], cleanup: &Cleanup) -> Result<V
     problems.finish(steps)
 }
 
-/// Files in `root/dir` that are not in `files` and were generated from one of `sources`.
-fn leftovers(root: &Path, dir: &Path, files: &[OutputFile], sources: &[String]) -> Vec<PathBuf> {
+/// Why writing `new` over the generated file `old` would take another owner's file, if it
+/// would: both headers name their owner, and only the same owner may rewrite a file.
+fn taken_over(old: &[u8], new: &[u8]) -> Option<String> {
+    let (old, new) = (Header::of(old)?, Header::of(new)?);
+    (old.owner != new.owner).then(|| {
+        format!(
+            "was generated for {} (from {}), not for {} (from {}): refusing to take it over — two sources \
+             claim this app (give one another app name or output directory), or, if the service was \
+             renamed, delete the old app's directory",
+            old.owner, old.source, new.owner, new.source
+        )
+    })
+}
+
+/// Files in `root/dir` that are not in `files` and that `cleanup` owns (regular files only:
+/// a link is never followed).
+fn leftovers(root: &Path, dir: &Path, files: &[OutputFile], cleanup: &Cleanup) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(root.join(dir)) else { return Vec::new() };
     let mut leftovers: Vec<PathBuf> = entries
         .filter_map(|entry| {
@@ -242,20 +327,11 @@ fn leftovers(root: &Path, dir: &Path, files: &[OutputFile], sources: &[String]) 
                 return None;
             }
             let content = fs::read(entry.path()).ok()?;
-            let first_line =
-                String::from_utf8_lossy(content.split(|b| *b == b'\n').next().unwrap_or_default()).into_owned();
-            let source = header_source(&first_line)?;
-            sources.iter().any(|s| s == source).then_some(relative)
+            cleanup.owns(&Header::of(&content)?).then_some(relative)
         })
         .collect();
     leftovers.sort();
     leftovers
-}
-
-/// Whether the file's first line carries kuberpc's generated header.
-fn is_generated(content: &[u8]) -> bool {
-    let first_line = content.split(|b| *b == b'\n').next().unwrap_or_default();
-    String::from_utf8_lossy(first_line).contains(GENERATED_MARKER)
 }
 
 /// Temp files written beside their targets, not yet renamed over them.
@@ -278,7 +354,10 @@ impl Staging {
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temp = dir.join(format!(".{file_name}{TEMP_INFIX}{}.tmp", std::process::id()));
         let result = (|| {
-            let mut file = fs::File::create(&temp)?;
+            // A new file, never one that is there (a planted link would be followed); a
+            // leftover of a killed run with this process id goes first.
+            let _ = fs::remove_file(&temp);
+            let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
             file.write_all(content)?;
             file.sync_all()
         })();
@@ -396,9 +475,10 @@ mod tests {
     fn a_killed_runs_temp_file_is_cleaned_up_not_reported_as_a_leftover() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("base")).unwrap();
-        let content = format!("# {GENERATED_MARKER} from a.proto (a.A).\n");
+        let content = format!("{}\n", crate::header::line("#", "a.proto", "a.A"));
         fs::write(dir.path().join("base/.a.yaml.kuberpc-1.tmp"), &content).unwrap();
-        let cleanup = Cleanup { dirs: vec![PathBuf::from("base")], sources: vec!["a.proto".into()] };
+        let cleanup =
+            Cleanup { dirs: vec![PathBuf::from("base")], sources: vec!["a.proto".into()], packages: vec!["a".into()] };
         let files = [file("base/a.yaml", &content, Ownership::Generated)];
         let report = write_one(dir.path(), &files, &cleanup).unwrap();
         assert_eq!(report, [(PathBuf::from("base/a.yaml"), Action::Created)]);
@@ -422,13 +502,18 @@ mod tests {
     fn leftovers_of_this_runs_sources_are_removed_and_others_kept() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("base")).unwrap();
-        fs::write(dir.path().join("base/old.yaml"), format!("# {GENERATED_MARKER} from a.proto (a.A).\n")).unwrap();
-        fs::write(dir.path().join("base/other.yaml"), format!("# {GENERATED_MARKER} from b.proto (b.B).\n")).unwrap();
+        let header = |source: &str, owner: &str| format!("{}\n", crate::header::line("#", source, owner));
+        fs::write(dir.path().join("base/old.yaml"), header("a.proto", "a.A")).unwrap();
+        fs::write(dir.path().join("base/other.yaml"), header("b.proto", "b.B")).unwrap();
+        // Another project's file of the same name, declaring another package.
+        fs::write(dir.path().join("base/theirs.yaml"), header("a.proto", "z.A")).unwrap();
         fs::write(dir.path().join("base/notes.md"), "mine\n").unwrap();
-        let cleanup = Cleanup { dirs: vec![PathBuf::from("base")], sources: vec!["a.proto".into()] };
+        let cleanup =
+            Cleanup { dirs: vec![PathBuf::from("base")], sources: vec!["a.proto".into()], packages: vec!["a".into()] };
         let report = write_one(dir.path(), &[], &cleanup).unwrap();
         assert_eq!(report, [(PathBuf::from("base/old.yaml"), Action::Removed)]);
         assert!(dir.path().join("base/notes.md").exists());
         assert!(dir.path().join("base/other.yaml").exists());
+        assert!(dir.path().join("base/theirs.yaml").exists());
     }
 }

@@ -56,12 +56,25 @@ fn built_in(deploy: &Deploy) -> Vec<Environment> {
 
 fn resolve_one(options: &EnvironmentOptions, deploy: &Deploy, rules: &mut FieldRules<'_>) -> Environment {
     let name = rules.required(path::ENVIRONMENTS_NAME, &options.name, String::new());
-    rules.dns_label(path::ENVIRONMENTS_NAME, &name);
+    if options.name.is_some() {
+        rules.dns_label(path::ENVIRONMENTS_NAME, &name);
+    }
     let namespace = options.namespace.clone().unwrap_or_else(|| name.clone());
+    let namespace_field =
+        if options.namespace.is_some() { path::ENVIRONMENTS_NAMESPACE } else { path::ENVIRONMENTS_NAME };
     if options.namespace.is_some() {
         rules.dns_label(path::ENVIRONMENTS_NAMESPACE, &namespace);
     }
+    if let Some(problem) = super::values::namespace_problem(&deploy.app, &namespace) {
+        rules.fail(namespace_field, format!("environment {name:?}: {problem}"));
+    }
+    if let Some(host) = options.ingress_host.as_deref() {
+        if let Some(problem) = super::values::host_problem(host) {
+            rules.fail(path::ENVIRONMENTS_INGRESS_HOST, format!("environments.ingress_host {host:?} {problem}"));
+        }
+    }
     let replicas = options.replicas.unwrap_or(deploy.replicas);
+    rules.int32(path::ENVIRONMENTS_REPLICAS, replicas);
     if options.replicas.is_some() && deploy.autoscale.is_some() {
         let message = "environments.replicas has no effect: the service autoscales, so set environments.autoscale";
         rules.fail(path::ENVIRONMENTS_REPLICAS, message.into());
@@ -108,6 +121,8 @@ fn resolve_autoscale(
         memory_percent: written.memory_percent.or(base.memory_percent),
     };
     rules.at_least_one(path::ENVIRONMENTS_AUTOSCALE_MIN, Some(u64::from(autoscale.min)));
+    rules.int32(path::ENVIRONMENTS_AUTOSCALE_MIN, autoscale.min);
+    rules.int32(path::ENVIRONMENTS_AUTOSCALE_MAX, autoscale.max);
     if autoscale.max < autoscale.min {
         let message = format!("environments.autoscale.max {} is below its min {}", autoscale.max, autoscale.min);
         rules.fail(path::ENVIRONMENTS_AUTOSCALE_MAX, message);
@@ -134,8 +149,9 @@ fn resolve_resources(written: Option<&ResourceOptions>, base: &Resources, rules:
 }
 
 impl FieldRules<'_> {
+    /// A DNS-1123 label; the empty string is none (it would name no directory at all).
     fn dns_label(&mut self, field: OptionPath, value: &str) {
-        if !value.is_empty() && (value.len() > MAX_NAME_LEN || !has_dns_label_characters(value)) {
+        if value.is_empty() || value.len() > MAX_NAME_LEN || !has_dns_label_characters(value) {
             let message = format!("{field} {value:?} is not a DNS-1123 label (lower case letters, digits, '-')");
             self.fail(field, message);
         }

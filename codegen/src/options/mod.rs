@@ -120,6 +120,7 @@ mod image;
 #[cfg(feature = "build")]
 pub(crate) mod literal;
 pub(crate) mod schema;
+mod values;
 
 use schema::{path, OptionPath};
 
@@ -153,6 +154,7 @@ pub(crate) type EnvironmentOptions = written::Environment;
 /// Applies defaults and single-field rules. `service_name` is the name as declared
 /// (`RouteGuide`); problems are located through `spans`.
 pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Spans, problems: &mut Problems) -> Deploy {
+    values::plain_strings(options, spans, problems);
     let mut rules = FieldRules { spans, problems, element: None };
     let app = options.name.clone().unwrap_or_else(|| service_name.to_kebab_case());
     let written_port = options.port.unwrap_or(u32::from(DEFAULT_PORT));
@@ -164,6 +166,7 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
     if replicas == 0 {
         rules.fail(path::REPLICAS, "replicas must be at least 1 (an overlay may scale to 0)".to_string());
     }
+    rules.int32(path::REPLICAS, replicas);
     let image = options.image.clone().unwrap_or_else(|| format!("{app}:latest"));
     if let Some(problem) = image::reference_problem(&image) {
         rules.fail(path::IMAGE, format!("image {image:?} is not an image reference: {problem}"));
@@ -228,6 +231,19 @@ fn resolve_gateway(options: &GatewayOptions, rules: &mut FieldRules<'_>) -> Gate
     };
     if parent_name.is_empty() || parent_namespace.as_ref().is_some_and(String::is_empty) {
         rules.fail(path::GATEWAY_PARENT, "gateway.parent must be \"name\" or \"namespace/name\"".to_string());
+    } else if !is_dns_subdomain(&parent_name) || parent_namespace.as_deref().is_some_and(|n| !is_dns_label(n)) {
+        let message =
+            format!("gateway.parent {parent_name:?} is not \"name\" or \"namespace/name\" of Kubernetes names");
+        rules.fail(path::GATEWAY_PARENT, message);
+    }
+    for host in &options.hostnames {
+        if let Some(problem) = values::host_problem(host) {
+            rules.fail(path::GATEWAY_HOSTNAMES, format!("gateway.hostnames {host:?} {problem}"));
+        }
+    }
+    if let Some(namespace) = options.controller_namespace.as_deref().filter(|n| !is_dns_label(n)) {
+        let message = format!("gateway.controller_namespace {namespace:?} is not a namespace name (a DNS-1123 label)");
+        rules.fail(path::GATEWAY_CONTROLLER_NAMESPACE, message);
     }
     Gateway {
         controller_namespace: options.controller_namespace.clone().or_else(|| parent_namespace.clone()),
@@ -273,14 +289,38 @@ impl FieldRules<'_> {
         })
     }
 
+    /// A non-negative Kubernetes quantity.
     fn quantity(&mut self, field: OptionPath, value: String) -> String {
         if !is_quantity(&value) {
             self.fail(
                 field,
                 format!("{field} {value:?} is not a Kubernetes quantity (e.g. \"250m\", \"1\", \"256Mi\")"),
             );
+        } else if value.starts_with('-') {
+            self.fail(field, format!("{field} {value:?} is negative"));
         }
         value
+    }
+
+    /// A count that Kubernetes holds in an int32 (replicas, utilization percentages).
+    fn int32(&mut self, field: OptionPath, value: u32) {
+        if i32::try_from(value).is_err() {
+            self.fail(
+                field,
+                format!("{field} {value} is out of range: Kubernetes holds it in an int32 (at most {})", i32::MAX),
+            );
+        }
+    }
+
+    /// A limit below its request: the API server refuses the pod.
+    fn limit_not_below_request(&mut self, field: OptionPath, request: &str, limit: &str) {
+        if let (Some(request_value), Some(limit_value)) =
+            (values::quantity_value(request), values::quantity_value(limit))
+        {
+            if limit_value < request_value {
+                self.fail(field, format!("{field} {limit:?} is below its request {request:?}"));
+            }
+        }
     }
 }
 
@@ -289,19 +329,29 @@ impl FieldRules<'_> {
 fn resolve_resources(options: ResourceOptions, rules: &mut FieldRules<'_>) -> Resources {
     let cpu = rules.quantity(path::RESOURCES_CPU, options.cpu.unwrap_or_else(|| DEFAULT_CPU.into()));
     let memory = rules.quantity(path::RESOURCES_MEMORY, options.memory.unwrap_or_else(|| DEFAULT_MEMORY.into()));
-    Resources {
+    let resources = Resources {
         cpu_limit: options.cpu_limit.map_or_else(|| cpu.clone(), |l| rules.quantity(path::RESOURCES_CPU_LIMIT, l)),
         memory_limit: options
             .memory_limit
             .map_or_else(|| memory.clone(), |l| rules.quantity(path::RESOURCES_MEMORY_LIMIT, l)),
         cpu,
         memory,
-    }
+    };
+    rules.limit_not_below_request(path::RESOURCES_CPU_LIMIT, &resources.cpu, &resources.cpu_limit);
+    rules.limit_not_below_request(path::RESOURCES_MEMORY_LIMIT, &resources.memory, &resources.memory_limit);
+    resources
 }
 
 fn resolve_autoscale(options: &AutoscaleOptions, rules: &mut FieldRules<'_>) -> Autoscale {
     let min = options.min.unwrap_or(DEFAULT_AUTOSCALE_MIN);
     let max = rules.required(path::AUTOSCALE_MAX, &options.max, min);
+    rules.int32(path::AUTOSCALE_MIN, min);
+    rules.int32(path::AUTOSCALE_MAX, max);
+    for (field, percent) in
+        [(path::AUTOSCALE_CPU_PERCENT, options.cpu_percent), (path::AUTOSCALE_MEMORY_PERCENT, options.memory_percent)]
+    {
+        rules.int32(field, percent.unwrap_or_default());
+    }
     let cpu_percent = match (options.cpu_percent, options.memory_percent) {
         (None, None) => Some(DEFAULT_CPU_PERCENT),
         (cpu, _) => cpu,
@@ -313,8 +363,25 @@ fn resolve_autoscale(options: &AutoscaleOptions, rules: &mut FieldRules<'_>) -> 
 
 fn resolve_ingress(app: &str, options: &IngressOptions, rules: &mut FieldRules<'_>) -> Ingress {
     let path = options.path.clone().unwrap_or_else(|| DEFAULT_INGRESS_PATH.into());
-    if !path.starts_with('/') {
-        rules.fail(path::INGRESS_PATH, format!("ingress.path {path:?} must start with '/'"));
+    if !path.starts_with('/') || path.contains(char::is_whitespace) {
+        rules.fail(path::INGRESS_PATH, format!("ingress.path {path:?} must start with '/' and hold no spaces"));
+    }
+    if let Some(problem) = options.host.as_deref().and_then(values::host_problem) {
+        rules.fail(
+            path::INGRESS_HOST,
+            format!("ingress.host {:?} {problem}", options.host.as_deref().unwrap_or_default()),
+        );
+    }
+    for (field, name) in
+        [(path::INGRESS_TLS_SECRET, &options.tls_secret), (path::INGRESS_CLASS_NAME, &options.class_name)]
+    {
+        if let Some(name) = name.as_deref().filter(|name| !is_dns_subdomain(name)) {
+            rules.fail(field, format!("{field} {name:?} is not a Kubernetes object name (a DNS-1123 subdomain)"));
+        }
+    }
+    if let Some(namespace) = options.controller_namespace.as_deref().filter(|n| !is_dns_label(n)) {
+        let message = format!("ingress.controller_namespace {namespace:?} is not a namespace name (a DNS-1123 label)");
+        rules.fail(path::INGRESS_CONTROLLER_NAMESPACE, message);
     }
     Ingress {
         host: rules.required(path::INGRESS_HOST, &options.host, String::new()),
@@ -346,8 +413,15 @@ fn resolve_storage(app: &str, options: &StorageOptions, rules: &mut FieldRules<'
         );
     }
     let mount_path = options.mount_path.clone().unwrap_or_else(|| format!("/var/lib/{app}"));
-    if !mount_path.starts_with('/') {
-        rules.fail(path::STORAGE_MOUNT_PATH, format!("storage.mount_path {mount_path:?} must be an absolute path"));
+    if let Some(problem) = values::mount_path_problem(&mount_path) {
+        rules.fail(path::STORAGE_MOUNT_PATH, format!("storage.mount_path {mount_path:?} {problem}"));
+    }
+    if let Some(class) = options.storage_class.as_deref().filter(|class| !is_dns_subdomain(class)) {
+        let message = format!("storage.storage_class {class:?} is not a StorageClass name (a DNS-1123 subdomain)");
+        rules.fail(path::STORAGE_STORAGE_CLASS, message);
+    }
+    if values::quantity_value(&size).is_some_and(|bytes| bytes <= 0.0) {
+        rules.fail(path::STORAGE_SIZE, format!("storage.size {size:?} claims no space"));
     }
     Storage {
         size: rules.quantity(path::STORAGE_SIZE, size),
@@ -445,6 +519,11 @@ fn is_qualified_name(key: &str) -> bool {
 /// A DNS-1123 subdomain: lower-case alphanumerics, `-` and `.`, at most 253 characters.
 fn is_dns_subdomain(name: &str) -> bool {
     name.len() <= 253 && name.split('.').all(crate::model_rules::has_dns_label_characters)
+}
+
+/// A DNS-1123 label (a namespace name): at most 63 characters.
+fn is_dns_label(name: &str) -> bool {
+    name.len() <= crate::model_rules::MAX_NAME_LEN && crate::model_rules::has_dns_label_characters(name)
 }
 
 /// Zero would mean "never" for a deadline and "always" for a ping: both are mistakes.
@@ -606,8 +685,8 @@ fn resolve_secret_volumes(
             rules.fail(path::SECRET_VOLUMES_NAME, message);
         }
         let mount_path = options.mount_path.clone().unwrap_or_default();
-        if !mount_path.starts_with('/') {
-            let message = format!("secret_volumes.mount_path {mount_path:?} must be an absolute path");
+        if let Some(problem) = values::mount_path_problem(&mount_path) {
+            let message = format!("secret_volumes.mount_path {mount_path:?} {problem}");
             rules.fail(path::SECRET_VOLUMES_MOUNT_PATH, message);
         } else if taken.contains(&mount_path) {
             let message = format!("secret_volumes.mount_path {mount_path:?} is already mounted");
@@ -620,9 +699,10 @@ fn resolve_secret_volumes(
 }
 
 fn resolve_env(env: &BTreeMap<String, String>, rules: &mut FieldRules<'_>) -> BTreeMap<String, String> {
+    // What the API server accepts as a variable and ConfigMap key (no `.`, no `..` start),
+    // starting with a letter or `_` so that a shell can read it too.
     for name in env.keys() {
-        let valid = !name.is_empty()
-            && !name.starts_with(|c: char| c.is_ascii_digit())
+        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if !valid {
             rules.fail(path::ENV, format!("env name {name:?} is not a valid environment variable name"));

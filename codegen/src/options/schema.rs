@@ -179,6 +179,55 @@ fn group_text(name: &str, fields: &'static [Field], value: &Wire<'_>) -> String 
     }
 }
 
+/// Every string written in `message` (of the vocabulary message `fields` describes), with the
+/// key its place is recorded under (`ingress.host`, `environments[1].name`, `env` for a map's
+/// keys and values) and whether it is a map's value (free text: the one place a line break
+/// may be meant).
+pub(crate) fn written_strings(fields: &'static [Field], message: &impl prost::Message) -> Vec<WrittenString> {
+    let mut found = Vec::new();
+    collect_strings(fields, &message.encode_to_vec(), "", &mut found);
+    found
+}
+
+/// One string of [`written_strings`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WrittenString {
+    /// Where it was written, as [`crate::error::Spans`] records it.
+    pub key: String,
+    /// The value.
+    pub value: String,
+    /// A map's value (not its key).
+    pub map_value: bool,
+}
+
+fn collect_strings(fields: &'static [Field], bytes: &[u8], prefix: &str, found: &mut Vec<WrittenString>) {
+    let values = decode_fields(bytes);
+    for field in fields {
+        let key = format!("{prefix}{}", field.name);
+        let written = values.iter().filter(|(number, _)| *number == field.number).map(|(_, v)| v);
+        for (index, value) in written.enumerate() {
+            let Wire::Bytes(bytes) = value else { continue };
+            let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+            match field.kind {
+                Kind::Str | Kind::StrList => {
+                    found.push(WrittenString { key: key.clone(), value: text(bytes), map_value: false })
+                }
+                Kind::Group(inner) => collect_strings(inner, bytes, &format!("{key}."), found),
+                Kind::GroupList(inner) => collect_strings(inner, bytes, &format!("{key}[{index}]."), found),
+                Kind::Map => {
+                    for (number, entry) in decode_fields(bytes) {
+                        if let Wire::Bytes(entry) = entry {
+                            let map_value = number == MAP_VALUE.number;
+                            found.push(WrittenString { key: key.clone(), value: text(entry), map_value });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
 /// [`option_text`] on an encoding.
 fn entries(fields: &'static [Field], bytes: &[u8]) -> Vec<String> {
     let values = decode_fields(bytes);

@@ -38,6 +38,8 @@ pub struct Compiled {
     pub inputs: Vec<PathBuf>,
     /// The names of the given (non-import) files, as descriptors and headers name them.
     pub sources: Vec<String>,
+    /// The packages those files declare (also the ones without services).
+    pub source_packages: Vec<String>,
     /// Mistakes in option values. The model is still built (with defaults in their place)
     /// so that the cross-field checks can report in the same run.
     pub problems: Vec<Problem>,
@@ -96,6 +98,7 @@ fn compile_with(
     let mut packages: Vec<Package> = Vec::new();
     let mut inputs = Vec::new();
     let mut sources = Vec::new();
+    let mut source_packages = Vec::new();
     for meta in compiler.files() {
         if let Some(path) = meta.path() {
             inputs.push(path.to_path_buf());
@@ -107,6 +110,7 @@ fn compile_with(
         let Some(file) = pool.get_file_by_name(meta.name()) else {
             continue;
         };
+        source_packages.push(file.package_name().to_string());
         let locator = Locator::new(&file, source_of(meta.name()));
         for service in reader.services(&file, &locator, &mut problems) {
             match packages.iter_mut().find(|p| p.name == file.package_name()) {
@@ -117,7 +121,7 @@ fn compile_with(
     }
     let file_descriptor_set = compiler.file_descriptor_set();
     let problems = problems.into_error().problems().to_vec();
-    Ok(Compiled { packages, file_descriptor_set, inputs, sources, problems })
+    Ok(Compiled { packages, file_descriptor_set, inputs, sources, source_packages, problems })
 }
 
 /// A path as shown in diagnostics: `./greeter.proto` → `greeter.proto`.

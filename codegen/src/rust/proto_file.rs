@@ -18,7 +18,6 @@ use syn::spanned::Spanned;
 use super::front::{file_span, message_name, RustService};
 use super::ParsedFile;
 use crate::error::{Error, Problem, Problems, SourceFile};
-use crate::manifests::GENERATED_MARKER;
 use crate::model::Package;
 use crate::options::schema::{fields, option_text};
 use crate::options::OPTIONS_PROTO_NAME;
@@ -69,11 +68,8 @@ pub(crate) fn emit(package: &str, files: &[ParsedFile], problems: &mut Problems)
     let sources: BTreeSet<&str> = services.iter().map(|(_, f)| f.source.name()).collect();
     let sources: Vec<&str> = sources.into_iter().collect();
 
-    let mut text = format!(
-        "// {GENERATED_MARKER} from {} ({}). Do not edit: regenerate instead.\nsyntax = \"proto3\";\n\n",
-        sources.join(", "),
-        if package.is_empty() { "no package" } else { package },
-    );
+    let owner = if package.is_empty() { "no package" } else { package };
+    let mut text = format!("{}\nsyntax = \"proto3\";\n\n", crate::header::line("//", &sources.join(", "), owner));
     if !package.is_empty() {
         writeln!(text, "package {package};\n").ok();
     }
