@@ -1,0 +1,712 @@
+//! The hostile corpus (`tests/hostile/`, one file a case, its first line `// expect: refused`
+//! or `// expect: accepted`) and the hostile-string property run.
+//!
+//! - A refused `.proto` case exits 2 from the CLI with a diagnostic at its file:line:col,
+//!   changes nothing on disk, and the build-script API (`Config::generate`) refuses it with the
+//!   same messages; the diagnostics are snapshotted (`hostile__<case>`).
+//! - An accepted `.proto` case carries one hostile string after `/*hostile*/`: everything it
+//!   generates parses to the same documents, keys, instructions and tokens as its plain twin
+//!   (the string replaced by "plain"); the lines that differ are snapshotted.
+//! - A `.rs` case is a trait: the build-script API (`Config::generate_rust_sources`) and the
+//!   macro's expansion (`kuberpc_codegen::expand`, all the macro does) both refuse it with the
+//!   same messages, the expansion as `compile_error!`s.
+//! - The property run puts generated hostile strings into every string option and into the
+//!   file name: each is refused at a place, or changes no shape. `KUBERPC_FUZZ_SECONDS` runs it
+//!   for that long instead of its bounded default; `KUBERPC_FUZZ_SEED` replays a seed.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kuberpc_codegen::{Config, Destination, Error};
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile")
+}
+
+fn cases(extension: &str) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(corpus())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|name| name.strip_suffix(&format!(".{extension}")).map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+fn expectation(text: &str) -> &str {
+    text.lines().next().and_then(|line| line.strip_prefix("// expect: ")).expect("a first line `// expect: …`")
+}
+
+/// Runs `kuberpc generate <proto> -I . --out deploy --rust-out stubs` in `dir`.
+fn cli(dir: &Path, proto: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_kuberpc"))
+        .args(["generate", proto, "-I", ".", "--out", "deploy", "--rust-out", "stubs"])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// The build-script API on `proto` in `dir` (in memory: a refused run writes nothing).
+fn build_api(dir: &Path, proto: &str) -> Result<kuberpc_codegen::Generated, Error> {
+    let mut config = Config::new();
+    config.manifests_dir(dir.join("deploy"));
+    config.generate(&[dir.join(proto)], &[dir])
+}
+
+fn messages(error: &Error) -> Vec<String> {
+    error.problems().iter().map(|p| p.message().to_string()).collect()
+}
+
+/// `name.proto:12:5` in the text.
+fn located(text: &str, file: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || c == '[' || c == ']').any(|word| {
+        let mut parts = word.trim_end_matches(':').rsplitn(3, ':');
+        let (column, line, name) = (parts.next(), parts.next(), parts.next());
+        let number = |s: Option<&str>| s.is_some_and(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()));
+        number(column) && number(line) && name.is_some_and(|n| n.ends_with(file))
+    })
+}
+
+#[test]
+fn refused_proto_cases_are_refused_alike_by_the_cli_and_the_build_api_at_their_place() {
+    let names: Vec<String> =
+        cases("proto").into_iter().filter(|n| expectation(&read_case(n, "proto")) == "refused").collect();
+    assert!(names.len() >= 60, "the corpus has {} refused proto cases", names.len());
+    let mut snapshots = Vec::new();
+    for name in &names {
+        let dir = tempfile::tempdir().unwrap();
+        let file = format!("{name}.proto");
+        fs::copy(corpus().join(&file), dir.path().join(&file)).unwrap();
+        let before = common::tree(dir.path());
+        let output = cli(dir.path(), &file);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(2), "{name}: exit code {:?}\n{stderr}", output.status.code());
+        assert!(!stderr.contains("panicked"), "{name} panicked:\n{stderr}");
+        assert!(located(&stderr, &file), "{name}: no {file}:line:col in\n{stderr}");
+        assert_eq!(common::tree(dir.path()), before, "{name} changed the tree");
+        let error = build_api(dir.path(), &file).err().unwrap_or_else(|| panic!("{name}: the build API accepted it"));
+        // miette wraps long messages: compared without white space and its margin.
+        let squeezed = |text: &str| text.chars().filter(|c| !c.is_whitespace() && *c != '│').collect::<String>();
+        for message in messages(&error) {
+            let said = squeezed(&stderr).contains(&squeezed(&message));
+            assert!(said, "{name}: the CLI did not say {message:?}:\n{stderr}");
+        }
+        snapshots.push((format!("hostile__{name}"), stderr));
+    }
+    common::assert_snapshots(snapshots);
+}
+
+#[test]
+fn accepted_proto_cases_change_no_shape_of_any_output() {
+    let names: Vec<String> =
+        cases("proto").into_iter().filter(|n| expectation(&read_case(n, "proto")) == "accepted").collect();
+    assert!(!names.is_empty());
+    let mut snapshots = Vec::new();
+    for name in &names {
+        let text = read_case(name, "proto");
+        let plain = plain_twin(&text);
+        assert_ne!(plain, text, "{name}: no /*hostile*/ string");
+        let outputs = [&text, &plain].map(|text| {
+            let dir = tempfile::tempdir().unwrap();
+            fs::write(dir.path().join("shop.proto"), text).unwrap();
+            let output = cli(dir.path(), "shop.proto");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(0), "{name}: refused\n{stderr}");
+            common::tree(dir.path())
+        });
+        let [hostile, plain] = outputs;
+        assert_same_shapes(name, &hostile, &plain);
+        snapshots.push((format!("hostile__{name}"), changed_lines(&hostile, &plain)));
+    }
+    common::assert_snapshots(snapshots);
+}
+
+#[test]
+fn refused_trait_cases_are_refused_alike_by_the_build_api_and_the_macro() {
+    let names = cases("rs");
+    assert!(names.len() >= 10, "the corpus has {} trait cases", names.len());
+    let mut snapshots = Vec::new();
+    for name in &names {
+        let text = read_case(name, "rs");
+        assert_eq!(expectation(&text), "refused", "{name}");
+        let error = Config::new()
+            .generate_rust_sources(&[(&format!("{name}.rs"), &text)])
+            .err()
+            .unwrap_or_else(|| panic!("{name}: the build API accepted it"));
+        let located_messages: Vec<String> = error
+            .problems()
+            .iter()
+            .map(|p| {
+                let (line, column) = p.span().map(|s| s.line_column()).unwrap_or_default();
+                assert!(line > 0, "{name}: {:?} has no place", p.message());
+                format!("{name}.rs:{line}:{column}: {}", p.message())
+            })
+            .collect();
+        let expansion = macro_expansion(&text);
+        for message in messages(&error) {
+            let literal = format!("{:?}", message);
+            assert!(expansion.contains(&literal), "{name}: the macro did not say {literal}:\n{expansion}");
+        }
+        snapshots.push((format!("hostile__{name}"), located_messages.join("\n")));
+    }
+    common::assert_snapshots(snapshots);
+}
+
+#[test]
+fn no_unreferenced_hostile_snapshots() {
+    let names = cases("proto").into_iter().chain(cases("rs")).map(|name| format!("hostile__{name}"));
+    common::assert_no_unreferenced_snapshots(&["hostile__"], names);
+}
+
+fn read_case(name: &str, extension: &str) -> String {
+    fs::read_to_string(corpus().join(format!("{name}.{extension}"))).unwrap()
+}
+
+/// `text` with the string literal after `/*hostile*/` replaced by `"plain"`.
+fn plain_twin(text: &str) -> String {
+    let Some((before, after)) = text.split_once("/*hostile*/ \"") else { return text.to_string() };
+    let mut escaped = false;
+    let end = after
+        .char_indices()
+        .find(|&(_, c)| {
+            let closes = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes
+        })
+        .map(|(index, _)| index)
+        .expect("a closed literal");
+    // A path stays a path.
+    let plain = if after.starts_with('/') { "\"/plain\"" } else { "\"plain\"" };
+    format!("{before}{plain}{}", &after[end + 1..])
+}
+
+/// What `#[kuberpc::rpc_service(…)]` expands the case's trait to, as text.
+fn macro_expansion(text: &str) -> String {
+    let file = syn::parse_file(text).unwrap();
+    let mut item = file
+        .items
+        .into_iter()
+        .find_map(|item| match item {
+            syn::Item::Trait(item) => Some(item),
+            _ => None,
+        })
+        .unwrap();
+    let position = item.attrs.iter().position(|a| a.path().segments.last().unwrap().ident == "rpc_service").unwrap();
+    let attribute = item.attrs.remove(position);
+    let arguments = attribute.meta.require_list().unwrap().tokens.clone();
+    kuberpc_codegen::expand(arguments, quote::quote!(#item), &quote::quote!(::kuberpc)).to_string()
+}
+
+/// Every output's shape: YAML documents with their keys and list lengths (values left out),
+/// JSON likewise, Dockerfile instructions, Rust token kinds, and how many comment lines each
+/// file has (a header must stay one line).
+fn shape(path: &Path, content: &[u8]) -> String {
+    let text = String::from_utf8_lossy(content);
+    let comments = text.lines().filter(|l| l.trim_start().starts_with('#') || l.starts_with("//")).count();
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let body = match extension {
+        "yaml" | "yml" => {
+            use serde::Deserialize;
+            let documents: Result<Vec<String>, String> = serde_yaml::Deserializer::from_str(&text)
+                .map(|d| serde_yaml::Value::deserialize(d).map(|v| yaml_shape(&v)).map_err(|e| e.to_string()))
+                .collect();
+            documents.map(|d| d.join("\n---\n")).unwrap_or_else(|e| format!("unparseable: {e}"))
+        }
+        "json" => serde_json::from_str::<serde_json::Value>(&text)
+            .map(|v| yaml_shape(&serde_yaml::to_value(v).unwrap()))
+            .unwrap_or_else(|e| format!("unparseable: {e}")),
+        "rs" => syn::parse_file(&text)
+            .map(|file| token_kinds(quote::quote!(#file)))
+            .unwrap_or_else(|e| format!("unparseable: {e}")),
+        _ if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("Dockerfile")) => text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty() && !l.starts_with(' '))
+            .map(|l| l.split_whitespace().next().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => "other".to_string(),
+    };
+    format!("{comments} comment lines\n{body}")
+}
+
+fn yaml_shape(value: &serde_yaml::Value) -> String {
+    match value {
+        serde_yaml::Value::Mapping(map) => {
+            let entries: Vec<String> = map
+                .iter()
+                .map(|(k, v)| {
+                    format!("{}: {}", k.as_str().map_or_else(|| format!("{k:?}"), str::to_string), yaml_shape(v))
+                })
+                .collect();
+            format!("{{{}}}", entries.join(", "))
+        }
+        serde_yaml::Value::Sequence(items) => {
+            format!("[{}]", items.iter().map(yaml_shape).collect::<Vec<_>>().join(", "))
+        }
+        serde_yaml::Value::Tagged(tagged) => format!("!{}", tagged.tag),
+        serde_yaml::Value::String(_) => "s".into(),
+        serde_yaml::Value::Number(_) => "n".into(),
+        serde_yaml::Value::Bool(_) => "b".into(),
+        serde_yaml::Value::Null => "~".into(),
+    }
+}
+
+fn token_kinds(tokens: proc_macro2::TokenStream) -> String {
+    tokens
+        .into_iter()
+        .map(|token| match token {
+            proc_macro2::TokenTree::Group(group) => format!("({})", token_kinds(group.stream())),
+            proc_macro2::TokenTree::Literal(_) => "L".into(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn shapes(tree: &BTreeMap<PathBuf, Vec<u8>>) -> BTreeMap<PathBuf, String> {
+    tree.iter().map(|(path, content)| (path.clone(), shape(path, content))).collect()
+}
+
+fn assert_same_shapes(name: &str, hostile: &BTreeMap<PathBuf, Vec<u8>>, plain: &BTreeMap<PathBuf, Vec<u8>>) {
+    let (hostile, plain) = (shapes(hostile), shapes(plain));
+    assert_eq!(hostile.keys().collect::<Vec<_>>(), plain.keys().collect::<Vec<_>>(), "{name}: other files");
+    for (path, shape) in &hostile {
+        assert!(!shape.contains("unparseable"), "{name}: {} does not parse: {shape}", path.display());
+        assert_eq!(shape, &plain[path], "{name}: {} changed shape", path.display());
+    }
+}
+
+/// The lines of `hostile`'s files that differ from `plain`'s, by file.
+fn changed_lines(hostile: &BTreeMap<PathBuf, Vec<u8>>, plain: &BTreeMap<PathBuf, Vec<u8>>) -> String {
+    let mut out = String::new();
+    for (path, content) in hostile {
+        let theirs = String::from_utf8_lossy(&plain[path]).into_owned();
+        let ours = String::from_utf8_lossy(content).into_owned();
+        let changed: Vec<&str> = ours.lines().filter(|line| !theirs.lines().any(|t| t == *line)).collect();
+        if !changed.is_empty() && !path.starts_with("stubs") {
+            out.push_str(&format!("{}:\n", path.display()));
+            changed.iter().for_each(|line| out.push_str(&format!("  {line}\n")));
+        }
+    }
+    out
+}
+
+/// The file-system cases: links out of the tree, another project's app, hostile file names.
+mod file_system {
+    use super::*;
+
+    const SHOP: &str = "shop.proto";
+
+    fn shop(dir: &Path, package: &str, app: &str) {
+        let text = fs::read_to_string(corpus().join("env_value_tab_and_unicode.proto")).unwrap();
+        let text = plain_twin(&text).replace("package shop.v1;", &format!("package {package};"));
+        let text = text.replace("env { key", &format!("name: \"{app}\"\n    env {{ key"));
+        fs::write(dir.join(SHOP), text).unwrap();
+    }
+
+    fn refused(dir: &Path, proto: &str, expected: &str) {
+        let outside = common::tree(dir);
+        let output = cli(dir, proto);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "expected {expected:?} in\n{stderr}");
+        assert_eq!(common::tree(dir), outside, "a refused run changed the tree");
+    }
+
+    #[test]
+    fn nothing_is_written_or_removed_through_a_link() {
+        for linked in ["deploy/shop", "deploy/shop/base"] {
+            let dir = tempfile::tempdir().unwrap();
+            let elsewhere = tempfile::tempdir().unwrap();
+            shop(dir.path(), "shop.v1", "shop");
+            assert!(cli(dir.path(), SHOP).status.success());
+            let target = elsewhere.path().join("target");
+            fs::rename(dir.path().join(linked), &target).unwrap();
+            std::os::unix::fs::symlink(&target, dir.path().join(linked)).unwrap();
+            let before = common::tree(elsewhere.path());
+            refused(dir.path(), SHOP, "is a symbolic link");
+            assert_eq!(common::tree(elsewhere.path()), before, "{linked}: written through the link");
+        }
+    }
+
+    #[test]
+    fn a_leftover_behind_a_link_is_not_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        shop(dir.path(), "shop.v1", "shop");
+        assert!(cli(dir.path(), SHOP).status.success());
+        // Another app's base, linked in from outside, holding a file "of" this source.
+        let old = fs::read(dir.path().join("deploy/shop/base/service.yaml")).unwrap();
+        fs::create_dir_all(elsewhere.path().join("base")).unwrap();
+        fs::write(elsewhere.path().join("base/precious.yaml"), &old).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("deploy/linked")).unwrap();
+        assert!(cli(dir.path(), SHOP).status.success());
+        assert!(elsewhere.path().join("base/precious.yaml").exists(), "removed through a link");
+    }
+
+    #[test]
+    fn another_projects_app_of_the_same_name_is_not_taken_over_or_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (theirs, ours) = (dir.path().join("theirs"), dir.path().join("ours"));
+        fs::create_dir_all(&theirs).unwrap();
+        fs::create_dir_all(&ours).unwrap();
+        shop(&theirs, "theirs.v1", "shop");
+        shop(&ours, "ours.v1", "shop");
+        let out = dir.path().join("deploy");
+        let run = |project: &Path| {
+            Command::new(env!("CARGO_BIN_EXE_kuberpc"))
+                .args(["generate", SHOP, "-I", ".", "--out"])
+                .arg(&out)
+                .args(["--rust-out", "stubs"])
+                .current_dir(project)
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap()
+        };
+        assert!(run(&theirs).status.success());
+        let before = common::tree(&out);
+        let output = run(&ours);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("refusing to take it over"), "{stderr}");
+        assert_eq!(common::tree(&out), before);
+
+        // Same file name, other package, other app: neither run removes the other's files.
+        shop(&ours, "ours.v1", "mine");
+        assert!(run(&ours).status.success());
+        assert!(run(&theirs).status.success());
+        assert!(run(&ours).status.success());
+        assert!(out.join("shop/base/service.yaml").exists() && out.join("mine/base/service.yaml").exists());
+    }
+
+    /// A file named with line breaks and a kustomize `images:` entry, a document marker and a
+    /// Dockerfile instruction: every header stays one line, every output keeps its shape.
+    #[test]
+    fn a_hostile_file_name_changes_no_shape() {
+        let name = "x.proto\nimages:\n- name: shop\n  newName: evil\n---\nARG X=1\r\u{2028}y.proto";
+        let plain = tempfile::tempdir().unwrap();
+        let hostile = tempfile::tempdir().unwrap();
+        shop(plain.path(), "shop.v1", "shop");
+        fs::copy(plain.path().join(SHOP), hostile.path().join(name)).unwrap();
+        assert!(cli(plain.path(), SHOP).status.success());
+        let output = cli(hostile.path(), name);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        fs::remove_file(hostile.path().join(name)).unwrap();
+        fs::remove_file(plain.path().join(SHOP)).unwrap();
+        assert_same_shapes("file name", &common::tree(hostile.path()), &common::tree(plain.path()));
+    }
+}
+
+/// The property run: see the module docs.
+mod property {
+    use super::*;
+
+    /// Where a string goes, `{}` standing for the literal (every string option of the
+    /// service, each in a context that makes the rest valid).
+    const SLOTS: &[(&str, &str)] = &[
+        ("name", "name: {}"),
+        ("image", "image: {}"),
+        ("workload", "workload: {}"),
+        ("args", "args: [{}]"),
+        ("secret_env", "secret_env: [{}]"),
+        ("env.key", "env { key: {} value: \"v\" }"),
+        ("env.value", "env { key: \"K\" value: {} }"),
+        ("pod_annotations.key", "pod_annotations { key: {} value: \"v\" }"),
+        ("pod_annotations.value", "pod_annotations { key: \"example.com/a\" value: {} }"),
+        ("resources.cpu", "resources { cpu: {} }"),
+        ("resources.memory", "resources { memory: {} }"),
+        ("resources.cpu_limit", "resources { cpu_limit: {} }"),
+        ("resources.memory_limit", "resources { memory_limit: {} }"),
+        ("ingress.host", "ingress { host: {} }"),
+        ("ingress.tls_secret", "ingress { host: \"a.example.com\" tls_secret: {} }"),
+        ("ingress.class_name", "ingress { host: \"a.example.com\" class_name: {} }"),
+        ("ingress.path", "ingress { host: \"a.example.com\" path: {} }"),
+        ("ingress.controller_namespace", "ingress { host: \"a.example.com\" controller_namespace: {} }"),
+        ("storage.size", "storage { size: {} }"),
+        ("storage.mount_path", "storage { size: \"1Gi\" mount_path: {} }"),
+        ("storage.storage_class", "storage { size: \"1Gi\" storage_class: {} }"),
+        ("storage.access_mode", "storage { size: \"1Gi\" access_mode: {} }"),
+        ("gateway.parent", "gateway { parent: {} }"),
+        ("gateway.hostnames", "gateway { parent: \"gw\" hostnames: [{}] }"),
+        ("gateway.controller_namespace", "gateway { parent: \"gw\" controller_namespace: {} }"),
+        ("scheduling.priority_class", "scheduling { priority_class: {} }"),
+        ("scheduling.tolerations", "scheduling { tolerations: [{}] }"),
+        ("scheduling.node_selector.key", "scheduling { node_selector { key: {} value: \"v\" } }"),
+        ("scheduling.node_selector.value", "scheduling { node_selector { key: \"k\" value: {} } }"),
+        ("secret_volumes.name", "secret_volumes { name: {} mount_path: \"/keys\" }"),
+        ("secret_volumes.mount_path", "secret_volumes { name: \"keys\" mount_path: {} }"),
+        ("container.binary", "container { binary: {} }"),
+        ("container.package", "container { package: {} }"),
+        ("container.rust_version", "container { rust_version: {} }"),
+        ("container.builder_image", "container { builder_image: {} }"),
+        ("container.runtime_image", "container { runtime_image: {} }"),
+        ("observability.otlp_endpoint", "observability { otlp_endpoint: {} }"),
+        ("observability.monitoring_namespace", "observability { monitoring_namespace: {} }"),
+        ("environments.name", "environments { name: {} }"),
+        ("environments.namespace", "environments { name: \"dev\" namespace: {} }"),
+        (
+            "environments.ingress_host",
+            "ingress { host: \"a.example.com\" } environments { name: \"dev\" ingress_host: {} }",
+        ),
+        ("environments.resources.cpu", "environments { name: \"dev\" resources { cpu: {} } }"),
+        ("environments.resources.memory", "environments { name: \"dev\" resources { memory: {} } }"),
+        ("environments.resources.cpu_limit", "environments { name: \"dev\" resources { cpu_limit: {} } }"),
+        ("environments.resources.memory_limit", "environments { name: \"dev\" resources { memory_limit: {} } }"),
+    ];
+
+    /// A plain value each slot accepts (the twin the hostile run is compared with).
+    fn plain_value(slot: &str) -> &'static str {
+        match slot {
+            "image" | "container.builder_image" | "container.runtime_image" => "ghcr.io/acme/shop:1",
+            "workload" => "Deployment",
+            "resources.cpu" | "resources.cpu_limit" | "environments.resources.cpu" => "1",
+            "resources.memory" | "resources.memory_limit" | "environments.resources.memory" => "1Gi",
+            "environments.resources.cpu_limit" => "2",
+            "environments.resources.memory_limit" => "2Gi",
+            "storage.size" => "1Gi",
+            "storage.mount_path" | "secret_volumes.mount_path" => "/plain",
+            "storage.access_mode" => "ReadWriteOnce",
+            "ingress.path" => "/plain",
+            "ingress.host" | "environments.ingress_host" | "gateway.hostnames" => "plain.example.com",
+            "container.rust_version" => "1.88",
+            "observability.otlp_endpoint" => "http://plain:4317",
+            "env.key" => "PLAIN",
+            "pod_annotations.key" => "example.com/plain",
+            _ => "plain",
+        }
+    }
+
+    /// The fragments hostile strings are made of: what ends or opens a line, a document, a
+    /// key, a comment, a template, an instruction or a path in some output.
+    const FRAGMENTS: &[&str] = &[
+        "\n",
+        "\r",
+        "\r\n",
+        "\t",
+        "\0",
+        "\u{7}",
+        "\u{1b}[2J",
+        "\u{85}",
+        "\u{2028}",
+        "\u{2029}",
+        "\u{feff}",
+        "---",
+        "...",
+        "# ",
+        ": ",
+        "- ",
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"",
+        "'",
+        "\\",
+        "\\n",
+        "{{x}}",
+        "${X}",
+        "$(id)",
+        "`id`",
+        "&a",
+        "*a",
+        "!!str ",
+        "%TAG ",
+        "|",
+        ">",
+        "@",
+        "?",
+        ",",
+        "ARG X=1",
+        "RUN id",
+        "FROM evil",
+        "images:",
+        "newName: evil",
+        "kind: Secret",
+        "..",
+        "/",
+        "../",
+        "/etc/passwd",
+        " ",
+        "é",
+        "日本",
+        "a",
+        "z",
+        "0",
+        "9",
+        "-",
+        ".",
+        "_",
+        "plain",
+        "example.com",
+        "Gi",
+        "m",
+        "*.",
+        "http://",
+        ":4317",
+    ];
+
+    /// xorshift64*: reproducible from its seed, no dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn hostile(&mut self) -> String {
+            let len = 1 + self.below(8);
+            (0..len).map(|_| FRAGMENTS[self.below(FRAGMENTS.len())]).collect()
+        }
+    }
+
+    /// A protobuf text-format literal of `value`.
+    fn literal(value: &str) -> String {
+        let mut out = String::from("\"");
+        for byte in value.bytes() {
+            match byte {
+                b'"' => out.push_str("\\\""),
+                b'\\' => out.push_str("\\\\"),
+                0x20..=0x7e => out.push(byte as char),
+                _ => out.push_str(&format!("\\{byte:03o}")),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    fn proto(option: &str) -> String {
+        format!(
+            "syntax = \"proto3\";\npackage shop.v1;\nimport \"kuberpc/v1/options.proto\";\n\nservice Shop {{\n  \
+             option (kuberpc.v1.service) = {{\n    {option}\n  }};\n  rpc Get(Req) returns (Resp);\n}}\n\n\
+             message Req {{ string id = 1; }}\nmessage Resp {{ string id = 1; }}\n"
+        )
+    }
+
+    /// Every output of a run in memory, by destination and path, as shapes.
+    fn generated_shapes(dir: &Path, file: &str) -> Result<BTreeMap<PathBuf, String>, Error> {
+        let generated = build_api(dir, file)?;
+        let mut shapes = BTreeMap::new();
+        for destination in Destination::ALL {
+            for output in generated.files(destination) {
+                let key = PathBuf::from(format!("{destination:?}")).join(&output.path);
+                shapes.insert(key, shape(&output.path, &output.content));
+            }
+        }
+        Ok(shapes)
+    }
+
+    fn write_proto(dir: &Path, file: &str, text: &str) {
+        fs::write(dir.join(file), text).unwrap();
+    }
+
+    /// One case: `value` in `slot` (or, with no slot, as the file name). Returns whether it
+    /// was accepted.
+    fn one(dir: &Path, slot: Option<&(&str, &str)>, value: &str) -> bool {
+        let (file, option, plain_option) = match slot {
+            Some((name, template)) => (
+                "shop.proto".to_string(),
+                template.replace("{}", &literal(value)),
+                template.replace("{}", &literal(plain_value(name))),
+            ),
+            None => (value.replace(['/', '\0'], "_") + ".proto", String::new(), String::new()),
+        };
+        let _ = fs::remove_dir_all(dir);
+        fs::create_dir_all(dir).unwrap();
+        write_proto(dir, "plain.proto", &proto(&plain_option));
+        let plain = generated_shapes(dir, "plain.proto").unwrap_or_else(|e| panic!("plain twin refused: {e:?}"));
+        write_proto(dir, &file, &proto(&option));
+        match generated_shapes(dir, &file) {
+            Ok(hostile) => {
+                let describe = format!("{slot:?} = {value:?}");
+                assert_eq!(hostile.keys().count(), plain.keys().count(), "{describe}: other files");
+                for ((path, shape), (_, plain_shape)) in hostile.iter().zip(&plain) {
+                    assert!(!shape.contains("unparseable"), "{describe}: {} does not parse: {shape}", path.display());
+                    assert_eq!(shape, plain_shape, "{describe}: {} changed shape", path.display());
+                }
+                true
+            }
+            // A file name the parser cannot take is refused as a whole (no option to point at).
+            Err(_) if slot.is_none() => false,
+            Err(error) => {
+                for problem in error.problems() {
+                    assert!(problem.span().is_some(), "{slot:?} = {value:?}: {:?} has no place", problem.message());
+                }
+                false
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_strings_in_every_string_option_and_the_file_name_are_refused_at_their_place_or_change_no_shape() {
+        let seconds: u64 = std::env::var("KUBERPC_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let seed: u64 = std::env::var("KUBERPC_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x6b75_6265);
+        let mut rng = Rng(seed | 1);
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().join("case");
+        let started = std::time::Instant::now();
+        let (mut runs, mut accepted) = (0u64, 0u64);
+        // Bounded by count by default; by time when asked (`KUBERPC_FUZZ_SECONDS=600`).
+        while if seconds > 0 { started.elapsed().as_secs() < seconds } else { runs < 2 * SLOTS.len() as u64 + 40 } {
+            let slot_index = rng.below(SLOTS.len() + 1);
+            let value = rng.hostile();
+            let slot = SLOTS.get(slot_index);
+            // The first rounds visit every slot (and the file name) in turn.
+            let slot = if runs <= SLOTS.len() as u64 { SLOTS.get(runs as usize) } else { slot };
+            accepted += u64::from(one(&dir, slot, &value));
+            runs += 1;
+        }
+        println!("hostile strings: {runs} runs, {accepted} accepted, seed {seed}, {:?}", started.elapsed());
+        assert!(runs > SLOTS.len() as u64);
+    }
+
+    /// The slots cover every string option of options.proto (a new one must be added here).
+    #[test]
+    fn the_slots_cover_every_string_option() {
+        let proto = common::repo_root().join("proto/kuberpc/v1/options.proto");
+        let text = fs::read_to_string(proto).unwrap();
+        let mut files = protox::Compiler::new([common::repo_root().join("proto")]).unwrap();
+        files.open_file("kuberpc/v1/options.proto").unwrap();
+        let pool = files.descriptor_pool();
+        let service = pool.get_message_by_name("kuberpc.v1.ServiceDeployment").expect("ServiceDeployment");
+        let mut strings = Vec::new();
+        collect(&service, "", &mut strings);
+        let covered: Vec<&str> = SLOTS.iter().map(|(name, _)| *name).collect();
+        let missing: Vec<&String> = strings.iter().filter(|s| !covered.contains(&s.as_str())).collect();
+        assert!(
+            missing.is_empty(),
+            "string options without a slot: {missing:?}\n({} bytes of options.proto)",
+            text.len()
+        );
+    }
+
+    fn collect(message: &prost_reflect::MessageDescriptor, prefix: &str, out: &mut Vec<String>) {
+        use prost_reflect::Kind;
+        for field in message.fields() {
+            let name = format!("{prefix}{}", field.name());
+            match field.kind() {
+                Kind::String => out.push(name),
+                Kind::Message(inner) if field.is_map() => {
+                    let value = inner.map_entry_value_field();
+                    out.push(format!("{name}.key"));
+                    if matches!(value.kind(), Kind::String) {
+                        out.push(format!("{name}.value"));
+                    }
+                }
+                Kind::Message(inner) => collect(&inner, &format!("{name}."), out),
+                _ => {}
+            }
+        }
+    }
+}

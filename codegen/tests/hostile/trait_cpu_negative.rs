@@ -1,0 +1,10 @@
+// expect: refused
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Req {}
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Rep {}
+
+#[kuberpc::rpc_service(package = "shop.v1", resources(cpu = "-1"))]
+pub trait Shop {
+    async fn get(&self, request: Req) -> Result<Rep, kuberpc::Status>;
+}
