@@ -216,6 +216,9 @@ fn contained(path: &Path) -> Result<(), &'static str> {
 /// directory, or the symbolic link `root/relative` itself: kuberpc neither writes nor removes
 /// through a link (it could point outside the root). The root itself may be a link.
 fn in_the_way(root: &Path, relative: &Path) -> Option<(PathBuf, &'static str)> {
+    if root.exists() && !root.is_dir() {
+        return Some((root.to_path_buf(), "is a file, but kuberpc needs a directory there"));
+    }
     let mut at = root.to_path_buf();
     let count = relative.components().count();
     for (index, component) in relative.components().enumerate() {

@@ -384,6 +384,24 @@ mod file_system {
         assert!(out.join("shop/base/service.yaml").exists() && out.join("mine/base/service.yaml").exists());
     }
 
+    /// A source named with parentheses: its header still names it, so a file the source no
+    /// longer produces is removed (the header's source was cut at the first " (" before).
+    #[test]
+    fn a_file_the_source_no_longer_produces_goes_whatever_the_source_is_called() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = "a (b).proto";
+        shop(dir.path(), "shop.v1", "shop");
+        let plain = fs::read_to_string(dir.path().join(SHOP)).unwrap();
+        let with_ingress =
+            plain.replace("name: \"shop\"", "name: \"shop\"\n    ingress { host: \"shop.example.com\" }");
+        fs::write(dir.path().join(name), with_ingress).unwrap();
+        assert!(cli(dir.path(), name).status.success());
+        assert!(dir.path().join("deploy/shop/base/ingress.yaml").exists());
+        fs::write(dir.path().join(name), plain).unwrap();
+        assert!(cli(dir.path(), name).status.success());
+        assert!(!dir.path().join("deploy/shop/base/ingress.yaml").exists(), "the stale ingress stayed");
+    }
+
     /// A file named with line breaks and a kustomize `images:` entry, a document marker and a
     /// Dockerfile instruction: every header stays one line, every output keeps its shape.
     #[test]

@@ -67,5 +67,19 @@ fn an_occupied_directory_or_a_bad_name_is_refused_untouched() {
         assert_eq!(output.status.code(), Some(2), "{bad}: {}", text(&output));
         assert!(text(&output).contains("lower-case letters"), "{bad}: {}", text(&output));
     }
+    // Valid labels that would name a crate that is not valid Rust or shadows a dependency.
+    for (bad, why) in [
+        ("fn", "keyword"),
+        ("async", "keyword"),
+        ("self", "keyword"),
+        ("kuberpc", "crate"),
+        ("core", "crate"),
+        ("std", "crate"),
+        ("test", "crate"),
+    ] {
+        let output = kuberpc(&["new", bad], root.path());
+        assert_eq!(output.status.code(), Some(2), "{bad}: {}", text(&output));
+        assert!(text(&output).contains(why), "{bad}: {}", text(&output));
+    }
     assert_eq!(common::tree(root.path()), before, "nothing was written");
 }

@@ -63,18 +63,41 @@ pub(crate) fn scaffold(name: &str, trait_first: bool, dir: Option<&Path>) -> Res
     Ok(written)
 }
 
-/// A crate name that is also a DNS label (the app, its Services and `deploy/<name>/`).
+/// Rust keywords (strict, reserved and 2024's `gen`): the crate's library and its modules are
+/// named after the crate.
+const RUST_KEYWORDS: [&str; 52] = [
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in",
+    "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait",
+    "true", "type", "unsafe", "use", "where", "while", "async", "await", "dyn", "abstract", "become", "box", "do",
+    "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen", "union",
+];
+
+/// Crates the scaffold depends on or that Rust provides: a crate of that name would shadow
+/// them (or, for `kuberpc`, depend on itself).
+const TAKEN_CRATE_NAMES: [&str; 10] =
+    ["kuberpc", "core", "std", "alloc", "test", "proc_macro", "tonic", "prost", "tokio", "tonic_prost"];
+
+/// A crate name that is also a DNS label (the app, its Services and `deploy/<name>/`) and
+/// whose library name (`-` → `_`) is a Rust identifier no keyword or dependency takes.
 fn check_name(name: &str) -> Result<(), Error> {
     let label = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
     let ok = name.len() <= 40 && name.starts_with(|c: char| c.is_ascii_lowercase()) && !name.ends_with('-');
-    if ok && name.chars().all(label) {
-        return Ok(());
+    if !(ok && name.chars().all(label)) {
+        return Err(Problem::new(format!(
+            "{name:?} cannot name the crate and its Kubernetes app: use lower-case letters, digits and '-', \
+             starting with a letter (at most 40 characters)"
+        ))
+        .into());
     }
-    Err(Problem::new(format!(
-        "{name:?} cannot name the crate and its Kubernetes app: use lower-case letters, digits and '-', \
-         starting with a letter (at most 40 characters)"
-    ))
-    .into())
+    let lib = name.replace('-', "_");
+    if RUST_KEYWORDS.contains(&lib.as_str()) {
+        return Err(Problem::new(format!("{name:?} is a Rust keyword: the crate's library could not be named")).into());
+    }
+    if TAKEN_CRATE_NAMES.contains(&lib.as_str()) {
+        let message = format!("{name:?} is the name of a crate the new crate uses or Rust provides: choose another");
+        return Err(Problem::new(message).into());
+    }
+    Ok(())
 }
 
 /// The names the templates use, from the crate name `demo-shop`.
