@@ -360,9 +360,25 @@ impl Config {
     /// kustomize`: the overlays are the user's, and a change of the source can break one.
     pub fn build_overlays(&self, generated: &Generated) -> OverlayCheck {
         match self.root(Destination::Manifests) {
-            Some(dir) => overlays::build(dir, generated),
+            Some(dir) => overlays::build(dir, generated, |_| true),
             None => OverlayCheck::Built { count: 0, broken: Vec::new() },
         }
+    }
+
+    /// [`Config::build_overlays`] for the apps whose generated files `report` (of
+    /// [`Config::write`]) changed: only a change of what the source generates can break an
+    /// overlay, so a run that changed nothing builds nothing (`kuberpc check` builds them all).
+    pub fn build_changed_overlays(&self, generated: &Generated, report: &Report) -> OverlayCheck {
+        let Some(dir) = self.root(Destination::Manifests) else {
+            return OverlayCheck::Built { count: 0, broken: Vec::new() };
+        };
+        let changed = |app: &str| {
+            let app_dir = dir.join(app);
+            report
+                .iter()
+                .any(|(path, action)| !matches!(action, Action::Unchanged | Action::Kept) && path.starts_with(&app_dir))
+        };
+        overlays::build(dir, generated, changed)
     }
 
     /// The directory of `destination`, when this run writes it.
@@ -442,7 +458,7 @@ impl Config {
             let names: Vec<String> = changed.iter().take(5).map(|p| p.display().to_string()).collect();
             let more = if changed.len() > 5 { format!(" and {} more", changed.len() - 5) } else { String::new() };
             println!("cargo:warning=kuberpc: updated {} generated file(s): {}{more}", changed.len(), names.join(", "));
-            warn_about_overlays(&config.build_overlays(&generated));
+            warn_about_overlays(&config.build_changed_overlays(&generated, &report));
         }
         Ok(())
     }

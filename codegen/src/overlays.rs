@@ -49,9 +49,9 @@ impl OverlayCheck {
 }
 
 /// Builds every overlay (`<manifests_dir>/<app>/overlays/<name>/`) of every app `generated`
-/// holds, as it is on disk.
-pub(crate) fn build(manifests_dir: &Path, generated: &Generated) -> OverlayCheck {
-    let dirs = overlay_dirs(manifests_dir, generated);
+/// holds for which `wanted(app)` says so, as it is on disk.
+pub(crate) fn build(manifests_dir: &Path, generated: &Generated, wanted: impl Fn(&str) -> bool) -> OverlayCheck {
+    let dirs = overlay_dirs(manifests_dir, generated, wanted);
     if dirs.is_empty() {
         return OverlayCheck::Built { count: 0, broken: Vec::new() };
     }
@@ -75,8 +75,8 @@ pub(crate) fn build(manifests_dir: &Path, generated: &Generated) -> OverlayCheck
 }
 
 /// The overlay directories of the generated apps, sorted.
-fn overlay_dirs(manifests_dir: &Path, generated: &Generated) -> Vec<PathBuf> {
-    let apps = generated.packages.iter().flat_map(|p| &p.services).map(|s| &s.deploy.app);
+fn overlay_dirs(manifests_dir: &Path, generated: &Generated, wanted: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let apps = generated.packages.iter().flat_map(|p| &p.services).map(|s| &s.deploy.app).filter(|app| wanted(app));
     let mut dirs: Vec<PathBuf> = apps
         .flat_map(|app| std::fs::read_dir(manifests_dir.join(app).join("overlays")).into_iter().flatten())
         .filter_map(|entry| Some(entry.ok()?.path()))

@@ -249,10 +249,11 @@ fn run(command: &Command) -> Result<ExitCode, Error> {
         Command::Generate(inputs) => {
             let config = inputs.config();
             let generated = inputs.generate(&config)?;
-            for (path, action) in config.write(&generated)? {
+            let report = config.write(&generated)?;
+            for (path, action) in &report {
                 println!("{:>12}  {}", action.as_str(), path.display());
             }
-            for broken in config.build_overlays(&generated).broken() {
+            for broken in config.build_changed_overlays(&generated, &report).broken() {
                 eprintln!("warning: {broken}");
             }
             Ok(ExitCode::SUCCESS)
