@@ -21,6 +21,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::hostile::{case_and_plain_twin, shape, Rng, SLOTS};
 use kuberpc_codegen::{Config, Destination, Error};
 
 fn corpus() -> PathBuf {
@@ -202,72 +203,6 @@ fn macro_expansion(text: &str) -> String {
     kuberpc_codegen::expand(arguments, quote::quote!(#item), &quote::quote!(::kuberpc)).to_string()
 }
 
-/// Every output's shape: YAML documents with their keys and list lengths (values left out),
-/// JSON likewise, Dockerfile instructions, Rust token kinds, and how many comment lines each
-/// file has (a header must stay one line).
-fn shape(path: &Path, content: &[u8]) -> String {
-    let text = String::from_utf8_lossy(content);
-    let comments = text.lines().filter(|l| l.trim_start().starts_with('#') || l.starts_with("//")).count();
-    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
-    let body = match extension {
-        "yaml" | "yml" => {
-            use serde::Deserialize;
-            let documents: Result<Vec<String>, String> = serde_yaml::Deserializer::from_str(&text)
-                .map(|d| serde_yaml::Value::deserialize(d).map(|v| yaml_shape(&v)).map_err(|e| e.to_string()))
-                .collect();
-            documents.map(|d| d.join("\n---\n")).unwrap_or_else(|e| format!("unparseable: {e}"))
-        }
-        "json" => serde_json::from_str::<serde_json::Value>(&text)
-            .map(|v| yaml_shape(&serde_yaml::to_value(v).unwrap()))
-            .unwrap_or_else(|e| format!("unparseable: {e}")),
-        "rs" => syn::parse_file(&text)
-            .map(|file| token_kinds(quote::quote!(#file)))
-            .unwrap_or_else(|e| format!("unparseable: {e}")),
-        _ if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("Dockerfile")) => text
-            .lines()
-            .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty() && !l.starts_with(' '))
-            .map(|l| l.split_whitespace().next().unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join(" "),
-        _ => "other".to_string(),
-    };
-    format!("{comments} comment lines\n{body}")
-}
-
-fn yaml_shape(value: &serde_yaml::Value) -> String {
-    match value {
-        serde_yaml::Value::Mapping(map) => {
-            let entries: Vec<String> = map
-                .iter()
-                .map(|(k, v)| {
-                    format!("{}: {}", k.as_str().map_or_else(|| format!("{k:?}"), str::to_string), yaml_shape(v))
-                })
-                .collect();
-            format!("{{{}}}", entries.join(", "))
-        }
-        serde_yaml::Value::Sequence(items) => {
-            format!("[{}]", items.iter().map(yaml_shape).collect::<Vec<_>>().join(", "))
-        }
-        serde_yaml::Value::Tagged(tagged) => format!("!{}", tagged.tag),
-        serde_yaml::Value::String(_) => "s".into(),
-        serde_yaml::Value::Number(_) => "n".into(),
-        serde_yaml::Value::Bool(_) => "b".into(),
-        serde_yaml::Value::Null => "~".into(),
-    }
-}
-
-fn token_kinds(tokens: proc_macro2::TokenStream) -> String {
-    tokens
-        .into_iter()
-        .map(|token| match token {
-            proc_macro2::TokenTree::Group(group) => format!("({})", token_kinds(group.stream())),
-            proc_macro2::TokenTree::Literal(_) => "L".into(),
-            other => other.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn shapes(tree: &BTreeMap<PathBuf, Vec<u8>>) -> BTreeMap<PathBuf, String> {
     tree.iter().map(|(path, content)| (path.clone(), shape(path, content))).collect()
 }
@@ -402,6 +337,26 @@ mod file_system {
         assert!(!dir.path().join("deploy/shop/base/ingress.yaml").exists(), "the stale ingress stayed");
     }
 
+    /// After an interrupted run (some files new, some old), `check` names the app to fix.
+    #[test]
+    fn check_names_the_app_whose_files_are_half_old() {
+        let dir = tempfile::tempdir().unwrap();
+        shop(dir.path(), "shop.v1", "shop");
+        assert!(cli(dir.path(), SHOP).status.success());
+        let service = dir.path().join("deploy/shop/base/service.yaml");
+        let old = fs::read_to_string(&service).unwrap().replace("port: 50051", "port: 50052");
+        fs::write(&service, old).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_kuberpc"))
+            .args(["check", SHOP, "-I", ".", "--out", "deploy", "--rust-out", "stubs"])
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("in app(s) shop (1)"), "{stderr}");
+    }
+
     /// A file named with line breaks and a kustomize `images:` entry, a document marker and a
     /// Dockerfile instruction: every header stays one line, every output keeps its shape.
     #[test]
@@ -424,194 +379,6 @@ mod file_system {
 mod property {
     use super::*;
 
-    /// Where a string goes, `{}` standing for the literal (every string option of the
-    /// service, each in a context that makes the rest valid).
-    const SLOTS: &[(&str, &str)] = &[
-        ("name", "name: {}"),
-        ("image", "image: {}"),
-        ("workload", "workload: {}"),
-        ("args", "args: [{}]"),
-        ("secret_env", "secret_env: [{}]"),
-        ("env.key", "env { key: {} value: \"v\" }"),
-        ("env.value", "env { key: \"K\" value: {} }"),
-        ("pod_annotations.key", "pod_annotations { key: {} value: \"v\" }"),
-        ("pod_annotations.value", "pod_annotations { key: \"example.com/a\" value: {} }"),
-        ("resources.cpu", "resources { cpu: {} }"),
-        ("resources.memory", "resources { memory: {} }"),
-        ("resources.cpu_limit", "resources { cpu_limit: {} }"),
-        ("resources.memory_limit", "resources { memory_limit: {} }"),
-        ("ingress.host", "ingress { host: {} }"),
-        ("ingress.tls_secret", "ingress { host: \"a.example.com\" tls_secret: {} }"),
-        ("ingress.class_name", "ingress { host: \"a.example.com\" class_name: {} }"),
-        ("ingress.path", "ingress { host: \"a.example.com\" path: {} }"),
-        ("ingress.controller_namespace", "ingress { host: \"a.example.com\" controller_namespace: {} }"),
-        ("storage.size", "storage { size: {} }"),
-        ("storage.mount_path", "storage { size: \"1Gi\" mount_path: {} }"),
-        ("storage.storage_class", "storage { size: \"1Gi\" storage_class: {} }"),
-        ("storage.access_mode", "storage { size: \"1Gi\" access_mode: {} }"),
-        ("gateway.parent", "gateway { parent: {} }"),
-        ("gateway.hostnames", "gateway { parent: \"gw\" hostnames: [{}] }"),
-        ("gateway.controller_namespace", "gateway { parent: \"gw\" controller_namespace: {} }"),
-        ("scheduling.priority_class", "scheduling { priority_class: {} }"),
-        ("scheduling.tolerations", "scheduling { tolerations: [{}] }"),
-        ("scheduling.node_selector.key", "scheduling { node_selector { key: {} value: \"v\" } }"),
-        ("scheduling.node_selector.value", "scheduling { node_selector { key: \"k\" value: {} } }"),
-        ("secret_volumes.name", "secret_volumes { name: {} mount_path: \"/keys\" }"),
-        ("secret_volumes.mount_path", "secret_volumes { name: \"keys\" mount_path: {} }"),
-        ("container.binary", "container { binary: {} }"),
-        ("container.package", "container { package: {} }"),
-        ("container.rust_version", "container { rust_version: {} }"),
-        ("container.builder_image", "container { builder_image: {} }"),
-        ("container.runtime_image", "container { runtime_image: {} }"),
-        ("observability.otlp_endpoint", "observability { otlp_endpoint: {} }"),
-        ("observability.monitoring_namespace", "observability { monitoring_namespace: {} }"),
-        ("environments.name", "environments { name: {} }"),
-        ("environments.namespace", "environments { name: \"dev\" namespace: {} }"),
-        (
-            "environments.ingress_host",
-            "ingress { host: \"a.example.com\" } environments { name: \"dev\" ingress_host: {} }",
-        ),
-        ("environments.resources.cpu", "environments { name: \"dev\" resources { cpu: {} } }"),
-        ("environments.resources.memory", "environments { name: \"dev\" resources { memory: {} } }"),
-        ("environments.resources.cpu_limit", "environments { name: \"dev\" resources { cpu_limit: {} } }"),
-        ("environments.resources.memory_limit", "environments { name: \"dev\" resources { memory_limit: {} } }"),
-    ];
-
-    /// A plain value each slot accepts (the twin the hostile run is compared with).
-    fn plain_value(slot: &str) -> &'static str {
-        match slot {
-            "image" | "container.builder_image" | "container.runtime_image" => "ghcr.io/acme/shop:1",
-            "workload" => "Deployment",
-            "resources.cpu" | "resources.cpu_limit" | "environments.resources.cpu" => "1",
-            "resources.memory" | "resources.memory_limit" | "environments.resources.memory" => "1Gi",
-            "environments.resources.cpu_limit" => "2",
-            "environments.resources.memory_limit" => "2Gi",
-            "storage.size" => "1Gi",
-            "storage.mount_path" | "secret_volumes.mount_path" => "/plain",
-            "storage.access_mode" => "ReadWriteOnce",
-            "ingress.path" => "/plain",
-            "ingress.host" | "environments.ingress_host" | "gateway.hostnames" => "plain.example.com",
-            "container.rust_version" => "1.88",
-            "observability.otlp_endpoint" => "http://plain:4317",
-            "env.key" => "PLAIN",
-            "pod_annotations.key" => "example.com/plain",
-            _ => "plain",
-        }
-    }
-
-    /// The fragments hostile strings are made of: what ends or opens a line, a document, a
-    /// key, a comment, a template, an instruction or a path in some output.
-    const FRAGMENTS: &[&str] = &[
-        "\n",
-        "\r",
-        "\r\n",
-        "\t",
-        "\0",
-        "\u{7}",
-        "\u{1b}[2J",
-        "\u{85}",
-        "\u{2028}",
-        "\u{2029}",
-        "\u{feff}",
-        "---",
-        "...",
-        "# ",
-        ": ",
-        "- ",
-        "{",
-        "}",
-        "[",
-        "]",
-        "\"",
-        "'",
-        "\\",
-        "\\n",
-        "{{x}}",
-        "${X}",
-        "$(id)",
-        "`id`",
-        "&a",
-        "*a",
-        "!!str ",
-        "%TAG ",
-        "|",
-        ">",
-        "@",
-        "?",
-        ",",
-        "ARG X=1",
-        "RUN id",
-        "FROM evil",
-        "images:",
-        "newName: evil",
-        "kind: Secret",
-        "..",
-        "/",
-        "../",
-        "/etc/passwd",
-        " ",
-        "é",
-        "日本",
-        "a",
-        "z",
-        "0",
-        "9",
-        "-",
-        ".",
-        "_",
-        "plain",
-        "example.com",
-        "Gi",
-        "m",
-        "*.",
-        "http://",
-        ":4317",
-    ];
-
-    /// xorshift64*: reproducible from its seed, no dependency.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-
-        fn hostile(&mut self) -> String {
-            let len = 1 + self.below(8);
-            (0..len).map(|_| FRAGMENTS[self.below(FRAGMENTS.len())]).collect()
-        }
-    }
-
-    /// A protobuf text-format literal of `value`.
-    fn literal(value: &str) -> String {
-        let mut out = String::from("\"");
-        for byte in value.bytes() {
-            match byte {
-                b'"' => out.push_str("\\\""),
-                b'\\' => out.push_str("\\\\"),
-                0x20..=0x7e => out.push(byte as char),
-                _ => out.push_str(&format!("\\{byte:03o}")),
-            }
-        }
-        out.push('"');
-        out
-    }
-
-    fn proto(option: &str) -> String {
-        format!(
-            "syntax = \"proto3\";\npackage shop.v1;\nimport \"kuberpc/v1/options.proto\";\n\nservice Shop {{\n  \
-             option (kuberpc.v1.service) = {{\n    {option}\n  }};\n  rpc Get(Req) returns (Resp);\n}}\n\n\
-             message Req {{ string id = 1; }}\nmessage Resp {{ string id = 1; }}\n"
-        )
-    }
-
     /// Every output of a run in memory, by destination and path, as shapes.
     fn generated_shapes(dir: &Path, file: &str) -> Result<BTreeMap<PathBuf, String>, Error> {
         let generated = build_api(dir, file)?;
@@ -625,26 +392,16 @@ mod property {
         Ok(shapes)
     }
 
-    fn write_proto(dir: &Path, file: &str, text: &str) {
-        fs::write(dir.join(file), text).unwrap();
-    }
-
     /// One case: `value` in `slot` (or, with no slot, as the file name). Returns whether it
     /// was accepted.
     fn one(dir: &Path, slot: Option<&(&str, &str)>, value: &str) -> bool {
-        let (file, option, plain_option) = match slot {
-            Some((name, template)) => (
-                "shop.proto".to_string(),
-                template.replace("{}", &literal(value)),
-                template.replace("{}", &literal(plain_value(name))),
-            ),
-            None => (value.replace(['/', '\0'], "_") + ".proto", String::new(), String::new()),
-        };
+        let ((file, text), (plain_file, plain_text)) = case_and_plain_twin(slot, value);
         let _ = fs::remove_dir_all(dir);
         fs::create_dir_all(dir).unwrap();
-        write_proto(dir, "plain.proto", &proto(&plain_option));
-        let plain = generated_shapes(dir, "plain.proto").unwrap_or_else(|e| panic!("plain twin refused: {e:?}"));
-        write_proto(dir, &file, &proto(&option));
+        fs::write(dir.join(&plain_file), plain_text).unwrap();
+        let plain = generated_shapes(dir, &plain_file).unwrap_or_else(|e| panic!("plain twin refused: {e:?}"));
+        fs::remove_file(dir.join(&plain_file)).unwrap();
+        fs::write(dir.join(&file), text).unwrap();
         match generated_shapes(dir, &file) {
             Ok(hostile) => {
                 let describe = format!("{slot:?} = {value:?}");

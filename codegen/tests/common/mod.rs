@@ -9,6 +9,8 @@ use std::process::{Command, Output};
 
 use kuberpc_codegen::{Config, Generated};
 
+pub mod hostile;
+
 /// One input set: a name for snapshots, the protos and their include directory.
 pub struct Case {
     pub name: &'static str,

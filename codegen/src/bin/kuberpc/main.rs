@@ -279,10 +279,21 @@ fn run(command: &Command) -> Result<ExitCode, Error> {
                 (false, _) => {}
             }
             print!("{diff}");
-            let stale = report.iter().filter(|(_, a)| !matches!(a, Action::Unchanged | Action::Kept)).count();
+            let stale: Vec<&PathBuf> =
+                report.iter().filter(|(_, a)| !matches!(a, Action::Unchanged | Action::Kept)).map(|(p, _)| p).collect();
+            // By app: after an interrupted run, the apps whose files are half old, half new.
+            let mut apps = std::collections::BTreeMap::<String, usize>::new();
+            for path in &stale {
+                if let Some(app) = path.strip_prefix(&inputs.out).ok().and_then(|p| p.components().next()) {
+                    *apps.entry(app.as_os_str().to_string_lossy().into_owned()).or_default() += 1;
+                }
+            }
+            let apps: Vec<String> = apps.iter().map(|(app, count)| format!("{app} ({count})")).collect();
             eprintln!(
-                "{stale} file(s) under {} are stale: run `kuberpc generate` with the same arguments",
-                inputs.out.display()
+                "{} file(s) under {} are stale{}: run `kuberpc generate` with the same arguments",
+                stale.len(),
+                inputs.out.display(),
+                if apps.is_empty() { String::new() } else { format!(", in app(s) {}", apps.join(", ")) }
             );
             Ok(ExitCode::from(1))
         }
