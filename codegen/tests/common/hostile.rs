@@ -11,7 +11,10 @@ use std::path::Path;
 /// Every output's shape: YAML documents with their keys and list lengths (values left out),
 /// JSON likewise, Dockerfile instructions, Rust token kinds, and how many comment lines each
 /// file has (a header must stay one line).
-pub fn shape(path: &Path, content: &[u8]) -> String {
+/// `key` is the value under test: a map key equal to it (a key the user wrote, as in
+/// `node_selector`) is shown as `<key>`, so a valid key other than the plain twin's is not a
+/// change of shape, while a key the value ADDS still is.
+pub fn shape(path: &Path, content: &[u8], key: &str) -> String {
     let text = String::from_utf8_lossy(content);
     let comments = text.lines().filter(|l| l.trim_start().starts_with('#') || l.starts_with("//")).count();
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
@@ -19,12 +22,12 @@ pub fn shape(path: &Path, content: &[u8]) -> String {
         "yaml" | "yml" => {
             use serde::Deserialize;
             let documents: Result<Vec<String>, String> = serde_yaml::Deserializer::from_str(&text)
-                .map(|d| serde_yaml::Value::deserialize(d).map(|v| yaml_shape(&v)).map_err(|e| e.to_string()))
+                .map(|d| serde_yaml::Value::deserialize(d).map(|v| yaml_shape(&v, key)).map_err(|e| e.to_string()))
                 .collect();
             documents.map(|d| d.join("\n---\n")).unwrap_or_else(|e| format!("unparseable: {e}"))
         }
         "json" => serde_json::from_str::<serde_json::Value>(&text)
-            .map(|v| yaml_shape(&serde_yaml::to_value(v).unwrap()))
+            .map(|v| yaml_shape(&serde_yaml::to_value(v).unwrap(), key))
             .unwrap_or_else(|e| format!("unparseable: {e}")),
         "rs" => syn::parse_file(&text)
             .map(|file| token_kinds(quote::quote!(#file)))
@@ -40,19 +43,26 @@ pub fn shape(path: &Path, content: &[u8]) -> String {
     format!("{comments} comment lines\n{body}")
 }
 
-fn yaml_shape(value: &serde_yaml::Value) -> String {
+fn yaml_shape(value: &serde_yaml::Value, key: &str) -> String {
     match value {
         serde_yaml::Value::Mapping(map) => {
-            let entries: Vec<String> = map
+            // Sorted after masking: the user's key sorts among the others by its value.
+            let mut entries: Vec<String> = map
                 .iter()
                 .map(|(k, v)| {
-                    format!("{}: {}", k.as_str().map_or_else(|| format!("{k:?}"), str::to_string), yaml_shape(v))
+                    let name = match k.as_str() {
+                        Some(name) if name == key => "<key>".to_string(),
+                        Some(name) => name.to_string(),
+                        None => format!("{k:?}"),
+                    };
+                    format!("{name}: {}", yaml_shape(v, key))
                 })
                 .collect();
+            entries.sort();
             format!("{{{}}}", entries.join(", "))
         }
         serde_yaml::Value::Sequence(items) => {
-            format!("[{}]", items.iter().map(yaml_shape).collect::<Vec<_>>().join(", "))
+            format!("[{}]", items.iter().map(|item| yaml_shape(item, key)).collect::<Vec<_>>().join(", "))
         }
         serde_yaml::Value::Tagged(tagged) => format!("!{}", tagged.tag),
         serde_yaml::Value::String(_) => "s".into(),
