@@ -5,6 +5,7 @@ the summary. Standard library only.
   bench.py latency LOG           "p50_ms p99_ms" from an h2load --log-file
   bench.py scale-proto N FILE    a proto with N annotated services
   bench.py summarize RAW         medians, ranges and ratios of the raw result lines
+  bench.py ab RAW                medians and after/before ratios of bench/ab.sh's raw lines
 """
 
 import statistics
@@ -81,6 +82,28 @@ def summarize(raw: str) -> None:
         print(f"ratio unary runtime/generated (rps): {value / base:.3f}")
 
 
+def ab(raw: str) -> None:
+    """Raw lines: `<bench> <variant>@<before|after> <key>=<x> ...`."""
+    runs = defaultdict(list)
+    for line in open(raw):
+        words = line.split()
+        if len(words) < 3 or "@" not in words[1]:
+            continue
+        variant, side = words[1].rsplit("@", 1)
+        for word in words[2:]:
+            key, value = word.split("=")
+            runs[(words[0], variant, key, side)].append(float(value))
+    shown = sorted({(bench, variant, key) for bench, variant, key, _ in runs})
+    for bench, variant, key in shown:
+        before, after = runs.get((bench, variant, key, "before")), runs.get((bench, variant, key, "after"))
+        if not before or not after:
+            continue
+        b, a = statistics.median(before), statistics.median(after)
+        ranges = f"[{min(before):,.2f}–{max(before):,.2f}] → [{min(after):,.2f}–{max(after):,.2f}]"
+        ratio = f"{a / b:.3f}" if b else "-"
+        print(f"{bench:12} {variant:16} {key:8} before {b:,.2f} after {a:,.2f} after/before {ratio} {ranges}")
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
     if command == "bodies":
@@ -91,5 +114,7 @@ if __name__ == "__main__":
         scale_proto(int(args[0]), args[1])
     elif command == "summarize":
         summarize(args[0])
+    elif command == "ab":
+        ab(args[0])
     else:
         raise SystemExit(__doc__)

@@ -275,6 +275,7 @@ mod tests {
         headless_service: "greeter-headless",
         drain_seconds: 5,
         termination_grace_seconds: 30,
+        reflection: true,
         methods: &[],
         client: ClientPolicy {
             default_timeout_ms: 30_000,

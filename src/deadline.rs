@@ -1,8 +1,11 @@
 //! The server side of deadlines: a call still running when the client's deadline
 //! (`grpc-timeout`) passes ends with DEADLINE_EXCEEDED, as gRPC servers in other languages
-//! answer. tonic's own timer answers CANCELLED ("Timeout expired") instead, which a grpc-go or
-//! grpcio client then reports whenever that answer beats its own timer; so this layer answers
-//! [`AHEAD`] before tonic's timer would (tokio timers tick by the millisecond).
+//! answer. tonic's server timer answers CANCELLED ("Timeout expired") instead, which a grpc-go
+//! or grpcio client then reports whenever that answer beats its own timer; this layer answers
+//! [`AHEAD`] before the deadline (tokio timers tick by the millisecond), so it wins wherever
+//! tonic's timer also runs. (Since the server drives its own connections, tonic's timer no
+//! longer runs behind this layer; the answer is this layer's alone.) A `grpc-timeout` that is
+//! not valid ([`parse_grpc_timeout`]) means no deadline, as it does for tonic.
 
 use std::future::Future;
 use std::pin::Pin;

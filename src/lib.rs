@@ -5,7 +5,7 @@
 //!
 //! - [`Server`] serves the service with grpc.health.v1 (for the native gRPC probes),
 //!   reflection (v1 and v1alpha), a span per call ([`trace`]), RPC metrics for Prometheus
-//!   ([`metrics`]), and the drain sequence on SIGTERM;
+//!   ([`metrics`]), the drain sequence on SIGTERM, and [`Limits`] on what one peer may hold;
 //! - [`client::Client`] builds a channel that balances over every address of the headless
 //!   Service and applies each method's deadline and retry policy;
 //! - [`telemetry::init`] sets up logging and, when an OTLP endpoint is configured, exports the
@@ -20,7 +20,9 @@ mod accept;
 mod balance;
 mod budget;
 pub mod client;
+mod connection;
 mod deadline;
+pub mod limits;
 pub mod metrics;
 mod policy;
 mod rpc;
@@ -30,6 +32,7 @@ pub mod trace;
 
 #[cfg(feature = "macros")]
 pub use kuberpc_macros::rpc_service;
+pub use limits::Limits;
 pub use prost;
 pub use rpc::ResponseStream;
 pub use server::{Server, ServerError, ADDR_ENV, DRAIN_ENV, METRICS_ADDR_ENV, PORT_ENV};
@@ -72,6 +75,9 @@ pub struct Deploy {
     pub drain_seconds: u32,
     /// terminationGracePeriodSeconds of the pod.
     pub termination_grace_seconds: u32,
+    /// Whether the server answers gRPC reflection (`reflection`; health is served either way):
+    /// where [`Server::reflection`] starts.
+    pub reflection: bool,
     /// Per-method call policy.
     pub methods: &'static [MethodPolicy],
     /// How clients call the service: default deadline, keepalive, connect timeout.

@@ -336,17 +336,29 @@ fn apply_deadline(
     Some(timeout)
 }
 
-/// `grpc-timeout` values: up to 8 digits and a unit (H M S m u n).
+/// The most digits a `grpc-timeout` value may have (gRPC over HTTP/2: `TimeoutValue`).
+const MAX_TIMEOUT_DIGITS: usize = 8;
+
+/// `grpc-timeout` values: 1 to 8 ASCII digits and a unit (H M S m u n); anything else is
+/// `None`. Eight digits of hours fit a `u64` of seconds many times over, so nothing
+/// overflows. An invalid value means no deadline — what tonic's server does with it (its
+/// `GrpcTimeout` logs it at TRACE and runs the call without one), so this layer and tonic
+/// never disagree on whether a call has a deadline. (grpc-go answers INTERNAL instead; tonic
+/// also takes a leading `+`, which `u64::from_str` allows and the spec does not: `+5m` has no
+/// deadline here.)
 pub(crate) fn parse_grpc_timeout(value: &str) -> Option<Duration> {
-    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
-    let amount: u64 = digits.parse().ok()?;
+    let (&unit, digits) = value.as_bytes().split_last()?;
+    if digits.is_empty() || digits.len() > MAX_TIMEOUT_DIGITS || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let amount = digits.iter().fold(0u64, |amount, digit| amount * 10 + u64::from(digit - b'0'));
     Some(match unit {
-        "H" => Duration::from_secs(amount * 3600),
-        "M" => Duration::from_secs(amount * 60),
-        "S" => Duration::from_secs(amount),
-        "m" => Duration::from_millis(amount),
-        "u" => Duration::from_micros(amount),
-        "n" => Duration::from_nanos(amount),
+        b'H' => Duration::from_secs(amount * 3600),
+        b'M' => Duration::from_secs(amount * 60),
+        b'S' => Duration::from_secs(amount),
+        b'm' => Duration::from_millis(amount),
+        b'u' => Duration::from_micros(amount),
+        b'n' => Duration::from_nanos(amount),
         _ => return None,
     })
 }
@@ -394,6 +406,41 @@ mod tests {
         assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
         assert_eq!(parse_grpc_timeout("m"), None);
         assert_eq!(parse_grpc_timeout("5x"), None);
+    }
+
+    #[test]
+    fn grpc_timeout_values_tonic_refuses_are_no_deadline_and_never_panic() {
+        // Eight digits is the most, and the largest value of the largest unit fits.
+        assert_eq!(parse_grpc_timeout("99999999H"), Some(Duration::from_secs(99_999_999 * 3600)));
+        assert_eq!(parse_grpc_timeout("00000001n"), Some(Duration::from_nanos(1)));
+        for value in [
+            // u64::MAX hours, and values that overflow u64 on their own.
+            "18446744073709551615H",
+            "18446744073709551616S",
+            "99999999999999999999999999M",
+            // Nine digits.
+            "123456789S",
+            "100000000m",
+            // Empty, a unit alone, a number alone.
+            "",
+            "H",
+            "n",
+            "5",
+            // Signs, spaces, non-digits.
+            "+5m",
+            "-5m",
+            " 5m",
+            "5 m",
+            "1.5S",
+            "0x5S",
+            // Non-ASCII digits and units (a multi-byte last character included).
+            "５m",
+            "5µ",
+            "٣S",
+            "5é",
+        ] {
+            assert_eq!(parse_grpc_timeout(value), None, "{value:?}");
+        }
     }
 
     #[test]

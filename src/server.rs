@@ -9,6 +9,10 @@
 //! the server keeps serving for the drain delay so endpoints and clients let go, then stops
 //! accepting and lets in-flight calls finish — and returns no later than the grace period
 //! the kubelet leaves after its own preStop drain.
+//!
+//! What one peer may hold (streams per connection, header size, how long a connection may take
+//! to say hello or stay idle) is bounded by [`Limits`], each limit set by a setter here
+//! ([`Server::max_concurrent_streams`] …) that names its default.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -23,6 +27,7 @@ use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 use tower::Service;
 
+use crate::limits::Limits;
 use crate::metrics::RpcMetrics;
 use crate::trace::CallTraceLayer;
 
@@ -50,7 +55,8 @@ pub const DRAIN_ENV: &str = "KUBERPC_DRAIN_SECONDS";
 pub enum ServerError {
     /// The bind address could not be parsed or bound.
     Bind(String),
-    /// The transport failed.
+    /// The transport failed. (Not returned since the server drives its connections itself;
+    /// kept so that code matching on it still compiles.)
     Transport(tonic::transport::Error),
     /// Reflection could not load a descriptor set.
     Reflection(tonic_reflection::server::Error),
@@ -86,6 +92,8 @@ pub struct Server {
     descriptor_sets: Vec<&'static [u8]>,
     drain: Duration,
     metrics: Option<(RpcMetrics, Option<TcpListener>)>,
+    reflection: bool,
+    limits: Limits,
 }
 
 impl Server {
@@ -100,6 +108,8 @@ impl Server {
             descriptor_sets: Vec::new(),
             drain: Duration::from_secs(u64::from(drain)),
             metrics: None,
+            reflection: deploy.reflection,
+            limits: Limits::default(),
         }
     }
 
@@ -136,6 +146,98 @@ impl Server {
     /// Replaces the drain delay (tests use a short one).
     pub fn drain(mut self, delay: Duration) -> Self {
         self.drain = delay;
+        self
+    }
+
+    /// Serves reflection (v1 and v1alpha) or not. Health is served either way.
+    ///
+    /// Default: the service's `reflection` option ([`Deploy::reflection`]), on unless it says
+    /// otherwise.
+    pub fn reflection(mut self, on: bool) -> Self {
+        self.reflection = on;
+        self
+    }
+
+    /// The limits this server will serve with ([`Limits`]; the setters below change them).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Streams one HTTP/2 connection may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`;
+    /// further ones are refused).
+    ///
+    /// Default: 200.
+    pub fn max_concurrent_streams(mut self, max: u32) -> Self {
+        self.limits.max_concurrent_streams = max;
+        self
+    }
+
+    /// Streams the server may reset because of a peer's errors (streams refused past
+    /// [`Server::max_concurrent_streams`] included) before it ends that peer's connection.
+    ///
+    /// Default: 1024.
+    pub fn max_local_error_resets(mut self, max: usize) -> Self {
+        self.limits.max_local_error_resets = max;
+        self
+    }
+
+    /// The most bytes a request's headers may decode to (`SETTINGS_MAX_HEADER_LIST_SIZE`).
+    ///
+    /// Default: 16 KiB.
+    pub fn max_header_list_size(mut self, bytes: u32) -> Self {
+        self.limits.max_header_list_size = bytes;
+        self
+    }
+
+    /// How long a new connection may take to send the HTTP/2 preface before it is closed.
+    ///
+    /// Default: 10 s.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.handshake_timeout = timeout;
+        self
+    }
+
+    /// How long a connection may go without a new call before it is asked to go away
+    /// (`GOAWAY`: calls running on it finish); `None`: for ever.
+    ///
+    /// Default: 10 minutes.
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.limits.idle_timeout = timeout;
+        self
+    }
+
+    /// How long a peer may stay silent before the server pings it (HTTP/2 keepalive); `None`:
+    /// no pings.
+    ///
+    /// Default: 60 s.
+    pub fn keepalive_interval(mut self, interval: Option<Duration>) -> Self {
+        self.limits.keepalive_interval = interval;
+        self
+    }
+
+    /// How long a keepalive ping may go unanswered before the connection is closed.
+    ///
+    /// Default: 20 s.
+    pub fn keepalive_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.keepalive_timeout = timeout;
+        self
+    }
+
+    /// How long a request to the metrics endpoint may take to send its head (request line and
+    /// headers); a kept-alive connection is closed when no next request comes in that time.
+    ///
+    /// Default: 5 s.
+    pub fn metrics_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.metrics_header_read_timeout = timeout;
+        self
+    }
+
+    /// The most bytes a metrics request's head may take (no less than 8 KiB: smaller values
+    /// count as 8 KiB).
+    ///
+    /// Default: 16 KiB.
+    pub fn metrics_max_header_bytes(mut self, bytes: usize) -> Self {
+        self.limits.metrics_max_header_bytes = bytes;
         self
     }
 
@@ -180,9 +282,13 @@ impl Server {
     ) -> Result<(), ServerError> {
         let (health, health_service) = tonic_health::server::health_reporter();
         set_all(&health, &self.services, ServingStatus::Serving).await;
-        let (v1, v1alpha) = self.reflection()?;
+        let reflection = if self.reflection { Some(self.reflection_services()?) } else { None };
         let mut routes = self.routes;
-        routes.add_service(health_service).add_service(v1).add_service(v1alpha);
+        routes.add_service(health_service);
+        if let Some((v1, v1alpha)) = reflection {
+            routes.add_service(v1).add_service(v1alpha);
+        }
+        let limits = self.limits;
 
         let drain = self.drain;
         // What the kubelet leaves after its own preStop drain, minus this drain.
@@ -200,23 +306,23 @@ impl Server {
             let _ = stopped_tx.send(());
         };
         let (metrics, metrics_listener) = self.metrics.map_or((None, None), |(m, l)| (Some(m), l));
-        let _metrics_task = metrics_listener
-            .zip(metrics.clone())
-            .map(|(listener, metrics)| AbortOnDrop(tokio::spawn(crate::metrics::serve_metrics(listener, metrics))));
-        let serving = tonic::transport::Server::builder()
+        let _metrics_task = metrics_listener.zip(metrics.clone()).map(|(listener, metrics)| {
+            AbortOnDrop(tokio::spawn(crate::metrics::serve_metrics_limited(listener, metrics, limits)))
+        });
+        let service = tower::ServiceBuilder::new()
             .layer(CallTraceLayer::with_metrics(metrics))
             .layer(crate::deadline::DeadlineLayer)
-            .add_routes(routes.routes())
-            .serve_with_incoming_shutdown(incoming(listener), shutdown);
+            .service(routes.routes().prepare());
+        let serving = crate::connection::serve(incoming(listener), service, limits, shutdown);
         tokio::pin!(serving);
         tokio::select! {
-            result = &mut serving => return result.map_err(ServerError::Transport),
+            () = &mut serving => return Ok(()),
             _ = stopped_rx => {}
         }
         // Drained: in-flight calls get what is left of the grace period, then we return.
         let left = grace.saturating_sub(drain);
         match tokio::time::timeout(left, serving).await {
-            Ok(result) => result.map_err(ServerError::Transport),
+            Ok(()) => Ok(()),
             Err(_) => {
                 tracing::warn!(left_ms = left.as_millis() as u64, "in-flight calls outlived the grace period");
                 Ok(())
@@ -224,7 +330,7 @@ impl Server {
         }
     }
 
-    fn reflection(
+    fn reflection_services(
         &self,
     ) -> Result<
         (

@@ -18,6 +18,7 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
     let headless = crate::model::headless_service_name(app);
     let drain = proc_macro2::Literal::u32_unsuffixed(deploy.drain_seconds);
     let grace = proc_macro2::Literal::u32_unsuffixed(deploy.termination_grace_seconds);
+    let reflection = deploy.reflection;
     let client = client_policy(&deploy.client, krate);
     let methods = method_policies(service, krate);
     let service_config = crate::service_config::service_config(service).to_string();
@@ -47,6 +48,8 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
             /// Where each pod's PersistentVolumeClaim is mounted (`storage.mount_path`), if the
             /// service has storage: a StatefulSet's pods each get their own claim there.
             pub const STORAGE_PATH: ::core::option::Option<&str> = #storage_path;
+            /// Whether the server answers gRPC reflection (`reflection`; health is always served).
+            pub const REFLECTION: bool = #reflection;
             /// The gRPC service config (JSON) with these deadlines and retries, for clients in
             /// other languages (also `deploy/<app>/base/service-config.json`).
             pub const SERVICE_CONFIG: &str = #service_config;
@@ -59,6 +62,7 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
                 headless_service: HEADLESS_SERVICE,
                 drain_seconds: DRAIN_SECONDS,
                 termination_grace_seconds: TERMINATION_GRACE_SECONDS,
+                reflection: REFLECTION,
                 methods: &[#(#methods),*],
                 client: #client,
             };

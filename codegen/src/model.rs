@@ -119,6 +119,8 @@ pub struct Deploy {
     pub container: ContainerBuild,
     /// What the pod exposes for monitoring.
     pub observability: Observability,
+    /// Whether the server answers gRPC reflection.
+    pub reflection: bool,
 }
 
 /// What the pod exposes for monitoring.

@@ -10,13 +10,23 @@
 //! [`RpcMetrics::global`] once something has asked for it (the server does when it serves
 //! metrics), so a process's calls in both directions show on one page. Each method's series
 //! are found once per call by its path; past 1,000 methods, further paths share `_OTHER`.
+//!
+//! What bounds the page: the paths come from the peer, and a path may be as long as the
+//! server's header list allows (16 KiB), so 1,000 methods alone would not keep a page small —
+//! 1,000 such paths, each on a method's ~50 lines, would make a page of gigabytes. So each end
+//! also has a byte budget ([`DEFAULT_MAX_SERIES_BYTES`], or [`RpcMetrics::with_max_series_bytes`]):
+//! when a method's series, or the duration series of a status code it had not ended with
+//! before, are created, what they will add to the page is estimated (an upper bound); once an
+//! end's budget is used up, further methods and codes count under `_OTHER` and a warning says
+//! so, once. A scrape returns at most twice the budget (both ends), plus `_OTHER`'s series and
+//! the process metrics (a few KiB).
 
 mod process;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::task::{Context, Poll};
 
@@ -30,6 +40,7 @@ use prometheus_client::registry::{Registry, Unit};
 use tokio::net::TcpListener;
 use tonic::body::Body;
 
+use crate::limits::Limits;
 use crate::trace::Side;
 
 /// Bucket bounds of the call duration, in seconds (the OpenTelemetry RPC conventions' advice).
@@ -65,8 +76,55 @@ const UNKNOWN: usize = 2;
 /// further paths share one more series labelled `_OTHER` rather than growing the page without
 /// end.
 const MAX_METHODS: usize = 1000;
-/// The service and method labels of calls past [`MAX_METHODS`].
+/// The service and method labels of calls past [`MAX_METHODS`] or past the byte budget.
 const OTHER: &str = "_OTHER";
+/// The default byte budget of each end's series (see the module docs): 16 MiB, room for the
+/// 1,000 methods with a few status codes each under names of common length.
+pub const DEFAULT_MAX_SERIES_BYTES: usize = 16 << 20;
+/// Lines of a method's own series: its active-calls gauge, and two message histograms (each
+/// bucket, `+Inf`, `_sum`, `_count`).
+const METHOD_LINES: usize = 1 + 2 * (MESSAGE_BUCKETS.len() + 3);
+/// Lines of the duration histogram of one status code of a method.
+const DURATION_LINES: usize = DURATION_BUCKETS.len() + 3;
+/// An upper bound on the bytes of one line besides its service and method labels' values: the
+/// longest metric name, the other labels and the value.
+const LINE_BYTES: usize = 192;
+
+/// What `lines` lines labelled with `labels` add to the page, at most: label values count
+/// twice, as escaping (`\"`, `\\`) may double them.
+fn page_bytes(lines: usize, labels: &MethodLabels) -> usize {
+    lines * (LINE_BYTES + 2 * (labels.rpc_service.len() + labels.rpc_method.len()))
+}
+
+/// The bytes an end's series may still add to the page.
+struct Budget {
+    end: &'static str,
+    max: usize,
+    left: AtomicUsize,
+    /// Whether the budget has run out (and the warning was given).
+    spent: AtomicBool,
+}
+
+impl Budget {
+    fn new(end: &'static str, max: usize) -> Self {
+        Self { end, max, left: AtomicUsize::new(max), spent: AtomicBool::new(false) }
+    }
+
+    /// Takes `bytes` from the budget; `false` (and a warning, the first time) when they are not
+    /// left.
+    fn take(&self, bytes: usize) -> bool {
+        let taken =
+            self.left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(bytes)).is_ok();
+        if !taken && !self.spent.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                end = self.end,
+                max_bytes = self.max,
+                "metrics: the series of this end reached their byte budget; further methods and status codes count under _OTHER"
+            );
+        }
+        taken
+    }
+}
 
 /// The metrics of one end of calls.
 #[derive(Clone)]
@@ -78,11 +136,15 @@ struct EndMetrics {
     /// Each method's series, by request path, looked up once per call instead of building and
     /// hashing label sets for every observation.
     methods: Arc<RwLock<HashMap<String, Arc<MethodMetrics>>>>,
+    /// What further series may add to the page.
+    budget: Arc<Budget>,
 }
 
 /// One method's series at one end (they share their values with the families above).
 struct MethodMetrics {
     labels: MethodLabels,
+    /// Whether its series draw on the byte budget (all but `_OTHER`'s).
+    budgeted: bool,
     active: Gauge,
     requests: Histogram,
     responses: Histogram,
@@ -91,13 +153,14 @@ struct MethodMetrics {
 }
 
 impl EndMetrics {
-    fn register(registry: &mut Registry, end: &str, party: &str) -> Self {
+    fn register(registry: &mut Registry, end: &'static str, party: &str, max_bytes: usize) -> Self {
         let metrics = Self {
             duration: Family::new_with_constructor(|| Histogram::new(DURATION_BUCKETS)),
             active: Family::default(),
             requests: Family::new_with_constructor(|| Histogram::new(MESSAGE_BUCKETS)),
             responses: Family::new_with_constructor(|| Histogram::new(MESSAGE_BUCKETS)),
             methods: Arc::default(),
+            budget: Arc::new(Budget::new(end, max_bytes)),
         };
         registry.register_with_unit(
             format!("rpc_{end}_call_duration"),
@@ -113,34 +176,66 @@ impl EndMetrics {
         metrics
     }
 
-    /// The series of the method at request path `path`, created on its first call.
+    /// The series of the method at request path `path`, created on its first call (those of
+    /// `_OTHER` past [`MAX_METHODS`] or the byte budget).
     fn method(&self, path: &str) -> Arc<MethodMetrics> {
         if let Some(found) = self.methods.read().unwrap_or_else(PoisonError::into_inner).get(path) {
             return found.clone();
         }
         let mut methods = self.methods.write().unwrap_or_else(PoisonError::into_inner);
-        let (path, (service, method)) = if methods.len() < MAX_METHODS || methods.contains_key(path) {
-            (path, crate::trace::rpc_name(path))
-        } else {
-            (OTHER, (OTHER, OTHER))
-        };
-        let entry = methods.entry(path.to_string()).or_insert_with(|| {
+        if let Some(found) = methods.get(path) {
+            return found.clone();
+        }
+        let (service, method) = crate::trace::rpc_name(path);
+        let labels =
+            MethodLabels { rpc_system: "grpc", rpc_service: service.to_string(), rpc_method: method.to_string() };
+        if methods.len() < MAX_METHODS && self.budget.take(page_bytes(METHOD_LINES, &labels)) {
+            let created = self.create(labels, true);
+            methods.insert(path.to_string(), created.clone());
+            return created;
+        }
+        self.other(&mut methods)
+    }
+
+    /// The series of `_OTHER`, created on first use (outside the budget: they are one method's).
+    fn other(&self, methods: &mut HashMap<String, Arc<MethodMetrics>>) -> Arc<MethodMetrics> {
+        let entry = methods.entry(OTHER.to_string()).or_insert_with(|| {
             let labels =
-                MethodLabels { rpc_system: "grpc", rpc_service: service.to_string(), rpc_method: method.to_string() };
-            Arc::new(MethodMetrics {
-                active: self.active.get_or_create_owned(&labels),
-                requests: self.requests.get_or_create_owned(&labels),
-                responses: self.responses.get_or_create_owned(&labels),
-                duration: Default::default(),
-                labels,
-            })
+                MethodLabels { rpc_system: "grpc", rpc_service: OTHER.to_string(), rpc_method: OTHER.to_string() };
+            self.create(labels, false)
         });
         entry.clone()
     }
 
-    /// The duration series of `method`'s calls that ended with `status` (a numeric code).
-    fn duration<'m>(&self, method: &'m MethodMetrics, status: &str) -> &'m Histogram {
+    fn create(&self, labels: MethodLabels, budgeted: bool) -> Arc<MethodMetrics> {
+        Arc::new(MethodMetrics {
+            active: self.active.get_or_create_owned(&labels),
+            requests: self.requests.get_or_create_owned(&labels),
+            responses: self.responses.get_or_create_owned(&labels),
+            duration: Default::default(),
+            labels,
+            budgeted,
+        })
+    }
+
+    /// Records a call of `method` that ended with `status` (a numeric code) after `seconds`.
+    fn observe_duration(&self, method: &MethodMetrics, status: &str, seconds: f64) {
         let code = status.parse::<usize>().ok().filter(|&code| code <= LAST_STATUS_CODE).unwrap_or(UNKNOWN);
+        if let Some(histogram) = method.duration[code].get() {
+            return histogram.observe(seconds);
+        }
+        if method.budgeted && !self.budget.take(page_bytes(DURATION_LINES, &method.labels)) {
+            // No room for this code's series of this method: its calls with this code count
+            // under _OTHER's series for the code, kept with the method (a clone shares them).
+            let other = self.other(&mut self.methods.write().unwrap_or_else(PoisonError::into_inner));
+            let shared = self.duration_series(&other, code).clone();
+            return method.duration[code].get_or_init(|| shared).observe(seconds);
+        }
+        self.duration_series(method, code).observe(seconds);
+    }
+
+    /// The duration series of `method`'s calls that ended with `code`, created on first use.
+    fn duration_series<'m>(&self, method: &'m MethodMetrics, code: usize) -> &'m Histogram {
         method.duration[code].get_or_init(|| {
             let labels = &method.labels;
             self.duration.get_or_create_owned(&CallLabels {
@@ -176,11 +271,19 @@ impl Default for RpcMetrics {
 static GLOBAL: OnceLock<RpcMetrics> = OnceLock::new();
 
 impl RpcMetrics {
-    /// Empty metrics, registered.
+    /// Empty metrics, registered, each end's series within [`DEFAULT_MAX_SERIES_BYTES`].
     pub fn new() -> Self {
+        Self::with_max_series_bytes(DEFAULT_MAX_SERIES_BYTES)
+    }
+
+    /// Empty metrics whose series may add at most `max_bytes` to the page at each end (see the
+    /// module docs).
+    ///
+    /// Default ([`RpcMetrics::new`], [`RpcMetrics::global`]): 16 MiB.
+    pub fn with_max_series_bytes(max_bytes: usize) -> Self {
         let mut registry = Registry::default();
-        let server = EndMetrics::register(&mut registry, "server", "handled by this server");
-        let client = EndMetrics::register(&mut registry, "client", "this client made");
+        let server = EndMetrics::register(&mut registry, "server", "handled by this server", max_bytes);
+        let client = EndMetrics::register(&mut registry, "client", "this client made", max_bytes);
         registry.register_collector(Box::new(process::ProcessCollector));
         Self { registry: Arc::new(registry), server, client }
     }
@@ -262,7 +365,7 @@ impl ActiveCall {
         method.active.dec();
         method.requests.observe(self.requests.load(Ordering::Relaxed) as f64);
         method.responses.observe(self.responses as f64);
-        self.metrics.end(self.side).duration(&method, status).observe(seconds);
+        self.metrics.end(self.side).observe_duration(&method, status, seconds);
     }
 }
 
@@ -341,9 +444,23 @@ impl http_body::Body for CountedBody {
     }
 }
 
-/// Serves `metrics` at `GET /metrics` (HTTP/1.1) on `listener` until the task is dropped.
+/// Serves `metrics` at `GET /metrics` (HTTP/1.1) on `listener` until the task is dropped, with
+/// the default [`Limits`] on requests (a request's head must arrive within 5 s and fit in
+/// 16 KiB).
 pub async fn serve_metrics(listener: TcpListener, metrics: RpcMetrics) {
+    serve_metrics_limited(listener, metrics, Limits::default()).await;
+}
+
+/// [`serve_metrics`] with `limits`' metrics limits: a connection that has not sent a request's
+/// head within the header read timeout (a slow loris, or a kept-alive connection that sends
+/// nothing more) is closed, and a head larger than the header buffer is refused.
+pub(crate) async fn serve_metrics_limited(listener: TcpListener, metrics: RpcMetrics, limits: Limits) {
     use hyper::service::service_fn;
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.metrics_header_read_timeout)
+        .max_buf_size(limits.metrics_max_header_bytes.max(MIN_HEADER_BUFFER));
     let mut rest = crate::accept::Rest::default();
     loop {
         let Some((stream, _)) = rest.after("metrics", listener.accept().await).await else { continue };
@@ -352,12 +469,16 @@ pub async fn serve_metrics(listener: TcpListener, metrics: RpcMetrics) {
             let response = metrics_response(request.uri().path(), &metrics);
             async move { Ok::<_, Infallible>(response) }
         });
+        let http1 = http1.clone();
         tokio::spawn(async move {
             let io = hyper_util::rt::TokioIo::new(stream);
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+            let _ = http1.serve_connection(io, service).await;
         });
     }
 }
+
+/// The smallest read buffer hyper's HTTP/1 server accepts (it panics below it).
+const MIN_HEADER_BUFFER: usize = 8 * 1024;
 
 fn metrics_response(path: &str, metrics: &RpcMetrics) -> http::Response<http_body_util::Full<bytes::Bytes>> {
     let (status, content_type, body) = match path {
@@ -439,5 +560,59 @@ mod tests {
         assert!(other.ends_with(" 50"), "{other}");
         let first = series.iter().find(|l| l.contains("rpc_method=\"M0\"")).expect("M0 kept its series");
         assert!(first.ends_with(" 2"), "{first}");
+    }
+
+    /// What a method's series and a status code's series add to the page is never more than
+    /// the budget is charged for them, whatever the names (long ones, ones escaping doubles).
+    #[test]
+    fn the_page_grows_by_no_more_than_the_estimate() {
+        let long = "x".repeat(4000);
+        let escaped = "\"\\".repeat(500);
+        for (service, method) in
+            [("greeter.v1.Greeter", "SayHello"), ("a", ""), (long.as_str(), "M"), ("s", escaped.as_str())]
+        {
+            let metrics = RpcMetrics::new();
+            let path = format!("/{service}/{method}");
+            let empty = metrics.encode().len();
+            let mut call = metrics.started(Side::Server, &path);
+            let labels = metrics.server.method(&path).labels.clone();
+            let with_method = metrics.encode().len();
+            assert!(with_method - empty <= page_bytes(METHOD_LINES, &labels), "{service:.20}/{method:.20}");
+            call.finished("16", 12345.678);
+            let with_code = metrics.encode().len();
+            assert!(with_code - with_method <= page_bytes(DURATION_LINES, &labels), "{service:.20}/{method:.20}");
+            // Not so far over that common names would not fit: within 3 times.
+            if method == "SayHello" {
+                assert!(3 * (with_code - empty) >= page_bytes(METHOD_LINES + DURATION_LINES, &labels));
+            }
+        }
+    }
+
+    /// Peer-chosen paths of 500 bytes, 200 of them, two codes each: past the budget they count
+    /// under _OTHER, the page stays within it, and no call goes uncounted.
+    #[test]
+    fn past_the_byte_budget_further_methods_and_codes_share_one_series() {
+        let budget = 1 << 20;
+        let metrics = RpcMetrics::with_max_series_bytes(budget);
+        let baseline = metrics.encode().len();
+        let name = "m".repeat(500);
+        for n in 0..200 {
+            for status in ["0", "12"] {
+                metrics.started(Side::Server, &format!("/scan.v1.Probe/{n}{name}")).finished(status, 0.0);
+            }
+        }
+        let page = metrics.encode();
+        let series = lines(&page, "rpc_server_call_duration_seconds_count");
+        let counted: u64 = series.iter().map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap()).sum();
+        assert_eq!(counted, 400, "every call counted once");
+        let other = series.iter().filter(|l| l.contains("rpc_method=\"_OTHER\"")).count();
+        assert_eq!(other, 2, "the rest count under _OTHER, by code");
+        // 56 KiB estimated for a method and its first code, 20 KiB for its second: ~13 fit.
+        assert!((10..40).contains(&series.len()), "{} series", series.len());
+        // _OTHER's own series (two codes here) are outside the budget.
+        let other_labels = MethodLabels { rpc_system: "grpc", rpc_service: OTHER.into(), rpc_method: OTHER.into() };
+        let other_bytes = page_bytes(METHOD_LINES + 2 * DURATION_LINES, &other_labels);
+        assert!(page.len() <= baseline + budget + other_bytes, "{} bytes", page.len());
+        assert!(page.len() >= baseline + budget / 4, "the budget is used, not wasted: {} bytes", page.len());
     }
 }

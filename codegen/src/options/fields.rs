@@ -25,6 +25,7 @@ pub(crate) const SERVICE_DEPLOYMENT: &[Field] = &[
     Field { name: "client", number: 20, kind: Kind::Group(CLIENT_POLICY) },
     Field { name: "container", number: 21, kind: Kind::Group(CONTAINER_BUILD) },
     Field { name: "observability", number: 22, kind: Kind::Group(OBSERVABILITY) },
+    Field { name: "reflection", number: 23, kind: Kind::Bool },
 ];
 
 /// `kuberpc.v1.Observability`

@@ -100,6 +100,12 @@ pub struct ServiceDeployment {
     /// Metrics for Prometheus. Default: every field's default (metrics on port 9090).
     #[prost(message, optional, tag = "22")]
     pub observability: ::core::option::Option<Observability>,
+    /// Serve gRPC server reflection (v1 and v1alpha), which grpcurl, `buf curl` and Postman use to
+    /// call the service without its protos. It lists every method and message to anyone who can
+    /// reach the port: set false where that is not wanted (health is served either way).
+    /// Default: true.
+    #[prost(bool, optional, tag = "23")]
+    pub reflection: ::core::option::Option<bool>,
 }
 /// What the pod exposes for monitoring.
 #[derive(Clone, PartialEq, ::prost::Message)]

@@ -68,6 +68,7 @@ const DEFAULT_MAX_EJECTION_PERCENT: u32 = 50;
 const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 1_024;
 const DEFAULT_RETRY_BUDGET_PERCENT: u32 = 20;
 const DEFAULT_MIN_RETRIES_PER_SECOND: u32 = 10;
+const DEFAULT_REFLECTION: bool = true;
 
 /// Every fixed default [`resolve_deploy`] applies, by the option it stands in for, as
 /// options.proto documents it (`Default: 50051.`, `Default: "100m".`); a test holds the
@@ -102,6 +103,7 @@ pub(crate) const DEFAULTS: &[(schema::OptionPath, &str)] = &[
     (path::CONTAINER_RUNTIME_IMAGE, "\"gcr.io/distroless/cc-debian12:nonroot\""),
     (path::OBSERVABILITY_METRICS_PORT, "9090"),
     (path::OBSERVABILITY_MONITORING_NAMESPACE, "\"monitoring\""),
+    (path::REFLECTION, "true"),
 ];
 
 const ACCESS_MODES: [&str; 4] = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"];
@@ -191,6 +193,7 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         client: resolve_client(options.client.unwrap_or_default(), &mut rules),
         container: resolve_container(options.container.clone().unwrap_or_default(), &mut rules),
         observability: resolve_observability(options.observability.clone().unwrap_or_default(), port, &mut rules),
+        reflection: options.reflection.unwrap_or(DEFAULT_REFLECTION),
         autoscale,
         storage,
         app,
@@ -877,6 +880,7 @@ mod generated_tests {
             format!("{DEFAULT_RUNTIME_IMAGE:?}"),
             DEFAULT_METRICS_PORT.to_string(),
             format!("{DEFAULT_MONITORING_NAMESPACE:?}"),
+            DEFAULT_REFLECTION.to_string(),
         ];
         let table: Vec<String> = DEFAULTS.iter().map(|(_, value)| value.to_string()).collect();
         assert_eq!(table, applied);

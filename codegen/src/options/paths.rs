@@ -162,6 +162,8 @@ pub(crate) const OBSERVABILITY_OTLP_ENDPOINT: OptionPath = OptionPath("observabi
 pub(crate) const OBSERVABILITY_SAMPLE_RATIO: OptionPath = OptionPath("observability.sample_ratio");
 /// `observability.service_monitor`
 pub(crate) const OBSERVABILITY_SERVICE_MONITOR: OptionPath = OptionPath("observability.service_monitor");
+/// `reflection`
+pub(crate) const REFLECTION: OptionPath = OptionPath("reflection");
 /// `timeout_ms`
 pub(crate) const TIMEOUT_MS: OptionPath = OptionPath("timeout_ms");
 /// `idempotent`

@@ -38,13 +38,22 @@ impl Running {
 
 /// Serves `handler` with `kuberpc::Server` on `addr` (an address of 127.0.0.0/8).
 pub async fn serve<G: Greeter>(addr: &str, handler: G, drain: Duration) -> Running {
+    serve_configured(addr, handler, |server| server.drain(drain)).await
+}
+
+/// [`serve`] with the server passed through `configure` (limits, metrics, reflection).
+pub async fn serve_configured<G: Greeter>(
+    addr: &str,
+    handler: G,
+    configure: impl FnOnce(kuberpc::Server) -> kuberpc::Server,
+) -> Running {
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = kuberpc::Server::new(&greeter_deploy::DEPLOY)
         .add_service(GreeterServer::new(handler))
-        .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET)
-        .drain(drain);
+        .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET);
+    let server = configure(server);
     let task = tokio::spawn(server.serve_with_listener(listener, async {
         let _ = stopped.await;
     }));

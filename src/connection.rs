@@ -1,0 +1,326 @@
+//! The gRPC port's connections: HTTP/2 served by hyper under [`Limits`].
+//!
+//! This is what `tonic::transport::Server` does (the same hyper connection builder, the same
+//! graceful shutdown: stop accepting, `GOAWAY` every connection, wait until they close), with
+//! the limits tonic leaves out. It is served here rather than through tonic because two of
+//! them need the connection itself, which tonic's accept loop keeps to itself:
+//!
+//! - **The handshake deadline** is kept by the connection's IO ([`PrefaceDeadline`]): until the
+//!   24 bytes of the HTTP/2 client preface have been read, a read that would wait past the
+//!   deadline fails instead, and hyper closes the connection. A silent peer, or one that sends
+//!   the preface a byte at a time, is closed [`Limits::handshake_timeout`] after it was
+//!   accepted; past the preface the IO is a plain socket (keepalive and the idle timeout take
+//!   over). This is the simplest correct place: hyper's HTTP/2 server has no handshake timeout,
+//!   and nothing outside the IO knows whether the preface has come.
+//! - **The idle timeout** needs to end one connection gracefully (hyper's `graceful_shutdown`,
+//!   which sends `GOAWAY` and lets running calls finish), which only the task driving that
+//!   connection can do. Each connection notes when its last call started; its task asks it to
+//!   go away once [`Limits::idle_timeout`] has passed since then.
+//!
+//! Each request gets the connection's `TcpConnectInfo` as an extension, as tonic's server
+//! adds it (`Request::remote_addr`, the span's peer address).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt};
+use hyper::server::conn::http2;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::{Instant, Sleep};
+use tonic::body::Body;
+use tonic::transport::server::{Connected, TcpConnectInfo};
+use tower::ServiceExt;
+
+use crate::limits::Limits;
+
+/// The HTTP/2 client preface: `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`.
+const PREFACE_LEN: usize = 24;
+
+/// Serves HTTP/2 on the connections `incoming` yields until `stop` completes; then stops
+/// accepting (dropping `incoming` closes the listening socket), asks every connection to go
+/// away, and returns once they have all closed.
+pub(crate) async fn serve<S>(
+    incoming: impl Stream<Item = io::Result<TcpStream>>,
+    service: S,
+    limits: Limits,
+    stop: impl Future<Output = ()>,
+) where
+    S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let builder = builder(&limits);
+    let (closing, _) = watch::channel(());
+    {
+        let mut incoming = pin!(incoming);
+        let mut stop = pin!(stop);
+        loop {
+            let stream = tokio::select! {
+                _ = &mut stop => break,
+                accepted = incoming.next() => match accepted {
+                    Some(Ok(stream)) => stream,
+                    Some(Err(error)) => {
+                        tracing::debug!(%error, "accept failed");
+                        continue;
+                    }
+                    None => break,
+                },
+            };
+            tokio::spawn(connection(stream, service.clone(), builder.clone(), limits, closing.subscribe()));
+        }
+    }
+    let _ = closing.send(());
+    closing.closed().await;
+}
+
+/// hyper's HTTP/2 server, configured as tonic configures it, with `limits`.
+fn builder(limits: &Limits) -> http2::Builder<TokioExecutor> {
+    let mut builder = http2::Builder::new(TokioExecutor::new());
+    builder
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .max_local_error_reset_streams(limits.max_local_error_resets)
+        .max_header_list_size(limits.max_header_list_size)
+        .keep_alive_interval(limits.keepalive_interval)
+        .keep_alive_timeout(limits.keepalive_timeout);
+    builder
+}
+
+/// Serves one connection until it closes: gracefully when the server stops or the connection
+/// has been idle for [`Limits::idle_timeout`].
+async fn connection<S>(
+    stream: TcpStream,
+    service: S,
+    builder: http2::Builder<TokioExecutor>,
+    limits: Limits,
+    mut closing: watch::Receiver<()>,
+) where
+    S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let calls = Arc::new(CallClock::new());
+    let service = PerConnection { inner: service, info: stream.connect_info(), calls: calls.clone() };
+    let io = TokioIo::new(PrefaceDeadline::new(stream, limits.handshake_timeout));
+    let mut served = pin!(builder.serve_connection(io, service));
+    let mut idle = pin!(calls.idle(limits.idle_timeout));
+    let mut going_away = false;
+    loop {
+        tokio::select! {
+            result = &mut served => {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+                return;
+            }
+            _ = closing.changed(), if !going_away => {
+                served.as_mut().graceful_shutdown();
+                going_away = true;
+            }
+            _ = &mut idle, if !going_away => {
+                tracing::debug!("connection idle: asking it to go away");
+                served.as_mut().graceful_shutdown();
+                going_away = true;
+            }
+        }
+    }
+}
+
+/// When the last call on one connection started.
+#[derive(Debug)]
+struct CallClock {
+    opened: Instant,
+    /// Milliseconds from `opened` to the start of the last call.
+    last_call_ms: AtomicU64,
+}
+
+impl CallClock {
+    fn new() -> Self {
+        Self { opened: Instant::now(), last_call_ms: AtomicU64::new(0) }
+    }
+
+    fn started(&self) {
+        let ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_call_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Completes once no call has started for `timeout` (never when `None`).
+    async fn idle(&self, timeout: Option<Duration>) {
+        let Some(timeout) = timeout else { return std::future::pending().await };
+        loop {
+            let last = self.opened + Duration::from_millis(self.last_call_ms.load(Ordering::Relaxed));
+            let deadline = last + timeout;
+            if Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep_until(deadline).await;
+        }
+    }
+}
+
+/// The service of one connection: notes each call's start and gives the request the
+/// connection's addresses.
+#[derive(Clone)]
+struct PerConnection<S> {
+    inner: S,
+    info: TcpConnectInfo,
+    calls: Arc<CallClock>,
+}
+
+impl<S> hyper::service::Service<http::Request<hyper::body::Incoming>> for PerConnection<S>
+where
+    S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible> + Clone,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = tower::util::Oneshot<S, http::Request<Body>>;
+
+    fn call(&self, request: http::Request<hyper::body::Incoming>) -> Self::Future {
+        self.calls.started();
+        let mut request = request.map(Body::new);
+        request.extensions_mut().insert(self.info.clone());
+        self.inner.clone().oneshot(request)
+    }
+}
+
+/// A connection's IO that fails reads once `deadline` passes before the HTTP/2 preface has
+/// been read; see the module docs.
+struct PrefaceDeadline<IO> {
+    io: IO,
+    /// Armed until the preface has been read (or the peer closed).
+    deadline: Option<Pin<Box<Sleep>>>,
+    /// Preface bytes still to come.
+    left: usize,
+}
+
+impl<IO> PrefaceDeadline<IO> {
+    fn new(io: IO, timeout: Duration) -> Self {
+        Self { io, deadline: Some(Box::pin(tokio::time::sleep(timeout))), left: PREFACE_LEN }
+    }
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for PrefaceDeadline<IO> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let (before, room) = (buf.filled().len(), buf.remaining());
+        let polled = Pin::new(&mut this.io).poll_read(cx, buf);
+        let Some(deadline) = &mut this.deadline else { return polled };
+        match &polled {
+            Poll::Ready(Ok(())) => {
+                let read = buf.filled().len() - before;
+                this.left = this.left.saturating_sub(read);
+                // Done: the preface is in, or the peer closed (nothing read into room for it).
+                if this.left == 0 || (read == 0 && room > 0) {
+                    this.deadline = None;
+                }
+            }
+            Poll::Ready(Err(_)) => {}
+            Poll::Pending => {
+                if deadline.as_mut().poll(cx).is_ready() {
+                    this.deadline = None;
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "no HTTP/2 preface within the handshake timeout",
+                    )));
+                }
+            }
+        }
+        polled
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for PrefaceDeadline<IO> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_peer_fails_the_read_at_the_deadline() {
+        let (client, server) = tokio::io::duplex(64);
+        let mut io = PrefaceDeadline::new(server, Duration::from_millis(500));
+        let started = Instant::now();
+        let error = io.read(&mut [0; 8]).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(started.elapsed(), Duration::from_millis(500));
+        drop(client);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_preface_sent_a_byte_at_a_time_still_has_to_make_the_deadline() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut io = PrefaceDeadline::new(server, Duration::from_millis(500));
+        let mut buffer = [0; 64];
+        for _ in 0..4 {
+            client.write_all(b"P").await.unwrap();
+            assert_eq!(io.read(&mut buffer).await.unwrap(), 1);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let error = io.read(&mut buffer).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_the_preface_the_deadline_is_gone() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut io = PrefaceDeadline::new(server, Duration::from_millis(500));
+        client.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await.unwrap();
+        let mut buffer = [0; 64];
+        assert_eq!(io.read(&mut buffer).await.unwrap(), PREFACE_LEN);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        client.write_all(b"later").await.unwrap();
+        assert_eq!(io.read(&mut buffer).await.unwrap(), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_counts_from_the_last_call_started() {
+        let clock = CallClock::new();
+        let timeout = Some(Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_secs(7)).await;
+        clock.started();
+        let started = Instant::now();
+        clock.idle(timeout).await;
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
+        let never = tokio::time::timeout(Duration::from_secs(3600), clock.idle(None)).await;
+        assert!(never.is_err());
+    }
+}
