@@ -21,11 +21,15 @@ pub enum Destination {
     Protos,
     /// Rust stubs, the module tree and descriptor sets, under `Config::out_dir`.
     Stubs,
+    /// The descriptor set at `Config::file_descriptor_set_path`, in the directory that path
+    /// names (relative to `Config::out_dir`, or absolute: the user chose it).
+    DescriptorSetPath,
 }
 
 impl Destination {
     /// Every destination, in the order runs report them.
-    pub const ALL: [Destination; 3] = [Destination::Manifests, Destination::Protos, Destination::Stubs];
+    pub const ALL: [Destination; 4] =
+        [Destination::Manifests, Destination::Protos, Destination::Stubs, Destination::DescriptorSetPath];
 }
 
 /// Everything one run produces, in memory.

@@ -251,7 +251,9 @@ impl Config {
             let stubs = guard::run(Stage::Stubs, &input, || {
                 stubs::generate(&compiled.file_descriptor_set, &generated.packages, &self.stub_options)
             })?;
+            let (stubs, descriptor_set) = self.split_descriptor_set_path(stubs);
             generated.add(Destination::Stubs, artifacts::stub_files(stubs));
+            generated.add(Destination::DescriptorSetPath, artifacts::stub_files(descriptor_set));
         }
         generated.inputs = compiled.inputs;
         generated.inputs.extend(templates.overrides().iter().cloned());
@@ -360,7 +362,7 @@ impl Config {
     /// kustomize`: the overlays are the user's, and a change of the source can break one.
     pub fn build_overlays(&self, generated: &Generated) -> OverlayCheck {
         match self.root(Destination::Manifests) {
-            Some(dir) => overlays::build(dir, generated, |_| true),
+            Some(dir) => overlays::build(&dir, generated, |_| true),
             None => OverlayCheck::Built { count: 0, broken: Vec::new() },
         }
     }
@@ -378,16 +380,36 @@ impl Config {
                 .iter()
                 .any(|(path, action)| !matches!(action, Action::Unchanged | Action::Kept) && path.starts_with(&app_dir))
         };
-        overlays::build(dir, generated, changed)
+        overlays::build(&dir, generated, changed)
     }
 
     /// The directory of `destination`, when this run writes it.
-    fn root(&self, destination: Destination) -> Option<&Path> {
+    fn root(&self, destination: Destination) -> Option<std::borrow::Cow<'_, Path>> {
         match destination {
-            Destination::Manifests => self.manifests.then_some(self.manifests_dir.as_path()),
-            Destination::Protos => Some(self.proto_dir.as_path()),
-            Destination::Stubs => self.out_dir.as_deref().filter(|_| self.stubs),
+            Destination::Manifests => self.manifests.then_some(self.manifests_dir.as_path().into()),
+            Destination::Protos => Some(self.proto_dir.as_path().into()),
+            Destination::Stubs => self.out_dir.as_deref().filter(|_| self.stubs).map(Into::into),
+            Destination::DescriptorSetPath => {
+                let path = self
+                    .out_dir
+                    .as_deref()
+                    .filter(|_| self.stubs)?
+                    .join(self.stub_options.file_descriptor_set_path.as_ref()?);
+                Some(path.parent().unwrap_or(Path::new("/")).to_path_buf().into())
+            }
         }
+    }
+
+    /// The stub files apart from the one at `file_descriptor_set_path` (a path the user chose,
+    /// anywhere: not a path inside the stub directory), which comes second under its file name.
+    fn split_descriptor_set_path(
+        &self,
+        mut stubs: std::collections::BTreeMap<String, Vec<u8>>,
+    ) -> (std::collections::BTreeMap<String, Vec<u8>>, Option<(String, Vec<u8>)>) {
+        let Some(path) = &self.stub_options.file_descriptor_set_path else { return (stubs, None) };
+        let set = stubs.remove(&path.display().to_string());
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        (stubs, set.map(|set| (name, set)))
     }
 
     /// One writer target per destination this run writes.
@@ -395,7 +417,7 @@ impl Config {
         let target = |destination| {
             let cleanup = match destination {
                 Destination::Manifests => self.cleanup(generated),
-                Destination::Protos | Destination::Stubs => Cleanup::default(),
+                Destination::Protos | Destination::Stubs | Destination::DescriptorSetPath => Cleanup::default(),
             };
             Some(Target { root: self.root(destination)?, files: generated.files(destination), cleanup })
         };

@@ -100,7 +100,7 @@ impl Cleanup {
 #[derive(Debug, Clone)]
 pub(crate) struct Target<'a> {
     /// The directory the files' paths are relative to.
-    pub root: &'a Path,
+    pub root: std::borrow::Cow<'a, Path>,
     /// The files.
     pub files: &'a [OutputFile],
     /// Which leftovers may be removed from it.
@@ -193,7 +193,7 @@ fn plan_all<'a>(targets: &[Target<'a>]) -> Result<Vec<Step<'a>>, Error> {
         return Err(problems.into_error());
     }
     for target in targets {
-        if let Some(plan) = problems.take(plan(target.root, target.files, &target.cleanup)) {
+        if let Some(plan) = problems.take(plan(&target.root, target.files, &target.cleanup)) {
             steps.extend(plan.into_iter().map(|step| Step { path: target.root.join(step.path), ..step }));
         }
     }
@@ -415,7 +415,7 @@ mod tests {
 
     /// Writes `files` under `root` alone; report paths relative to it.
     fn write_one(root: &Path, files: &[OutputFile], cleanup: &Cleanup) -> Result<Report, Error> {
-        let report = write(&[Target { root, files, cleanup: cleanup.clone() }])?;
+        let report = write(&[Target { root: root.into(), files, cleanup: cleanup.clone() }])?;
         Ok(report.into_iter().map(|(path, action)| (path.strip_prefix(root).unwrap().to_path_buf(), action)).collect())
     }
 
@@ -438,7 +438,7 @@ mod tests {
         let report = write_one(dir.path(), &files, &Cleanup::default()).unwrap();
         assert_eq!(report.iter().map(|(_, a)| *a).collect::<Vec<_>>(), [Action::Updated, Action::Kept]);
         assert_eq!(fs::read_to_string(dir.path().join("overlays/k.yaml")).unwrap(), "mine: true\n");
-        let target = Target { root: dir.path(), files: &files, cleanup: Cleanup::default() };
+        let target = Target { root: dir.path().into(), files: &files, cleanup: Cleanup::default() };
         assert_eq!(diff(&[target]).unwrap().1, "");
     }
 
@@ -464,8 +464,8 @@ mod tests {
         fs::write(second.join("a.yaml"), "hand: written\n").unwrap();
         let ours = [file("a.yaml", "a\n", Ownership::Generated)];
         let targets = [
-            Target { root: &first, files: &ours, cleanup: Cleanup::default() },
-            Target { root: &second, files: &ours, cleanup: Cleanup::default() },
+            Target { root: first.as_path().into(), files: &ours, cleanup: Cleanup::default() },
+            Target { root: second.as_path().into(), files: &ours, cleanup: Cleanup::default() },
         ];
         let error = write(&targets).unwrap_err();
         assert!(error.to_string().contains("refusing to overwrite"), "{error}");

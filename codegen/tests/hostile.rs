@@ -204,7 +204,7 @@ fn macro_expansion(text: &str) -> String {
 }
 
 fn shapes(tree: &BTreeMap<PathBuf, Vec<u8>>) -> BTreeMap<PathBuf, String> {
-    tree.iter().map(|(path, content)| (path.clone(), shape(path, content, ""))).collect()
+    tree.iter().map(|(path, content)| (path.clone(), shape(path, content, &[]))).collect()
 }
 
 fn assert_same_shapes(name: &str, hostile: &BTreeMap<PathBuf, Vec<u8>>, plain: &BTreeMap<PathBuf, Vec<u8>>) {
@@ -380,13 +380,13 @@ mod property {
     use super::*;
 
     /// Every output of a run in memory, by destination and path, as shapes.
-    fn generated_shapes(dir: &Path, file: &str, key: &str) -> Result<BTreeMap<PathBuf, String>, Error> {
+    fn generated_shapes(dir: &Path, file: &str, keys: &[&str]) -> Result<BTreeMap<PathBuf, String>, Error> {
         let generated = build_api(dir, file)?;
         let mut shapes = BTreeMap::new();
         for destination in Destination::ALL {
             for output in generated.files(destination) {
                 let path = PathBuf::from(format!("{destination:?}")).join(&output.path);
-                shapes.insert(path, shape(&output.path, &output.content, key));
+                shapes.insert(path, shape(&output.path, &output.content, keys));
             }
         }
         Ok(shapes)
@@ -399,15 +399,14 @@ mod property {
         let _ = fs::remove_dir_all(dir);
         fs::create_dir_all(dir).unwrap();
         fs::write(dir.join(&plain_file), plain_text).unwrap();
-        let (key, plain_key) = match slot {
-            Some((name, _)) => (value, common::hostile::plain_value(name)),
-            None => ("", ""),
+        let keys = match slot {
+            Some((name, _)) => vec![value, common::hostile::plain_value(name)],
+            None => Vec::new(),
         };
-        let plain =
-            generated_shapes(dir, &plain_file, plain_key).unwrap_or_else(|e| panic!("plain twin refused: {e:?}"));
+        let plain = generated_shapes(dir, &plain_file, &keys).unwrap_or_else(|e| panic!("plain twin refused: {e:?}"));
         fs::remove_file(dir.join(&plain_file)).unwrap();
         fs::write(dir.join(&file), text).unwrap();
-        match generated_shapes(dir, &file, key) {
+        match generated_shapes(dir, &file, &keys) {
             Ok(hostile) => {
                 let describe = format!("{slot:?} = {value:?}");
                 assert_eq!(hostile.keys().count(), plain.keys().count(), "{describe}: other files");

@@ -21,7 +21,7 @@ use kuberpc_codegen::internals::{compile_in_memory, enforce, render, Templates};
 use libfuzzer_sys::fuzz_target;
 
 /// Every rendered file's shape, or the problems (all located?) that refused the input.
-fn shapes(file: &str, text: &str, key: &str, templates: &Templates) -> Result<BTreeMap<String, String>, bool> {
+fn shapes(file: &str, text: &str, keys: &[&str], templates: &Templates) -> Result<BTreeMap<String, String>, bool> {
     let compiled = compile_in_memory(&[(file, text)]).map_err(|e| e.problems().iter().all(|p| p.span().is_some()))?;
     if !compiled.problems.is_empty() {
         return Err(compiled.problems.iter().all(|p| p.span().is_some()));
@@ -40,7 +40,7 @@ fn shapes(file: &str, text: &str, key: &str, templates: &Templates) -> Result<BT
             ];
             for (group, files) in groups {
                 for (path, content) in files {
-                    let shape = hostile::shape(std::path::Path::new(path), content.as_bytes(), key);
+                    let shape = hostile::shape(std::path::Path::new(path), content.as_bytes(), keys);
                     shapes.insert(format!("{group}/{path}"), shape);
                 }
             }
@@ -55,9 +55,9 @@ fuzz_target!(|data: &[u8]| {
     let slot = hostile::SLOTS.get(usize::from(choice) % (hostile::SLOTS.len() + 1));
     let ((file, text), (plain_file, plain_text)) = hostile::case_and_plain_twin(slot, value);
     let templates = Templates::embedded();
-    let (key, plain_key) = slot.map_or(("", ""), |(name, _)| (value, hostile::plain_value(name)));
-    let plain = shapes(&plain_file, &plain_text, plain_key, &templates).expect("the plain twin is accepted");
-    match shapes(&file, &text, key, &templates) {
+    let keys = slot.map_or(Vec::new(), |(name, _)| vec![value, hostile::plain_value(name)]);
+    let plain = shapes(&plain_file, &plain_text, &keys, &templates).expect("the plain twin is accepted");
+    match shapes(&file, &text, &keys, &templates) {
         Ok(hostile) => {
             assert_eq!(hostile.keys().collect::<Vec<_>>(), plain.keys().collect::<Vec<_>>(), "{slot:?}: other files");
             for (path, shape) in &hostile {

@@ -11,10 +11,11 @@ use std::path::Path;
 /// Every output's shape: YAML documents with their keys and list lengths (values left out),
 /// JSON likewise, Dockerfile instructions, Rust token kinds, and how many comment lines each
 /// file has (a header must stay one line).
-/// `key` is the value under test: a map key equal to it (a key the user wrote, as in
-/// `node_selector`) is shown as `<key>`, so a valid key other than the plain twin's is not a
-/// change of shape, while a key the value ADDS still is.
-pub fn shape(path: &Path, content: &[u8], key: &str) -> String {
+/// `keys` are the value under test and its plain twin: a map key equal to either (a key the
+/// user wrote, as in `node_selector`) is shown as `<key>` — in both runs alike, so a value
+/// that happens to be a fixed key (`volumes`) masks that key in both — while a key the value
+/// ADDS still changes the shape.
+pub fn shape(path: &Path, content: &[u8], keys: &[&str]) -> String {
     let text = String::from_utf8_lossy(content);
     let comments = text.lines().filter(|l| l.trim_start().starts_with('#') || l.starts_with("//")).count();
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
@@ -22,12 +23,12 @@ pub fn shape(path: &Path, content: &[u8], key: &str) -> String {
         "yaml" | "yml" => {
             use serde::Deserialize;
             let documents: Result<Vec<String>, String> = serde_yaml::Deserializer::from_str(&text)
-                .map(|d| serde_yaml::Value::deserialize(d).map(|v| yaml_shape(&v, key)).map_err(|e| e.to_string()))
+                .map(|d| serde_yaml::Value::deserialize(d).map(|v| yaml_shape(&v, keys)).map_err(|e| e.to_string()))
                 .collect();
             documents.map(|d| d.join("\n---\n")).unwrap_or_else(|e| format!("unparseable: {e}"))
         }
         "json" => serde_json::from_str::<serde_json::Value>(&text)
-            .map(|v| yaml_shape(&serde_yaml::to_value(v).unwrap(), key))
+            .map(|v| yaml_shape(&serde_yaml::to_value(v).unwrap(), keys))
             .unwrap_or_else(|e| format!("unparseable: {e}")),
         "rs" => syn::parse_file(&text)
             .map(|file| token_kinds(quote::quote!(#file)))
@@ -43,7 +44,7 @@ pub fn shape(path: &Path, content: &[u8], key: &str) -> String {
     format!("{comments} comment lines\n{body}")
 }
 
-fn yaml_shape(value: &serde_yaml::Value, key: &str) -> String {
+fn yaml_shape(value: &serde_yaml::Value, keys: &[&str]) -> String {
     match value {
         serde_yaml::Value::Mapping(map) => {
             // Sorted after masking: the user's key sorts among the others by its value.
@@ -51,18 +52,18 @@ fn yaml_shape(value: &serde_yaml::Value, key: &str) -> String {
                 .iter()
                 .map(|(k, v)| {
                     let name = match k.as_str() {
-                        Some(name) if name == key => "<key>".to_string(),
+                        Some(name) if keys.contains(&name) => "<key>".to_string(),
                         Some(name) => name.to_string(),
                         None => format!("{k:?}"),
                     };
-                    format!("{name}: {}", yaml_shape(v, key))
+                    format!("{name}: {}", yaml_shape(v, keys))
                 })
                 .collect();
             entries.sort();
             format!("{{{}}}", entries.join(", "))
         }
         serde_yaml::Value::Sequence(items) => {
-            format!("[{}]", items.iter().map(|item| yaml_shape(item, key)).collect::<Vec<_>>().join(", "))
+            format!("[{}]", items.iter().map(|item| yaml_shape(item, keys)).collect::<Vec<_>>().join(", "))
         }
         serde_yaml::Value::Tagged(tagged) => format!("!{}", tagged.tag),
         serde_yaml::Value::String(_) => "s".into(),
