@@ -30,6 +30,9 @@ use crate::overlays::{self, OverlayCheck};
 use crate::proto::stubs::{self, StubOptions};
 use crate::source_tree;
 use crate::writer::{self, Action, Cleanup, Report, Target};
+
+/// Stub files by path in the stub directory, as the stub back end returns them.
+type StubFiles = std::collections::BTreeMap<String, Vec<u8>>;
 use crate::{model_rules, proto, rust};
 
 /// A builder with every option at its default; see [`Config`].
@@ -402,10 +405,7 @@ impl Config {
 
     /// The stub files apart from the one at `file_descriptor_set_path` (a path the user chose,
     /// anywhere: not a path inside the stub directory), which comes second under its file name.
-    fn split_descriptor_set_path(
-        &self,
-        mut stubs: std::collections::BTreeMap<String, Vec<u8>>,
-    ) -> (std::collections::BTreeMap<String, Vec<u8>>, Option<(String, Vec<u8>)>) {
+    fn split_descriptor_set_path(&self, mut stubs: StubFiles) -> (StubFiles, Option<(String, Vec<u8>)>) {
         let Some(path) = &self.stub_options.file_descriptor_set_path else { return (stubs, None) };
         let set = stubs.remove(&path.display().to_string());
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -150,7 +150,7 @@ fn refused_trait_cases_are_refused_alike_by_the_build_api_and_the_macro() {
             .collect();
         let expansion = macro_expansion(&text);
         for message in messages(&error) {
-            let literal = format!("{:?}", message);
+            let literal = format!("{message:?}");
             assert!(expansion.contains(&literal), "{name}: the macro did not say {literal}:\n{expansion}");
         }
         snapshots.push((format!("hostile__{name}"), located_messages.join("\n")));
