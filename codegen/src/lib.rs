@@ -54,7 +54,7 @@ pub use artifacts::{Destination, Generated};
 pub use config::{configure, Config};
 pub use error::{Error, Problem};
 #[cfg(feature = "build")]
-pub use overlays::{BrokenOverlay, OverlayCheck};
+pub use overlays::{BrokenOverlay, OverlayCheck, CACHE_DIR_ENV};
 #[cfg(feature = "build")]
 pub use source_tree::NO_WRITE_ENV;
 #[cfg(feature = "build")]
