@@ -30,9 +30,6 @@ use crate::overlays::{self, OverlayCheck};
 use crate::proto::stubs::{self, StubOptions};
 use crate::source_tree;
 use crate::writer::{self, Action, Cleanup, Report, Target};
-
-/// Stub files by path in the stub directory, as the stub back end returns them.
-type StubFiles = std::collections::BTreeMap<String, Vec<u8>>;
 use crate::{model_rules, proto, rust};
 
 /// A builder with every option at its default; see [`Config`].
@@ -254,9 +251,13 @@ impl Config {
             let stubs = guard::run(Stage::Stubs, &input, || {
                 stubs::generate(&compiled.file_descriptor_set, &generated.packages, &self.stub_options)
             })?;
-            let (stubs, descriptor_set) = self.split_descriptor_set_path(stubs);
             generated.add(Destination::Stubs, artifacts::stub_files(stubs));
-            generated.add(Destination::DescriptorSetPath, artifacts::stub_files(descriptor_set));
+            if let Some(name) = self.stub_options.file_descriptor_set_path.as_ref().and_then(|p| p.file_name()) {
+                // As prost-build writes it: everything protoc would give, source info included.
+                let set = prost::Message::encode_to_vec(&compiled.file_descriptor_set);
+                let file = (name.to_string_lossy().into_owned(), set);
+                generated.add(Destination::DescriptorSetPath, artifacts::stub_files([file]));
+            }
         }
         generated.inputs = compiled.inputs;
         generated.inputs.extend(templates.overrides().iter().cloned());
@@ -401,15 +402,6 @@ impl Config {
                 Some(path.parent().unwrap_or(Path::new("/")).to_path_buf().into())
             }
         }
-    }
-
-    /// The stub files apart from the one at `file_descriptor_set_path` (a path the user chose,
-    /// anywhere: not a path inside the stub directory), which comes second under its file name.
-    fn split_descriptor_set_path(&self, mut stubs: StubFiles) -> (StubFiles, Option<(String, Vec<u8>)>) {
-        let Some(path) = &self.stub_options.file_descriptor_set_path else { return (stubs, None) };
-        let set = stubs.remove(&path.display().to_string());
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        (stubs, set.map(|set| (name, set)))
     }
 
     /// One writer target per destination this run writes.

@@ -73,8 +73,8 @@ pub(crate) fn service_config(service: &Service) -> Value {
 /// comments; gRPC ignores members it does not know).
 #[cfg(feature = "build")]
 pub(crate) fn file(service: &Service) -> String {
-    let marker = crate::header::line("", &service.source_file, &service.full_name);
-    let mut config = json!({ "//": marker.trim_start() });
+    let marker = crate::header::text(&service.source_file, &service.full_name);
+    let mut config = json!({ "//": marker });
     if let (Some(object), Value::Object(rest)) = (config.as_object_mut(), service_config(service)) {
         object.extend(rest);
     }

@@ -289,7 +289,7 @@ fn plan<'a>(root: &Path, files: &'a [OutputFile], cleanup: &Cleanup) -> Result<V
     }
     for dir in &cleanup.dirs {
         // Leftovers are looked for only where no link leads (removing is never refused).
-        if in_the_way(root, &dir.join("_")).is_some() {
+        if in_the_way(root, dir).is_some() {
             continue;
         }
         for path in leftovers(root, dir, files, cleanup) {

@@ -121,7 +121,7 @@ fn accepted_proto_cases_change_no_shape_of_any_output() {
             common::tree(dir.path())
         });
         let [hostile, plain] = outputs;
-        assert_same_shapes(name, &hostile, &plain);
+        assert_same_tree_shapes(name, &hostile, &plain);
         snapshots.push((format!("hostile__{name}"), changed_lines(&hostile, &plain)));
     }
     common::assert_snapshots(snapshots);
@@ -207,13 +207,8 @@ fn shapes(tree: &BTreeMap<PathBuf, Vec<u8>>) -> BTreeMap<PathBuf, String> {
     tree.iter().map(|(path, content)| (path.clone(), shape(path, content, &[]))).collect()
 }
 
-fn assert_same_shapes(name: &str, hostile: &BTreeMap<PathBuf, Vec<u8>>, plain: &BTreeMap<PathBuf, Vec<u8>>) {
-    let (hostile, plain) = (shapes(hostile), shapes(plain));
-    assert_eq!(hostile.keys().collect::<Vec<_>>(), plain.keys().collect::<Vec<_>>(), "{name}: other files");
-    for (path, shape) in &hostile {
-        assert!(!shape.contains("unparseable"), "{name}: {} does not parse: {shape}", path.display());
-        assert_eq!(shape, &plain[path], "{name}: {} changed shape", path.display());
-    }
+fn assert_same_tree_shapes(name: &str, hostile: &BTreeMap<PathBuf, Vec<u8>>, plain: &BTreeMap<PathBuf, Vec<u8>>) {
+    common::hostile::assert_same_shapes(name, &shapes(hostile), &shapes(plain));
 }
 
 /// The lines of `hostile`'s files that differ from `plain`'s, by file.
@@ -371,7 +366,7 @@ mod file_system {
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         fs::remove_file(hostile.path().join(name)).unwrap();
         fs::remove_file(plain.path().join(SHOP)).unwrap();
-        assert_same_shapes("file name", &common::tree(hostile.path()), &common::tree(plain.path()));
+        assert_same_tree_shapes("file name", &common::tree(hostile.path()), &common::tree(plain.path()));
     }
 }
 
@@ -408,12 +403,7 @@ mod property {
         fs::write(dir.join(&file), text).unwrap();
         match generated_shapes(dir, &file, &keys) {
             Ok(hostile) => {
-                let describe = format!("{slot:?} = {value:?}");
-                assert_eq!(hostile.keys().count(), plain.keys().count(), "{describe}: other files");
-                for ((path, shape), (_, plain_shape)) in hostile.iter().zip(&plain) {
-                    assert!(!shape.contains("unparseable"), "{describe}: {} does not parse: {shape}", path.display());
-                    assert_eq!(shape, plain_shape, "{describe}: {} changed shape", path.display());
-                }
+                common::hostile::assert_same_shapes(&format!("{slot:?} = {value:?}"), &hostile, &plain);
                 true
             }
             // A file name the parser cannot take is refused as a whole (no option to point at).

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use super::schema::{path, OptionPath};
 use super::{AutoscaleOptions, EnvironmentOptions, FieldRules, ResourceOptions};
 use crate::model::{Autoscale, Deploy, Environment, Resources, Workload};
-use crate::model_rules::{has_dns_label_characters, MAX_NAME_LEN};
 
 /// The environments of `deploy` (whose base values are resolved already).
 pub(super) fn resolve_environments(
@@ -151,7 +150,7 @@ fn resolve_resources(written: Option<&ResourceOptions>, base: &Resources, rules:
 impl FieldRules<'_> {
     /// A DNS-1123 label; the empty string is none (it would name no directory at all).
     fn dns_label(&mut self, field: OptionPath, value: &str) {
-        if value.is_empty() || value.len() > MAX_NAME_LEN || !has_dns_label_characters(value) {
+        if !super::is_dns_label(value) {
             let message = format!("{field} {value:?} is not a DNS-1123 label (lower case letters, digits, '-')");
             self.fail(field, message);
         }

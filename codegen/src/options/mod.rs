@@ -565,7 +565,7 @@ fn resolve_client(options: ClientOptions, rules: &mut FieldRules<'_>) -> ClientP
 fn resolve_observability(options: ObservabilityOptions, grpc_port: u16, rules: &mut FieldRules<'_>) -> Observability {
     let metrics_port = resolve_metrics_port(options.metrics_port, grpc_port, rules);
     let monitoring_namespace = options.monitoring_namespace.unwrap_or_else(|| DEFAULT_MONITORING_NAMESPACE.to_string());
-    if !crate::model_rules::has_dns_label_characters(&monitoring_namespace) || monitoring_namespace.len() > 63 {
+    if !is_dns_label(&monitoring_namespace) {
         rules.fail(
             path::OBSERVABILITY_MONITORING_NAMESPACE,
             format!("monitoring_namespace {monitoring_namespace:?} is not a namespace name (a DNS-1123 label)"),
@@ -714,22 +714,9 @@ fn resolve_env(env: &BTreeMap<String, String>, rules: &mut FieldRules<'_>) -> BT
     env.clone()
 }
 
-/// Whether `value` is a Kubernetes resource quantity: a decimal number followed by a binary
-/// (`Ki`…`Ei`) or decimal (`n u m k M G T P E`) suffix or an exponent (`1e3`).
+/// Whether `value` is a Kubernetes resource quantity ([`values::quantity_value`]).
 pub(crate) fn is_quantity(value: &str) -> bool {
-    let unsigned = value.strip_prefix(['+', '-']).unwrap_or(value);
-    let number_end = unsigned.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(unsigned.len());
-    let (number, suffix) = unsigned.split_at(number_end);
-    let digits = number.replace('.', "");
-    if digits.is_empty() || number.matches('.').count() > 1 {
-        return false;
-    }
-    const SUFFIXES: [&str; 16] = ["", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
-    if SUFFIXES.contains(&suffix) {
-        return true;
-    }
-    let exponent = suffix.strip_prefix(['e', 'E']).map(|e| e.strip_prefix(['+', '-']).unwrap_or(e));
-    exponent.is_some_and(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_digit()))
+    values::quantity_value(value).is_some()
 }
 
 #[cfg(test)]

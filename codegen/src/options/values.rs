@@ -81,15 +81,17 @@ pub(crate) fn namespace_problem(app: &str, namespace: &str) -> Option<String> {
     }
 }
 
-/// The value of a Kubernetes quantity (`250m` → 0.25, `1Ki` → 1024), if it is one.
+/// The value of a Kubernetes quantity (`250m` → 0.25, `1Ki` → 1024), if it is one: a signed
+/// decimal number followed by a binary (`Ki`…`Ei`) or decimal (`n u m k M G T P E`) suffix or
+/// an exponent (`1e3`).
 pub(crate) fn quantity_value(quantity: &str) -> Option<f64> {
-    if !super::is_quantity(quantity) {
+    let unsigned = quantity.strip_prefix(['+', '-']).unwrap_or(quantity);
+    let number_end = unsigned.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(unsigned.len());
+    let (digits, suffix) = unsigned.split_at(number_end);
+    if digits.replace('.', "").is_empty() || digits.matches('.').count() > 1 {
         return None;
     }
-    let number_end =
-        quantity.find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '+' | '-'))).unwrap_or(quantity.len());
-    let (number, suffix) = quantity.split_at(number_end);
-    let number: f64 = number.parse().ok()?;
+    let number: f64 = quantity[..quantity.len() - suffix.len()].parse().ok()?;
     let scale = match suffix {
         "" => 1.0,
         "n" => 1e-9,
@@ -107,7 +109,15 @@ pub(crate) fn quantity_value(quantity: &str) -> Option<f64> {
         "Ti" => 1024f64.powi(4),
         "Pi" => 1024f64.powi(5),
         "Ei" => 1024f64.powi(6),
-        exponent => 10f64.powi(exponent[1..].parse().ok()?),
+        exponent => {
+            let written = exponent.strip_prefix(['e', 'E'])?;
+            let unsigned = written.strip_prefix(['+', '-']).unwrap_or(written);
+            if unsigned.is_empty() || !unsigned.chars().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            // An exponent past i32 is still a quantity (an absurd one).
+            10f64.powi(written.parse().unwrap_or(i32::MAX))
+        }
     };
     Some(number * scale)
 }

@@ -168,9 +168,9 @@ fn parse_attributes(text: &str) -> syn::Result<()> {
 const VOCABULARY_PACKAGE: &str = ".kuberpc.v1";
 
 /// Generates `<package>.rs` for every package of `fds` that has Rust code, `kuberpc_protos.rs`
-/// (and the user's `include_file`, if set), the descriptor set (and the user's
-/// `file_descriptor_set_path`, if set). Keys are paths relative to the stub directory (an
-/// absolute `file_descriptor_set_path` stays absolute).
+/// (and the user's `include_file`, if set) and the descriptor set. Keys are paths relative to
+/// the stub directory. (The copy at the user's `file_descriptor_set_path` is a destination of
+/// its own: `Config::generate` adds it.)
 pub fn generate(
     fds: &prost_types::FileDescriptorSet,
     packages: &[Package],
@@ -203,10 +203,6 @@ pub fn generate(
     let tree = include_file(modules.keys().collect(), &file_names, PROTO_COMMENTS_ARE_NOT_MARKDOWN);
     files.insert(INCLUDE_FILE.to_string(), tree.into_bytes());
     files.insert(DESCRIPTOR_SET_FILE.to_string(), encode_without_source_info(fds));
-    if let Some(path) = &options.file_descriptor_set_path {
-        // As prost-build writes it: everything protoc would give, source info included.
-        files.insert(path.display().to_string(), fds.encode_to_vec());
-    }
     Ok(files)
 }
 

@@ -6,6 +6,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Every output's shape: YAML documents with their keys and list lengths (values left out),
@@ -282,5 +283,19 @@ pub fn case_and_plain_twin(slot: Option<&(&str, &str)>, value: &str) -> ((String
             ("shop.proto".to_string(), proto(&template.replace("{}", &literal(plain_value(name))))),
         ),
         None => ((value.replace(['/', '\0'], "_") + ".proto", proto("")), ("plain.proto".to_string(), proto(""))),
+    }
+}
+
+/// Asserts that the outputs of a hostile run (`hostile`, shapes by path) are the plain twin's
+/// files, each parsing and of the same shape; `describe` names the case.
+pub fn assert_same_shapes<K: Ord + std::fmt::Debug>(
+    describe: &str,
+    hostile: &BTreeMap<K, String>,
+    plain: &BTreeMap<K, String>,
+) {
+    assert_eq!(hostile.keys().collect::<Vec<_>>(), plain.keys().collect::<Vec<_>>(), "{describe}: other files");
+    for (path, shape) in hostile {
+        assert!(!shape.contains("unparseable"), "{describe}: {path:?} does not parse: {shape}");
+        assert_eq!(shape, &plain[path], "{describe}: {path:?} changed shape");
     }
 }
