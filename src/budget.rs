@@ -9,7 +9,7 @@ use std::time::Instant;
 /// One token is one retry; tokens are counted in thousandths.
 const MILLI: u64 = 1000;
 /// Unused retries saved up from calls: at most this many tokens (a burst after a quiet time).
-const MAX_SAVED: u64 = 10 * MILLI;
+const MAX_SAVED: u64 = kuberpc_spec::policy::MAX_SAVED_RETRIES as u64 * MILLI;
 
 /// Retries earned by calls, plus a per-second floor.
 #[derive(Debug)]

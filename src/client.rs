@@ -267,28 +267,17 @@ fn split_host_port(target: &str) -> Option<(String, u16)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Lifecycle;
 
     static DEPLOY: Deploy = Deploy {
         app: "greeter",
         service: "greeter.v1.Greeter",
         port: 50051,
         headless_service: "greeter-headless",
-        drain_seconds: 5,
-        termination_grace_seconds: 30,
         reflection: true,
+        lifecycle: Lifecycle::DEFAULT,
         methods: &[],
-        client: ClientPolicy {
-            default_timeout_ms: 30_000,
-            keepalive_interval_ms: 10_000,
-            keepalive_timeout_ms: 2_000,
-            connect_timeout_ms: 1_000,
-            eject_after_failures: 5,
-            base_ejection_ms: 30_000,
-            max_ejection_percent: 50,
-            max_concurrent_requests: 1_024,
-            retry_budget_percent: 20,
-            min_retries_per_second: 10,
-        },
+        client: ClientPolicy::DEFAULT,
     };
 
     #[test]

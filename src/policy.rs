@@ -10,7 +10,7 @@
 //!
 //! Calls to `idempotent` methods that do not stream requests are buffered. A failed attempt
 //! (transport error or UNAVAILABLE) is retried on another pod after an exponential backoff;
-//! with `hedge_delay_ms`, a further attempt also starts on another pod when the pending ones
+//! with a hedge delay, a further attempt also starts on another pod when the pending ones
 //! have not answered after that long, and the first answer wins. At most [`MAX_ATTEMPTS`]
 //! attempts, never past the deadline, and every attempt after the first draws on the retry
 //! budget ([`crate::budget`]).
@@ -32,14 +32,14 @@ use tower::{Service, ServiceExt};
 use tracing::Instrument;
 
 use crate::balance::{Lease, Pool};
+use crate::call::{rpc_name, Side};
 use crate::metrics::{self, RpcMetrics};
-use crate::trace::{self, Side};
-use crate::{Deploy, MethodPolicy};
+use crate::trace;
+use crate::{ClientPolicy, Deploy, MethodPolicy};
 
-/// Attempts of an idempotent call, the first included.
-pub const MAX_ATTEMPTS: u32 = 4;
+pub use kuberpc_spec::policy::MAX_ATTEMPTS;
 /// Backoff before a retry after a failed attempt; doubled for each further one.
-const FIRST_BACKOFF: Duration = Duration::from_millis(25);
+const FIRST_BACKOFF: Duration = Duration::from_millis(kuberpc_spec::policy::FIRST_BACKOFF_MS);
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -105,11 +105,11 @@ impl PolicyChannel {
     /// The deadline, then one attempt or several (see the module docs).
     fn call_with_policy(&self, mut request: http::Request<Body>) -> BoxFuture<Outcome> {
         let policy = self.deploy.method(request.uri().path());
-        let deadline = apply_deadline(&mut request, policy, self.deploy.client.default_timeout_ms);
+        let deadline = apply_deadline(&mut request, policy, &self.deploy.client);
         let at = deadline.map(|d| Instant::now() + d);
         self.pool.budget.deposit();
         let pool = self.pool.clone();
-        let call: BoxFuture<Outcome> = match policy.filter(|p| p.idempotent && !p.client_streaming) {
+        let call: BoxFuture<Outcome> = match policy.filter(|p| p.retries()) {
             Some(policy) => Box::pin(Attempts::new(pool, at, policy).run(request)),
             None => Box::pin(call_once(pool, request, at)),
         };
@@ -131,7 +131,7 @@ impl PolicyChannel {
 
     /// The client span of one call, per the OpenTelemetry RPC conventions.
     fn client_span(&self, path: &str) -> tracing::Span {
-        let (service, method) = trace::rpc_name(path);
+        let (service, method) = rpc_name(path);
         let path = path.trim_start_matches('/');
         let (address, port) = match &self.server {
             // Integers as i64: the OTLP bridge records unsigned ones as text.
@@ -223,7 +223,7 @@ impl Attempts {
         Self {
             pool,
             deadline,
-            hedge: policy.hedge_delay_ms.map(Duration::from_millis),
+            hedge: policy.hedge_delay(),
             parts: None,
             body: Bytes::new(),
             tried: Vec::new(),
@@ -321,14 +321,14 @@ impl Attempts {
 fn apply_deadline(
     request: &mut http::Request<Body>,
     policy: Option<&MethodPolicy>,
-    default_ms: u64,
+    client: &ClientPolicy,
 ) -> Option<Duration> {
     if let Some(header) = request.headers().get("grpc-timeout") {
         return parse_grpc_timeout(header.to_str().ok()?);
     }
     let timeout_ms = match policy {
-        Some(policy) => policy.timeout_ms.or((!policy.server_streaming).then_some(default_ms))?,
-        None => default_ms,
+        Some(policy) => policy.deadline_ms(client)?,
+        None => client.default_timeout_ms,
     };
     let timeout = Duration::from_millis(timeout_ms);
     let value = HeaderValue::from_str(&format!("{}m", timeout.as_millis())).ok()?;
@@ -399,6 +399,8 @@ fn deadline_exceeded(limit: Duration) -> http::Response<Body> {
 mod tests {
     use super::*;
 
+    const UNARY: MethodPolicy = MethodPolicy::unary("/a.B/C");
+
     #[test]
     fn grpc_timeout_units() {
         assert_eq!(parse_grpc_timeout("500m"), Some(Duration::from_millis(500)));
@@ -445,40 +447,29 @@ mod tests {
 
     #[test]
     fn the_callers_deadline_wins_over_the_methods() {
-        let policy = MethodPolicy {
-            path: "/a.B/C",
-            timeout_ms: Some(500),
-            idempotent: false,
-            client_streaming: false,
-            server_streaming: false,
-            hedge_delay_ms: None,
-        };
+        let policy = MethodPolicy { timeout_ms: Some(500), ..UNARY };
         let mut request = http::Request::new(Body::empty());
-        assert_eq!(apply_deadline(&mut request, Some(&policy), 30_000), Some(Duration::from_millis(500)));
+        assert_eq!(
+            apply_deadline(&mut request, Some(&policy), &ClientPolicy::DEFAULT),
+            Some(Duration::from_millis(500))
+        );
         assert_eq!(request.headers()["grpc-timeout"], "500m");
 
         let mut request = http::Request::new(Body::empty());
         request.headers_mut().insert("grpc-timeout", HeaderValue::from_static("2S"));
-        assert_eq!(apply_deadline(&mut request, Some(&policy), 30_000), Some(Duration::from_secs(2)));
+        assert_eq!(apply_deadline(&mut request, Some(&policy), &ClientPolicy::DEFAULT), Some(Duration::from_secs(2)));
         assert_eq!(request.headers()["grpc-timeout"], "2S");
     }
 
     #[test]
     fn without_timeout_ms_the_default_deadline_applies_except_to_response_streams() {
-        let unary = MethodPolicy {
-            path: "/a.B/C",
-            timeout_ms: None,
-            idempotent: false,
-            client_streaming: false,
-            server_streaming: false,
-            hedge_delay_ms: None,
-        };
+        let unary = UNARY;
         let mut request = http::Request::new(Body::empty());
-        assert_eq!(apply_deadline(&mut request, Some(&unary), 30_000), Some(Duration::from_secs(30)));
+        assert_eq!(apply_deadline(&mut request, Some(&unary), &ClientPolicy::DEFAULT), Some(Duration::from_secs(30)));
         assert_eq!(request.headers()["grpc-timeout"], "30000m");
         let watch = MethodPolicy { server_streaming: true, ..unary };
         let mut request = http::Request::new(Body::empty());
-        assert_eq!(apply_deadline(&mut request, Some(&watch), 30_000), None);
+        assert_eq!(apply_deadline(&mut request, Some(&watch), &ClientPolicy::DEFAULT), None);
         assert!(!request.headers().contains_key("grpc-timeout"));
     }
 }

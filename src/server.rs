@@ -98,15 +98,15 @@ pub struct Server {
 
 impl Server {
     /// A server for the service described by `deploy` (`<service>_deploy::DEPLOY`). The drain
-    /// delay defaults to `deploy.drain_seconds`, or `KUBERPC_DRAIN_SECONDS` when set.
+    /// delay defaults to the deploy's [`Lifecycle::drain`](crate::Lifecycle::drain), or `KUBERPC_DRAIN_SECONDS` when set.
     pub fn new(deploy: &'static Deploy) -> Self {
-        let drain = std::env::var(DRAIN_ENV).ok().and_then(|s| s.parse().ok()).unwrap_or(deploy.drain_seconds);
+        let drain = std::env::var(DRAIN_ENV).ok().and_then(|s| s.parse().ok()).map(Duration::from_secs);
         Self {
             deploy,
             routes: RoutesBuilder::default(),
             services: Vec::new(),
             descriptor_sets: Vec::new(),
-            drain: Duration::from_secs(u64::from(drain)),
+            drain: drain.unwrap_or_else(|| deploy.lifecycle.drain()),
             metrics: None,
             reflection: deploy.reflection,
             limits: Limits::default(),
@@ -292,9 +292,7 @@ impl Server {
 
         let drain = self.drain;
         // What the kubelet leaves after its own preStop drain, minus this drain.
-        let grace = Duration::from_secs(u64::from(
-            self.deploy.termination_grace_seconds.saturating_sub(self.deploy.drain_seconds),
-        ));
+        let grace = self.deploy.lifecycle.after_drain();
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let services = self.services.clone();
         let shutdown = async move {

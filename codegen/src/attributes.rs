@@ -2,7 +2,7 @@
 //! `compile_rust`): `#[rpc_service(...)]` and `#[rpc(...)]` arguments on `proc_macro2` tokens →
 //! the same [`ServiceOptions`] / [`MethodOptions`] the proto front end reads, so both syntaxes
 //! mean the same thing through one [`crate::options::resolve_deploy`]. Which options exist,
-//! their kinds and nesting come from options.proto's descriptor ([`crate::options::schema`]):
+//! their kinds and nesting come from options.proto's descriptor ([`crate::schema`]):
 //! nothing here names an option, except `package`, which only the attribute has.
 //!
 //! Every mistake is collected into one `syn::Error` (each spanned on its token): unknown
@@ -17,7 +17,7 @@ use syn::meta::ParseNestedMeta;
 use syn::punctuated::Punctuated;
 use syn::{LitStr, Token};
 
-use crate::options::schema::{fields, Encoder, Field, Kind};
+use crate::schema::{fields, Encoder, Field, Kind};
 use crate::options::{MethodOptions, ServiceOptions};
 
 /// `package = "counter.v1"`: the protobuf package of the trait path, on `#[rpc_service]` only.
@@ -336,7 +336,7 @@ mod tests {
     use quote::quote;
 
     use super::*;
-    use crate::options::schema::option_text;
+    use crate::schema::option_text;
 
     fn messages(error: syn::Error) -> Vec<String> {
         error.into_iter().map(|e| e.to_string()).collect()

@@ -362,9 +362,9 @@ impl Spans {
     /// followed by the rest of `path`), or of its closest recorded parent, or of `list`.
     pub(crate) fn get_element(
         &self,
-        list: crate::options::schema::OptionPath,
+        list: crate::schema::OptionPath,
         index: usize,
-        path: crate::options::schema::OptionPath,
+        path: crate::schema::OptionPath,
     ) -> Option<Span> {
         let rest = path.as_str().strip_prefix(list.as_str()).unwrap_or("");
         let mut key = format!("{}[{index}]{rest}", list.as_str());
@@ -399,7 +399,7 @@ impl Spans {
 
     /// The place of `path`, or of its closest recorded parent (`autoscale.min` →
     /// `autoscale` → the item itself).
-    pub fn get(&self, path: crate::options::schema::OptionPath) -> Option<Span> {
+    pub fn get(&self, path: crate::schema::OptionPath) -> Option<Span> {
         let mut path = path.as_str();
         loop {
             if let Some(span) = self.0.get(path) {

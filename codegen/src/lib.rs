@@ -41,6 +41,7 @@ mod overlays;
 #[cfg(feature = "build")]
 mod proto;
 mod rust;
+mod schema;
 mod service_config;
 #[cfg(feature = "build")]
 mod source_tree;

@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+pub use kuberpc_spec::{ClientPolicy, Lifecycle, MethodPolicy};
+
 use crate::error::Spans;
 
 /// One protobuf package (or, for the trait front end, one annotated module).
@@ -45,16 +47,8 @@ pub struct Method {
     pub input_type: String,
     /// Fully qualified output message.
     pub output_type: String,
-    /// The client sends a stream.
-    pub client_streaming: bool,
-    /// The server answers with a stream.
-    pub server_streaming: bool,
-    /// Default deadline of the generated client.
-    pub timeout_ms: Option<u64>,
-    /// Safe to retry.
-    pub idempotent: bool,
-    /// Hedge an idempotent call on another pod after this long.
-    pub hedge_delay_ms: Option<u64>,
+    /// Its path, streaming kind and call policy, as the runtime reads them.
+    pub policy: MethodPolicy<String>,
     /// Where the method and each of its options were written.
     pub spans: Spans,
 }
@@ -64,11 +58,9 @@ pub fn headless_service_name(app: &str) -> String {
     format!("{app}-headless")
 }
 
-impl Method {
-    /// The HTTP/2 path of the method: `/greeter.v1.Greeter/SayHello`.
-    pub fn path(&self, service: &Service) -> String {
-        format!("/{}/{}", service.full_name, self.name)
-    }
+/// The HTTP/2 path of `method` of `service`: `/greeter.v1.Greeter/SayHello`.
+pub fn method_path(service_full_name: &str, method: &str) -> String {
+    format!("/{service_full_name}/{method}")
 }
 
 /// The resolved deployment of one service.
@@ -95,10 +87,8 @@ pub struct Deploy {
     pub env: BTreeMap<String, String>,
     /// The workload kind that runs the pods.
     pub workload: Workload,
-    /// Seconds a terminating pod keeps serving (preStop sleep).
-    pub drain_seconds: u32,
-    /// terminationGracePeriodSeconds.
-    pub termination_grace_seconds: u32,
+    /// How a pod stops: the drain, then the rest of the grace period.
+    pub lifecycle: Lifecycle,
     /// Gateway API route.
     pub gateway: Option<Gateway>,
     /// Arguments of the server container.
@@ -152,31 +142,6 @@ pub struct ContainerBuild {
     pub runtime_image: String,
     /// The cargo package of the binary, in a workspace.
     pub package: Option<String>,
-}
-
-/// Deadlines and dead-peer detection of the generated clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientPolicy {
-    /// Deadline of calls to methods without `timeout_ms`.
-    pub default_timeout_ms: u64,
-    /// HTTP/2 keepalive ping interval.
-    pub keepalive_interval_ms: u32,
-    /// How long a ping may go unanswered.
-    pub keepalive_timeout_ms: u32,
-    /// Connect timeout per pod.
-    pub connect_timeout_ms: u32,
-    /// Failures in a row that eject a pod (0: never).
-    pub eject_after_failures: u32,
-    /// Length of a pod's first ejection.
-    pub base_ejection_ms: u32,
-    /// Most pods ejected at once, in percent.
-    pub max_ejection_percent: u32,
-    /// Calls in flight per pod before it is skipped (0: no limit).
-    pub max_concurrent_requests: u32,
-    /// Retries as a percentage of calls.
-    pub retry_budget_percent: u32,
-    /// Retries per second beyond the percentage.
-    pub min_retries_per_second: u32,
 }
 
 /// A Secret mounted read-only into the server container.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, Problem, Problems};
 use crate::model::{headless_service_name, Package, Service, Workload};
-use crate::options::schema::path;
+use crate::schema::path;
 
 /// Kubernetes label values and Service names are at most 63 characters.
 pub(crate) const MAX_NAME_LEN: usize = 63;
@@ -35,23 +35,12 @@ pub fn enforce(packages: &[Package]) -> Result<(), Error> {
     problems.finish(())
 }
 
-/// A hedge sends the same call twice: only an idempotent method that sends one request
-/// message may be, and only when the hedge can start before the call's deadline.
+/// A hedge sends the same call twice (the rule: [`crate::model::MethodPolicy::hedge_problem`]).
 fn hedges_fit_idempotent_calls(service: &Service, problems: &mut Problems) {
     for method in &service.methods {
-        let Some(delay) = method.hedge_delay_ms else { continue };
-        let at = method.spans.get(path::HEDGE_DELAY_MS);
-        let deadline = method.timeout_ms.unwrap_or(service.deploy.client.default_timeout_ms);
-        let problem = if !method.idempotent {
-            format!("hedge_delay_ms on {} needs `idempotent: true`: a hedge sends the call twice", method.name)
-        } else if method.client_streaming {
-            format!("hedge_delay_ms on {}: a request stream cannot be sent twice", method.name)
-        } else if delay == 0 || delay >= deadline {
-            format!("hedge_delay_ms ({delay}) on {} must be between 1 and the deadline ({deadline} ms)", method.name)
-        } else {
-            continue;
-        };
-        problems.push(Problem::at(problem, at));
+        if let Some(problem) = method.policy.hedge_problem(&method.name, &service.deploy.client) {
+            problems.push(Problem::at(problem, method.spans.get(path::HEDGE_DELAY_MS)));
+        }
     }
 }
 
@@ -92,20 +81,11 @@ fn single_writer_storage(service: &Service, problems: &mut Problems) {
     }
 }
 
-/// The grace period holds the preStop drain, then the runtime's own drain after SIGTERM
-/// (`kuberpc::Server`), then the in-flight calls: with two drains as long as the grace
-/// period, the kubelet would kill the pod before any call could finish.
+/// Both drains and the in-flight calls fit in the grace period (the rule:
+/// [`crate::model::Lifecycle::problem`]; the runtime relies on it too).
 fn drain_fits_in_grace_period(service: &Service, problems: &mut Problems) {
-    let deploy = &service.deploy;
-    if 2 * u64::from(deploy.drain_seconds) >= u64::from(deploy.termination_grace_seconds) {
-        problems.push(Problem::at(
-            format!(
-                "termination_grace_seconds ({}) must exceed twice drain_seconds ({}): the preStop drain and the \
-                 server's drain both run inside it, before in-flight calls finish",
-                deploy.termination_grace_seconds, deploy.drain_seconds
-            ),
-            service.spans.get(path::TERMINATION_GRACE_SECONDS),
-        ));
+    if let Some(problem) = service.deploy.lifecycle.problem() {
+        problems.push(Problem::at(problem, service.spans.get(path::TERMINATION_GRACE_SECONDS)));
     }
 }
 

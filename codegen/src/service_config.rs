@@ -18,12 +18,7 @@ use crate::model::Service;
 /// The file name in `deploy/<app>/base/`.
 #[cfg(feature = "build")]
 pub(crate) const FILE: &str = "service-config.json";
-/// Attempts of an idempotent call, the first included (`kuberpc::client::MAX_ATTEMPTS`).
-const MAX_ATTEMPTS: u32 = 4;
-/// First retry backoff, then doubled (the runtime's `FIRST_BACKOFF`).
-const FIRST_BACKOFF_MS: u64 = 25;
-/// Saved retries of gRPC's throttling (the runtime budget's cap).
-const MAX_TOKENS: u32 = 10;
+use kuberpc_spec::policy::{FIRST_BACKOFF_MS, MAX_ATTEMPTS, MAX_BACKOFF_MS, MAX_SAVED_RETRIES};
 
 /// The ConfigMap kustomize generates from the file.
 #[cfg(feature = "build")]
@@ -38,8 +33,8 @@ pub(crate) fn service_config(service: &Service) -> Value {
         .methods
         .iter()
         .filter_map(|method| {
-            let timeout = method.timeout_ms.or((!method.server_streaming).then_some(client.default_timeout_ms));
-            let retry = method.idempotent && !method.client_streaming;
+            let timeout = method.policy.deadline_ms(client);
+            let retry = method.policy.retries();
             if timeout.is_none() && !retry {
                 return None;
             }
@@ -51,7 +46,7 @@ pub(crate) fn service_config(service: &Service) -> Value {
                 config["retryPolicy"] = json!({
                     "maxAttempts": MAX_ATTEMPTS,
                     "initialBackoff": duration(FIRST_BACKOFF_MS),
-                    "maxBackoff": duration(FIRST_BACKOFF_MS << (MAX_ATTEMPTS - 2)),
+                    "maxBackoff": duration(MAX_BACKOFF_MS),
                     "backoffMultiplier": 2,
                     "retryableStatusCodes": ["UNAVAILABLE"],
                 });
@@ -63,7 +58,7 @@ pub(crate) fn service_config(service: &Service) -> Value {
         "loadBalancingConfig": [{ "round_robin": {} }],
         "methodConfig": methods,
         "retryThrottling": {
-            "maxTokens": MAX_TOKENS,
+            "maxTokens": MAX_SAVED_RETRIES,
             "tokenRatio": f64::from(client.retry_budget_percent.max(1)) / 100.0,
         },
     })
@@ -97,6 +92,6 @@ mod tests {
     fn durations_are_protobuf_json() {
         assert_eq!(duration(500), "0.500s");
         assert_eq!(duration(30_000), "30.000s");
-        assert_eq!(duration(FIRST_BACKOFF_MS << (MAX_ATTEMPTS - 2)), "0.100s");
+        assert_eq!(duration(MAX_BACKOFF_MS), "0.100s");
     }
 }

@@ -40,8 +40,8 @@ use prometheus_client::registry::{Registry, Unit};
 use tokio::net::TcpListener;
 use tonic::body::Body;
 
+use crate::call::Side;
 use crate::limits::Limits;
-use crate::trace::Side;
 
 /// Bucket bounds of the call duration, in seconds (the OpenTelemetry RPC conventions' advice).
 const DURATION_BUCKETS: [f64; 14] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
@@ -186,7 +186,7 @@ impl EndMetrics {
         if let Some(found) = methods.get(path) {
             return found.clone();
         }
-        let (service, method) = crate::trace::rpc_name(path);
+        let (service, method) = crate::call::rpc_name(path);
         let labels =
             MethodLabels { rpc_system: "grpc", rpc_service: service.to_string(), rpc_method: method.to_string() };
         if methods.len() < MAX_METHODS && self.budget.take(page_bytes(METHOD_LINES, &labels)) {

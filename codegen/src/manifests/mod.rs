@@ -20,7 +20,7 @@ pub use templates::Templates;
 
 use crate::error::{Error, Problem, Problems};
 use crate::model::{Deploy, Package, Service, Workload};
-use crate::options::schema::OptionPath;
+use crate::schema::OptionPath;
 
 /// The first line of every base file: it marks the file as kuberpc's and names its source
 /// and its service ([`crate::header`]).

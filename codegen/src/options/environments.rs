@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::schema::{path, OptionPath};
+use crate::schema::{path, OptionPath};
 use super::{AutoscaleOptions, EnvironmentOptions, FieldRules, ResourceOptions};
 use crate::model::{Autoscale, Deploy, Environment, Resources, Workload};
 

@@ -5,7 +5,7 @@
 //! what it expects, at the value, in the words the `#[rpc_service]` attribute uses for the same
 //! mistake ([`type_mistake`]).
 
-use super::schema::{Field, Kind, MAP_ENTRY};
+use crate::schema::{Field, Kind, MAP_ENTRY};
 use super::type_mistake;
 
 /// A value of the wrong type in a text-format message body: where (byte offset and length in
@@ -227,7 +227,7 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
 mod tests {
     use super::*;
 
-    use crate::options::schema::fields;
+    use crate::schema::fields;
 
     fn first_mistake(text: &str) -> Option<(String, String)> {
         let found = wrong_value_type(text, fields::SERVICE_DEPLOYMENT);

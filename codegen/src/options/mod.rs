@@ -6,17 +6,18 @@
 //! it): the prost types behind [`ServiceOptions`] / [`MethodOptions`] (`kuberpc.v1.rs`), the
 //! field tables the front ends walk ([`schema::fields`]) and the option paths rules report at
 //! ([`schema::path`]). Front ends only fill the typed options (what the user wrote, nothing
-//! more); [`resolve_deploy`] applies [`DEFAULTS`] and the single-field rules (ranges,
-//! quantities, required fields). Cross-field rules live in [`crate::model_rules`].
+//! more); [`resolve_deploy`] and [`resolve_method`] apply the defaults ([`kuberpc_spec::defaults`])
+//! and the single-field rules (ranges, quantities, required fields). Cross-field rules live in [`crate::model_rules`].
 
 use std::collections::BTreeMap;
 
 use heck::ToKebabCase;
+use kuberpc_spec::defaults;
 
 use crate::error::{Problem, Problems, Spans};
 use crate::model::{
-    Autoscale, ClientPolicy, ContainerBuild, Deploy, Gateway, Ingress, Observability, Resources, Scheduling,
-    SecretVolume, Storage, Toleration, Workload,
+    method_path, Autoscale, ClientPolicy, ContainerBuild, Deploy, Gateway, Ingress, Lifecycle, MethodPolicy,
+    Observability, Resources, Scheduling, SecretVolume, Storage, Toleration, Workload,
 };
 
 /// The source text of the vocabulary, resolvable as `kuberpc/v1/options.proto` without any
@@ -41,71 +42,6 @@ pub(crate) fn type_mistake(path: &str, expected: &str, found: &str) -> String {
     format!("`{path}` expects {expected}, found {found}")
 }
 
-/// Default port of a service.
-pub(crate) const DEFAULT_PORT: u16 = 50051;
-const DEFAULT_REPLICAS: u32 = 1;
-const DEFAULT_CPU: &str = "100m";
-const DEFAULT_MEMORY: &str = "128Mi";
-const DEFAULT_AUTOSCALE_MIN: u32 = 1;
-const DEFAULT_CPU_PERCENT: u32 = 80;
-const DEFAULT_INGRESS_CLASS: &str = "nginx";
-const DEFAULT_INGRESS_PATH: &str = "/";
-const DEFAULT_INGRESS_CONTROLLER_NAMESPACE: &str = "ingress-nginx";
-const DEFAULT_DRAIN_SECONDS: u32 = 5;
-const DEFAULT_TERMINATION_GRACE_SECONDS: u32 = 30;
-const DEFAULT_CALL_TIMEOUT_MS: u64 = 30_000;
-const DEFAULT_KEEPALIVE_INTERVAL_MS: u32 = 10_000;
-const DEFAULT_KEEPALIVE_TIMEOUT_MS: u32 = 2_000;
-const DEFAULT_CONNECT_TIMEOUT_MS: u32 = 1_000;
-const DEFAULT_METRICS_PORT: u32 = 9090;
-const DEFAULT_MONITORING_NAMESPACE: &str = "monitoring";
-const DEFAULT_BINARY: &str = "server";
-const DEFAULT_RUST_VERSION: &str = "1";
-const DEFAULT_RUNTIME_IMAGE: &str = "gcr.io/distroless/cc-debian12:nonroot";
-const DEFAULT_EJECT_AFTER_FAILURES: u32 = 5;
-const DEFAULT_BASE_EJECTION_MS: u32 = 30_000;
-const DEFAULT_MAX_EJECTION_PERCENT: u32 = 50;
-const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 1_024;
-const DEFAULT_RETRY_BUDGET_PERCENT: u32 = 20;
-const DEFAULT_MIN_RETRIES_PER_SECOND: u32 = 10;
-const DEFAULT_REFLECTION: bool = true;
-
-/// Every fixed default [`resolve_deploy`] applies, by the option it stands in for, as
-/// options.proto documents it (`Default: 50051.`, `Default: "100m".`); a test holds the
-/// documentation to this table. Defaults derived from other values (`<name>:latest`,
-/// `<name>-tls`, `/var/lib/<name>`) are documented in words.
-#[cfg_attr(not(test), allow(dead_code))] // read by that test and by contributors
-pub(crate) const DEFAULTS: &[(schema::OptionPath, &str)] = &[
-    (path::PORT, "50051"),
-    (path::REPLICAS, "1"),
-    (path::RESOURCES_CPU, "\"100m\""),
-    (path::RESOURCES_MEMORY, "\"128Mi\""),
-    (path::AUTOSCALE_MIN, "1"),
-    (path::AUTOSCALE_CPU_PERCENT, "80"),
-    (path::INGRESS_CLASS_NAME, "\"nginx\""),
-    (path::INGRESS_PATH, "\"/\""),
-    (path::INGRESS_CONTROLLER_NAMESPACE, "\"ingress-nginx\""),
-    (path::STORAGE_ACCESS_MODE, "\"ReadWriteOnce\""),
-    (path::DRAIN_SECONDS, "5"),
-    (path::TERMINATION_GRACE_SECONDS, "30"),
-    (path::CLIENT_DEFAULT_TIMEOUT_MS, "30000"),
-    (path::CLIENT_KEEPALIVE_INTERVAL_MS, "10000"),
-    (path::CLIENT_KEEPALIVE_TIMEOUT_MS, "2000"),
-    (path::CLIENT_CONNECT_TIMEOUT_MS, "1000"),
-    (path::CLIENT_EJECT_AFTER_FAILURES, "5"),
-    (path::CLIENT_BASE_EJECTION_MS, "30000"),
-    (path::CLIENT_MAX_EJECTION_PERCENT, "50"),
-    (path::CLIENT_MAX_CONCURRENT_REQUESTS, "1024"),
-    (path::CLIENT_RETRY_BUDGET_PERCENT, "20"),
-    (path::CLIENT_MIN_RETRIES_PER_SECOND, "10"),
-    (path::CONTAINER_BINARY, "\"server\""),
-    (path::CONTAINER_RUST_VERSION, "\"1\""),
-    (path::CONTAINER_RUNTIME_IMAGE, "\"gcr.io/distroless/cc-debian12:nonroot\""),
-    (path::OBSERVABILITY_METRICS_PORT, "9090"),
-    (path::OBSERVABILITY_MONITORING_NAMESPACE, "\"monitoring\""),
-    (path::REFLECTION, "true"),
-];
-
 const ACCESS_MODES: [&str; 4] = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"];
 
 /// The vocabulary's messages as prost types, generated from `options.proto` (by the test
@@ -121,10 +57,10 @@ mod environments;
 mod image;
 #[cfg(feature = "build")]
 pub(crate) mod literal;
-pub(crate) mod schema;
+
 mod values;
 
-use schema::{path, OptionPath};
+use crate::schema::{path, OptionPath};
 
 /// `(kuberpc.v1.service)` as written.
 pub(crate) type ServiceOptions = written::ServiceDeployment;
@@ -159,12 +95,12 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
     values::plain_strings(options, spans, problems);
     let mut rules = FieldRules { spans, problems, element: None };
     let app = options.name.clone().unwrap_or_else(|| service_name.to_kebab_case());
-    let written_port = options.port.unwrap_or(u32::from(DEFAULT_PORT));
+    let written_port = options.port.unwrap_or(u32::from(defaults::PORT));
     let port = u16::try_from(written_port).ok().filter(|p| *p != 0).unwrap_or_else(|| {
         rules.fail(path::PORT, format!("port {written_port} is out of range: it must be between 1 and 65535"));
-        DEFAULT_PORT
+        defaults::PORT
     });
-    let replicas = options.replicas.unwrap_or(DEFAULT_REPLICAS);
+    let replicas = options.replicas.unwrap_or(defaults::REPLICAS);
     if replicas == 0 {
         rules.fail(path::REPLICAS, "replicas must be at least 1 (an overlay may scale to 0)".to_string());
     }
@@ -182,8 +118,12 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         gateway: options.gateway.as_ref().map(|g| resolve_gateway(g, &mut rules)),
         env: resolve_env(&options.env, &mut rules),
         workload: resolve_workload(options.workload.as_deref(), storage.as_ref(), max_replicas, &mut rules),
-        drain_seconds: options.drain_seconds.unwrap_or(DEFAULT_DRAIN_SECONDS),
-        termination_grace_seconds: options.termination_grace_seconds.unwrap_or(DEFAULT_TERMINATION_GRACE_SECONDS),
+        lifecycle: Lifecycle {
+            drain_seconds: options.drain_seconds.unwrap_or(Lifecycle::DEFAULT.drain_seconds),
+            termination_grace_seconds: options
+                .termination_grace_seconds
+                .unwrap_or(Lifecycle::DEFAULT.termination_grace_seconds),
+        },
         args: options.args.clone(),
         pod_annotations: resolve_pod_annotations(&options.pod_annotations, &mut rules),
         scheduling: resolve_scheduling(options.scheduling.clone().unwrap_or_default(), &mut rules),
@@ -193,7 +133,7 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         client: resolve_client(options.client.unwrap_or_default(), &mut rules),
         container: resolve_container(options.container.clone().unwrap_or_default(), &mut rules),
         observability: resolve_observability(options.observability.clone().unwrap_or_default(), port, &mut rules),
-        reflection: options.reflection.unwrap_or(DEFAULT_REFLECTION),
+        reflection: options.reflection.unwrap_or(defaults::REFLECTION),
         autoscale,
         storage,
         app,
@@ -208,6 +148,24 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
 
 /// An explicit `workload` wins; otherwise single-writer storage that several replicas would
 /// need becomes a StatefulSet, so each pod gets its own volume.
+/// The call policy of the RPC `method` of the service `service_full_name`, from its
+/// `(kuberpc.v1.method)` as written and its streaming kind: what both front ends give a method.
+pub(crate) fn resolve_method(
+    service_full_name: &str,
+    method: &str,
+    written: &MethodOptions,
+    (client_streaming, server_streaming): (bool, bool),
+) -> MethodPolicy<String> {
+    MethodPolicy {
+        path: method_path(service_full_name, method),
+        timeout_ms: written.timeout_ms,
+        idempotent: written.idempotent.unwrap_or(false),
+        client_streaming,
+        server_streaming,
+        hedge_delay_ms: written.hedge_delay_ms,
+    }
+}
+
 fn resolve_workload(
     written: Option<&str>,
     storage: Option<&Storage>,
@@ -330,8 +288,8 @@ impl FieldRules<'_> {
 /// Limits default to the requests (Guaranteed QoS); a derived limit is not checked again,
 /// so one bad request is reported once.
 fn resolve_resources(options: ResourceOptions, rules: &mut FieldRules<'_>) -> Resources {
-    let cpu = rules.quantity(path::RESOURCES_CPU, options.cpu.unwrap_or_else(|| DEFAULT_CPU.into()));
-    let memory = rules.quantity(path::RESOURCES_MEMORY, options.memory.unwrap_or_else(|| DEFAULT_MEMORY.into()));
+    let cpu = rules.quantity(path::RESOURCES_CPU, options.cpu.unwrap_or_else(|| defaults::CPU.into()));
+    let memory = rules.quantity(path::RESOURCES_MEMORY, options.memory.unwrap_or_else(|| defaults::MEMORY.into()));
     let resources = Resources {
         cpu_limit: options.cpu_limit.map_or_else(|| cpu.clone(), |l| rules.quantity(path::RESOURCES_CPU_LIMIT, l)),
         memory_limit: options
@@ -346,7 +304,7 @@ fn resolve_resources(options: ResourceOptions, rules: &mut FieldRules<'_>) -> Re
 }
 
 fn resolve_autoscale(options: &AutoscaleOptions, rules: &mut FieldRules<'_>) -> Autoscale {
-    let min = options.min.unwrap_or(DEFAULT_AUTOSCALE_MIN);
+    let min = options.min.unwrap_or(defaults::AUTOSCALE_MIN);
     let max = rules.required(path::AUTOSCALE_MAX, &options.max, min);
     rules.int32(path::AUTOSCALE_MIN, min);
     rules.int32(path::AUTOSCALE_MAX, max);
@@ -356,7 +314,7 @@ fn resolve_autoscale(options: &AutoscaleOptions, rules: &mut FieldRules<'_>) -> 
         rules.int32(field, percent.unwrap_or_default());
     }
     let cpu_percent = match (options.cpu_percent, options.memory_percent) {
-        (None, None) => Some(DEFAULT_CPU_PERCENT),
+        (None, None) => Some(defaults::AUTOSCALE_CPU_PERCENT),
         (cpu, _) => cpu,
     };
     rules.at_least_one(path::AUTOSCALE_CPU_PERCENT, cpu_percent.map(u64::from));
@@ -365,7 +323,7 @@ fn resolve_autoscale(options: &AutoscaleOptions, rules: &mut FieldRules<'_>) -> 
 }
 
 fn resolve_ingress(app: &str, options: &IngressOptions, rules: &mut FieldRules<'_>) -> Ingress {
-    let path = options.path.clone().unwrap_or_else(|| DEFAULT_INGRESS_PATH.into());
+    let path = options.path.clone().unwrap_or_else(|| defaults::INGRESS_PATH.into());
     if !path.starts_with('/') || path.contains(char::is_whitespace) {
         rules.fail(path::INGRESS_PATH, format!("ingress.path {path:?} must start with '/' and hold no spaces"));
     }
@@ -389,18 +347,18 @@ fn resolve_ingress(app: &str, options: &IngressOptions, rules: &mut FieldRules<'
     Ingress {
         host: rules.required(path::INGRESS_HOST, &options.host, String::new()),
         tls_secret: options.tls_secret.clone().unwrap_or_else(|| format!("{app}-tls")),
-        class_name: options.class_name.clone().unwrap_or_else(|| DEFAULT_INGRESS_CLASS.into()),
+        class_name: options.class_name.clone().unwrap_or_else(|| defaults::INGRESS_CLASS_NAME.into()),
         path,
         controller_namespace: options
             .controller_namespace
             .clone()
-            .unwrap_or_else(|| DEFAULT_INGRESS_CONTROLLER_NAMESPACE.into()),
+            .unwrap_or_else(|| defaults::INGRESS_CONTROLLER_NAMESPACE.into()),
     }
 }
 
 fn resolve_storage(app: &str, options: &StorageOptions, rules: &mut FieldRules<'_>) -> Storage {
     let size = rules.required(path::STORAGE_SIZE, &options.size, "1Gi".to_string());
-    let access_mode = options.access_mode.clone().unwrap_or_else(|| ACCESS_MODES[0].into());
+    let access_mode = options.access_mode.clone().unwrap_or_else(|| defaults::STORAGE_ACCESS_MODE.into());
     if !ACCESS_MODES.contains(&access_mode.as_str()) {
         rules.fail(
             path::STORAGE_ACCESS_MODE,
@@ -531,17 +489,18 @@ fn is_dns_label(name: &str) -> bool {
 
 /// Zero would mean "never" for a deadline and "always" for a ping: both are mistakes.
 fn resolve_client(options: ClientOptions, rules: &mut FieldRules<'_>) -> ClientPolicy {
+    let default = ClientPolicy::DEFAULT;
     let policy = ClientPolicy {
-        default_timeout_ms: options.default_timeout_ms.unwrap_or(DEFAULT_CALL_TIMEOUT_MS),
-        keepalive_interval_ms: options.keepalive_interval_ms.unwrap_or(DEFAULT_KEEPALIVE_INTERVAL_MS),
-        keepalive_timeout_ms: options.keepalive_timeout_ms.unwrap_or(DEFAULT_KEEPALIVE_TIMEOUT_MS),
-        connect_timeout_ms: options.connect_timeout_ms.unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS),
-        eject_after_failures: options.eject_after_failures.unwrap_or(DEFAULT_EJECT_AFTER_FAILURES),
-        base_ejection_ms: options.base_ejection_ms.unwrap_or(DEFAULT_BASE_EJECTION_MS),
-        max_ejection_percent: options.max_ejection_percent.unwrap_or(DEFAULT_MAX_EJECTION_PERCENT),
-        max_concurrent_requests: options.max_concurrent_requests.unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
-        retry_budget_percent: options.retry_budget_percent.unwrap_or(DEFAULT_RETRY_BUDGET_PERCENT),
-        min_retries_per_second: options.min_retries_per_second.unwrap_or(DEFAULT_MIN_RETRIES_PER_SECOND),
+        default_timeout_ms: options.default_timeout_ms.unwrap_or(default.default_timeout_ms),
+        keepalive_interval_ms: options.keepalive_interval_ms.unwrap_or(default.keepalive_interval_ms),
+        keepalive_timeout_ms: options.keepalive_timeout_ms.unwrap_or(default.keepalive_timeout_ms),
+        connect_timeout_ms: options.connect_timeout_ms.unwrap_or(default.connect_timeout_ms),
+        eject_after_failures: options.eject_after_failures.unwrap_or(default.eject_after_failures),
+        base_ejection_ms: options.base_ejection_ms.unwrap_or(default.base_ejection_ms),
+        max_ejection_percent: options.max_ejection_percent.unwrap_or(default.max_ejection_percent),
+        max_concurrent_requests: options.max_concurrent_requests.unwrap_or(default.max_concurrent_requests),
+        retry_budget_percent: options.retry_budget_percent.unwrap_or(default.retry_budget_percent),
+        min_retries_per_second: options.min_retries_per_second.unwrap_or(default.min_retries_per_second),
     };
     rules.at_least_one(path::CLIENT_DEFAULT_TIMEOUT_MS, Some(policy.default_timeout_ms));
     rules.at_least_one(path::CLIENT_KEEPALIVE_INTERVAL_MS, Some(u64::from(policy.keepalive_interval_ms)));
@@ -564,7 +523,8 @@ fn resolve_client(options: ClientOptions, rules: &mut FieldRules<'_>) -> ClientP
 /// needs the metrics port.
 fn resolve_observability(options: ObservabilityOptions, grpc_port: u16, rules: &mut FieldRules<'_>) -> Observability {
     let metrics_port = resolve_metrics_port(options.metrics_port, grpc_port, rules);
-    let monitoring_namespace = options.monitoring_namespace.unwrap_or_else(|| DEFAULT_MONITORING_NAMESPACE.to_string());
+    let monitoring_namespace =
+        options.monitoring_namespace.unwrap_or_else(|| defaults::OBSERVABILITY_MONITORING_NAMESPACE.to_string());
     if !is_dns_label(&monitoring_namespace) {
         rules.fail(
             path::OBSERVABILITY_MONITORING_NAMESPACE,
@@ -612,7 +572,7 @@ fn otlp_endpoint_problem(endpoint: &str) -> Option<String> {
 
 /// 0 turns the metrics off; otherwise a port of its own.
 fn resolve_metrics_port(written: Option<u32>, grpc_port: u16, rules: &mut FieldRules<'_>) -> Option<u16> {
-    let written = written.unwrap_or(DEFAULT_METRICS_PORT);
+    let written = written.unwrap_or(defaults::OBSERVABILITY_METRICS_PORT);
     match u16::try_from(written) {
         Ok(0) => None,
         Ok(port) if port == grpc_port => {
@@ -635,7 +595,7 @@ fn resolve_metrics_port(written: Option<u32>, grpc_port: u16, rules: &mut FieldR
 
 /// The binary is a cargo target name; the toolchain a Rust version; both images references.
 fn resolve_container(options: ContainerOptions, rules: &mut FieldRules<'_>) -> ContainerBuild {
-    let binary = options.binary.unwrap_or_else(|| DEFAULT_BINARY.to_string());
+    let binary = options.binary.unwrap_or_else(|| defaults::CONTAINER_BINARY.to_string());
     let is_cargo_name =
         |name: &str| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !is_cargo_name(&binary) {
@@ -644,7 +604,7 @@ fn resolve_container(options: ContainerOptions, rules: &mut FieldRules<'_>) -> C
     if let Some(package) = options.package.as_ref().filter(|p| !is_cargo_name(p)) {
         rules.fail(path::CONTAINER_PACKAGE, format!("container.package {package:?} is not a cargo package name"));
     }
-    let rust_version = options.rust_version.unwrap_or_else(|| DEFAULT_RUST_VERSION.to_string());
+    let rust_version = options.rust_version.unwrap_or_else(|| defaults::CONTAINER_RUST_VERSION.to_string());
     let parts: Vec<&str> = rust_version.split('.').collect();
     if parts.len() > 3 || !parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())) {
         rules.fail(
@@ -653,7 +613,7 @@ fn resolve_container(options: ContainerOptions, rules: &mut FieldRules<'_>) -> C
         );
     }
     let builder_image = options.builder_image.unwrap_or_else(|| format!("rust:{rust_version}-bookworm"));
-    let runtime_image = options.runtime_image.unwrap_or_else(|| DEFAULT_RUNTIME_IMAGE.to_string());
+    let runtime_image = options.runtime_image.unwrap_or_else(|| defaults::CONTAINER_RUNTIME_IMAGE.to_string());
     for (field, image) in
         [(path::CONTAINER_BUILDER_IMAGE, &builder_image), (path::CONTAINER_RUNTIME_IMAGE, &runtime_image)]
     {
@@ -739,9 +699,9 @@ mod tests {
         let deploy = resolve_deploy("RouteGuide", &ServiceOptions::default(), &Spans::default(), &mut problems);
         problems.finish(()).unwrap();
         assert_eq!(deploy.app, "route-guide");
-        assert_eq!(deploy.port, DEFAULT_PORT);
+        assert_eq!(deploy.port, defaults::PORT);
         assert_eq!(deploy.image, "route-guide:latest");
-        assert_eq!(deploy.resources.cpu_limit, DEFAULT_CPU);
+        assert_eq!(deploy.resources.cpu_limit, defaults::CPU);
         assert_eq!(deploy.autoscale, None);
     }
 
@@ -779,7 +739,7 @@ mod generated_tests {
 
     /// Compares `generated` with the committed file (rewriting it with `KUBERPC_BLESS=1`).
     fn assert_fresh(file: &str, generated: &str) {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/options").join(file);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(file);
         if std::env::var_os("KUBERPC_BLESS").is_some() {
             std::fs::write(&path, generated).unwrap();
         }
@@ -805,7 +765,7 @@ mod generated_tests {
         config.btree_map(["."]);
         let modules = config.generate(requests).unwrap();
         let [(_, code)]: [_; 1] = modules.into_iter().collect::<Vec<_>>().try_into().unwrap();
-        assert_fresh("kuberpc.v1.rs", &format!("{HEADER}{code}"));
+        assert_fresh("options/kuberpc.v1.rs", &format!("{HEADER}{code}"));
     }
 
     /// `fields.rs` is the shape of every vocabulary message, read from the descriptor. A field
@@ -831,54 +791,23 @@ mod generated_tests {
             }
             out.push_str("];\n");
         }
-        assert_fresh("fields.rs", &out);
+        assert_fresh("schema/fields.rs", &out);
     }
 
-    /// The fixed defaults are applied from [`super::DEFAULTS`]' constants and documented in
-    /// options.proto with the same value: a default changed in one place only fails here.
+    /// Every fixed default (`kuberpc_spec::defaults::all`, one row per constant the
+    /// resolver applies) is documented in options.proto with the same value: a default
+    /// changed in one place only fails here.
     #[test]
-    fn the_defaults_table_is_what_the_constants_apply_and_the_proto_documents() {
-        use super::*;
-        let applied = [
-            DEFAULT_PORT.to_string(),
-            DEFAULT_REPLICAS.to_string(),
-            format!("{DEFAULT_CPU:?}"),
-            format!("{DEFAULT_MEMORY:?}"),
-            DEFAULT_AUTOSCALE_MIN.to_string(),
-            DEFAULT_CPU_PERCENT.to_string(),
-            format!("{DEFAULT_INGRESS_CLASS:?}"),
-            format!("{DEFAULT_INGRESS_PATH:?}"),
-            format!("{DEFAULT_INGRESS_CONTROLLER_NAMESPACE:?}"),
-            format!("{:?}", ACCESS_MODES[0]),
-            DEFAULT_DRAIN_SECONDS.to_string(),
-            DEFAULT_TERMINATION_GRACE_SECONDS.to_string(),
-            DEFAULT_CALL_TIMEOUT_MS.to_string(),
-            DEFAULT_KEEPALIVE_INTERVAL_MS.to_string(),
-            DEFAULT_KEEPALIVE_TIMEOUT_MS.to_string(),
-            DEFAULT_CONNECT_TIMEOUT_MS.to_string(),
-            DEFAULT_EJECT_AFTER_FAILURES.to_string(),
-            DEFAULT_BASE_EJECTION_MS.to_string(),
-            DEFAULT_MAX_EJECTION_PERCENT.to_string(),
-            DEFAULT_MAX_CONCURRENT_REQUESTS.to_string(),
-            DEFAULT_RETRY_BUDGET_PERCENT.to_string(),
-            DEFAULT_MIN_RETRIES_PER_SECOND.to_string(),
-            format!("{DEFAULT_BINARY:?}"),
-            format!("{DEFAULT_RUST_VERSION:?}"),
-            format!("{DEFAULT_RUNTIME_IMAGE:?}"),
-            DEFAULT_METRICS_PORT.to_string(),
-            format!("{DEFAULT_MONITORING_NAMESPACE:?}"),
-            DEFAULT_REFLECTION.to_string(),
-        ];
-        let table: Vec<String> = DEFAULTS.iter().map(|(_, value)| value.to_string()).collect();
-        assert_eq!(table, applied);
+    fn options_proto_documents_every_default_the_resolver_applies() {
         let file = vocabulary();
-        for (path, value) in DEFAULTS {
-            let comment = field_comment(&file, "ServiceDeployment", path.as_str());
+        for (path, value) in kuberpc_spec::defaults::all() {
+            let comment = field_comment(&file, "ServiceDeployment", path);
             assert!(
                 comment.contains(&format!("Default: {value}")),
                 "{path}: options.proto says {comment:?}, kuberpc applies {value}"
             );
         }
+        assert!(super::ACCESS_MODES.contains(&kuberpc_spec::defaults::STORAGE_ACCESS_MODE));
     }
 
     /// The comment above the field at the dotted `path` of `message`.
@@ -910,7 +839,7 @@ mod generated_tests {
                 out.push_str(&format!("/// `{path}`\npub(crate) const {name}: OptionPath = OptionPath({path:?});\n"));
             }
         }
-        assert_fresh("paths.rs", &out);
+        assert_fresh("schema/paths.rs", &out);
     }
 
     fn collect_paths(file: &FileDescriptorProto, message: &str, prefix: &str, out: &mut Vec<String>) {
@@ -953,7 +882,7 @@ mod generated_tests {
             }
             (other, repeated, _) => panic!(
                 "options.proto: `{}.{}` is a {}{other:?}, which the attribute syntax and the emitted option text \
-                 cannot express yet: add it to options::schema::Kind (and its three uses) first",
+                 cannot express yet: add it to schema::Kind (and its three uses) first",
                 message.name(),
                 field.name(),
                 if repeated { "repeated " } else { "" }

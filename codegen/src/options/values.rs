@@ -5,7 +5,7 @@
 //! ([`namespace_problem`]). A value that would be rejected later would otherwise be reported
 //! at a line of an embedded template, or — worse — change what a YAML file means.
 
-use super::schema::{fields, written_strings};
+use crate::schema::{fields, written_strings};
 use super::ServiceOptions;
 use crate::error::{Problem, Problems, Spans};
 

@@ -15,7 +15,7 @@ use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver, In
 
 use crate::error::{Error, Problem, Problems, SourceFile, Span, Spans};
 use crate::model::{Method, Package, Service};
-use crate::options::schema::{self, fields, Field};
+use crate::schema::{self, fields, Field};
 use crate::options::{self, literal, MethodOptions, ServiceOptions, OPTIONS_PROTO, OPTIONS_PROTO_NAME};
 
 const SERVICE_EXTENSION: &str = "kuberpc.v1.service";
@@ -356,17 +356,18 @@ impl OptionReader {
                         let item = [FILE_SERVICE, index_of(i), SERVICE_METHOD, index_of(j)];
                         let written = extension_in(&method.options(), self.method.as_ref())
                             .map(|m| read_typed::<MethodOptions>(&m));
-                        let written = written.unwrap_or_default();
+                        let streaming = (method.is_client_streaming(), method.is_server_streaming());
                         Method {
                             name: method.name().to_string(),
                             rust_name: method.name().to_snake_case(),
                             input_type: method.input().full_name().to_string(),
                             output_type: method.output().full_name().to_string(),
-                            client_streaming: method.is_client_streaming(),
-                            server_streaming: method.is_server_streaming(),
-                            timeout_ms: written.timeout_ms,
-                            idempotent: written.idempotent.unwrap_or(false),
-                            hedge_delay_ms: written.hedge_delay_ms,
+                            policy: options::resolve_method(
+                                service.full_name(),
+                                method.name(),
+                                &written.unwrap_or_default(),
+                                streaming,
+                            ),
                             spans: locator.spans(&item, METHOD_OPTIONS, self.method.as_ref()),
                         }
                     })

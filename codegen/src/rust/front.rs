@@ -18,7 +18,7 @@ use syn::spanned::Spanned;
 use crate::attributes::{parse_method_attribute, parse_service_attribute_leniently, Errors};
 use crate::error::{Problems, SourceFile, Spans};
 use crate::model::{Method, Package, Service};
-use crate::options::{resolve_deploy, MethodOptions, ServiceOptions};
+use crate::options::{resolve_deploy, resolve_method, MethodOptions, ServiceOptions};
 
 /// One `#[rpc_service]` trait, read.
 #[derive(Debug, Clone)]
@@ -404,6 +404,7 @@ impl RustService {
         let deploy = resolve_deploy(&name, &self.options, &spans, &mut problems);
         let qualified =
             |name: &str| if self.package.is_empty() { name.to_string() } else { format!("{}.{name}", self.package) };
+        let full_name = qualified(&name);
         let methods = self
             .methods
             .iter()
@@ -412,16 +413,16 @@ impl RustService {
                 rust_name: method.ident.unraw().to_string(),
                 input_type: qualified(&message_name(&method.request)),
                 output_type: qualified(&message_name(&method.reply)),
-                client_streaming: method.client_streaming,
-                server_streaming: method.server_streaming,
-                timeout_ms: method.options.timeout_ms,
-                idempotent: method.options.idempotent.unwrap_or(false),
-                hedge_delay_ms: method.options.hedge_delay_ms,
+                policy: resolve_method(
+                    &full_name,
+                    &method.rpc_name,
+                    &method.options,
+                    (method.client_streaming, method.server_streaming),
+                ),
                 spans: to_file_spans(&method.spans),
             })
             .collect();
-        let service =
-            Service { full_name: qualified(&name), name, source_file: source_file.to_string(), methods, deploy, spans };
+        let service = Service { full_name, name, source_file: source_file.to_string(), methods, deploy, spans };
         let package = Package { name: self.package.clone(), services: vec![service] };
         Modelled { package, problems, tokens, fallback: self.item.ident.span() }
     }

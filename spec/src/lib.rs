@@ -1,0 +1,24 @@
+//! kuberpc-spec: a service's deployment once every option is resolved, stated once for the
+//! generator (`kuberpc-codegen` resolves the options into these types and writes them into each
+//! service's `<service>_deploy` module) and the runtime (`kuberpc` serves and calls by them).
+//!
+//! - [`Deploy`], [`Lifecycle`], [`ClientPolicy`], [`MethodPolicy`]: the resolved facts and the
+//!   rules that relate them. The runtime holds them as `&'static` data (their type parameters'
+//!   defaults); the generator builds them with owned strings.
+//! - [`defaults`]: every fixed default of the options, one table.
+//! - [`policy`]: the call policy every service shares (attempts, backoff, the retry budget's
+//!   cap), which the gRPC service config tells clients in other languages.
+//! - Feature `tokens`: [`Literal`], each type written as the Rust expression that rebuilds it.
+//! - Feature `serde`: `Serialize` for the manifest view.
+
+#[macro_use]
+mod resolved;
+pub mod defaults;
+mod deploy;
+#[cfg(feature = "tokens")]
+mod literal;
+pub mod policy;
+
+pub use deploy::{ClientPolicy, Deploy, Lifecycle, MethodPolicy};
+#[cfg(feature = "tokens")]
+pub use literal::Literal;
