@@ -155,3 +155,52 @@ fn validated(
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The one package of `proto` (under `include`, relative to the repository root).
+    pub(crate) fn fixture(include: &str, proto: &str) -> Package {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let compiled = crate::proto::compile(&[root.join(include).join(proto)], &[root.join(include)]).unwrap();
+        assert!(compiled.problems.is_empty(), "{:?}", compiled.problems);
+        compiled.packages.into_iter().next().unwrap()
+    }
+
+    /// Between them, the greeter (a Deployment with storage, ingress, monitor, environments)
+    /// and the ledger (a StatefulSet behind a Gateway) render every template.
+    fn fixtures() -> [Package; 2] {
+        [
+            fixture("examples/greeter/proto", "greeter/v1/greeter.proto"),
+            fixture("codegen/tests/fixtures", "ledger/v1/ledger.proto"),
+        ]
+    }
+
+    /// The problems of rendering every fixture with `templates`.
+    fn problems(templates: &Templates) -> Vec<String> {
+        let packages = fixtures();
+        let renders = packages.iter().flat_map(|p| p.services.iter().map(move |s| render(p, s, templates)));
+        renders
+            .filter_map(Result::err)
+            .flat_map(|e| e.problems().iter().map(|p| p.to_string()).collect::<Vec<_>>())
+            .collect()
+    }
+
+    #[test]
+    fn every_template_fails_on_a_name_no_view_has() {
+        assert_eq!(problems(&Templates::embedded()), Vec::<String>::new());
+        for (name, text) in outputs::templates() {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join(format!("{name}.yaml.hbs")), format!("{text}{{{{no_such_field}}}}\n"))
+                .unwrap();
+            let found = problems(&Templates::with_overrides(dir.path()).unwrap());
+            assert!(
+                found.iter().any(|p| p.contains("no_such_field")),
+                "template {name} renders an unknown name: {found:?}"
+            );
+        }
+    }
+}

@@ -399,10 +399,7 @@ mod tests {
     /// The rendered Kubernetes objects of the base of the one service in `proto` (under
     /// `include`, relative to the repository root), as `(file, yaml)`.
     fn base(include: &str, proto: &str) -> Vec<(String, String)> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let compiled = crate::proto::compile(&[root.join(include).join(proto)], &[root.join(include)]).unwrap();
-        assert!(compiled.problems.is_empty(), "{:?}", compiled.problems);
-        let package = &compiled.packages[0];
+        let package = &crate::manifests::tests::fixture(include, proto);
         let files = render(package, &package.services[0], &Templates::embedded()).unwrap();
         let base = Path::new(&package.services[0].deploy.app).join("base");
         files
