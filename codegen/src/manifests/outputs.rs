@@ -143,7 +143,7 @@ const fn own<T: DeserializeOwned + Serialize>(kind: &'static str) -> Check {
 /// Every output file of an app, in the order a place lists them; base resources in the order
 /// `kustomization.yaml` lists them.
 #[rustfmt::skip]
-pub(crate) const OUTPUTS: [Output; 22] = [
+pub(crate) const OUTPUTS: &[Output] = &[
     Output { source: template!("serviceaccount"), place: Place::Resource, file: "serviceaccount.yaml", wanted: |_| true, check: k8s::<ServiceAccount>() },
     Output { source: template!("configmap"), place: Place::Resource, file: "configmap.yaml", wanted: |s| !s.deploy.env.is_empty(), check: k8s::<ConfigMap>() },
     Output { source: template!("deployment"), place: Place::Resource, file: "deployment.yaml", wanted: |s| s.deploy.workload == Workload::Deployment, check: k8s::<Deployment>() },
