@@ -5,9 +5,8 @@
 //! its files (and, for a new directory, one new [`Destination`]).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::manifests::AppManifests;
 use crate::model::Package;
 use crate::writer::{OutputFile, Ownership};
 
@@ -63,25 +62,6 @@ impl Generated {
     pub(crate) fn add(&mut self, destination: Destination, files: impl IntoIterator<Item = OutputFile>) {
         self.files.entry(destination).or_default().extend(files);
     }
-}
-
-/// The files of one app: `base/`, `components/` and the Dockerfile generated, `overlays/` and
-/// the Dockerfile's ignore file seeded once.
-pub(crate) fn app_files(app: &AppManifests) -> impl Iterator<Item = OutputFile> + '_ {
-    let groups = [
-        ("base", &app.base, Ownership::Generated),
-        ("components", &app.components, Ownership::Generated),
-        ("overlays", &app.overlays, Ownership::Seed),
-        ("", &app.image, Ownership::Generated),
-        ("", &app.image_seeds, Ownership::Seed),
-    ];
-    groups.into_iter().flat_map(move |(dir, files, ownership)| {
-        files.iter().map(move |(file, content)| OutputFile {
-            path: Path::new(&app.app).join(dir).join(file),
-            content: content.clone().into_bytes(),
-            ownership,
-        })
-    })
 }
 
 /// Files of a directory that is kuberpc's alone (`OUT_DIR`): rewritten when changed.

@@ -17,8 +17,8 @@ use syn::meta::ParseNestedMeta;
 use syn::punctuated::Punctuated;
 use syn::{LitStr, Token};
 
-use crate::schema::{fields, Encoder, Field, Kind};
 use crate::options::{MethodOptions, ServiceOptions};
+use crate::schema::{fields, Encoder, Field, Kind};
 
 /// `package = "counter.v1"`: the protobuf package of the trait path, on `#[rpc_service]` only.
 const PACKAGE: Field = Field { name: "package", number: 0, kind: Kind::Str };

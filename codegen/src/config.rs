@@ -340,7 +340,7 @@ impl Config {
         for package in generated.packages.iter().filter(|_| self.manifests) {
             for service in &package.services {
                 match guard::run(Stage::Manifests, input, || manifests::render(package, service, templates)) {
-                    Ok(app) => files.extend(artifacts::app_files(&app)),
+                    Ok(app_files) => files.extend(app_files),
                     Err(error) => problems.extend(error),
                 }
             }

@@ -30,19 +30,13 @@ fn shapes(file: &str, text: &str, keys: &[&str], templates: &Templates) -> Resul
     let mut shapes = BTreeMap::new();
     for package in &compiled.packages {
         for service in &package.services {
-            let app = render(package, service, templates)
+            let files = render(package, service, templates)
                 .unwrap_or_else(|e| panic!("an accepted value fails to render: {e:?}"));
-            let groups = [
-                ("base", &app.base),
-                ("components", &app.components),
-                ("overlays", &app.overlays),
-                ("image", &app.image),
-            ];
-            for (group, files) in groups {
-                for (path, content) in files {
-                    let shape = hostile::shape(std::path::Path::new(path), content.as_bytes(), keys);
-                    shapes.insert(format!("{group}/{path}"), shape);
-                }
+            for file in files {
+                let shape = hostile::shape(&file.path, &file.content, keys);
+                // Relative to `<app>/`: the app name may be the hostile value.
+                let path = file.path.strip_prefix(&service.deploy.app).unwrap_or(&file.path);
+                shapes.insert(path.display().to_string(), shape);
             }
         }
     }

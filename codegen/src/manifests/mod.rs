@@ -1,15 +1,18 @@
-//! The manifest back end: one service → its kustomize base, one Component per environment
-//! and the environments' starting-point overlays.
+//! The deploy tree of one service, `deploy/<app>/`: its kustomize base, one Component per
+//! environment, the environments' starting-point overlays and the Dockerfile.
 //!
-//! Each object is rendered from its own template ([`Templates`]) with the service's view,
-//! then validated by a typed round trip through k8s-openapi (components hold patches, which
-//! kustomize checks when it builds an overlay). Base and component files carry the
-//! generated header ([`crate::header`]) and follow the source on every run; overlays carry none,
-//! because they belong to the user.
+//! Every file is one row of [`outputs::OUTPUTS`]: a template ([`Templates`], rendered with the
+//! service's typed view, [`view`]) or a function of the model, checked as the row says (a
+//! typed round trip through k8s-openapi for objects; components hold patches, which kustomize
+//! checks when it builds an overlay), and the base objects together by the cross-object rules.
+//! Generated files carry the header ([`crate::header`]) and follow the source on every run;
+//! overlays carry none, because they belong to the user.
 //! Entry point: [`render`].
 
 mod gateway;
+mod kustomization;
 mod locate;
+mod outputs;
 mod rules;
 mod service_monitor;
 mod templates;
@@ -18,9 +21,15 @@ mod view;
 
 pub use templates::Templates;
 
+use std::path::Path;
+
+use outputs::{Check, Output, Place, Source, Typed, OUTPUTS};
+use serde::Serialize;
+
 use crate::error::{Error, Problem, Problems};
-use crate::model::{Deploy, Package, Service, Workload};
+use crate::model::{Package, Service};
 use crate::schema::OptionPath;
+use crate::writer::{OutputFile, Ownership};
 
 /// The first line of every base file: it marks the file as kuberpc's and names its source
 /// and its service ([`crate::header`]).
@@ -28,112 +37,85 @@ fn header(service: &Service) -> String {
     format!("{}\n", crate::header::line("#", &service.source_file, &service.full_name))
 }
 
-/// The rendered files of one app, paths relative to `deploy/<app>/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppManifests {
-    /// The app name (directory name).
-    pub app: String,
-    /// `base/…` files: regenerated on every run.
-    pub base: Vec<(String, String)>,
-    /// `components/<env>/…` files: regenerated on every run.
-    pub components: Vec<(String, String)>,
-    /// `overlays/<env>/…` files: created once, then the user's.
-    pub overlays: Vec<(String, String)>,
-    /// Files in `deploy/<app>/` itself, regenerated on every run (the Dockerfile).
-    pub image: Vec<(String, String)>,
-    /// Files in `deploy/<app>/` itself, created once (the Dockerfile's ignore file).
-    pub image_seeds: Vec<(String, String)>,
-}
-
-/// The files of each environment's Component, with their templates.
-const COMPONENT_FILES: [(&str, &str); 3] = [
-    ("kustomization.yaml", "component-kustomization"),
-    ("replicas.yaml", "component-replicas"),
-    ("resources.yaml", "component-resources"),
-];
-
-/// The seeded files of each environment's overlay, with their templates.
-const OVERLAY_FILES: [(&str, &str); 2] =
-    [("kustomization.yaml", "overlay-kustomization"), ("namespace.yaml", "overlay-namespace")];
-
-/// One base object: its template, its file and whether the service asks for it.
-struct Object {
-    template: &'static str,
-    file: &'static str,
-    wanted: fn(&Deploy) -> bool,
-}
-
-/// The base objects, in the order they are listed in `kustomization.yaml`.
-const OBJECTS: [Object; 13] = [
-    Object { template: "serviceaccount", file: "serviceaccount.yaml", wanted: |_| true },
-    Object { template: "configmap", file: "configmap.yaml", wanted: |d| !d.env.is_empty() },
-    Object { template: "deployment", file: "deployment.yaml", wanted: |d| d.workload == Workload::Deployment },
-    Object { template: "statefulset", file: "statefulset.yaml", wanted: |d| d.workload == Workload::StatefulSet },
-    Object { template: "service", file: "service.yaml", wanted: |_| true },
-    Object { template: "service-headless", file: "service-headless.yaml", wanted: |_| true },
-    Object { template: "pdb", file: "pdb.yaml", wanted: |d| d.max_replicas() >= 2 },
-    Object { template: "networkpolicy", file: "networkpolicy.yaml", wanted: |_| true },
-    Object { template: "hpa", file: "hpa.yaml", wanted: |d| d.autoscale.is_some() },
-    Object { template: "ingress", file: "ingress.yaml", wanted: |d| d.ingress.is_some() },
-    Object { template: "grpcroute", file: "grpcroute.yaml", wanted: |d| d.gateway.is_some() },
-    Object { template: "servicemonitor", file: "servicemonitor.yaml", wanted: |d| d.observability.service_monitor },
-    // A StatefulSet claims its volumes through volumeClaimTemplates instead.
-    Object { template: "pvc", file: "pvc.yaml", wanted: |d| d.storage.is_some() && d.workload == Workload::Deployment },
-];
-
 /// Checks one Kubernetes document (as kuberpc renders or kustomize builds it) by its typed
 /// round trip; the error names the object and the first field that does not survive.
 pub fn validate_object(yaml: &str) -> Result<(), String> {
     validate::validate(yaml).map(drop).map_err(|m| format!("{} field `{}` {}", m.object, m.path, m.reason))
 }
 
-/// Renders and validates every file of `service`'s app; reports every failing template.
-pub fn render(package: &Package, service: &Service, templates: &Templates) -> Result<AppManifests, Error> {
-    let mut problems = Problems::default();
-    let view = view::service_view(package, service);
-    let header = header(service);
-    let mut base = Vec::new();
-    let mut documents = Vec::new();
-    let wanted = OBJECTS.iter().filter(|o| (o.wanted)(&service.deploy));
-    for object in wanted {
-        if let Some((yaml, document)) = render_validated(templates, object.template, &view, &mut problems) {
-            base.push((object.file.to_string(), format!("{header}{yaml}")));
-            documents.push(document);
+/// Renders and checks every file of `service`'s app (`<app>/…` paths); reports every failing
+/// output.
+pub fn render(package: &Package, service: &Service, templates: &Templates) -> Result<Vec<OutputFile>, Error> {
+    let wanted: Vec<&Output> = OUTPUTS.iter().filter(|o| (o.wanted)(service)).collect();
+    let resources = wanted.iter().filter(|o| o.place == Place::Resource).map(|o| o.file).collect();
+    let view = view::service_view(package, service, resources);
+    let mut run = Run::new(templates, service);
+    for place in Place::ALL {
+        let outputs = wanted.iter().filter(|o| o.place == place);
+        if place.per_environment() {
+            for environment in &service.deploy.environments {
+                let view = view::environment_view(&view, environment);
+                outputs.clone().for_each(|output| run.output(output, &environment.name, &view));
+            }
+        } else {
+            outputs.for_each(|output| run.output(output, "", &view));
+        }
+        if place == Place::Resource && run.problems.is_empty() {
+            cross_object_rules(service, std::mem::take(&mut run.documents), &mut run.problems);
         }
     }
-    if problems.is_empty() {
-        cross_object_rules(service, documents, &mut problems);
-    }
-    let mut kustomization_view = view.clone();
-    kustomization_view["resources"] = base.iter().map(|(file, _)| file.as_str()).collect();
-    kustomization_view["service_config"] = serde_json::json!({
-        "file": crate::service_config::FILE,
-        "config_map": crate::service_config::config_map_name(&service.deploy.app),
-    });
-    base.push((crate::service_config::FILE.to_string(), crate::service_config::file(service)));
-    if let Some((yaml, _)) = render_validated(templates, "kustomization", &kustomization_view, &mut problems) {
-        base.push(("kustomization.yaml".to_string(), format!("{header}{yaml}")));
+    run.problems.finish(run.files)
+}
+
+/// One app's rendering under way: the files so far, the base objects for the cross-object
+/// rules, the problems.
+struct Run<'a> {
+    templates: &'a Templates,
+    service: &'a Service,
+    header: String,
+    files: Vec<OutputFile>,
+    documents: Vec<serde_json::Value>,
+    problems: Problems,
+}
+
+impl<'a> Run<'a> {
+    fn new(templates: &'a Templates, service: &'a Service) -> Self {
+        let (files, documents, problems) = (Vec::new(), Vec::new(), Problems::default());
+        Self { templates, service, header: header(service), files, documents, problems }
     }
 
-    let (mut components, mut overlays) = (Vec::new(), Vec::new());
-    for environment in &service.deploy.environments {
-        let view = view::environment_view(&view, environment);
-        let name = &environment.name;
-        for (file, template) in COMPONENT_FILES {
-            if let Ok(yaml) = templates.render(template, &view).map_err(|p| problems.push(p)) {
-                components.push((format!("{name}/{file}"), format!("{header}{yaml}")));
+    /// Adds `output` (in `environment`'s directory, when it has one) unless it fails.
+    fn output(&mut self, output: &Output, environment: &str, view: &impl Serialize) {
+        let Some(text) = self.text(output, view) else {
+            return;
+        };
+        let ownership = output.place.ownership();
+        let content = match output.source {
+            Source::Template { .. } | Source::Text(_) if ownership == Ownership::Generated => {
+                format!("{}{text}", self.header)
             }
-        }
-        for (file, template) in OVERLAY_FILES {
-            if let Ok(yaml) = templates.render(template, &view).map_err(|p| problems.push(p)) {
-                overlays.push((format!("{name}/{file}"), yaml));
-            }
-        }
+            _ => text,
+        };
+        let path = Path::new(&self.service.deploy.app).join(output.place.dir()).join(environment).join(output.file);
+        self.files.push(OutputFile { path, content: content.into_bytes(), ownership });
     }
-    let image =
-        vec![(crate::dockerfile::FILE.to_string(), format!("{header}{}", crate::dockerfile::dockerfile(service)))];
-    let image_seeds = vec![(crate::dockerfile::IGNORE_FILE.to_string(), crate::dockerfile::dockerignore())];
-    problems.finish(AppManifests { app: service.deploy.app.clone(), base, components, overlays, image, image_seeds })
+
+    /// The output's text after the header, checked; base objects are kept for the rules.
+    fn text(&mut self, output: &Output, view: &impl Serialize) -> Option<String> {
+        let (text, template) = match output.source {
+            Source::Template { name, .. } => {
+                (self.templates.render(name, view).map_err(|p| self.problems.push(p)).ok()?, name)
+            }
+            Source::Text(text) | Source::File(text) => (text(self.service), output.file),
+        };
+        if let Check::Typed(typed) = output.check {
+            let document = validated(self.templates, template, &text, typed, &mut self.problems)?;
+            if output.place == Place::Resource {
+                self.documents.push(document);
+            }
+        }
+        Some(text)
+    }
 }
 
 /// Runs the cross-object rules on the rendered base; violations point at the service.
@@ -149,16 +131,17 @@ fn cross_object_rules(service: &Service, documents: Vec<serde_json::Value>, prob
     }
 }
 
-/// Renders one template and validates the result; problems point into the template.
-fn render_validated(
+/// The parsed document of `text`, rendered by `template`, when it survives its typed round
+/// trip; problems point into the template.
+fn validated(
     templates: &Templates,
     template: &str,
-    view: &serde_json::Value,
+    text: &str,
+    typed: Typed,
     problems: &mut Problems,
-) -> Option<(String, serde_json::Value)> {
-    let yaml = templates.render(template, view).map_err(|p| problems.push(p)).ok()?;
-    match validate::validate(&yaml) {
-        Ok(document) => Some((yaml, document)),
+) -> Option<serde_json::Value> {
+    match validate::validate_as(text, typed) {
+        Ok(document) => Some(document),
         Err(mismatch) => {
             // At the field's own key, in the template or partial that writes it (or at its
             // deepest written parent): a template error always points into a template file.
@@ -169,6 +152,55 @@ fn render_validated(
                 span,
             ));
             None
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The one package of `proto` (under `include`, relative to the repository root).
+    pub(crate) fn fixture(include: &str, proto: &str) -> Package {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let compiled = crate::proto::compile(&[root.join(include).join(proto)], &[root.join(include)]).unwrap();
+        assert!(compiled.problems.is_empty(), "{:?}", compiled.problems);
+        compiled.packages.into_iter().next().unwrap()
+    }
+
+    /// Between them, the greeter (a Deployment with storage, ingress, monitor, environments)
+    /// and the ledger (a StatefulSet behind a Gateway) render every template.
+    fn fixtures() -> [Package; 2] {
+        [
+            fixture("examples/greeter/proto", "greeter/v1/greeter.proto"),
+            fixture("codegen/tests/fixtures", "ledger/v1/ledger.proto"),
+        ]
+    }
+
+    /// The problems of rendering every fixture with `templates`.
+    fn problems(templates: &Templates) -> Vec<String> {
+        let packages = fixtures();
+        let renders = packages.iter().flat_map(|p| p.services.iter().map(move |s| render(p, s, templates)));
+        renders
+            .filter_map(Result::err)
+            .flat_map(|e| e.problems().iter().map(|p| p.to_string()).collect::<Vec<_>>())
+            .collect()
+    }
+
+    #[test]
+    fn every_template_fails_on_a_name_no_view_has() {
+        assert_eq!(problems(&Templates::embedded()), Vec::<String>::new());
+        for (name, text) in outputs::templates() {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join(format!("{name}.yaml.hbs")), format!("{text}{{{{no_such_field}}}}\n"))
+                .unwrap();
+            let found = problems(&Templates::with_overrides(dir.path()).unwrap());
+            assert!(
+                found.iter().any(|p| p.contains("no_such_field")),
+                "template {name} renders an unknown name: {found:?}"
+            );
         }
     }
 }

@@ -399,12 +399,16 @@ mod tests {
     /// The rendered Kubernetes objects of the base of the one service in `proto` (under
     /// `include`, relative to the repository root), as `(file, yaml)`.
     fn base(include: &str, proto: &str) -> Vec<(String, String)> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let compiled = crate::proto::compile(&[root.join(include).join(proto)], &[root.join(include)]).unwrap();
-        assert!(compiled.problems.is_empty(), "{:?}", compiled.problems);
-        let package = &compiled.packages[0];
-        let base = render(package, &package.services[0], &Templates::embedded()).unwrap().base;
-        base.into_iter().filter(|(file, _)| file.ends_with(".yaml")).collect()
+        let package = &crate::manifests::tests::fixture(include, proto);
+        let files = render(package, &package.services[0], &Templates::embedded()).unwrap();
+        let base = Path::new(&package.services[0].deploy.app).join("base");
+        files
+            .into_iter()
+            .filter_map(|f| {
+                Some((f.path.strip_prefix(&base).ok()?.to_str()?.to_string(), String::from_utf8(f.content).ok()?))
+            })
+            .filter(|(file, _)| file.ends_with(".yaml"))
+            .collect()
     }
 
     fn greeter() -> Vec<(String, String)> {

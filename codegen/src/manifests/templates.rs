@@ -1,4 +1,4 @@
-//! The handlebars templates, one per Kubernetes object, embedded in the binary and
+//! The handlebars templates ([`outputs`] names them), embedded in the binary and
 //! overridable file by file from a user directory.
 //!
 //! The registry runs in strict mode (a missing variable is an error, not an empty string)
@@ -10,36 +10,9 @@ use std::path::{Path, PathBuf};
 
 use handlebars::{handlebars_helper, Handlebars};
 
+use super::outputs;
 use crate::error::{Error, Problem, Problems, SourceFile};
 use crate::suggest::closest;
-
-/// Every template kuberpc renders, by name, with its embedded default. A user directory
-/// overrides one by holding `<name>.yaml.hbs`. Two are partials: `pod` (`{{> pod}}`), the pod
-/// template shared by the Deployment and the StatefulSet, and `hpa-metrics`, shared by the
-/// autoscaler and the environments' patches of it.
-const EMBEDDED: [(&str, &str); 21] = [
-    ("pod", include_str!("../../../templates/pod.yaml.hbs")),
-    ("hpa-metrics", include_str!("../../../templates/hpa-metrics.yaml.hbs")),
-    ("deployment", include_str!("../../../templates/deployment.yaml.hbs")),
-    ("statefulset", include_str!("../../../templates/statefulset.yaml.hbs")),
-    ("serviceaccount", include_str!("../../../templates/serviceaccount.yaml.hbs")),
-    ("configmap", include_str!("../../../templates/configmap.yaml.hbs")),
-    ("service", include_str!("../../../templates/service.yaml.hbs")),
-    ("service-headless", include_str!("../../../templates/service-headless.yaml.hbs")),
-    ("pdb", include_str!("../../../templates/pdb.yaml.hbs")),
-    ("networkpolicy", include_str!("../../../templates/networkpolicy.yaml.hbs")),
-    ("ingress", include_str!("../../../templates/ingress.yaml.hbs")),
-    ("grpcroute", include_str!("../../../templates/grpcroute.yaml.hbs")),
-    ("servicemonitor", include_str!("../../../templates/servicemonitor.yaml.hbs")),
-    ("hpa", include_str!("../../../templates/hpa.yaml.hbs")),
-    ("pvc", include_str!("../../../templates/pvc.yaml.hbs")),
-    ("kustomization", include_str!("../../../templates/kustomization.yaml.hbs")),
-    ("overlay-kustomization", include_str!("../../../templates/overlay-kustomization.yaml.hbs")),
-    ("overlay-namespace", include_str!("../../../templates/overlay-namespace.yaml.hbs")),
-    ("component-kustomization", include_str!("../../../templates/component-kustomization.yaml.hbs")),
-    ("component-replicas", include_str!("../../../templates/component-replicas.yaml.hbs")),
-    ("component-resources", include_str!("../../../templates/component-resources.yaml.hbs")),
-];
 
 const EXTENSION: &str = ".yaml.hbs";
 
@@ -77,7 +50,7 @@ impl Templates {
         if let Some(dir) = dir {
             check_override_names(dir, &mut problems);
         }
-        for (name, embedded) in EMBEDDED {
+        for (name, embedded) in outputs::templates() {
             let user_file = dir.map(|d| d.join(format!("{name}{EXTENSION}"))).filter(|p| p.is_file());
             let source = match &user_file {
                 Some(path) => match std::fs::read_to_string(path) {
@@ -110,7 +83,7 @@ impl Templates {
     }
 
     /// Renders template `name` with `data`; errors point into the template.
-    pub fn render(&self, name: &str, data: &serde_json::Value) -> Result<String, Problem> {
+    pub(crate) fn render(&self, name: &str, data: &impl serde::Serialize) -> Result<String, Problem> {
         self.registry.render(name, data).map_err(|e| {
             let span = match (self.source(name), e.line_no, e.column_no) {
                 (Some(source), Some(line), Some(column)) => {
@@ -132,7 +105,7 @@ fn check_override_names(dir: &Path, problems: &mut Problems) {
             return;
         }
     };
-    let known: Vec<&str> = EMBEDDED.iter().map(|(name, _)| *name).collect();
+    let known: Vec<&str> = outputs::templates().map(|(name, _)| name).collect();
     let mut names: Vec<String> =
         entries.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned())).collect();
     names.sort();

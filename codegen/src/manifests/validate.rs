@@ -4,42 +4,11 @@
 //! silently; comparing the document with its own re-serialization turns every unknown or
 //! misspelled field into an error naming the object and the field path.
 
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount};
-use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
-use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-
-use super::gateway::GrpcRoute;
-use super::service_monitor::ServiceMonitor;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
-/// The base `kustomization.yaml`, as far as kuberpc writes it.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct Kustomization {
-    api_version: String,
-    kind: String,
-    resources: Vec<String>,
-    config_map_generator: Vec<ConfigMapGenerator>,
-}
-
-/// A ConfigMap kustomize makes from files (the gRPC service config).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct ConfigMapGenerator {
-    name: String,
-    files: Vec<String>,
-    options: GeneratorOptions,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct GeneratorOptions {
-    disable_name_suffix_hash: bool,
-}
+use super::outputs::{self, Typed};
 
 /// A field that does not survive the typed round trip.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,37 +21,50 @@ pub(crate) struct Mismatch {
     pub(crate) reason: String,
 }
 
-/// Parses one rendered document and checks it round-trips through its k8s-openapi type;
-/// returns the parsed document.
+/// Parses one document and checks it round-trips through the type that [`outputs`] names
+/// for its kind; returns the parsed document.
 pub(crate) fn validate(yaml: &str) -> Result<Value, Mismatch> {
-    let document: Value = serde_yaml::from_str(yaml).map_err(|e| Mismatch {
+    let document = parse(yaml)?;
+    let kind = document.get("kind").and_then(Value::as_str).unwrap_or("");
+    match outputs::typed(kind) {
+        Some(typed) => check(document, typed),
+        None => Err(Mismatch {
+            object: object_name(&document),
+            path: String::new(),
+            reason: format!("has kind {kind:?}, which kuberpc does not render"),
+        }),
+    }
+}
+
+/// Parses one rendered document and checks it round-trips through `typed`; returns the
+/// parsed document.
+pub(crate) fn validate_as(yaml: &str, typed: Typed) -> Result<Value, Mismatch> {
+    check(parse(yaml)?, typed)
+}
+
+fn parse(yaml: &str) -> Result<Value, Mismatch> {
+    serde_yaml::from_str(yaml).map_err(|e| Mismatch {
         object: "document".into(),
         path: String::new(),
         reason: format!("is not valid YAML: {e}"),
-    })?;
-    let kind = document.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
-    let name = document.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
-    let object = if name.is_empty() { kind.clone() } else { format!("{kind} {name}") };
-    let typed = match kind.as_str() {
-        "Deployment" => round_trip::<Deployment>(&document),
-        "StatefulSet" => round_trip::<StatefulSet>(&document),
-        "ServiceAccount" => round_trip::<ServiceAccount>(&document),
-        "ConfigMap" => round_trip::<ConfigMap>(&document),
-        "Namespace" => round_trip::<Namespace>(&document),
-        "PodDisruptionBudget" => round_trip::<PodDisruptionBudget>(&document),
-        "NetworkPolicy" => round_trip::<NetworkPolicy>(&document),
-        "GRPCRoute" => round_trip::<GrpcRoute>(&document),
-        "ServiceMonitor" => round_trip::<ServiceMonitor>(&document),
-        "Service" => round_trip::<Service>(&document),
-        "Ingress" => round_trip::<Ingress>(&document),
-        "HorizontalPodAutoscaler" => round_trip::<HorizontalPodAutoscaler>(&document),
-        "PersistentVolumeClaim" => round_trip::<PersistentVolumeClaim>(&document),
-        "Kustomization" => round_trip::<Kustomization>(&document),
-        other => Err((String::new(), format!("has kind {other:?}, which kuberpc does not render"))),
+    })
+}
+
+/// `Deployment greeter`, or the kind alone when the object has no name.
+fn object_name(document: &Value) -> String {
+    let kind = document.get("kind").and_then(Value::as_str).unwrap_or("");
+    match document.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("") {
+        "" => kind.to_string(),
+        name => format!("{kind} {name}"),
     }
-    .map_err(|(path, reason)| Mismatch { object: object.clone(), path, reason })?;
+}
+
+fn check(document: Value, typed: Typed) -> Result<Value, Mismatch> {
+    let object = object_name(&document);
+    let kept =
+        (typed.round_trip)(&document).map_err(|(path, reason)| Mismatch { object: object.clone(), path, reason })?;
     let mut mismatches = Vec::new();
-    compare(&document, &typed, "", &mut mismatches);
+    compare(&document, &kept, "", &mut mismatches);
     match mismatches.into_iter().next() {
         Some((path, reason)) => Err(Mismatch { object, path, reason }),
         None => Ok(document),
@@ -91,7 +73,7 @@ pub(crate) fn validate(yaml: &str) -> Result<Value, Mismatch> {
 
 /// The typed re-serialization of `document`, or the path and reason of the field that
 /// does not parse.
-fn round_trip<T: DeserializeOwned + Serialize>(document: &Value) -> Result<Value, (String, String)> {
+pub(crate) fn round_trip<T: DeserializeOwned + Serialize>(document: &Value) -> Result<Value, (String, String)> {
     let typed: T = serde_path_to_error::deserialize(document.clone()).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };

@@ -1,4 +1,7 @@
-//! The data templates see: one JSON view of a service, built from the model only.
+//! The data templates see: typed views of a service, built from the model only and
+//! serialized for handlebars. A view field is named once, here, as a struct field: a view
+//! built with a misspelt key does not compile. A template that prints a field no view has
+//! fails to render (strict mode).
 //!
 //! Everything a template prints is decided here (names, labels, the port, and the names that
 //! tie objects together: [`CONTAINER`], [`PORT_NAME`], [`VOLUME`]), so two templates — or a
@@ -7,10 +10,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::model::{
-    headless_service_name, Autoscale, Deploy, Environment, Gateway, Package, Resources, Scheduling, Service, Workload,
+    headless_service_name, Autoscale, Deploy, Environment, Gateway, Lifecycle, Package, Resources, Scheduling, Service,
+    Workload,
 };
 
 /// The server container, in the pod and in every overlay patch that selects it by name.
@@ -22,47 +26,303 @@ pub(crate) const METRICS_PORT_NAME: &str = "metrics";
 /// The data volume, in the pod and in a StatefulSet's claim template.
 pub(crate) const VOLUME: &str = "data";
 
-/// The metrics port, who may scrape it and whether a ServiceMonitor does; `null` when
+/// The view of one service, as the base templates see it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ServiceView<'a> {
+    app: &'a str,
+    names: Names,
+    metrics: Option<MetricsView<'a>>,
+    telemetry: TelemetryView<'a>,
+    pod_user: u32,
+    workload: &'static str,
+    service_account: &'a str,
+    env_config_map: Option<String>,
+    env_from: Vec<EnvSource<'a>>,
+    secret_volumes: Vec<SecretVolumeView<'a>>,
+    pod_volume_claim: Option<String>,
+    lifecycle: Lifecycle,
+    allowed_namespaces: Vec<&'a str>,
+    gateway: Option<GatewayView<'a>>,
+    service: &'a str,
+    image: &'a str,
+    image_name: &'a str,
+    port: u16,
+    /// `None` when an autoscaler owns the count.
+    replicas: Option<u32>,
+    labels: BTreeMap<&'static str, String>,
+    selector: BTreeMap<&'static str, String>,
+    headless_service: String,
+    env: Vec<EnvVar<'a>>,
+    args: &'a [String],
+    pod_annotations: BTreeMap<&'a str, String>,
+    scheduling: SchedulingView<'a>,
+    resources: ResourcesView<'a>,
+    autoscale: Option<AutoscaleView>,
+    ingress: Option<IngressView<'a>>,
+    storage: Option<StorageView<'a>>,
+    /// The base files the kustomization lists, in order.
+    base_resources: Vec<&'static str>,
+    service_config: ServiceConfigView,
+}
+
+/// The names that tie objects together.
+#[derive(Debug, Clone, Serialize)]
+struct Names {
+    container: &'static str,
+    port: &'static str,
+    volume: &'static str,
+    metrics_port: &'static str,
+}
+
+/// The metrics port, who may scrape it and whether a ServiceMonitor does.
+#[derive(Debug, Clone, Serialize)]
+struct MetricsView<'a> {
+    port: u16,
+    monitoring_namespace: &'a str,
+    service_monitor: bool,
+}
+
+/// The OpenTelemetry SDK's environment.
+#[derive(Debug, Clone, Serialize)]
+struct TelemetryView<'a> {
+    service_name: &'a str,
+    resource_attributes: String,
+    otlp_endpoint: Option<&'a str>,
+    sample_ratio: Option<&'a str>,
+}
+
+/// One source of the container's `envFrom`: a ConfigMap or a Secret.
+#[derive(Debug, Clone, Serialize)]
+struct EnvSource<'a> {
+    config_map: Option<String>,
+    secret: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct SecretVolumeView<'a> {
+    name: &'a str,
+    mount_path: &'a str,
+    volume: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct EnvVar<'a> {
+    name: &'a str,
+    value: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct GatewayView<'a> {
+    parent_name: &'a str,
+    parent_namespace: Option<&'a str>,
+    hostnames: &'a [String],
+    matches: Vec<RouteMatch<'a>>,
+}
+
+/// One GRPCRoute match: a method of the service, or (`method` `None`) the whole service.
+#[derive(Debug, Clone, Serialize)]
+struct RouteMatch<'a> {
+    service: &'a str,
+    method: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct SchedulingView<'a> {
+    priority_class: Option<&'a str>,
+    node_selector: &'a BTreeMap<String, String>,
+    tolerations: Vec<TolerationView<'a>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct IngressView<'a> {
+    host: &'a str,
+    tls_secret: &'a str,
+    class_name: &'a str,
+    path: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct StorageView<'a> {
+    claim_name: String,
+    size: &'a str,
+    mount_path: &'a str,
+    storage_class: Option<&'a str>,
+    access_mode: &'a str,
+}
+
+/// The gRPC service config's file and the ConfigMap kustomize makes of it.
+#[derive(Debug, Clone, Serialize)]
+struct ServiceConfigView {
+    file: &'static str,
+    config_map: String,
+}
+
+/// A service view with the environment its component and overlay templates read.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct EnvironmentView<'a> {
+    #[serde(flatten)]
+    service: &'a ServiceView<'a>,
+    environment: EnvironmentFacts<'a>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct EnvironmentFacts<'a> {
+    name: &'a str,
+    namespace: &'a str,
+    replicas: u32,
+    autoscale: Option<AutoscaleView>,
+    resources: ResourcesView<'a>,
+    ingress_host: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct TolerationView<'a> {
+    key: &'a str,
+    operator: &'static str,
+    value: Option<&'a str>,
+    effect: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ResourcesView<'a> {
+    cpu: &'a str,
+    memory: &'a str,
+    cpu_limit: &'a str,
+    memory_limit: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct AutoscaleView {
+    min: u32,
+    max: u32,
+    cpu_percent: Option<u32>,
+    memory_percent: Option<u32>,
+}
+
+/// The view of `service`, whose base kustomization lists `base_resources`.
+pub(crate) fn service_view<'a>(
+    package: &Package,
+    service: &'a Service,
+    base_resources: Vec<&'static str>,
+) -> ServiceView<'a> {
+    let deploy = &service.deploy;
+    let app = deploy.app.as_str();
+    ServiceView {
+        app,
+        names: Names { container: CONTAINER, port: PORT_NAME, volume: VOLUME, metrics_port: METRICS_PORT_NAME },
+        metrics: metrics_view(deploy),
+        telemetry: telemetry_view(deploy),
+        pod_user: crate::dockerfile::POD_USER,
+        workload: deploy.workload.kind(),
+        service_account: app,
+        env_config_map: (!deploy.env.is_empty()).then(|| env_config_map_name(app, &deploy.env)),
+        env_from: env_from(app, deploy),
+        secret_volumes: deploy
+            .secret_volumes
+            .iter()
+            .map(|v| SecretVolumeView { name: &v.name, mount_path: &v.mount_path, volume: &v.volume })
+            .collect(),
+        pod_volume_claim: deploy
+            .storage
+            .as_ref()
+            .filter(|_| deploy.workload == Workload::Deployment)
+            .map(|_| claim_name(app)),
+        lifecycle: deploy.lifecycle,
+        allowed_namespaces: allowed_namespaces(deploy),
+        gateway: deploy.gateway.as_ref().map(|g| gateway_view(service, g)),
+        service: &service.full_name,
+        image: &deploy.image,
+        image_name: image_name(&deploy.image),
+        port: deploy.port,
+        replicas: if deploy.autoscale.is_some() { None } else { Some(deploy.replicas) },
+        labels: labels(package, app),
+        selector: selector(app),
+        headless_service: headless_service_name(app),
+        env: deploy.env.iter().map(|(name, value)| EnvVar { name, value }).collect(),
+        args: &deploy.args,
+        pod_annotations: pod_annotations(deploy),
+        scheduling: scheduling_view(&deploy.scheduling),
+        resources: resources_view(&deploy.resources),
+        autoscale: deploy.autoscale.as_ref().map(autoscale_view),
+        ingress: deploy.ingress.as_ref().map(|i| IngressView {
+            host: &i.host,
+            tls_secret: &i.tls_secret,
+            class_name: &i.class_name,
+            path: &i.path,
+        }),
+        storage: deploy.storage.as_ref().map(|s| StorageView {
+            claim_name: claim_name(app),
+            size: &s.size,
+            mount_path: &s.mount_path,
+            storage_class: s.storage_class.as_deref(),
+            access_mode: &s.access_mode,
+        }),
+        base_resources,
+        service_config: ServiceConfigView {
+            file: crate::service_config::FILE,
+            config_map: crate::service_config::config_map_name(app),
+        },
+    }
+}
+
+/// The labels that select the app's pods.
+fn selector(app: &str) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([("app.kubernetes.io/name", app.to_string()), ("app.kubernetes.io/instance", app.to_string())])
+}
+
+/// Every object's labels: the selector's and what the app is part of.
+fn labels(package: &Package, app: &str) -> BTreeMap<&'static str, String> {
+    let mut labels = selector(app);
+    // No `app.kubernetes.io/version`: an overlay's kustomize `images:` changes the image but
+    // could not change such a label, which would then state a version that is not running.
+    labels.insert("app.kubernetes.io/component", "grpc-server".into());
+    labels.insert("app.kubernetes.io/part-of", label_value(if package.name.is_empty() { app } else { &package.name }));
+    labels.insert("app.kubernetes.io/managed-by", "kuberpc".into());
+    labels
+}
+
+/// The metrics port, who may scrape it and whether a ServiceMonitor does; `None` when
 /// metrics are off.
-fn metrics_view(deploy: &Deploy) -> Value {
-    let namespace = &deploy.observability.monitoring_namespace;
-    deploy.observability.metrics_port.map_or(Value::Null, |port| {
-        let service_monitor = deploy.observability.service_monitor;
-        json!({ "port": port, "monitoring_namespace": namespace, "service_monitor": service_monitor })
+fn metrics_view(deploy: &Deploy) -> Option<MetricsView<'_>> {
+    let observability = &deploy.observability;
+    observability.metrics_port.map(|port| MetricsView {
+        port,
+        monitoring_namespace: &observability.monitoring_namespace,
+        service_monitor: observability.service_monitor,
     })
 }
 
 /// The OpenTelemetry SDK's environment: the service and the pod as resource attributes
 /// (from the downward API variables the template defines first), the collector and the
 /// sampler when given.
-fn telemetry_view(deploy: &Deploy) -> Value {
+fn telemetry_view(deploy: &Deploy) -> TelemetryView<'_> {
     let observability = &deploy.observability;
     let workload = match deploy.workload {
         Workload::Deployment => "k8s.deployment.name",
         Workload::StatefulSet => "k8s.statefulset.name",
     };
-    json!({
-        "service_name": deploy.app,
-        "resource_attributes": format!(
+    TelemetryView {
+        service_name: &deploy.app,
+        resource_attributes: format!(
             "k8s.namespace.name=$(POD_NAMESPACE),k8s.pod.name=$(POD_NAME),{workload}={}",
             deploy.app
         ),
-        "otlp_endpoint": observability.otlp_endpoint,
-        "sample_ratio": observability.sample_ratio,
-    })
+        otlp_endpoint: observability.otlp_endpoint.as_deref(),
+        sample_ratio: observability.sample_ratio.as_deref(),
+    }
 }
 
 /// The user's pod annotations, plus the common `prometheus.io/*` ones when metrics are on and
 /// no ServiceMonitor scrapes them (the user's win).
-fn pod_annotations(deploy: &Deploy) -> BTreeMap<String, String> {
+fn pod_annotations(deploy: &Deploy) -> BTreeMap<&str, String> {
     let mut annotations = BTreeMap::new();
     let annotated = deploy.observability.metrics_port.filter(|_| !deploy.observability.service_monitor);
     if let Some(port) = annotated {
-        annotations.insert("prometheus.io/scrape".to_string(), "true".to_string());
-        annotations.insert("prometheus.io/port".to_string(), port.to_string());
-        annotations.insert("prometheus.io/path".to_string(), "/metrics".to_string());
+        annotations.insert("prometheus.io/scrape", "true".to_string());
+        annotations.insert("prometheus.io/port", port.to_string());
+        annotations.insert("prometheus.io/path", "/metrics".to_string());
     }
-    annotations.extend(deploy.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())));
+    annotations.extend(deploy.pod_annotations.iter().map(|(k, v)| (k.as_str(), v.clone())));
     annotations
 }
 
@@ -71,71 +331,12 @@ fn claim_name(app: &str) -> String {
     format!("{app}-{VOLUME}")
 }
 
-/// The view of one service, as the base templates see it.
-pub(crate) fn service_view(package: &Package, service: &Service) -> Value {
-    let deploy = &service.deploy;
-    let app = deploy.app.as_str();
-    let selector =
-        BTreeMap::from([("app.kubernetes.io/name", app.to_string()), ("app.kubernetes.io/instance", app.to_string())]);
-    let mut labels = selector.clone();
-    // No `app.kubernetes.io/version`: an overlay's kustomize `images:` changes the image but
-    // could not change such a label, which would then state a version that is not running.
-    labels.insert("app.kubernetes.io/component", "grpc-server".into());
-    labels.insert("app.kubernetes.io/part-of", label_value(if package.name.is_empty() { app } else { &package.name }));
-    labels.insert("app.kubernetes.io/managed-by", "kuberpc".into());
-    let env: Vec<Value> = deploy.env.iter().map(|(name, value)| json!({ "name": name, "value": value })).collect();
-    let claim = deploy.storage.as_ref().filter(|_| deploy.workload == Workload::Deployment).map(|_| claim_name(app));
-    json!({
-        "app": app,
-        "names": { "container": CONTAINER, "port": PORT_NAME, "volume": VOLUME, "metrics_port": METRICS_PORT_NAME },
-        "metrics": metrics_view(deploy),
-        "telemetry": telemetry_view(deploy),
-        "pod_user": crate::dockerfile::POD_USER,
-        "workload": deploy.workload.kind(),
-        "service_account": app,
-        "env_config_map": (!deploy.env.is_empty()).then(|| env_config_map_name(app, &deploy.env)),
-        "env_from": env_from(app, deploy),
-        "secret_volumes": deploy.secret_volumes.iter().map(|v| json!({
-            "name": v.name, "mount_path": v.mount_path, "volume": v.volume,
-        })).collect::<Vec<_>>(),
-        "pod_volume_claim": claim,
-        "lifecycle": deploy.lifecycle,
-        "allowed_namespaces": allowed_namespaces(deploy),
-        "gateway": deploy.gateway.as_ref().map(|g| gateway_view(service, g)),
-        "service": service.full_name,
-        "image": deploy.image,
-        "image_name": image_name(&deploy.image),
-        "port": deploy.port,
-        "replicas": if deploy.autoscale.is_some() { None } else { Some(deploy.replicas) },
-        "labels": labels,
-        "selector": selector,
-        "headless_service": headless_service_name(app),
-        "env": env,
-        "args": deploy.args,
-        "pod_annotations": pod_annotations(deploy),
-        "scheduling": scheduling_view(&deploy.scheduling),
-        "resources": resources_view(&deploy.resources),
-        "autoscale": deploy.autoscale.as_ref().map(autoscale_view),
-        "ingress": deploy.ingress.as_ref().map(|i| json!({
-            "host": i.host,
-            "tls_secret": i.tls_secret,
-            "class_name": i.class_name,
-            "path": i.path,
-        })),
-        "storage": deploy.storage.as_ref().map(|s| json!({
-            "claim_name": claim_name(app),
-            "size": s.size,
-            "mount_path": s.mount_path,
-            "storage_class": s.storage_class,
-            "access_mode": s.access_mode,
-        })),
-    })
-}
-
 /// The container's `envFrom`: the env ConfigMap, then each Secret of `secret_env`.
-fn env_from(app: &str, deploy: &Deploy) -> Vec<Value> {
-    let config_map = (!deploy.env.is_empty()).then(|| json!({ "config_map": env_config_map_name(app, &deploy.env) }));
-    config_map.into_iter().chain(deploy.secret_env.iter().map(|name| json!({ "secret": name }))).collect()
+fn env_from<'a>(app: &str, deploy: &'a Deploy) -> Vec<EnvSource<'a>> {
+    let config_map = (!deploy.env.is_empty())
+        .then(|| EnvSource { config_map: Some(env_config_map_name(app, &deploy.env)), secret: None });
+    let secrets = deploy.secret_env.iter().map(|name| EnvSource { config_map: None, secret: Some(name) });
+    config_map.into_iter().chain(secrets).collect()
 }
 
 /// Name of the env ConfigMap: a hash of the content is part of it, so that changing a value
@@ -153,11 +354,11 @@ fn env_config_map_name(app: &str, env: &BTreeMap<String, String>) -> String {
 
 /// Namespaces besides the pod's own that may reach the gRPC port: the ingress controller's
 /// and the Gateway's, when those are in use.
-fn allowed_namespaces(deploy: &Deploy) -> Vec<String> {
-    let ingress = deploy.ingress.as_ref().map(|i| i.controller_namespace.clone());
-    let gateway = deploy.gateway.as_ref().and_then(|g| g.controller_namespace.clone());
-    let mut namespaces: Vec<String> = ingress.into_iter().chain(gateway).collect();
-    namespaces.sort();
+fn allowed_namespaces(deploy: &Deploy) -> Vec<&str> {
+    let ingress = deploy.ingress.as_ref().map(|i| i.controller_namespace.as_str());
+    let gateway = deploy.gateway.as_ref().and_then(|g| g.controller_namespace.as_deref());
+    let mut namespaces: Vec<&str> = ingress.into_iter().chain(gateway).collect();
+    namespaces.sort_unstable();
     namespaces.dedup();
     namespaces
 }
@@ -165,72 +366,76 @@ fn allowed_namespaces(deploy: &Deploy) -> Vec<String> {
 /// At most this many matches fit in one GRPCRoute rule; a larger service is matched whole.
 const MAX_ROUTE_MATCHES: usize = 64;
 
-fn gateway_view(service: &Service, gateway: &Gateway) -> Value {
-    let matches: Vec<Value> = if service.methods.is_empty() || service.methods.len() > MAX_ROUTE_MATCHES {
-        vec![json!({ "service": service.full_name, "method": null })]
+fn gateway_view<'a>(service: &'a Service, gateway: &'a Gateway) -> GatewayView<'a> {
+    let service_name = service.full_name.as_str();
+    let matches = if service.methods.is_empty() || service.methods.len() > MAX_ROUTE_MATCHES {
+        vec![RouteMatch { service: service_name, method: None }]
     } else {
-        service.methods.iter().map(|m| json!({ "service": service.full_name, "method": m.name })).collect()
+        service.methods.iter().map(|m| RouteMatch { service: service_name, method: Some(&m.name) }).collect()
     };
-    json!({
-        "parent_name": gateway.parent_name,
-        "parent_namespace": gateway.parent_namespace,
-        "hostnames": gateway.hostnames,
-        "matches": matches,
-    })
+    GatewayView {
+        parent_name: &gateway.parent_name,
+        parent_namespace: gateway.parent_namespace.as_deref(),
+        hostnames: &gateway.hostnames,
+        matches,
+    }
 }
 
-fn resources_view(resources: &Resources) -> Value {
-    json!({
-        "cpu": resources.cpu,
-        "memory": resources.memory,
-        "cpu_limit": resources.cpu_limit,
-        "memory_limit": resources.memory_limit,
-    })
+fn resources_view(resources: &Resources) -> ResourcesView<'_> {
+    ResourcesView {
+        cpu: &resources.cpu,
+        memory: &resources.memory,
+        cpu_limit: &resources.cpu_limit,
+        memory_limit: &resources.memory_limit,
+    }
 }
 
-/// The service view with the `environment` entry that its component and overlay templates
-/// read.
-pub(crate) fn environment_view(base: &Value, environment: &Environment) -> Value {
-    let mut view = base.clone();
-    view["environment"] = json!({
-        "name": environment.name,
-        "namespace": environment.namespace,
-        "replicas": environment.replicas,
-        "autoscale": environment.autoscale.as_ref().map(autoscale_view),
-        "resources": resources_view(&environment.resources),
-        "ingress_host": environment.ingress_host,
-    });
-    view
+/// The view of `service` in `environment`, for its component and overlay templates.
+pub(crate) fn environment_view<'a>(service: &'a ServiceView<'a>, environment: &'a Environment) -> EnvironmentView<'a> {
+    let facts = EnvironmentFacts {
+        name: &environment.name,
+        namespace: &environment.namespace,
+        replicas: environment.replicas,
+        autoscale: environment.autoscale.as_ref().map(autoscale_view),
+        resources: resources_view(&environment.resources),
+        ingress_host: environment.ingress_host.as_deref(),
+    };
+    EnvironmentView { service, environment: facts }
 }
 
-fn scheduling_view(scheduling: &Scheduling) -> Value {
-    let tolerations: Vec<Value> = scheduling
+fn scheduling_view(scheduling: &Scheduling) -> SchedulingView<'_> {
+    let tolerations = scheduling
         .tolerations
         .iter()
-        .map(|t| json!({ "key": t.key, "operator": t.operator, "value": t.value, "effect": t.effect }))
+        .map(|t| TolerationView {
+            key: &t.key,
+            operator: t.operator,
+            value: t.value.as_deref(),
+            effect: t.effect.as_deref(),
+        })
         .collect();
-    json!({
-        "priority_class": scheduling.priority_class,
-        "node_selector": scheduling.node_selector,
-        "tolerations": tolerations,
-    })
+    SchedulingView {
+        priority_class: scheduling.priority_class.as_deref(),
+        node_selector: &scheduling.node_selector,
+        tolerations,
+    }
 }
 
-fn autoscale_view(autoscale: &Autoscale) -> Value {
-    json!({
-        "min": autoscale.min,
-        "max": autoscale.max,
-        "cpu_percent": autoscale.cpu_percent,
-        "memory_percent": autoscale.memory_percent,
-    })
+fn autoscale_view(autoscale: &Autoscale) -> AutoscaleView {
+    AutoscaleView {
+        min: autoscale.min,
+        max: autoscale.max,
+        cpu_percent: autoscale.cpu_percent,
+        memory_percent: autoscale.memory_percent,
+    }
 }
 
 /// The image reference without tag or digest (what kustomize `images` match on).
-fn image_name(image: &str) -> String {
+fn image_name(image: &str) -> &str {
     let without_digest = image.split('@').next().unwrap_or(image);
     match without_digest.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => name.to_string(),
-        _ => without_digest.to_string(),
+        Some((name, tag)) if !tag.contains('/') => name,
+        _ => without_digest,
     }
 }
 

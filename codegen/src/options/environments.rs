@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::schema::{path, OptionPath};
 use super::{AutoscaleOptions, EnvironmentOptions, FieldRules, ResourceOptions};
 use crate::model::{Autoscale, Deploy, Environment, Resources, Workload};
+use crate::schema::{path, OptionPath};
 
 /// The environments of `deploy` (whose base values are resolved already).
 pub(super) fn resolve_environments(

@@ -5,8 +5,8 @@
 //! what it expects, at the value, in the words the `#[rpc_service]` attribute uses for the same
 //! mistake ([`type_mistake`]).
 
-use crate::schema::{Field, Kind, MAP_ENTRY};
 use super::type_mistake;
+use crate::schema::{Field, Kind, MAP_ENTRY};
 
 /// A value of the wrong type in a text-format message body: where (byte offset and length in
 /// `text`) and the message of the first one.

@@ -5,9 +5,9 @@
 //! ([`namespace_problem`]). A value that would be rejected later would otherwise be reported
 //! at a line of an embedded template, or — worse — change what a YAML file means.
 
-use crate::schema::{fields, written_strings};
 use super::ServiceOptions;
 use crate::error::{Problem, Problems, Spans};
+use crate::schema::{fields, written_strings};
 
 /// The longest string option (an image reference with a digest is about 150 characters;
 /// DNS names are at most 253).

@@ -15,8 +15,8 @@ use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver, In
 
 use crate::error::{Error, Problem, Problems, SourceFile, Span, Spans};
 use crate::model::{Method, Package, Service};
-use crate::schema::{self, fields, Field};
 use crate::options::{self, literal, MethodOptions, ServiceOptions, OPTIONS_PROTO, OPTIONS_PROTO_NAME};
+use crate::schema::{self, fields, Field};
 
 const SERVICE_EXTENSION: &str = "kuberpc.v1.service";
 const METHOD_EXTENSION: &str = "kuberpc.v1.method";

@@ -19,8 +19,8 @@ use super::front::{file_span, message_name, RustService};
 use super::ParsedFile;
 use crate::error::{Error, Problem, Problems, SourceFile};
 use crate::model::Package;
-use crate::schema::{fields, option_text};
 use crate::options::OPTIONS_PROTO_NAME;
+use crate::schema::{fields, option_text};
 
 /// A message or enum definition found in the given files.
 enum Definition<'a> {

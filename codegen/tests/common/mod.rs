@@ -147,8 +147,8 @@ pub fn scratch_cargo(dir: &Path, args: &[&str]) -> (Output, PathBuf) {
     });
     std::fs::copy(repo_root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     let output = Command::new(env!("CARGO"))
-        .args(args)
         .arg("--offline")
+        .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", &target)
         .env("CARGO_PROFILE_DEV_DEBUG", "false")
