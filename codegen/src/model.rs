@@ -2,7 +2,8 @@
 //! [`Package`] → [`Service`] → [`Method`], plus a resolved [`Deploy`] spec per service.
 //!
 //! Invariant: a model handed to a back end has passed the cross-field rules (`model_rules`);
-//! every default is already filled in, so back ends never decide policy.
+//! every default is already filled in, so back ends never decide policy. The types are
+//! `#[non_exhaustive]`: a new option adds a field without breaking a reader.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,7 @@ use crate::error::Spans;
 
 /// One protobuf package (or, for the trait front end, one annotated module).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Package {
     /// Protobuf package name, e.g. `greeter.v1` (may be empty).
     pub name: String,
@@ -21,6 +23,7 @@ pub struct Package {
 
 /// One gRPC service; each becomes its own Kubernetes app.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Service {
     /// Name as written in the source, e.g. `Greeter`.
     pub name: String,
@@ -38,15 +41,10 @@ pub struct Service {
 
 /// One RPC.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Method {
     /// Wire name, e.g. `SayHello`.
     pub name: String,
-    /// Rust name of the handler, e.g. `say_hello`.
-    pub rust_name: String,
-    /// Fully qualified input message, e.g. `greeter.v1.HelloRequest`.
-    pub input_type: String,
-    /// Fully qualified output message.
-    pub output_type: String,
     /// Its path, streaming kind and call policy, as the runtime reads them.
     pub policy: MethodPolicy<String>,
     /// Where the method and each of its options were written.
@@ -65,6 +63,7 @@ pub fn method_path(service_full_name: &str, method: &str) -> String {
 
 /// The resolved deployment of one service.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Deploy {
     /// App name: directory and object name, a DNS-1123 label.
     pub app: String,
@@ -115,6 +114,7 @@ pub struct Deploy {
 
 /// What the pod exposes for monitoring.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Observability {
     /// Port of the runtime's `/metrics`; `None`: metrics off.
     pub metrics_port: Option<u16>,
@@ -131,6 +131,7 @@ pub struct Observability {
 
 /// The image build of `deploy/<app>/Dockerfile`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ContainerBuild {
     /// The cargo binary target the image runs.
     pub binary: String,
@@ -146,6 +147,7 @@ pub struct ContainerBuild {
 
 /// A Secret mounted read-only into the server container.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SecretVolume {
     /// The Secret's name.
     pub name: String,
@@ -157,6 +159,7 @@ pub struct SecretVolume {
 
 /// One deployment environment, resolved: base values wherever the source says nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Environment {
     /// Directory name of its component and overlay.
     pub name: String,
@@ -174,6 +177,7 @@ pub struct Environment {
 
 /// Where the pods may run and how they rank.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Scheduling {
     /// `priorityClassName`.
     pub priority_class: Option<String>,
@@ -185,6 +189,7 @@ pub struct Scheduling {
 
 /// One toleration: `key=value:Effect` read into the pod spec's fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Toleration {
     /// The taint key.
     pub key: String,
@@ -198,6 +203,7 @@ pub struct Toleration {
 
 /// What runs the pods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Workload {
     /// Interchangeable pods, sharing any volume.
     Deployment,
@@ -229,6 +235,7 @@ impl Deploy {
 
 /// Requests and limits of the server container (Kubernetes quantities).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Resources {
     /// CPU request.
     pub cpu: String,
@@ -242,6 +249,7 @@ pub struct Resources {
 
 /// An autoscaling/v2 HorizontalPodAutoscaler.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Autoscale {
     /// Minimum replicas.
     pub min: u32,
@@ -255,6 +263,7 @@ pub struct Autoscale {
 
 /// An Ingress routing gRPC to the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Ingress {
     /// Routed host name.
     pub host: String,
@@ -270,6 +279,7 @@ pub struct Ingress {
 
 /// A Gateway API GRPCRoute.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Gateway {
     /// Name of the parent Gateway.
     pub parent_name: String,
@@ -283,6 +293,7 @@ pub struct Gateway {
 
 /// A PersistentVolumeClaim mounted into the container.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Storage {
     /// Requested size.
     pub size: String,

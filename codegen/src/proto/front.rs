@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use heck::ToSnakeCase;
 use prost_reflect::{DescriptorPool, DynamicMessage, ExtensionDescriptor, FileDescriptor};
 use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver, IncludeFileResolver};
 
@@ -359,9 +358,6 @@ impl OptionReader {
                         let streaming = (method.is_client_streaming(), method.is_server_streaming());
                         Method {
                             name: method.name().to_string(),
-                            rust_name: method.name().to_snake_case(),
-                            input_type: method.input().full_name().to_string(),
-                            output_type: method.output().full_name().to_string(),
                             policy: options::resolve_method(
                                 service.full_name(),
                                 method.name(),

@@ -410,9 +410,6 @@ impl RustService {
             .iter()
             .map(|method| Method {
                 name: method.rpc_name.clone(),
-                rust_name: method.ident.unraw().to_string(),
-                input_type: qualified(&message_name(&method.request)),
-                output_type: qualified(&message_name(&method.reply)),
                 policy: resolve_method(
                     &full_name,
                     &method.rpc_name,
@@ -433,9 +430,4 @@ impl RustService {
 pub(crate) fn file_span(file: &SourceFile, token: Span) -> crate::error::Span {
     let (start, end) = (token.start(), token.end());
     file.span_lines(start.line.saturating_sub(1), start.column, end.line.saturating_sub(1), end.column)
-}
-
-/// The protobuf name of a message type: the last segment of its Rust path.
-pub(crate) fn message_name(path: &syn::TypePath) -> String {
-    path.path.segments.last().map(|s| s.ident.unraw().to_string()).unwrap_or_default()
 }

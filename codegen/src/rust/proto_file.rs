@@ -15,7 +15,7 @@ use heck::ToShoutySnakeCase;
 use syn::ext::IdentExt as _;
 use syn::spanned::Spanned;
 
-use super::front::{file_span, message_name, RustService};
+use super::front::{file_span, RustService};
 use super::ParsedFile;
 use crate::error::{Error, Problem, Problems, SourceFile};
 use crate::model::Package;
@@ -493,4 +493,9 @@ fn comments(attrs: &[syn::Attribute], indent: &str, out: &mut String) {
             }
         }
     }
+}
+
+/// The protobuf name of a message type: the last segment of its Rust path.
+fn message_name(path: &syn::TypePath) -> String {
+    path.path.segments.last().map(|s| s.ident.unraw().to_string()).unwrap_or_default()
 }
