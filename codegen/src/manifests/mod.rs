@@ -194,13 +194,16 @@ pub(crate) mod tests {
         assert_eq!(problems(&Templates::embedded()), Vec::<String>::new());
         for (name, text) in outputs::templates() {
             let dir = tempfile::tempdir().unwrap();
-            std::fs::write(dir.path().join(format!("{name}.yaml.hbs")), format!("{text}{{{{no_such_field}}}}\n"))
-                .unwrap();
-            let found = problems(&Templates::with_overrides(dir.path()).unwrap());
-            assert!(
-                found.iter().any(|p| p.contains("no_such_field")),
-                "template {name} renders an unknown name: {found:?}"
-            );
+            for mistake in
+                ["{{no_such_field}}", "{{#if no_such_field}}x{{/if}}", "{{#unless no_such_field}}x{{/unless}}"]
+            {
+                std::fs::write(dir.path().join(format!("{name}.yaml.hbs")), format!("{text}{mistake}\n")).unwrap();
+                let found = problems(&Templates::with_overrides(dir.path()).unwrap());
+                assert!(
+                    found.iter().any(|p| p.contains("no_such_field")),
+                    "template {name} renders {mistake}: {found:?}"
+                );
+            }
         }
     }
 }

@@ -1,14 +1,19 @@
 //! The handlebars templates ([`outputs`] names them), embedded in the binary and
 //! overridable file by file from a user directory.
 //!
-//! The registry runs in strict mode (a missing variable is an error, not an empty string)
-//! with HTML escaping off (this is YAML); scalars go through the `json` helper, which
-//! quotes strings so that no value can change the YAML structure around it.
+//! The registry runs in strict mode (a missing variable is an error, not an empty string),
+//! with `if` and `unless` as strict (handlebars' own read a missing name as false: a
+//! misspelt condition would silently drop its block), and with HTML escaping off (this is
+//! YAML); scalars go through the `json` helper, which quotes strings so that no value can
+//! change the YAML structure around it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use handlebars::{handlebars_helper, Handlebars};
+use handlebars::{
+    handlebars_helper, Context, Handlebars, Helper, HelperDef, HelperResult, JsonTruthy, Output, RenderContext,
+    RenderErrorReason, Renderable,
+};
 
 use super::outputs;
 use crate::error::{Error, Problem, Problems, SourceFile};
@@ -17,6 +22,37 @@ use crate::suggest::closest;
 const EXTENSION: &str = ".yaml.hbs";
 
 handlebars_helper!(json: |value: Json| serde_json::to_string(value).unwrap_or_default());
+
+/// `{{#if name}}` (`positive`) or `{{#unless name}}` that fails when `name` is in no view.
+#[derive(Clone, Copy)]
+struct StrictCondition {
+    positive: bool,
+}
+
+impl HelperDef for StrictCondition {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let param = h.param(0).ok_or(RenderErrorReason::ParamNotFoundForIndex("if", 0))?;
+        if param.is_value_missing() {
+            let name = param.relative_path().map_or("?", String::as_str);
+            return Err(
+                RenderErrorReason::Other(format!("`{{{{#{} {name}}}}}`: no view has `{name}`", h.name())).into()
+            );
+        }
+        let include_zero = h.hash_get("includeZero").and_then(|v| v.value().as_bool()).unwrap_or(false);
+        let taken = param.value().is_truthy(include_zero) == self.positive;
+        match if taken { h.template() } else { h.inverse() } {
+            Some(block) => block.render(r, ctx, rc, out),
+            None => Ok(()),
+        }
+    }
+}
 
 /// The template set used for one run.
 #[derive(Debug)]
@@ -44,6 +80,8 @@ impl Templates {
         registry.set_strict_mode(true);
         registry.register_escape_fn(handlebars::no_escape);
         registry.register_helper("json", Box::new(json));
+        registry.register_helper("if", Box::new(StrictCondition { positive: true }));
+        registry.register_helper("unless", Box::new(StrictCondition { positive: false }));
         let mut problems = Problems::default();
         let mut sources = BTreeMap::new();
         let mut overrides = Vec::new();
