@@ -30,7 +30,7 @@ const TRAIT_FILES: &[(&str, &str)] = &[
 ];
 
 const COMMON_FILES: &[(&str, &str)] = &[
-    ("Cargo.toml", include_str!("new/Cargo.toml")),
+    ("Cargo.toml", include_str!("new/Cargo.toml.in")),
     ("src/bin/server.rs", include_str!("new/server.rs")),
     ("src/bin/client.rs", include_str!("new/client.rs")),
     ("tests/call.rs", include_str!("new/call.rs")),
