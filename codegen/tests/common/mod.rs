@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use kuberpc_codegen::{Config, Generated};
 
@@ -122,28 +122,4 @@ pub fn assert_no_unreferenced_snapshots(prefixes: &[&str], produced: impl IntoIt
         .filter(|name| !expected.contains(name))
         .collect();
     assert!(unreferenced.is_empty(), "snapshots no case produces any more (delete them): {unreferenced:?}");
-}
-
-/// Runs `cargo <args> --offline` in the scratch crate `dir` with the workspace's Cargo.lock
-/// (so versions resolve from the local registry cache) and one target directory shared by
-/// every scratch crate and kept outside the clone, `$KUBERPC_SCRATCH_TARGET` or
-/// `~/.cache/kuberpc/scratch-target`, so a warm machine rebuilds only the crate. Built without
-/// debug info or incremental state: nobody debugs these builds, and they cost disk (CI has
-/// run out of it). Returns cargo's output and that target directory.
-pub fn scratch_cargo(dir: &Path, args: &[&str]) -> (Output, PathBuf) {
-    let target = std::env::var_os("KUBERPC_SCRATCH_TARGET").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kuberpc/scratch-target")
-    });
-    std::fs::copy(repo_root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let output = Command::new(env!("CARGO"))
-        .args(args)
-        .arg("--offline")
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", &target)
-        .env("CARGO_PROFILE_DEV_DEBUG", "false")
-        .env("CARGO_INCREMENTAL", "0")
-        .env_remove("RUSTFLAGS")
-        .output()
-        .unwrap();
-    (output, target)
 }
