@@ -17,7 +17,7 @@ install protoc protobuf-compiler
 [ -x /usr/bin/time ] || install /usr/bin/time time
 install valgrind valgrind
 
-cargo build --release -q -p kuberpc-bench -p kuberpc-codegen
+cargo build --release -q -p kuberpc-bench -p kuberpc-cli
 bin=target/release
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -55,7 +55,7 @@ pub(crate) enum Source {
 /// `Source::Template` of `templates/<name>.yaml.hbs`.
 macro_rules! template {
     ($name:literal) => {
-        Source::Template { name: $name, text: include_str!(concat!("../../../templates/", $name, ".yaml.hbs")) }
+        Source::Template { name: $name, text: include_str!(concat!("../../templates/", $name, ".yaml.hbs")) }
     };
 }
 

@@ -23,7 +23,7 @@ use crate::model::{
 /// The source text of the vocabulary, resolvable as `kuberpc/v1/options.proto` without any
 /// include path.
 #[cfg(feature = "build")]
-pub(crate) const OPTIONS_PROTO: &str = include_str!("../../../proto/kuberpc/v1/options.proto");
+pub(crate) const OPTIONS_PROTO: &str = include_str!("../../proto/kuberpc/v1/options.proto");
 /// The import path of the vocabulary.
 #[cfg(feature = "build")]
 pub(crate) const OPTIONS_PROTO_NAME: &str = "kuberpc/v1/options.proto";

@@ -1,4 +1,5 @@
-//! Inputs shared by the integration tests: the example protos of this repository.
+//! Inputs shared by the integration tests of kuberpc-codegen and kuberpc-cli (whose
+//! `tests/common` includes this file): the example protos of this repository, trees, snapshots.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -64,18 +65,6 @@ impl Case {
         config.manifests_dir(manifests_dir);
         config
     }
-}
-
-/// The `kuberpc` binary of this package, with `args`, run in `cwd`.
-pub fn kuberpc_command(args: &[&str], cwd: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kuberpc"));
-    command.args(args).current_dir(cwd);
-    command
-}
-
-/// [`kuberpc_command`], run to completion.
-pub fn kuberpc(args: &[&str], cwd: &Path) -> Output {
-    kuberpc_command(args, cwd).output().unwrap()
 }
 
 /// `kubectl kustomize dir`; a missing kubectl fails with a message saying so.

@@ -30,7 +30,7 @@ const TRAIT_FILES: &[(&str, &str)] = &[
 ];
 
 const COMMON_FILES: &[(&str, &str)] = &[
-    ("Cargo.toml", include_str!("new/Cargo.toml")),
+    ("Cargo.toml", include_str!("new/Cargo.toml.in")),
     ("src/bin/server.rs", include_str!("new/server.rs")),
     ("src/bin/client.rs", include_str!("new/client.rs")),
     ("tests/call.rs", include_str!("new/call.rs")),
@@ -143,15 +143,16 @@ fn kuberpc_dependencies() -> String {
     let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf);
     let checkout =
         checkout.filter(|root| root.join("src/lib.rs").is_file() && root.join("codegen/Cargo.toml").is_file());
-    let line = |name: &str, sub: &str, extra: &str| match &checkout {
+    let line = |name: &str, sub: &str| match &checkout {
         Some(root) => {
-            format!("{name} = {{ version = \"0.1\", path = {:?}{extra} }}", root.join(sub).display().to_string())
+            let dir = if sub.is_empty() { root.clone() } else { root.join(sub) };
+            format!("{name} = {{ version = \"0.1\", path = {:?} }}", dir.display().to_string())
         }
-        None => format!("{name} = {{ version = \"0.1\"{extra} }}"),
+        None => format!("{name} = \"0.1\""),
     };
     format!(
         "[dependencies]\n{}\n{DEPENDENCIES}\n\n[build-dependencies]\n{}",
-        line("kuberpc", "", ""),
-        line("kuberpc-codegen", "codegen", ", default-features = false, features = [\"build\"]")
+        line("kuberpc", ""),
+        line("kuberpc-codegen", "codegen")
     )
 }
