@@ -49,18 +49,25 @@ fn copy(from: &str, to: &Path) {
     }
 }
 
-/// A workspace of the codegen crate alone, with the repository's shared settings.
+/// A workspace of the codegen crate and the spec it depends on, with the repository's shared
+/// settings; `codegen/templates` and `codegen/proto` link to the copied top-level folders, as
+/// in the repository.
 fn scratch_workspace(dir: &Path) {
     let manifest = fs::read_to_string(common::repo_root().join("Cargo.toml")).unwrap();
     let shared = &manifest[manifest.find("[workspace.package]").unwrap()..manifest.find("\n[package]").unwrap()];
-    fs::write(dir.join("Cargo.toml"), format!("[workspace]\nmembers = [\"codegen\"]\nresolver = \"2\"\n\n{shared}\n"))
-        .unwrap();
-    for from in ["codegen/Cargo.toml", "codegen/src", "codegen/tests/common", "codegen/tests/snapshots.rs", "templates"]
-    {
+    fs::write(
+        dir.join("Cargo.toml"),
+        format!("[workspace]\nmembers = [\"spec\", \"codegen\"]\nresolver = \"2\"\n\n{shared}\n"),
+    )
+    .unwrap();
+    for from in ["spec", "codegen/Cargo.toml", "codegen/src", "codegen/tests/common", "codegen/tests/snapshots.rs"] {
         copy(from, dir);
     }
-    for from in ["proto", "examples/greeter/proto"] {
+    for from in ["templates", "proto", "examples/greeter/proto"] {
         copy(from, dir);
+    }
+    for linked in ["templates", "proto"] {
+        std::os::unix::fs::symlink(format!("../{linked}"), dir.join("codegen").join(linked)).unwrap();
     }
     fs::create_dir_all(dir.join("snapshots")).unwrap();
     for entry in fs::read_dir(common::repo_root().join("snapshots")).unwrap() {

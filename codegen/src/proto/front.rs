@@ -427,10 +427,8 @@ mod tests {
         let behaviour = fds.get_message_by_name("kuberpc.v1.MethodBehaviour").unwrap();
         let mut filled = DynamicMessage::new(behaviour);
         fill(&mut filled);
-        assert_eq!(
-            read_typed::<MethodOptions>(&filled),
-            MethodOptions { timeout_ms: Some(1), idempotent: Some(true), hedge_delay_ms: Some(1) }
-        );
+        let read = format!("{:?}", read_typed::<MethodOptions>(&filled));
+        assert!(!read.contains("None"), "a method option is not read: {read}");
     }
 
     /// Sets every field of `message` (recursively) to a non-default value.
