@@ -31,15 +31,6 @@ fn run(command: &mut Command, what: &str) -> Output {
     output
 }
 
-/// The scratch target directory every scratch crate shares.
-fn scratch_target() -> PathBuf {
-    std::env::var_os("KUBERPC_SCRATCH_TARGET").map(PathBuf::from).unwrap_or_else(|| cache_dir().join("scratch-target"))
-}
-
-fn cache_dir() -> PathBuf {
-    PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kuberpc")
-}
-
 /// The SHA-256 of `file`, in hex (coreutils' `sha256sum`).
 fn sha256(file: &Path) -> String {
     let output = run(Command::new("sha256sum").arg(file), "sha256sum");
@@ -50,7 +41,7 @@ fn sha256(file: &Path) -> String {
 /// a directory of `<name>-<version>/` crates with their `.cargo-checksum.json`.
 fn vendored_dependencies() -> PathBuf {
     let root = common::repo_root();
-    let vendor = cache_dir().join("vendor").join(sha256(&root.join("Cargo.lock")));
+    let vendor = common::cache_dir().join("vendor").join(sha256(&root.join("Cargo.lock")));
     if vendor.is_dir() {
         return vendor;
     }
@@ -118,7 +109,7 @@ impl Machine {
             source.display().to_string()
         );
         std::fs::write(cargo_home.join("config.toml"), config).unwrap();
-        Self { cargo_home, target: scratch_target() }
+        Self { cargo_home, target: common::scratch_target() }
     }
 
     fn cargo(&self, args: &[&str], dir: &Path) -> Command {

@@ -131,9 +131,7 @@ pub fn assert_no_unreferenced_snapshots(prefixes: &[&str], produced: impl IntoIt
 /// debug info or incremental state: nobody debugs these builds, and they cost disk (CI has
 /// run out of it). Returns cargo's output and that target directory.
 pub fn scratch_cargo(dir: &Path, args: &[&str]) -> (Output, PathBuf) {
-    let target = std::env::var_os("KUBERPC_SCRATCH_TARGET").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kuberpc/scratch-target")
-    });
+    let target = scratch_target();
     std::fs::copy(repo_root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     let output = Command::new(env!("CARGO"))
         .arg("--offline")
@@ -146,4 +144,15 @@ pub fn scratch_cargo(dir: &Path, args: &[&str]) -> (Output, PathBuf) {
         .output()
         .unwrap();
     (output, target)
+}
+
+/// What the tests keep outside the clone for a warm machine: `~/.cache/kuberpc`.
+pub fn cache_dir() -> PathBuf {
+    PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kuberpc")
+}
+
+/// The target directory every scratch crate shares, `$KUBERPC_SCRATCH_TARGET` or
+/// `~/.cache/kuberpc/scratch-target`.
+pub fn scratch_target() -> PathBuf {
+    std::env::var_os("KUBERPC_SCRATCH_TARGET").map(PathBuf::from).unwrap_or_else(|| cache_dir().join("scratch-target"))
 }
