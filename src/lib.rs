@@ -1,7 +1,8 @@
 //! kuberpc — the runtime facade of kuberpc-generated gRPC services.
 //!
 //! Generated code describes each service with a [`Deploy`] (the same values the manifests
-//! were rendered from); the runtime takes it from there:
+//! were rendered from; the type, with [`Lifecycle`], [`ClientPolicy`] and [`MethodPolicy`], is
+//! `kuberpc-spec`'s, re-exported here); the runtime takes it from there:
 //!
 //! - [`Server`] serves the service with grpc.health.v1 (for the native gRPC probes),
 //!   reflection (v1 and v1alpha), a span per call ([`trace`]), RPC metrics for Prometheus

@@ -2,20 +2,22 @@
 //! kustomize base and (for traits) the equivalent `.proto`.
 //!
 //! Pipeline (private modules, see `cargo doc --document-private-items`): a front end
-//! (`proto::front`, or `rust::front` for traits) builds the [`model`], reading options through
-//! the vocabulary generated from options.proto (`options`); `model_rules` runs the
-//! cross-field rules once; back ends (`proto::stubs`, `rust::stubs`, `manifests`,
-//! `rust::proto_file`) only read the model and add their files to [`Generated`]
-//! (`artifacts`); `writer` puts every destination on disk atomically and never touches
-//! user-owned files. Every stage that drives a third-party generator (protox, prost-build,
-//! tonic-prost-build, handlebars, syn) runs under `guard`, so a panic there is an internal
-//! error, not a crash.
+//! (`proto::front`, or `rust::front` for traits) reads the options written (the field tables
+//! and option paths generated from options.proto are `schema`) and `options` resolves them,
+//! service and methods alike, into the [`model`] (whose runtime facts are `kuberpc-spec`
+//! types); `model_rules` runs the cross-field rules once; back ends (`proto::stubs`,
+//! `rust::stubs`, `deploy_module`, `manifests` with its one registry of outputs,
+//! `rust::proto_file`) only read the model and add their files to [`Generated`] (`artifacts`);
+//! `writer` puts every destination on disk atomically and never touches user-owned files.
+//! Every stage that drives a third-party generator (protox, prost-build, tonic-prost-build,
+//! handlebars, syn) runs under `guard`, so a panic there is an internal error, not a crash.
+//! No module uses one that uses it back (`scripts/module-graph`).
 //!
-//! Feature `build` (on by default, through `cli`) holds everything that reads or writes
-//! files; without it, `kuberpc-macros` gets the model, the checks and the trait front end.
+//! Feature `build` (on by default) holds everything that reads or writes files; without it,
+//! `kuberpc-macros` gets the model, the checks and the trait front end.
 //!
-//! Entry points: [`configure`] for build scripts (and [`Config::generate`] for tests), and
-//! the `kuberpc` binary for everything else.
+//! Entry points: [`configure`] for build scripts (and [`Config::generate`] for tests); the
+//! `kuberpc` command is the `kuberpc-cli` crate.
 
 // The modules are private: the public API is what is re-exported below. Module docs describe
 // the architecture for contributors (`cargo doc --document-private-items`).
