@@ -100,7 +100,8 @@ impl Server {
     /// A server for the service described by `deploy` (`<service>_deploy::DEPLOY`). The drain
     /// delay defaults to the deploy's [`Lifecycle::drain`](crate::Lifecycle::drain), or `KUBERPC_DRAIN_SECONDS` when set.
     pub fn new(deploy: &'static Deploy) -> Self {
-        let drain = std::env::var(DRAIN_ENV).ok().and_then(|s| s.parse().ok()).map(Duration::from_secs);
+        let drain =
+            std::env::var(DRAIN_ENV).ok().and_then(|s| s.parse::<u32>().ok()).map(|s| Duration::from_secs(s.into()));
         Self {
             deploy,
             routes: RoutesBuilder::default(),

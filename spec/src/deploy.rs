@@ -26,10 +26,10 @@ resolved! {
     }
 }
 
-impl<S: AsRef<str>, M: AsRef<[MethodPolicy<S>]>> Deploy<S, M> {
+impl Deploy {
     /// The policy of the method at HTTP/2 `path` (`/pkg.Service/Method`).
-    pub fn method(&self, path: &str) -> Option<&MethodPolicy<S>> {
-        self.methods.as_ref().iter().find(|m| m.path.as_ref() == path)
+    pub fn method(&self, path: &str) -> Option<&'static MethodPolicy> {
+        self.methods.iter().find(|m| m.path == path)
     }
 }
 

@@ -8,7 +8,7 @@
 //! - [`defaults`]: every fixed default of the options, one table.
 //! - [`policy`]: the call policy every service shares (attempts, backoff, the retry budget's
 //!   cap), which the gRPC service config tells clients in other languages.
-//! - Feature `tokens`: [`Literal`], each type written as the Rust expression that rebuilds it.
+//! - Feature `tokens`: `Literal`, each type written as the Rust expression that rebuilds it.
 //! - Feature `serde`: `Serialize` for the manifest view.
 
 #[macro_use]

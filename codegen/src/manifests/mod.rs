@@ -171,11 +171,13 @@ pub(crate) mod tests {
     }
 
     /// Between them, the greeter (a Deployment with storage, ingress, monitor, environments)
-    /// and the ledger (a StatefulSet behind a Gateway) render every template.
-    fn fixtures() -> [Package; 2] {
+    /// and the ledger (a StatefulSet behind a Gateway) render every template; the quiet
+    /// service renders them with every optional part off (no metrics: `metrics` is null).
+    fn fixtures() -> [Package; 3] {
         [
             fixture("examples/greeter/proto", "greeter/v1/greeter.proto"),
             fixture("codegen/tests/fixtures", "ledger/v1/ledger.proto"),
+            fixture("codegen/tests/fixtures", "quiet/v1/quiet.proto"),
         ]
     }
 

@@ -1,13 +1,14 @@
 //! The annotation vocabulary (`kuberpc/v1/options.proto`) as Rust values, and the ONE place
-//! where written options become a resolved [`Deploy`].
+//! where written options become the model: [`resolve_deploy`] for a service, [`resolve_method`]
+//! for each of its methods.
 //!
-//! Everything here that describes the vocabulary is generated from options.proto and
-//! committed (the tests in `generated_tests` fail when it is stale; `KUBERPC_BLESS=1` rewrites
-//! it): the prost types behind [`ServiceOptions`] / [`MethodOptions`] (`kuberpc.v1.rs`), the
-//! field tables the front ends walk ([`schema::fields`]) and the option paths rules report at
-//! ([`schema::path`]). Front ends only fill the typed options (what the user wrote, nothing
-//! more); [`resolve_deploy`] and [`resolve_method`] apply the defaults ([`kuberpc_spec::defaults`])
-//! and the single-field rules (ranges, quantities, required fields). Cross-field rules live in [`crate::model_rules`].
+//! The prost types behind [`ServiceOptions`] / [`MethodOptions`] (`kuberpc.v1.rs`) are
+//! generated from options.proto and committed, with the field tables and option paths of
+//! [`crate::schema`] (the tests in `generated_tests` fail when any is stale; `KUBERPC_BLESS=1`
+//! rewrites them). Front ends only fill the typed options (what the user wrote, nothing more);
+//! the resolvers apply the defaults ([`kuberpc_spec::defaults`], and `DEFAULT` beside the
+//! spec's types) and the single-field rules (ranges, quantities, required fields). Cross-field
+//! rules live in [`crate::model_rules`].
 
 use std::collections::BTreeMap;
 
@@ -146,8 +147,6 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
     deploy
 }
 
-/// An explicit `workload` wins; otherwise single-writer storage that several replicas would
-/// need becomes a StatefulSet, so each pod gets its own volume.
 /// The call policy of the RPC `method` of the service `service_full_name`, from its
 /// `(kuberpc.v1.method)` as written and its streaming kind: what both front ends give a method.
 pub(crate) fn resolve_method(
@@ -166,6 +165,8 @@ pub(crate) fn resolve_method(
     }
 }
 
+/// An explicit `workload` wins; otherwise single-writer storage that several replicas would
+/// need becomes a StatefulSet, so each pod gets its own volume.
 fn resolve_workload(
     written: Option<&str>,
     storage: Option<&Storage>,
@@ -814,7 +815,10 @@ mod generated_tests {
     fn field_comment(file: &FileDescriptorProto, message: &str, path: &str) -> String {
         let (index, message) = file.message_type.iter().enumerate().find(|(_, m)| m.name() == message).unwrap();
         let (name, rest) = path.split_once('.').map_or((path, None), |(a, b)| (a, Some(b)));
-        let (field_index, field) = message.field.iter().enumerate().find(|(_, f)| f.name() == name).unwrap();
+        let (field_index, field) =
+            (message.field.iter().enumerate().find(|(_, f)| f.name() == name)).unwrap_or_else(|| {
+                panic!("{} has no option {name:?}: a default names an option that does not exist", message.name())
+            });
         if let Some(rest) = rest {
             return field_comment(file, field.type_name().rsplit('.').next().unwrap(), rest);
         }
