@@ -15,6 +15,8 @@ mod locate;
 mod outputs;
 mod rules;
 mod service_monitor;
+#[cfg(test)]
+mod template_names;
 mod templates;
 mod validate;
 mod view;
@@ -173,7 +175,7 @@ pub(crate) mod tests {
     /// Between them, the greeter (a Deployment with storage, ingress, monitor, environments)
     /// and the ledger (a StatefulSet behind a Gateway) render every template; the quiet
     /// service renders them with every optional part off (no metrics: `metrics` is null).
-    fn fixtures() -> [Package; 3] {
+    pub(crate) fn fixtures() -> [Package; 3] {
         [
             fixture("examples/greeter/proto", "greeter/v1/greeter.proto"),
             fixture("codegen/tests/fixtures", "ledger/v1/ledger.proto"),

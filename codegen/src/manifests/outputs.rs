@@ -42,8 +42,8 @@ pub(crate) struct Output {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Source {
     /// The handlebars template `templates/<name>.yaml.hbs`, embedded; a user directory may
-    /// override it. Base and component templates see the service's view, overlay templates the
-    /// environment's.
+    /// override it. Per-environment templates (components, overlays) see the environment's view
+    /// (the service's and `environment`), the others the service's.
     Template { name: &'static str, text: &'static str },
     /// A function of the model: the file's text after the generated header.
     Text(fn(&model::Service) -> String),

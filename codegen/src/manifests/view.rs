@@ -1,7 +1,8 @@
 //! The data templates see: typed views of a service, built from the model only and
 //! serialized for handlebars. A view field is named once, here, as a struct field: a view
-//! built with a misspelt key does not compile. A template that prints a field no view has
-//! fails to render (strict mode).
+//! built with a misspelt key does not compile. A template that names a field no view has
+//! fails to render (strict mode, `if`/`unless` included) and fails a test that walks every
+//! block of every template against the views' shapes (`template_names`), rendered or not.
 //!
 //! Everything a template prints is decided here (names, labels, the port, and the names that
 //! tie objects together: [`CONTAINER`], [`PORT_NAME`], [`VOLUME`]), so two templates — or a
