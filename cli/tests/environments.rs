@@ -10,7 +10,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{kuberpc, kustomize};
+use common::{kuberpc, kustomize, text};
 
 const SHOP: &str = r#"syntax = "proto3";
 package shop.v1;
@@ -43,10 +43,6 @@ fn write_proto(dir: &Path, autoscale: &str) {
 
 fn run(dir: &Path, command: &str) -> std::process::Output {
     kuberpc(&[command, "shop.proto", "-I", ".", "--out", "deploy"], dir)
-}
-
-fn text(output: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 /// Generates, then adds the user's patch to the seeded prod overlay.

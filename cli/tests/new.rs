@@ -5,15 +5,13 @@
 
 mod common;
 
+use common::text;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 fn kuberpc(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kuberpc")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 #[test]

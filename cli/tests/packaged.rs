@@ -14,14 +14,12 @@
 
 mod common;
 
+use common::text;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
 
 /// Runs `command` to completion; a command that cannot start, or fails, fails the test with
 /// what it printed.
@@ -113,15 +111,8 @@ impl Machine {
     }
 
     fn cargo(&self, args: &[&str], dir: &Path) -> Command {
-        let mut command = Command::new(env!("CARGO"));
-        command
-            .args(args)
-            .current_dir(dir)
-            .env("CARGO_HOME", &self.cargo_home)
-            .env("CARGO_TARGET_DIR", &self.target)
-            .env("CARGO_PROFILE_DEV_DEBUG", "false")
-            .env("CARGO_INCREMENTAL", "0")
-            .env_remove("RUSTFLAGS");
+        let mut command = common::scratch_build(dir);
+        command.args(args).env("CARGO_HOME", &self.cargo_home);
         command
     }
 

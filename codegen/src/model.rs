@@ -3,7 +3,8 @@
 //!
 //! Invariant: a model handed to a back end has passed the cross-field rules (`model_rules`);
 //! every default is already filled in, so back ends never decide policy. The types are
-//! `#[non_exhaustive]`: a new option adds a field without breaking a reader.
+//! `#[non_exhaustive]`: a new option adds a field without breaking a reader. Those the
+//! manifest templates read as they are are `Serialize` (feature `build`): the view holds them.
 
 use std::collections::BTreeMap;
 
@@ -147,6 +148,7 @@ pub struct ContainerBuild {
 
 /// A Secret mounted read-only into the server container.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "build", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SecretVolume {
     /// The Secret's name.
@@ -177,6 +179,7 @@ pub struct Environment {
 
 /// Where the pods may run and how they rank.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "build", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Scheduling {
     /// `priorityClassName`.
@@ -189,6 +192,7 @@ pub struct Scheduling {
 
 /// One toleration: `key=value:Effect` read into the pod spec's fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "build", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Toleration {
     /// The taint key.
@@ -235,6 +239,7 @@ impl Deploy {
 
 /// Requests and limits of the server container (Kubernetes quantities).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "build", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Resources {
     /// CPU request.
@@ -249,6 +254,7 @@ pub struct Resources {
 
 /// An autoscaling/v2 HorizontalPodAutoscaler.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "build", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Autoscale {
     /// Minimum replicas.
@@ -263,6 +269,7 @@ pub struct Autoscale {
 
 /// An Ingress routing gRPC to the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "build", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Ingress {
     /// Routed host name.

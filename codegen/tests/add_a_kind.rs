@@ -103,7 +103,7 @@ fn a_new_kind_is_a_template_and_a_row() {
     let args = ["test", "-p", "kuberpc-codegen", "--no-fail-fast", "--test", "snapshots", "--test", "new_kind"];
     let (output, _) =
         common::scratch_cargo(dir.path(), &[&args[..], &["--", "greeter_snapshots", "a_misspelt"]].concat());
-    let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let log = common::text(&output);
     assert!(log.contains("test greeter_refuses_a_misspelt_field_of_the_new_kind ... ok"), "{log}");
 
     let mut new: Vec<String> = fs::read_dir(dir.path().join("snapshots"))

@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::text;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -63,10 +65,6 @@ fn checkov(dir: &Path) -> Output {
 
 fn kubernetes_validate(file: &Path, version: &str) -> Output {
     Command::new(tool("kubernetes-validate")).args(["--strict", "-k", version, "--quiet"]).arg(file).output().unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 #[test]

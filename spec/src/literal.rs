@@ -50,12 +50,12 @@ scalar! {
 }
 
 impl Literal for String {
-    fn literal(&self, _: &TokenStream) -> TokenStream {
-        self.into_token_stream()
+    fn literal(&self, krate: &TokenStream) -> TokenStream {
+        self.as_str().literal(krate)
     }
 
     fn constant_type() -> Option<TokenStream> {
-        Some(quote!(&str))
+        <&str>::constant_type()
     }
 }
 

@@ -180,7 +180,7 @@ fn compiled(text: &str) -> Template {
     Template::compile(text).unwrap()
 }
 
-/// Every output template with whether it sees the environment's view, and the partials.
+/// Every output template with whether it sees the environment's view, and every template by name.
 fn registry_templates() -> (Vec<OutputTemplate>, Partials) {
     let templates = OUTPUTS
         .iter()
@@ -189,13 +189,8 @@ fn registry_templates() -> (Vec<OutputTemplate>, Partials) {
             Source::Text(_) | Source::File(_) => None,
         })
         .collect();
-    let partials = outputs::PARTIALS
-        .iter()
-        .filter_map(|source| match source {
-            Source::Template { name, text } => Some((*name, compiled(text))),
-            Source::Text(_) | Source::File(_) => None,
-        })
-        .collect();
+    // Every template by name: a partial is looked up by its name (outputs are never included).
+    let partials = outputs::templates().map(|(name, text)| (name, compiled(text))).collect();
     (templates, partials)
 }
 

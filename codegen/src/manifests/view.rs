@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::model::{
-    headless_service_name, Autoscale, Deploy, Environment, Gateway, Lifecycle, Package, Resources, Scheduling, Service,
-    Workload,
+    headless_service_name, Autoscale, Deploy, Environment, Gateway, Ingress, Lifecycle, Package, Resources, Scheduling,
+    SecretVolume, Service, Workload,
 };
 
 /// The server container, in the pod and in every overlay patch that selects it by name.
@@ -39,7 +39,7 @@ pub(crate) struct ServiceView<'a> {
     service_account: &'a str,
     env_config_map: Option<String>,
     env_from: Vec<EnvSource<'a>>,
-    secret_volumes: Vec<SecretVolumeView<'a>>,
+    secret_volumes: &'a [SecretVolume],
     pod_volume_claim: Option<String>,
     lifecycle: Lifecycle,
     allowed_namespaces: Vec<&'a str>,
@@ -56,10 +56,10 @@ pub(crate) struct ServiceView<'a> {
     env: Vec<EnvVar<'a>>,
     args: &'a [String],
     pod_annotations: BTreeMap<&'a str, String>,
-    scheduling: SchedulingView<'a>,
-    resources: ResourcesView<'a>,
-    autoscale: Option<AutoscaleView>,
-    ingress: Option<IngressView<'a>>,
+    scheduling: &'a Scheduling,
+    resources: &'a Resources,
+    autoscale: Option<&'a Autoscale>,
+    ingress: Option<&'a Ingress>,
     storage: Option<StorageView<'a>>,
     /// The base files the kustomization lists, in order.
     base_resources: Vec<&'static str>,
@@ -100,13 +100,6 @@ struct EnvSource<'a> {
 }
 
 #[derive(Debug, Clone, Serialize)]
-struct SecretVolumeView<'a> {
-    name: &'a str,
-    mount_path: &'a str,
-    volume: &'a str,
-}
-
-#[derive(Debug, Clone, Serialize)]
 struct EnvVar<'a> {
     name: &'a str,
     value: &'a str,
@@ -125,21 +118,6 @@ struct GatewayView<'a> {
 struct RouteMatch<'a> {
     service: &'a str,
     method: Option<&'a str>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct SchedulingView<'a> {
-    priority_class: Option<&'a str>,
-    node_selector: &'a BTreeMap<String, String>,
-    tolerations: Vec<TolerationView<'a>>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct IngressView<'a> {
-    host: &'a str,
-    tls_secret: &'a str,
-    class_name: &'a str,
-    path: &'a str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -171,33 +149,9 @@ struct EnvironmentFacts<'a> {
     name: &'a str,
     namespace: &'a str,
     replicas: u32,
-    autoscale: Option<AutoscaleView>,
-    resources: ResourcesView<'a>,
+    autoscale: Option<&'a Autoscale>,
+    resources: &'a Resources,
     ingress_host: Option<&'a str>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct TolerationView<'a> {
-    key: &'a str,
-    operator: &'static str,
-    value: Option<&'a str>,
-    effect: Option<&'a str>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct ResourcesView<'a> {
-    cpu: &'a str,
-    memory: &'a str,
-    cpu_limit: &'a str,
-    memory_limit: &'a str,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct AutoscaleView {
-    min: u32,
-    max: u32,
-    cpu_percent: Option<u32>,
-    memory_percent: Option<u32>,
 }
 
 /// The view of `service`, whose base kustomization lists `base_resources`.
@@ -218,11 +172,7 @@ pub(crate) fn service_view<'a>(
         service_account: app,
         env_config_map: (!deploy.env.is_empty()).then(|| env_config_map_name(app, &deploy.env)),
         env_from: env_from(app, deploy),
-        secret_volumes: deploy
-            .secret_volumes
-            .iter()
-            .map(|v| SecretVolumeView { name: &v.name, mount_path: &v.mount_path, volume: &v.volume })
-            .collect(),
+        secret_volumes: &deploy.secret_volumes,
         pod_volume_claim: deploy
             .storage
             .as_ref()
@@ -242,15 +192,10 @@ pub(crate) fn service_view<'a>(
         env: deploy.env.iter().map(|(name, value)| EnvVar { name, value }).collect(),
         args: &deploy.args,
         pod_annotations: pod_annotations(deploy),
-        scheduling: scheduling_view(&deploy.scheduling),
-        resources: resources_view(&deploy.resources),
-        autoscale: deploy.autoscale.as_ref().map(autoscale_view),
-        ingress: deploy.ingress.as_ref().map(|i| IngressView {
-            host: &i.host,
-            tls_secret: &i.tls_secret,
-            class_name: &i.class_name,
-            path: &i.path,
-        }),
+        scheduling: &deploy.scheduling,
+        resources: &deploy.resources,
+        autoscale: deploy.autoscale.as_ref(),
+        ingress: deploy.ingress.as_ref(),
         storage: deploy.storage.as_ref().map(|s| StorageView {
             claim_name: claim_name(app),
             size: &s.size,
@@ -382,53 +327,17 @@ fn gateway_view<'a>(service: &'a Service, gateway: &'a Gateway) -> GatewayView<'
     }
 }
 
-fn resources_view(resources: &Resources) -> ResourcesView<'_> {
-    ResourcesView {
-        cpu: &resources.cpu,
-        memory: &resources.memory,
-        cpu_limit: &resources.cpu_limit,
-        memory_limit: &resources.memory_limit,
-    }
-}
-
 /// The view of `service` in `environment`, for its component and overlay templates.
 pub(crate) fn environment_view<'a>(service: &'a ServiceView<'a>, environment: &'a Environment) -> EnvironmentView<'a> {
     let facts = EnvironmentFacts {
         name: &environment.name,
         namespace: &environment.namespace,
         replicas: environment.replicas,
-        autoscale: environment.autoscale.as_ref().map(autoscale_view),
-        resources: resources_view(&environment.resources),
+        autoscale: environment.autoscale.as_ref(),
+        resources: &environment.resources,
         ingress_host: environment.ingress_host.as_deref(),
     };
     EnvironmentView { service, environment: facts }
-}
-
-fn scheduling_view(scheduling: &Scheduling) -> SchedulingView<'_> {
-    let tolerations = scheduling
-        .tolerations
-        .iter()
-        .map(|t| TolerationView {
-            key: &t.key,
-            operator: t.operator,
-            value: t.value.as_deref(),
-            effect: t.effect.as_deref(),
-        })
-        .collect();
-    SchedulingView {
-        priority_class: scheduling.priority_class.as_deref(),
-        node_selector: &scheduling.node_selector,
-        tolerations,
-    }
-}
-
-fn autoscale_view(autoscale: &Autoscale) -> AutoscaleView {
-    AutoscaleView {
-        min: autoscale.min,
-        max: autoscale.max,
-        cpu_percent: autoscale.cpu_percent,
-        memory_percent: autoscale.memory_percent,
-    }
 }
 
 /// The image reference without tag or digest (what kustomize `images` match on).

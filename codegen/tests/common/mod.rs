@@ -131,19 +131,27 @@ pub fn assert_no_unreferenced_snapshots(prefixes: &[&str], produced: impl IntoIt
 /// debug info or incremental state: nobody debugs these builds, and they cost disk (CI has
 /// run out of it). Returns cargo's output and that target directory.
 pub fn scratch_cargo(dir: &Path, args: &[&str]) -> (Output, PathBuf) {
-    let target = scratch_target();
     std::fs::copy(repo_root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let output = Command::new(env!("CARGO"))
-        .arg("--offline")
-        .args(args)
+    let output = scratch_build(dir).arg("--offline").args(args).output().unwrap();
+    (output, scratch_target())
+}
+
+/// `cargo`, in `dir`, building into [`scratch_target`] without debug info or incremental
+/// state and without the caller's `RUSTFLAGS`: how every scratch crate is built.
+pub fn scratch_build(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO"));
+    command
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_TARGET_DIR", scratch_target())
         .env("CARGO_PROFILE_DEV_DEBUG", "false")
         .env("CARGO_INCREMENTAL", "0")
-        .env_remove("RUSTFLAGS")
-        .output()
-        .unwrap();
-    (output, target)
+        .env_remove("RUSTFLAGS");
+    command
+}
+
+/// What a process printed: its stdout, then its stderr.
+pub fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 /// What the tests keep outside the clone for a warm machine: `~/.cache/kuberpc`.
