@@ -19,7 +19,7 @@ use tonic::transport::Endpoint;
 
 use crate::balance::Pool;
 pub use crate::policy::{PolicyChannel, MAX_ATTEMPTS};
-use crate::{ClientPolicy, Deploy};
+use crate::{Callee, ClientPolicy, Deploy};
 
 /// Overrides the target (`host:port`) of every [`Client`] in the process.
 pub const TARGET_ENV: &str = "KUBERPC_TARGET";
@@ -127,6 +127,7 @@ impl std::fmt::Display for Target {
 #[derive(Clone)]
 pub struct Client {
     deploy: &'static Deploy,
+    callee: Option<&'static Callee>,
     target: Option<Target>,
     resolver: Arc<dyn Resolve>,
     refresh: Duration,
@@ -142,7 +143,17 @@ impl Client {
     /// A client of the service `deploy` describes, targeting its headless Service in the
     /// pod's namespace, through DNS, re-resolved every [`DEFAULT_REFRESH`].
     pub fn new(deploy: &'static Deploy) -> Self {
-        Self { deploy, target: None, resolver: Arc::new(Dns), refresh: DEFAULT_REFRESH }
+        Self { deploy, callee: None, target: None, resolver: Arc::new(Dns), refresh: DEFAULT_REFRESH }
+    }
+
+    /// Calls the service as the callee `callee` of the caller's `calls`
+    /// (`<caller>_deploy::calls::<APP>`): its address is what the caller's manifests set in
+    /// the callee's variable for this pod's environment (the callee's headless Service in its
+    /// namespace there), else the callee's headless Service in this pod's namespace. `deploy`
+    /// (of [`Client::new`]) must be the callee's own: [`Client::connect`] fails otherwise.
+    pub fn callee(mut self, callee: &'static Callee) -> Self {
+        self.callee = Some(callee);
+        self
     }
 
     /// Targets `host:port` instead of the headless Service.
@@ -174,6 +185,16 @@ impl Client {
     pub fn target_address(&self) -> Result<Target, TargetError> {
         if let Some(target) = &self.target {
             return Ok(target.clone());
+        }
+        if let Some(callee) = self.callee {
+            if callee.service != self.deploy.service {
+                let reason =
+                    format!("is the callee {} but the client's DEPLOY is {}", callee.service, self.deploy.service);
+                return Err(TargetError { target: callee.app.to_string(), reason });
+            }
+            if let Ok(text) = std::env::var(callee.address_env) {
+                return text.parse();
+            }
         }
         if let Ok(text) = std::env::var(TARGET_ENV) {
             return text.parse();
@@ -287,6 +308,28 @@ mod tests {
         assert_eq!(port, 50051);
         let target = Client::new(&DEPLOY).target("localhost", 1).target_address();
         assert_eq!(target, Ok(Target::Dns { host: "localhost".into(), port: 1 }));
+    }
+
+    #[test]
+    fn a_callee_is_found_at_its_variable_and_must_be_the_deploys_service() {
+        static GREETER: Callee = Callee {
+            app: "greeter",
+            service: "greeter.v1.Greeter",
+            address_env: "KUBERPC_CALL_GREETER_CLIENT_TEST",
+            default_address: "greeter-headless:50051",
+            methods: &["/greeter.v1.Greeter/SayHello"],
+        };
+        // Unset: the headless Service of this namespace, as without a callee.
+        let Ok(Target::Dns { host, .. }) = Client::new(&DEPLOY).callee(&GREETER).target_address() else { panic!() };
+        assert!(host.starts_with("greeter-headless."), "{host}");
+        std::env::set_var(GREETER.address_env, "greeter-headless.greeter-prod.svc.cluster.local:50051");
+        let target = Client::new(&DEPLOY).callee(&GREETER).target_address();
+        std::env::remove_var(GREETER.address_env);
+        let host = "greeter-headless.greeter-prod.svc.cluster.local".to_string();
+        assert_eq!(target, Ok(Target::Dns { host, port: 50051 }));
+        static OTHER: Callee = Callee { service: "journal.v1.Journal", ..GREETER };
+        let error = Client::new(&DEPLOY).callee(&OTHER).target_address().unwrap_err().to_string();
+        assert!(error.contains("journal.v1.Journal but the client's DEPLOY is greeter.v1.Greeter"), "{error}");
     }
 
     #[test]

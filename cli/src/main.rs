@@ -57,6 +57,11 @@ struct Inputs {
     /// Include directories for imports (default: the current directory).
     #[arg(short = 'I', long = "include")]
     includes: Vec<PathBuf>,
+    /// A .proto of another service of the system (found through -I): not generated, but its
+    /// options and `calls` make the call graph — the callees these sources call and the
+    /// callers their NetworkPolicies admit. Repeat for each file.
+    #[arg(long = "peer", value_name = "PROTO")]
+    peers: Vec<PathBuf>,
     /// Manifests directory: receives `<app>/base` and `<app>/overlays`.
     #[arg(long, default_value = "deploy")]
     out: PathBuf,
@@ -190,6 +195,7 @@ impl Inputs {
             config.templates_dir(dir);
         }
         config.proto_dir(&self.proto_out);
+        config.peers(&self.peers, &self.includes());
         self.stubs.apply(&mut config);
         config
     }

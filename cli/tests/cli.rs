@@ -66,10 +66,10 @@ fn bad_input_exits_2_and_writes_nothing() {
 #[test]
 fn the_committed_example_tree_is_fresh() {
     let root = common::repo_root();
-    let output = kuberpc(
-        &["check", "proto/greeter/v1/greeter.proto", "-I", "proto", "--out", "deploy"],
-        &root.join("examples/greeter"),
-    );
+    let peers = common::greeter().peer_args();
+    let args = ["check", "proto/greeter/v1/greeter.proto", "-I", "proto", "--out", "deploy"];
+    let args: Vec<&str> = args.into_iter().chain(peers.iter().map(String::as_str)).collect();
+    let output = kuberpc(&args, &root.join("examples/greeter"));
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
 }
 

@@ -283,6 +283,9 @@ fn read_value(meta: &ParseNestedMeta<'_>, path: &str, kind: Kind, written: &mut 
         }
         Kind::Map => read_map(meta, path).map(|map| Some(Value::Map(map))),
         Kind::StrList => {
+            if !meta.input.peek(syn::token::Paren) {
+                return Err(meta.error(format!("`{path}` takes its values in parentheses: `{path}(\"a\", \"b\")`")));
+            }
             let content;
             syn::parenthesized!(content in meta.input);
             let hosts = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;

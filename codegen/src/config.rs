@@ -30,7 +30,7 @@ use crate::overlays::{self, OverlayCheck};
 use crate::proto::stubs::{self, StubOptions};
 use crate::source_tree;
 use crate::writer::{self, Action, Cleanup, Report, Target};
-use crate::{model_rules, proto, rust};
+use crate::{graph, model_rules, proto, rust};
 
 /// A builder with every option at its default; see [`Config`].
 pub fn configure() -> Config {
@@ -48,6 +48,8 @@ pub struct Config {
     manifests: bool,
     proto_dir: PathBuf,
     stub_options: StubOptions,
+    peers: Vec<PathBuf>,
+    peer_includes: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -69,6 +71,8 @@ impl Config {
             manifests: true,
             proto_dir: PathBuf::from("proto"),
             stub_options: StubOptions::default(),
+            peers: Vec::new(),
+            peer_includes: Vec::new(),
         }
     }
 
@@ -119,6 +123,18 @@ impl Config {
     /// (`<dir>/counter/v1/counter.proto`). Default: `proto`.
     pub fn proto_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
         self.proto_dir = dir.as_ref().to_path_buf();
+        self
+    }
+
+    /// The other services of the system: `protos` (found through `includes`) declare services
+    /// this run does not generate but whose `calls` and options the call graph needs — the
+    /// callees this run's services call (their app, port, methods and namespaces), and the
+    /// callers that call them (their ingress admits exactly those). A trait-first service's
+    /// peer is its emitted `.proto`. Each call adds files. Default: none (the graph is this
+    /// run's own services).
+    pub fn peers(&mut self, protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> &mut Self {
+        self.peers.extend(protos.iter().map(|p| p.as_ref().to_path_buf()));
+        self.peer_includes.extend(includes.iter().map(|i| i.as_ref().to_path_buf()));
         self
     }
 
@@ -239,14 +255,15 @@ impl Config {
         let mut problems = Problems::default();
         let templates = problems.take(self.templates());
         let compiled = problems.take(guard::run(Stage::Parse, &input, || proto::compile(protos, includes)));
-        let (Some(templates), Some(compiled)) = (templates, compiled) else {
+        let peers = problems.take(self.compile_peers(includes));
+        let (Some(templates), Some(compiled), Some(peers)) = (templates, compiled, peers) else {
             return Err(problems.into_error());
         };
         // Option mistakes and cross-field rules are reported together, before any output.
         compiled.problems.iter().cloned().for_each(|p| problems.push(p));
         let mut generated = Generated::new(compiled.packages, compiled.sources);
         generated.source_packages.extend(compiled.source_packages.iter().cloned());
-        self.render(&mut generated, &templates, &input, problems)?;
+        self.render(&mut generated, &peers, &templates, &input, problems)?;
         if self.stubs {
             let stubs = guard::run(Stage::Stubs, &input, || {
                 stubs::generate(&compiled.file_descriptor_set, &generated.packages, &self.stub_options)
@@ -260,8 +277,22 @@ impl Config {
             }
         }
         generated.inputs = compiled.inputs;
+        generated.inputs.extend(self.peers.iter().cloned());
         generated.inputs.extend(templates.overrides().iter().cloned());
         Ok(generated)
+    }
+
+    /// The services of the peers ([`Config::peers`]), read with `includes` and the peers' own
+    /// include paths. Their option mistakes are theirs to report (their own build does); a
+    /// peer that does not compile is an error here.
+    fn compile_peers(&self, includes: &[impl AsRef<Path>]) -> Result<Vec<crate::model::Package>, Error> {
+        if self.peers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut all: Vec<PathBuf> = includes.iter().map(|i| i.as_ref().to_path_buf()).collect();
+        all.extend(self.peer_includes.iter().cloned());
+        let input = input_names(&self.peers);
+        Ok(guard::run(Stage::Parse, &input, || proto::compile(&self.peers, &all))?.packages)
     }
 
     /// The trait-first twin of [`Config::generate`]: reads the `#[rpc_service]` traits (and
@@ -299,20 +330,31 @@ impl Config {
         };
         let (parsed, found) = guard::run(Stage::Traits, &input, parse)?;
         found.into_vec().into_iter().for_each(|p| problems.push(p));
-        let Some(templates) = templates else { return Err(problems.into_error()) };
+        let peers = problems.take(self.compile_peers(&[] as &[PathBuf]));
+        let (Some(templates), Some(peers)) = (templates, peers) else { return Err(problems.into_error()) };
         let packages = parsed.iter().flat_map(|f| &f.services).map(|s| s.package.clone()).collect();
         let sources = files.iter().map(|(name, _)| name.to_string()).collect();
         let mut generated = Generated::new(packages, sources);
-        self.render(&mut generated, &templates, &input, problems)?;
+        self.render(&mut generated, &peers, &templates, &input, problems)?;
         let (emitted, descriptors) =
             guard::run(Stage::Traits, &input, || rust::proto_file::emit_all(&generated.packages, &parsed))?;
         generated.add(Destination::Protos, artifacts::generated_files(emitted));
         if self.stubs {
             let descriptor_set = stubs::encode_without_source_info(&descriptors);
-            generated
-                .add(Destination::Stubs, artifacts::stub_files([(stubs::DESCRIPTOR_SET_FILE.into(), descriptor_set)]));
+            let mut files = vec![(stubs::DESCRIPTOR_SET_FILE.to_string(), descriptor_set)];
+            // The macro's `calls` module includes these: only this run knows the callees.
+            files.extend(
+                generated.packages.iter().flat_map(|p| &p.services).filter(|s| !s.deploy.calls.is_empty()).map(
+                    |service| {
+                        let constants = crate::deploy_module::callee_constants(service, &quote::quote!(::kuberpc));
+                        (crate::deploy_module::calls_file_name(service), constants.to_string().into_bytes())
+                    },
+                ),
+            );
+            generated.add(Destination::Stubs, artifacts::stub_files(files));
         }
         generated.inputs = templates.overrides().to_vec();
+        generated.inputs.extend(self.peers.iter().cloned());
         Ok(generated)
     }
 
@@ -323,16 +365,19 @@ impl Config {
         }
     }
 
-    /// Runs the cross-field rules once over the model (so that they are reported together
-    /// with the front end's `problems`), then renders every app's manifests, when wanted.
+    /// Runs the cross-field rules once over the model and resolves the call graph against
+    /// `peers` (so that both are reported together with the front end's `problems`), then
+    /// renders every app's manifests, when wanted.
     fn render(
         &self,
         generated: &mut Generated,
+        peers: &[crate::model::Package],
         templates: &Templates,
         input: &str,
         mut problems: Problems,
     ) -> Result<(), Error> {
         problems.take(model_rules::enforce(&generated.packages));
+        graph::resolve(&mut generated.packages, peers, &mut problems);
         if !problems.is_empty() {
             return Err(problems.into_error());
         }

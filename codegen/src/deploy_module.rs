@@ -4,11 +4,11 @@
 //! fact, and what only the generator knows (the storage path, the gRPC service config), so
 //! the runtime binds and behaves as the cluster expects.
 
-use heck::ToSnakeCase;
-use kuberpc_spec::{Deploy, Literal, MethodPolicy};
+use heck::{ToShoutySnakeCase, ToSnakeCase};
+use kuberpc_spec::{Callee, Deploy, Literal, MethodPolicy};
 use quote::{format_ident, quote};
 
-use crate::model::Service;
+use crate::model::{headless_service_name, method_path, Peer, Service};
 
 /// `pub mod <service>_deploy { APP, SERVICE, PORT, …, DEPLOY }`, naming the runtime crate as
 /// `krate` (`::kuberpc`, or what a user renamed it to).
@@ -21,10 +21,12 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
     let storage_path = service.deploy.storage.as_ref().map(|storage| storage.mount_path.as_str()).literal(krate);
     let doc =
         format!(" Deployment facts of `{}`, from the options that rendered `deploy/{}/`.", deploy.service, deploy.app);
+    let calls = calls_module(service, krate);
     quote! {
         #[doc = #doc]
         pub mod #module {
             #constants
+            #calls
             /// Where each pod's PersistentVolumeClaim is mounted (`storage.mount_path`), if the
             /// service has storage: a StatefulSet's pods each get their own claim there.
             pub const STORAGE_PATH: ::core::option::Option<&str> = #storage_path;
@@ -50,5 +52,59 @@ fn runtime_deploy(service: &Service) -> Deploy<String, Vec<MethodPolicy<String>>
         lifecycle: deploy.lifecycle,
         methods: service.methods.iter().map(|method| method.policy.clone()).collect(),
         client: deploy.client,
+    }
+}
+
+/// `pub mod calls`, one [`Callee`] per service `service` calls: written out when the call graph
+/// is resolved (the proto front end, the trait's build script), else — the `#[rpc_service]`
+/// macro knows no other service — included from what the build script wrote to `$OUT_DIR`.
+fn calls_module(service: &Service, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    if service.deploy.calls.is_empty() {
+        return quote!();
+    }
+    let callees = if service.deploy.calls.iter().all(|call| call.callee.is_some()) {
+        callee_constants(service, krate)
+    } else {
+        let file = calls_file_name(service);
+        quote! { include!(concat!(env!("OUT_DIR"), "/", #file)); }
+    };
+    quote! {
+        /// The services this one calls (`calls`), one target each: give it to
+        /// `kuberpc::client::Client::callee` with the callee's own `DEPLOY`.
+        pub mod calls {
+            #callees
+        }
+    }
+}
+
+/// The file the trait's build script writes the callees of `service` to, in `$OUT_DIR`.
+pub(crate) fn calls_file_name(service: &Service) -> String {
+    format!("kuberpc_calls_{}.rs", service.deploy.app.to_snake_case())
+}
+
+/// One documented `pub const <APP>: Callee` per resolved callee of `service`.
+pub(crate) fn callee_constants(service: &Service, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let callees = service.deploy.calls.iter().filter_map(|call| call.callee.as_ref());
+    callees
+        .map(|peer| {
+            let name = format_ident!("{}", peer.app.to_shouty_snake_case());
+            let callee = runtime_callee(peer).literal(krate);
+            let doc = format!(" `{}` (app `{}`): {}.", peer.service, peer.app, peer.methods.join(", "));
+            quote! {
+                #[doc = #doc]
+                pub const #name: #krate::Callee = #callee;
+            }
+        })
+        .collect()
+}
+
+/// The runtime's view of one callee.
+fn runtime_callee(peer: &Peer) -> Callee<String, Vec<String>> {
+    Callee {
+        app: peer.app.clone(),
+        service: peer.service.clone(),
+        address_env: kuberpc_spec::address_env(&peer.app),
+        default_address: format!("{}:{}", headless_service_name(&peer.app), peer.port),
+        methods: peer.methods.iter().map(|m| method_path(&peer.service, m)).collect(),
     }
 }

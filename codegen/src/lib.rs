@@ -31,6 +31,8 @@ mod deploy_module;
 mod dockerfile;
 mod error;
 #[cfg(feature = "build")]
+mod graph;
+#[cfg(feature = "build")]
 mod guard;
 mod header;
 #[cfg(feature = "build")]

@@ -111,6 +111,51 @@ pub struct Deploy {
     pub observability: Observability,
     /// Whether the server answers gRPC reflection.
     pub reflection: bool,
+    /// The services this one calls, in the order written (`calls`).
+    pub calls: Vec<Call>,
+    /// Whether no chain of calls from this service may lead back to it.
+    pub forbid_call_cycles: bool,
+    /// The services of the system that call this one, by app name; filled in when the call
+    /// graph is resolved (`graph`).
+    pub callers: Vec<Peer>,
+}
+
+/// One `calls { … }` entry: the callee as written and, once the call graph is resolved
+/// (`graph`), the service it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Call {
+    /// The callee as written: a proto full name or an app name.
+    pub service: String,
+    /// The methods as written; empty: all of them.
+    pub methods: Vec<String>,
+    /// The service named, when the graph is resolved and it exists.
+    pub callee: Option<Peer>,
+}
+
+/// The service at the other end of an edge of the call graph, as this end needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "build", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct Peer {
+    /// Its app name (its pods' `app.kubernetes.io/name`).
+    pub app: String,
+    /// Its fully qualified gRPC service name.
+    pub service: String,
+    /// The callee's gRPC port (for a caller: the port of this service it calls).
+    pub port: u16,
+    /// Its namespace in each of its environments, by environment name.
+    pub namespaces: BTreeMap<String, String>,
+    /// The methods called over the edge, by name; all of the callee's when none are written.
+    pub methods: Vec<String>,
+}
+
+impl Peer {
+    /// The peer's namespace in `environment`: its own there, else `fallback` (the namespace
+    /// of this end, where a peer without that environment is deployed beside it).
+    pub fn namespace_in<'a>(&'a self, environment: &str, fallback: &'a str) -> &'a str {
+        self.namespaces.get(environment).map_or(fallback, String::as_str)
+    }
 }
 
 /// What the pod exposes for monitoring.

@@ -63,7 +63,7 @@ fn scratch_workspace(dir: &Path) {
     for from in ["spec", "codegen/Cargo.toml", "codegen/src", "codegen/tests/common", "codegen/tests/snapshots.rs"] {
         copy(from, dir);
     }
-    for from in ["templates", "proto", "examples/greeter/proto"] {
+    for from in ["templates", "proto", "examples/greeter/proto", "examples/front/proto"] {
         copy(from, dir);
     }
     for linked in ["templates", "proto"] {

@@ -1,5 +1,5 @@
 //! Every generated file — manifests, overlays, Rust stubs — of the greeter and journal
-//! examples, the ledger fixture and the corpus protos, as named insta snapshots under `snapshots/`. A snapshot file that no case
+//! examples, the front of the example system, the ledger fixture and the corpus protos, as named insta snapshots under `snapshots/`. A snapshot file that no case
 //! produces any more fails `no_unreferenced_snapshots`.
 
 mod common;
@@ -58,6 +58,11 @@ fn ledger_snapshots() {
 #[test]
 fn journal_snapshots() {
     assert_case(&common::journal());
+}
+
+#[test]
+fn front_snapshots() {
+    assert_case(&common::front());
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! - [`Deploy`], [`Lifecycle`], [`ClientPolicy`], [`MethodPolicy`]: the resolved facts and the
 //!   rules that relate them. The runtime holds them as `&'static` data (their type parameters'
 //!   defaults); the generator builds them with owned strings.
+//! - [`Callee`]: one service a service calls, as its client needs it.
 //! - [`defaults`]: every fixed default of the options, one table.
 //! - [`policy`]: the call policy every service shares (attempts, backoff, the retry budget's
 //!   cap), which the gRPC service config tells clients in other languages.
@@ -13,12 +14,14 @@
 
 #[macro_use]
 mod resolved;
+mod callee;
 pub mod defaults;
 mod deploy;
 #[cfg(feature = "tokens")]
 mod literal;
 pub mod policy;
 
+pub use callee::{address_env, Callee};
 pub use deploy::{ClientPolicy, Deploy, Lifecycle, MethodPolicy};
 #[cfg(feature = "tokens")]
 pub use literal::Literal;

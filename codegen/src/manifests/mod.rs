@@ -12,6 +12,7 @@
 mod gateway;
 mod kustomization;
 mod locate;
+mod network;
 mod outputs;
 mod rules;
 mod service_monitor;
@@ -56,7 +57,7 @@ pub fn render(package: &Package, service: &Service, templates: &Templates) -> Re
         let outputs = wanted.iter().filter(|o| o.place == place);
         if place.per_environment() {
             for environment in &service.deploy.environments {
-                let view = view::environment_view(&view, environment);
+                let view = view::environment_view(&view, service, environment);
                 outputs.clone().for_each(|output| run.output(output, &environment.name, &view));
             }
         } else {
@@ -172,15 +173,22 @@ pub(crate) mod tests {
         compiled.packages.into_iter().next().unwrap()
     }
 
-    /// Between them, the greeter (a Deployment with storage, ingress, monitor, environments)
-    /// and the ledger (a StatefulSet behind a Gateway) render every template; the quiet
-    /// service renders them with every optional part off (no metrics: `metrics` is null).
-    pub(crate) fn fixtures() -> [Package; 3] {
-        [
+    /// Between them, the greeter (a Deployment with storage, ingress, monitor, environments,
+    /// called by the front), the ledger (a StatefulSet behind a Gateway) and the front (calling
+    /// the greeter and the journal) render every template; the quiet service renders them with
+    /// every optional part off (no metrics: `metrics` is null).
+    pub(crate) fn fixtures() -> [Package; 4] {
+        let mut packages = [
             fixture("examples/greeter/proto", "greeter/v1/greeter.proto"),
             fixture("codegen/tests/fixtures", "ledger/v1/ledger.proto"),
             fixture("codegen/tests/fixtures", "quiet/v1/quiet.proto"),
-        ]
+            fixture("examples/front/proto", "front/v1/front.proto"),
+        ];
+        let peers = [fixture("examples/journal/proto", "journal/v1/journal.proto")];
+        let mut problems = crate::error::Problems::default();
+        crate::graph::resolve(&mut packages, &peers, &mut problems);
+        assert!(problems.is_empty(), "{:?}", problems.into_vec());
+        packages
     }
 
     /// The problems of rendering every fixture with `templates`.

@@ -60,9 +60,11 @@ macro_rules! template {
 }
 
 /// Templates that are no file of their own but included by others: `pod` (`{{> pod}}`), the
-/// pod template of the Deployment and the StatefulSet, and `hpa-metrics`, shared by the
-/// autoscaler and the environments' patches of it.
-pub(crate) const PARTIALS: [Source; 2] = [template!("pod"), template!("hpa-metrics")];
+/// pod template of the Deployment and the StatefulSet; `hpa-metrics`, shared by the
+/// autoscaler and the environments' patches of it; `networkpolicy-rules` (with its
+/// `networkpolicy-peers`), shared by the NetworkPolicy and the environments' patches of it.
+pub(crate) const PARTIALS: [Source; 4] =
+    [template!("pod"), template!("hpa-metrics"), template!("networkpolicy-rules"), template!("networkpolicy-peers")];
 
 /// Where an output file goes, relative to `deploy/<app>/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +165,8 @@ pub(crate) const OUTPUTS: &[Output] = &[
     Output { source: template!("component-kustomization"), place: Place::Component, file: "kustomization.yaml", wanted: |_| true, check: Check::Kustomize },
     Output { source: template!("component-replicas"), place: Place::Component, file: "replicas.yaml", wanted: |_| true, check: Check::Kustomize },
     Output { source: template!("component-resources"), place: Place::Component, file: "resources.yaml", wanted: |_| true, check: Check::Kustomize },
+    Output { source: template!("component-networkpolicy"), place: Place::Component, file: "networkpolicy.yaml", wanted: |_| true, check: Check::Kustomize },
+    Output { source: template!("component-calls"), place: Place::Component, file: "calls.yaml", wanted: |s| !s.deploy.calls.is_empty(), check: Check::Kustomize },
     Output { source: template!("overlay-kustomization"), place: Place::Overlay, file: "kustomization.yaml", wanted: |_| true, check: Check::Kustomize },
     Output { source: template!("overlay-namespace"), place: Place::Overlay, file: "namespace.yaml", wanted: |_| true, check: k8s::<Namespace>() },
     Output { source: Source::Text(crate::dockerfile::dockerfile), place: Place::Image, file: crate::dockerfile::FILE, wanted: |_| true, check: Check::Code },

@@ -43,7 +43,7 @@ fn view_shapes() -> (Value, Value) {
             let service_view = view::service_view(&package, service, vec!["deployment.yaml"]);
             merge(&mut service_shape, serde_json::to_value(&service_view).unwrap());
             for environment in &service.deploy.environments {
-                let environment_view = view::environment_view(&service_view, environment);
+                let environment_view = view::environment_view(&service_view, service, environment);
                 merge(&mut environment_shape, serde_json::to_value(&environment_view).unwrap());
             }
         }

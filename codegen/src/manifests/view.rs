@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::network::{self, CallAddress, PolicyView};
 use crate::model::{
     headless_service_name, Autoscale, Deploy, Environment, Gateway, Ingress, Lifecycle, Package, Resources, Scheduling,
     SecretVolume, Service, Workload,
@@ -42,7 +43,8 @@ pub(crate) struct ServiceView<'a> {
     secret_volumes: &'a [SecretVolume],
     pod_volume_claim: Option<String>,
     lifecycle: Lifecycle,
-    allowed_namespaces: Vec<&'a str>,
+    network_policy: PolicyView,
+    calls: Vec<CallAddress>,
     gateway: Option<GatewayView<'a>>,
     service: &'a str,
     image: &'a str,
@@ -152,6 +154,8 @@ struct EnvironmentFacts<'a> {
     autoscale: Option<&'a Autoscale>,
     resources: &'a Resources,
     ingress_host: Option<&'a str>,
+    network_policy: PolicyView,
+    calls: Vec<CallAddress>,
 }
 
 /// The view of `service`, whose base kustomization lists `base_resources`.
@@ -179,7 +183,8 @@ pub(crate) fn service_view<'a>(
             .filter(|_| deploy.workload == Workload::Deployment)
             .map(|_| claim_name(app)),
         lifecycle: deploy.lifecycle,
-        allowed_namespaces: allowed_namespaces(deploy),
+        network_policy: network::policy(service, network::Place::BASE),
+        calls: network::call_addresses(service, network::Place::BASE),
         gateway: deploy.gateway.as_ref().map(|g| gateway_view(service, g)),
         service: &service.full_name,
         image: &deploy.image,
@@ -298,17 +303,6 @@ fn env_config_map_name(app: &str, env: &BTreeMap<String, String>) -> String {
     format!("{app}-env-{:08x}", hash >> 32)
 }
 
-/// Namespaces besides the pod's own that may reach the gRPC port: the ingress controller's
-/// and the Gateway's, when those are in use.
-fn allowed_namespaces(deploy: &Deploy) -> Vec<&str> {
-    let ingress = deploy.ingress.as_ref().map(|i| i.controller_namespace.as_str());
-    let gateway = deploy.gateway.as_ref().and_then(|g| g.controller_namespace.as_deref());
-    let mut namespaces: Vec<&str> = ingress.into_iter().chain(gateway).collect();
-    namespaces.sort_unstable();
-    namespaces.dedup();
-    namespaces
-}
-
 /// At most this many matches fit in one GRPCRoute rule; a larger service is matched whole.
 const MAX_ROUTE_MATCHES: usize = 64;
 
@@ -327,9 +321,17 @@ fn gateway_view<'a>(service: &'a Service, gateway: &'a Gateway) -> GatewayView<'
     }
 }
 
-/// The view of `service` in `environment`, for its component and overlay templates.
-pub(crate) fn environment_view<'a>(service: &'a ServiceView<'a>, environment: &'a Environment) -> EnvironmentView<'a> {
+/// The view of `service` (of the model `model`) in `environment`, for its component and overlay
+/// templates.
+pub(crate) fn environment_view<'a>(
+    service: &'a ServiceView<'a>,
+    model: &Service,
+    environment: &'a Environment,
+) -> EnvironmentView<'a> {
+    let place = network::Place::environment(environment);
     let facts = EnvironmentFacts {
+        network_policy: network::policy(model, place),
+        calls: network::call_addresses(model, place),
         name: &environment.name,
         namespace: &environment.namespace,
         replicas: environment.replicas,

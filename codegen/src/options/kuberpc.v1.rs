@@ -106,6 +106,27 @@ pub struct ServiceDeployment {
     /// Default: true.
     #[prost(bool, optional, tag = "23")]
     pub reflection: ::core::option::Option<bool>,
+    /// The services this one calls over the network, one entry per callee: the call graph of the
+    /// system. The callee's ingress admits this service's pods, this service's egress reaches the
+    /// callee's gRPC port (NetworkPolicy, default deny both ways), and the `<service>_deploy`
+    /// module gets one typed target per callee. Default: none (no egress but DNS and OTLP).
+    #[prost(message, repeated, tag = "24")]
+    pub calls: ::prost::alloc::vec::Vec<Call>,
+    /// true: no chain of `calls` that starts at this service may lead back to it (a cycle of
+    /// network calls can deadlock a system under load). Default: false.
+    #[prost(bool, optional, tag = "25")]
+    pub forbid_call_cycles: ::core::option::Option<bool>,
+}
+/// One callee of the call graph.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Call {
+    /// The callee: its proto full name (`greeter.v1.Greeter`) or its app name (`greeter`); a
+    /// service of this run or of its peers (`Config::peers`, `kuberpc generate --peer`). Required.
+    #[prost(string, optional, tag = "1")]
+    pub service: ::core::option::Option<::prost::alloc::string::String>,
+    /// The methods called (`SayHello`); each must be a method of the callee. Default: all of them.
+    #[prost(string, repeated, tag = "2")]
+    pub methods: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
 }
 /// What the pod exposes for monitoring.
 #[derive(Clone, PartialEq, ::prost::Message)]

@@ -17,7 +17,7 @@ use kuberpc_spec::defaults;
 
 use crate::error::{Problem, Problems, Spans};
 use crate::model::{
-    method_path, Autoscale, ClientPolicy, ContainerBuild, Deploy, Gateway, Ingress, Lifecycle, MethodPolicy,
+    method_path, Autoscale, Call, ClientPolicy, ContainerBuild, Deploy, Gateway, Ingress, Lifecycle, MethodPolicy,
     Observability, Resources, Scheduling, SecretVolume, Storage, Toleration, Workload,
 };
 
@@ -81,6 +81,8 @@ pub(crate) type GatewayOptions = written::Gateway;
 pub(crate) type SchedulingOptions = written::Scheduling;
 /// `client { … }` as written.
 pub(crate) type ClientOptions = written::ClientPolicy;
+/// One `calls { … }` as written.
+pub(crate) type CallOptions = written::Call;
 /// `observability { … }` as written.
 pub(crate) type ObservabilityOptions = written::Observability;
 /// `container { … }` as written.
@@ -135,6 +137,9 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         container: resolve_container(options.container.clone().unwrap_or_default(), &mut rules),
         observability: resolve_observability(options.observability.clone().unwrap_or_default(), port, &mut rules),
         reflection: options.reflection.unwrap_or(defaults::REFLECTION),
+        calls: resolve_calls(&options.calls, &mut rules),
+        forbid_call_cycles: options.forbid_call_cycles.unwrap_or(false),
+        callers: Vec::new(),
         autoscale,
         storage,
         app,
@@ -623,6 +628,42 @@ fn resolve_container(options: ContainerOptions, rules: &mut FieldRules<'_>) -> C
         }
     }
     ContainerBuild { binary, rust_version, builder_image, runtime_image, package: options.package }
+}
+
+/// Each callee named (a proto full name or an app name), each method once; whether they
+/// exist is the call graph's question (`graph`), asked once every service is known.
+fn resolve_calls(written: &[CallOptions], rules: &mut FieldRules<'_>) -> Vec<Call> {
+    let mut calls = Vec::new();
+    for (index, options) in written.iter().enumerate() {
+        let mut rules = rules.element(path::CALLS, index);
+        let service = rules.required(path::CALLS_SERVICE, &options.service, String::new());
+        let is_name = |s: &str| !s.is_empty() && s.split('.').all(|part| is_identifier(part) || is_dns_label(part));
+        if options.service.is_some() && !is_name(&service) {
+            let message = format!(
+                "calls.service {service:?} is neither a proto full name (`greeter.v1.Greeter`) nor an app name"
+            );
+            rules.fail(path::CALLS_SERVICE, message);
+        }
+        // A name that cannot name a service is not looked up as well.
+        let service = if is_name(&service) { service } else { String::new() };
+        let mut methods: Vec<String> = Vec::new();
+        for method in &options.methods {
+            if !is_identifier(method) {
+                rules.fail(path::CALLS_METHODS, format!("calls.methods {method:?} is not a method name"));
+            } else if methods.contains(method) {
+                rules.fail(path::CALLS_METHODS, format!("calls.methods names {method:?} twice"));
+            }
+            methods.push(method.clone());
+        }
+        calls.push(Call { service, methods, callee: None });
+    }
+    calls
+}
+
+/// A protobuf identifier: a letter or `_`, then letters, digits and `_`.
+fn is_identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn resolve_secret_env(names: &[String], rules: &mut FieldRules<'_>) -> Vec<String> {

@@ -26,6 +26,14 @@ pub(crate) const SERVICE_DEPLOYMENT: &[Field] = &[
     Field { name: "container", number: 21, kind: Kind::Group(CONTAINER_BUILD) },
     Field { name: "observability", number: 22, kind: Kind::Group(OBSERVABILITY) },
     Field { name: "reflection", number: 23, kind: Kind::Bool },
+    Field { name: "calls", number: 24, kind: Kind::GroupList(CALL) },
+    Field { name: "forbid_call_cycles", number: 25, kind: Kind::Bool },
+];
+
+/// `kuberpc.v1.Call`
+pub(crate) const CALL: &[Field] = &[
+    Field { name: "service", number: 1, kind: Kind::Str },
+    Field { name: "methods", number: 2, kind: Kind::StrList },
 ];
 
 /// `kuberpc.v1.Observability`

@@ -164,6 +164,14 @@ pub(crate) const OBSERVABILITY_SAMPLE_RATIO: OptionPath = OptionPath("observabil
 pub(crate) const OBSERVABILITY_SERVICE_MONITOR: OptionPath = OptionPath("observability.service_monitor");
 /// `reflection`
 pub(crate) const REFLECTION: OptionPath = OptionPath("reflection");
+/// `calls`
+pub(crate) const CALLS: OptionPath = OptionPath("calls");
+/// `calls.service`
+pub(crate) const CALLS_SERVICE: OptionPath = OptionPath("calls.service");
+/// `calls.methods`
+pub(crate) const CALLS_METHODS: OptionPath = OptionPath("calls.methods");
+/// `forbid_call_cycles`
+pub(crate) const FORBID_CALL_CYCLES: OptionPath = OptionPath("forbid_call_cycles");
 /// `timeout_ms`
 pub(crate) const TIMEOUT_MS: OptionPath = OptionPath("timeout_ms");
 /// `idempotent`

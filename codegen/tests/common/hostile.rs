@@ -119,6 +119,8 @@ pub const SLOTS: &[(&str, &str)] = &[
     ("scheduling.node_selector.key", "scheduling { node_selector { key: {} value: \"v\" } }"),
     ("scheduling.node_selector.value", "scheduling { node_selector { key: \"k\" value: {} } }"),
     ("secret_volumes.name", "secret_volumes { name: {} mount_path: \"/keys\" }"),
+    ("calls.service", "calls { service: {} }"),
+    ("calls.methods", "calls { service: \"stock\" methods: [{}] }"),
     ("secret_volumes.mount_path", "secret_volumes { name: \"keys\" mount_path: {} }"),
     ("container.binary", "container { binary: {} }"),
     ("container.package", "container { package: {} }"),
@@ -157,6 +159,8 @@ pub fn plain_value(slot: &str) -> &'static str {
         "observability.otlp_endpoint" => "http://plain:4317",
         "env.key" => "PLAIN",
         "pod_annotations.key" => "example.com/plain",
+        "calls.service" => "stock",
+        "calls.methods" => "Get",
         _ => "plain",
     }
 }
@@ -270,6 +274,7 @@ pub fn proto(option: &str) -> String {
     format!(
         "syntax = \"proto3\";\npackage shop.v1;\nimport \"kuberpc/v1/options.proto\";\n\nservice Shop {{\n  \
          option (kuberpc.v1.service) = {{\n    {option}\n  }};\n  rpc Get(Req) returns (Resp);\n}}\n\n\
+         service Stock {{\n  rpc Get(Req) returns (Resp);\n}}\n\n\
          message Req {{ string id = 1; }}\nmessage Resp {{ string id = 1; }}\n"
     )
 }

@@ -12,46 +12,81 @@ use kuberpc_codegen::{Config, Generated};
 
 pub mod hostile;
 
-/// One input set: a name for snapshots, the protos and their include directory.
+/// One input set: a name for snapshots, the protos and their include directory, and the
+/// protos of the other services of its system (`Config::peers`, with their include directory).
 pub struct Case {
     pub name: &'static str,
     pub protos: Vec<PathBuf>,
     pub includes: Vec<PathBuf>,
+    pub peers: Vec<(PathBuf, PathBuf)>,
 }
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
+/// A service's proto in `examples/<app>/proto`, as a peer: `(file, include directory)`.
+pub fn example_proto(app: &str) -> (PathBuf, PathBuf) {
+    let include = repo_root().join("examples").join(app).join("proto");
+    (include.join(app).join("v1").join(format!("{app}.proto")), include)
+}
+
+/// The proto-first example, called by the front (its peer).
 pub fn greeter() -> Case {
     let proto = repo_root().join("examples/greeter/proto");
-    Case { name: "greeter", protos: vec![proto.join("greeter/v1/greeter.proto")], includes: vec![proto] }
+    let peers = vec![example_proto("front")];
+    Case { name: "greeter", protos: vec![proto.join("greeter/v1/greeter.proto")], includes: vec![proto], peers }
+}
+
+/// The system example's entry point (its trait's emitted proto), calling the greeter and the
+/// journal (its peers).
+pub fn front() -> Case {
+    let (proto, include) = example_proto("front");
+    let peers = vec![example_proto("greeter"), example_proto("journal")];
+    Case { name: "front", protos: vec![proto], includes: vec![include], peers }
 }
 
 pub fn route_guide() -> Case {
     let proto = repo_root().join("examples/corpus/proto");
-    Case { name: "route_guide", protos: vec![proto.join("routeguide/route_guide.proto")], includes: vec![proto] }
+    Case {
+        name: "route_guide",
+        protos: vec![proto.join("routeguide/route_guide.proto")],
+        includes: vec![proto],
+        peers: Vec::new(),
+    }
 }
 
 pub fn interop() -> Case {
     let proto = repo_root().join("examples/corpus/proto");
-    Case { name: "interop", protos: vec![proto.join("grpc/testing/test.proto")], includes: vec![proto] }
+    Case {
+        name: "interop",
+        protos: vec![proto.join("grpc/testing/test.proto")],
+        includes: vec![proto],
+        peers: Vec::new(),
+    }
 }
 
 /// Single-writer storage with autoscaling (a StatefulSet) behind a GRPCRoute.
 pub fn ledger() -> Case {
     let proto = repo_root().join("codegen/tests/fixtures");
-    Case { name: "ledger", protos: vec![proto.join("ledger/v1/ledger.proto")], includes: vec![proto] }
+    Case {
+        name: "ledger",
+        protos: vec![proto.join("ledger/v1/ledger.proto")],
+        includes: vec![proto],
+        peers: Vec::new(),
+    }
 }
 
-/// The StatefulSet example: single-writer storage, more than one replica, run by the e2e.
+/// The StatefulSet example: single-writer storage, more than one replica, run by the e2e;
+/// called by the front (its peer).
 pub fn journal() -> Case {
     let proto = repo_root().join("examples/journal/proto");
-    Case { name: "journal", protos: vec![proto.join("journal/v1/journal.proto")], includes: vec![proto] }
+    let peers = vec![example_proto("front")];
+    Case { name: "journal", protos: vec![proto.join("journal/v1/journal.proto")], includes: vec![proto], peers }
 }
 
 pub fn all_cases() -> Vec<Case> {
-    vec![greeter(), route_guide(), interop(), ledger(), journal()]
+    vec![greeter(), route_guide(), interop(), ledger(), journal(), front()]
 }
 
 impl Case {
@@ -63,7 +98,24 @@ impl Case {
     pub fn config(&self, manifests_dir: &Path) -> Config {
         let mut config = Config::new();
         config.manifests_dir(manifests_dir);
+        for (proto, include) in &self.peers {
+            config.peers(&[proto], &[include]);
+        }
         config
+    }
+
+    /// The `--peer` and `-I` arguments of the `kuberpc` command for the peers.
+    pub fn peer_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        for (proto, include) in &self.peers {
+            args.extend([
+                "--peer".to_string(),
+                proto.display().to_string(),
+                "-I".into(),
+                include.display().to_string(),
+            ]);
+        }
+        args
     }
 }
 

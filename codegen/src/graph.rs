@@ -1,0 +1,212 @@
+//! The call graph of the system: every `calls { … }` of the services a run generates resolved
+//! against every service it knows (its own and its peers'), and each service told who calls
+//! it. Mistakes are located at the entry that has them: an unknown callee or method (with the
+//! closest name), a callee named twice, a service calling itself through the network, and a
+//! cycle of calls back to a service that forbids them.
+//!
+//! The result lives in the model ([`Call::callee`], [`Deploy::callers`]), so the back ends —
+//! the deploy module's targets, the NetworkPolicy, the pods' addresses, `kuberpc graph` — read
+//! one resolved graph.
+//!
+//! [`Deploy::callers`]: crate::model::Deploy::callers
+
+use std::collections::BTreeMap;
+
+use crate::error::{Problem, Problems};
+use crate::model::{Call, Package, Peer, Service};
+use crate::schema::path;
+use crate::suggest;
+
+/// Resolves the calls of every service of `packages` against `packages` and `peers` (services
+/// known but not generated here), fills in the callees and callers, and records every mistake.
+pub(crate) fn resolve(packages: &mut [Package], peers: &[Package], problems: &mut Problems) {
+    let known: Vec<&Service> = packages.iter().chain(peers).flat_map(|p| &p.services).collect();
+    let index = Index::new(&known);
+    let edges = index.edges(&known);
+    let mut resolved: Vec<(String, Vec<Option<Peer>>, Vec<Peer>)> = Vec::new();
+    for service in packages.iter().flat_map(|p| &p.services) {
+        let callees = service
+            .deploy
+            .calls
+            .iter()
+            .enumerate()
+            .map(|(i, call)| index.callee(service, i, call, problems))
+            .collect::<Vec<_>>();
+        duplicate_callees(service, &callees, problems);
+        if service.deploy.forbid_call_cycles {
+            forbidden_cycle(service, &edges, problems);
+        }
+        let callers = index.callers(service, &known);
+        resolved.push((service.full_name.clone(), callees, callers));
+    }
+    for (service, (_, callees, callers)) in packages.iter_mut().flat_map(|p| &mut p.services).zip(resolved) {
+        for (call, callee) in service.deploy.calls.iter_mut().zip(callees) {
+            call.callee = callee;
+        }
+        service.deploy.callers = callers;
+    }
+}
+
+/// Full name → the full name each of its `calls` names, in the order written (`None`: unknown).
+type Edges = BTreeMap<String, Vec<Option<String>>>;
+
+/// Every known service by full name and by app name.
+struct Index<'a> {
+    by_name: BTreeMap<&'a str, &'a Service>,
+}
+
+impl<'a> Index<'a> {
+    fn new(known: &[&'a Service]) -> Self {
+        let mut by_name = BTreeMap::new();
+        for service in known {
+            by_name.entry(service.full_name.as_str()).or_insert(*service);
+            by_name.entry(service.deploy.app.as_str()).or_insert(*service);
+        }
+        Self { by_name }
+    }
+
+    /// The service `call` names, quietly (for the calls of peers and for the graph's edges).
+    fn find(&self, call: &Call) -> Option<&'a Service> {
+        self.by_name.get(call.service.as_str()).copied()
+    }
+
+    /// Call `index` of `caller` resolved, or its problem recorded.
+    fn callee(&self, caller: &Service, index: usize, call: &Call, problems: &mut Problems) -> Option<Peer> {
+        let at = |field| caller.spans.get_element(path::CALLS, index, field);
+        if call.service.is_empty() {
+            return None; // `calls.service is required`, reported with the options.
+        }
+        let Some(callee) = self.find(call) else {
+            let known: Vec<&str> = self.by_name.keys().copied().collect();
+            let hint = match suggest::closest(&call.service, &known) {
+                Some(name) => format!("did you mean `{name}`?"),
+                None => "name a service of this run or of its peers (`Config::peers`, `kuberpc generate --peer`) \
+                         by its proto full name or app name"
+                    .to_string(),
+            };
+            let message = format!("{} calls {:?}, which is no service this run knows", caller.full_name, call.service);
+            problems.push(Problem::at(message, at(path::CALLS_SERVICE)).with_help(hint));
+            return None;
+        };
+        if callee.full_name == caller.full_name {
+            let message = format!(
+                "{} calls itself through the network: call the handler directly instead of a pod of the same app",
+                caller.full_name
+            );
+            problems.push(Problem::at(message, at(path::CALLS_SERVICE)));
+            return None;
+        }
+        let names: Vec<&str> = callee.methods.iter().map(|m| m.name.as_str()).collect();
+        for method in call.methods.iter().filter(|m| !names.contains(&m.as_str())) {
+            let hint = match suggest::closest(method, &names) {
+                Some(name) => format!("did you mean `{name}`?"),
+                None => format!("its methods: {}", names.join(", ")),
+            };
+            let message = format!("{} has no method {method:?}", callee.full_name);
+            problems.push(Problem::at(message, at(path::CALLS_METHODS)).with_help(hint));
+        }
+        let methods =
+            if call.methods.is_empty() { names.iter().map(|m| m.to_string()).collect() } else { call.methods.clone() };
+        Some(peer(callee, callee.deploy.port, methods))
+    }
+
+    /// Every known service whose calls name `callee`, as the callee's ingress needs it.
+    fn callers(&self, callee: &Service, known: &[&Service]) -> Vec<Peer> {
+        let mut callers: Vec<Peer> = Vec::new();
+        for caller in known.iter().filter(|s| s.full_name != callee.full_name) {
+            for call in &caller.deploy.calls {
+                let names_callee = self.find(call).is_some_and(|s| s.full_name == callee.full_name);
+                if names_callee && !callers.iter().any(|c| c.service == caller.full_name) {
+                    let methods = if call.methods.is_empty() {
+                        callee.methods.iter().map(|m| m.name.clone()).collect()
+                    } else {
+                        call.methods.clone()
+                    };
+                    callers.push(peer(caller, callee.deploy.port, methods));
+                }
+            }
+        }
+        callers.sort_by(|a, b| a.app.cmp(&b.app));
+        callers
+    }
+
+    /// The edges of the whole known system.
+    fn edges(&self, known: &[&Service]) -> Edges {
+        known
+            .iter()
+            .map(|s| {
+                let callees = s.deploy.calls.iter().map(|c| self.find(c).map(|c| c.full_name.clone())).collect();
+                (s.full_name.clone(), callees)
+            })
+            .collect()
+    }
+}
+
+/// `service` as the other end of an edge over `port`, calling or called for `methods`.
+fn peer(service: &Service, port: u16, methods: Vec<String>) -> Peer {
+    Peer {
+        app: service.deploy.app.clone(),
+        service: service.full_name.clone(),
+        port,
+        namespaces: service.deploy.environments.iter().map(|e| (e.name.clone(), e.namespace.clone())).collect(),
+        methods,
+    }
+}
+
+/// Two entries naming one callee (by full name and by app name, say) would be two edges.
+fn duplicate_callees(caller: &Service, callees: &[Option<Peer>], problems: &mut Problems) {
+    for (index, callee) in callees.iter().enumerate() {
+        let Some(callee) = callee else { continue };
+        if callees[..index].iter().flatten().any(|earlier| earlier.service == callee.service) {
+            let message = format!("{} names {} twice in calls: merge the entries", caller.full_name, callee.service);
+            problems.push(Problem::at(message, caller.spans.get_element(path::CALLS, index, path::CALLS_SERVICE)));
+        }
+    }
+}
+
+/// A chain of calls from `service` back to itself, where its source forbids one: reported at
+/// the entry the chain starts with, the whole chain named.
+fn forbidden_cycle(service: &Service, edges: &Edges, problems: &mut Problems) {
+    let start = service.full_name.as_str();
+    let firsts = edges.get(start).into_iter().flatten().enumerate();
+    // A call to itself is reported as such, not as a cycle.
+    for (index, first) in firsts.filter_map(|(i, callee)| Some((i, callee.as_deref().filter(|c| *c != start)?))) {
+        if let Some(chain) = path_back(first, start, edges) {
+            let message = format!(
+                "{start} forbids call cycles (forbid_call_cycles), but {start} → {} comes back to it",
+                chain.join(" → ")
+            );
+            problems.push(Problem::at(message, service.spans.get_element(path::CALLS, index, path::CALLS_SERVICE)));
+            return;
+        }
+    }
+}
+
+/// The shortest chain of calls from `from` to `to`, both included, if any (breadth first).
+fn path_back(from: &str, to: &str, edges: &Edges) -> Option<Vec<String>> {
+    let mut came_from: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut frontier = vec![from];
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        for node in frontier {
+            if node == to {
+                let mut chain = vec![to.to_string()];
+                let mut at = to;
+                while let Some(previous) = came_from.get(at) {
+                    chain.push(previous.to_string());
+                    at = previous;
+                }
+                chain.reverse();
+                return Some(chain);
+            }
+            for callee in edges.get(node).into_iter().flatten().flatten() {
+                if callee != from && !came_from.contains_key(callee.as_str()) {
+                    came_from.insert(callee, node);
+                    next.push(callee.as_str());
+                }
+            }
+        }
+        frontier = next;
+    }
+    None
+}
