@@ -217,7 +217,7 @@ fn no_call_lost(what: &str, summary: &str) -> Result<()> {
     match parse::late_max_ms(summary) {
         Some(late) if late >= SAY_HELLO_DEADLINE_MS => bail!(
             "{what}: {summary} (the load generator was not run for {late} ms at worst, longer than the \
-             {SAY_HELLO_DEADLINE_MS} ms deadline: is the machine overloaded?)"
+             {SAY_HELLO_DEADLINE_MS} ms deadline: is the machine overloaded, or the Job without its CPU request?)"
         ),
         _ => bail!("{what}: {summary}"),
     }
