@@ -132,21 +132,10 @@ where
     let mut seen = String::from("nothing yet");
     let watch = async {
         let mut events = watcher(api, config).boxed();
-        let (mut objects, mut listing) = (BTreeMap::new(), BTreeMap::new());
-        let key = |object: &K| format!("{}/{}", object.namespace().unwrap_or_default(), object.name_any());
+        let mut state = Listed::default();
         while let Some(event) = events.next().await {
-            match event {
-                Ok(watcher::Event::Init) => listing.clear(),
-                Ok(watcher::Event::InitApply(object)) => {
-                    listing.insert(key(&object), object);
-                }
-                Ok(watcher::Event::InitDone) => objects = std::mem::take(&mut listing),
-                Ok(watcher::Event::Apply(object)) => {
-                    objects.insert(key(&object), object);
-                }
-                Ok(watcher::Event::Delete(object)) => {
-                    objects.remove(&key(&object));
-                }
+            let event = match event {
+                Ok(event) => event,
                 Err(error) => {
                     // The watcher starts over by itself; wait a moment so a failing API server is
                     // not asked in a tight loop.
@@ -154,11 +143,8 @@ where
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     continue;
                 }
-            }
-            if !listing.is_empty() {
-                continue;
-            }
-            let current: Vec<K> = objects.values().cloned().collect();
+            };
+            let Some(current) = state.event(event) else { continue };
             match check(&current) {
                 Ok(found) => return found,
                 Err(state) => seen = state,
@@ -169,6 +155,47 @@ where
     match tokio::time::timeout(timeout, watch).await {
         Ok(found) => Ok(found),
         Err(_) => bail!("{what}: not within {}s ({seen})", timeout.as_secs()),
+    }
+}
+
+/// The objects a watch has listed, from its events; see [`Listed::event`].
+struct Listed<K> {
+    objects: BTreeMap<String, K>,
+    /// The (re)list under way, until its InitDone; `None` outside one.
+    listing: Option<BTreeMap<String, K>>,
+    /// Whether a list has completed: before that, what is known is not the state.
+    synced: bool,
+}
+
+impl<K> Default for Listed<K> {
+    fn default() -> Self {
+        Self { objects: BTreeMap::new(), listing: None, synced: false }
+    }
+}
+
+impl<K: Resource + Clone> Listed<K> {
+    /// Takes one event; returns the objects when they are the state to check: after a list
+    /// has completed and on every change after that, never while a list is under way (an
+    /// empty set before the first list would pass every check of absence).
+    fn event(&mut self, event: watcher::Event<K>) -> Option<Vec<K>> {
+        let key = |object: &K| format!("{}/{}", object.namespace().unwrap_or_default(), object.name_any());
+        match event {
+            watcher::Event::Init => self.listing = Some(BTreeMap::new()),
+            watcher::Event::InitApply(object) => {
+                self.listing.get_or_insert_with(BTreeMap::new).insert(key(&object), object);
+            }
+            watcher::Event::InitDone => {
+                self.objects = self.listing.take().unwrap_or_default();
+                self.synced = true;
+            }
+            watcher::Event::Apply(object) => {
+                self.objects.insert(key(&object), object);
+            }
+            watcher::Event::Delete(object) => {
+                self.objects.remove(&key(&object));
+            }
+        }
+        (self.synced && self.listing.is_none()).then(|| self.objects.values().cloned().collect())
     }
 }
 
@@ -267,7 +294,8 @@ pub(crate) fn ready_addresses(slices: &[EndpointSlice]) -> Vec<String> {
 /// deadline while it was stopped (4 of 80,132 calls in CI; 4 of 88,277 here with two busy
 /// loops, the client's 10 ms timer 570 ms late). A caller in production has a request; with
 /// this one the same load lost none (timer at most 187 ms late). It fits the test cluster's
-/// two CPUs beside every example and the greeter's extra pod of a rolling restart.
+/// two CPUs beside every example and the greeter's extra pod of a rolling restart (whose next
+/// new pod may wait a few seconds for a terminating one's CPU, as it may in production).
 pub(crate) const CLIENT_CPU: &str = "200m";
 
 /// A Job running one client image as the restricted Pod Security level wants it: no retry,
@@ -485,6 +513,25 @@ mod tests {
         assert_eq!(container.args.as_deref(), Some(&["-".to_string(), "e2e".into(), "5".into()][..]));
         let requests = container.resources.clone().unwrap().requests.unwrap();
         assert_eq!(requests["cpu"].0, CLIENT_CPU, "a BestEffort load generator measures its own starvation");
+    }
+
+    #[test]
+    fn a_watch_state_is_checked_only_once_listed() {
+        let pod = |name: &str| -> Pod {
+            serde_json::from_value(serde_json::json!({ "metadata": { "name": name } })).unwrap()
+        };
+        let names = |pods: Option<Vec<Pod>>| pods.map(|pods| pods.iter().map(|p| p.name_any()).collect::<Vec<_>>());
+        let mut listed = Listed::default();
+        assert_eq!(names(listed.event(watcher::Event::Init)), None, "nothing is known yet, not 'no pod'");
+        assert_eq!(names(listed.event(watcher::Event::InitApply(pod("a")))), None);
+        assert_eq!(names(listed.event(watcher::Event::InitApply(pod("b")))), None);
+        assert_eq!(names(listed.event(watcher::Event::InitDone)), Some(vec!["a".into(), "b".into()]));
+        assert_eq!(names(listed.event(watcher::Event::Delete(pod("a")))), Some(vec!["b".into()]));
+        assert_eq!(names(listed.event(watcher::Event::Apply(pod("c")))), Some(vec!["b".into(), "c".into()]));
+        // A relist (after a watch error) replaces the state once done, and not before.
+        assert_eq!(names(listed.event(watcher::Event::Init)), None);
+        assert_eq!(names(listed.event(watcher::Event::InitApply(pod("c")))), None);
+        assert_eq!(names(listed.event(watcher::Event::InitDone)), Some(vec!["c".into()]));
     }
 
     #[test]

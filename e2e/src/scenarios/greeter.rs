@@ -282,6 +282,7 @@ pub(crate) async fn drain_respects_pdb(cx: &Cx) -> Result<Outcome> {
     api.uncordon(node).await?;
     let (_, stdout, stderr) = drained?;
     let said = format!("{stdout}{stderr}");
+    cx.note(format!("the drain said:\n{said}"));
     let (evicted, refused) = parse::drain_report(&said);
     if evicted != 1 || !refused {
         bail!("expected one eviction, then the PDB refusing the next; the drain said: {said}");
