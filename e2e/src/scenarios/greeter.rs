@@ -142,29 +142,34 @@ async fn app_pods(cx: &Cx, namespace: &str, app: &str, running: bool) -> Result<
 }
 
 /// Jobs call the counter's and the greeter's headless Services by name with the kuberpc
-/// balanced client from inside the cluster (CoreDNS answers); every greeter pod served calls
-/// (each pod's /metrics).
+/// balanced client from inside the cluster (CoreDNS answers); every greeter pod served calls of
+/// this load (each pod's /metrics, before and after).
 pub(crate) async fn balanced_client(cx: &Cx) -> Result<Outcome> {
     cx.say("the balanced client from inside the cluster, by the headless Service's name");
     let job = k8s::client_job("counter-call", "kuberpc.local/counter-client:e2e", 10, &[]);
     let output = k8s::run_job(cx, "prod", job, 10).await.context("the counter client failed")?;
     let counter = output.lines().last().unwrap_or_default().to_string();
     cx.say(format!("counter: {counter}"));
+    let ips = if cx.existing { Vec::new() } else { cx.state.borrow().greeter_ips.clone() };
+    // The counts are the pods' totals (earlier runs' calls included): each must grow.
+    let mut before = Vec::new();
+    for ip in &ips {
+        before.push(served_calls(ip).await.with_context(|| format!("the /metrics of pod {ip}"))?);
+    }
     start_load(cx, "greeter-calls", 5).await?;
     let summary = load_result(cx, "greeter-calls", 5).await?;
     cx.say(&summary);
     no_call_lost("calls failed", &summary)?;
     let mut served = Vec::new();
-    if !cx.existing {
-        let ips = cx.state.borrow().greeter_ips.clone();
-        for ip in ips {
-            let count = served_calls(&ip).await.with_context(|| format!("the /metrics of pod {ip}"))?;
-            if count == 0 {
-                bail!("pod {ip} served no call");
-            }
-            cx.say(format!("pod {ip} served {count} calls"));
-            served.push(count.to_string());
+    for (ip, before) in ips.iter().zip(before) {
+        let after = served_calls(ip).await.with_context(|| format!("the /metrics of pod {ip}"))?;
+        // A counter lower than before started over with a restarted server: all of it is new.
+        let count = after.checked_sub(before).unwrap_or(after);
+        if count == 0 {
+            bail!("pod {ip} served no call");
         }
+        cx.say(format!("pod {ip} served {count} calls"));
+        served.push(count.to_string());
     }
     let served = if served.is_empty() { String::new() } else { format!("; the pods served {}", served.join(", ")) };
     Ok(passed(format!("counter: {counter}; greeter: {summary}{served}")))
