@@ -1,9 +1,16 @@
 //! Calls the greeter: `client [host:port|-] [name] [seconds]`. Without a target (or with `-`)
 //! it balances over the headless Service of the greeter in its namespace, as inside the
 //! cluster. With `seconds`, it keeps calling from 4 tasks for that long (the e2e load), prints
-//! `calls=N failed=F` and the failures by code, and exits non-zero if any call failed.
+//! `calls=N failed=F {failures by code} late_max=Lms`, and exits non-zero if any call failed.
+//!
+//! A failed call is printed on stderr (when it started, how long it took, its status), and
+//! `late_max` is how late, at worst, a 10 ms timer of this process fired: a process that the
+//! machine did not run for a while (a starved load generator) shows it there, and its calls'
+//! deadlines passed while it was not running.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use greeter::pb::greeter_client::GreeterClient;
@@ -11,6 +18,10 @@ use greeter::pb::{greeter_deploy, HelloRequest};
 use kuberpc::client::PolicyChannel;
 
 const LOAD_TASKS: usize = 4;
+/// The period of the timer whose lateness is measured.
+const TICK: Duration = Duration::from_millis(10);
+/// Timer lateness worth a line on stderr.
+const LATE_REPORTED: Duration = Duration::from_millis(100);
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,8 +39,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{}", reply.into_inner().message);
         return Ok(());
     };
-    let until = Instant::now() + Duration::from_secs_f64(seconds.parse()?);
-    let tasks: Vec<_> = (0..LOAD_TASKS).map(|_| tokio::spawn(load(greeter.clone(), name.clone(), until))).collect();
+    let start = Instant::now();
+    let until = start + Duration::from_secs_f64(seconds.parse()?);
+    let late_max = Arc::new(AtomicU64::new(0));
+    let ticker = tokio::spawn(lateness(start, until, late_max.clone()));
+    let tasks: Vec<_> =
+        (0..LOAD_TASKS).map(|_| tokio::spawn(load(greeter.clone(), name.clone(), start, until))).collect();
     let (mut calls, mut failed) = (0u64, BTreeMap::<String, u64>::new());
     for task in tasks {
         let (task_calls, task_failed) = task.await?;
@@ -38,8 +53,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             *failed.entry(code).or_default() += count;
         }
     }
+    ticker.await?;
     let failures: u64 = failed.values().sum();
-    println!("calls={calls} failed={failures} {failed:?}");
+    let late_max = late_max.load(Ordering::Relaxed);
+    println!("calls={calls} failed={failures} {failed:?} late_max={late_max}ms");
     if failures > 0 {
         std::process::exit(1);
     }
@@ -47,13 +64,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Calls until `until`; returns the calls made and the failures by code.
-async fn load(mut greeter: GreeterClient<PolicyChannel>, name: String, until: Instant) -> (u64, BTreeMap<String, u64>) {
+async fn load(
+    mut greeter: GreeterClient<PolicyChannel>,
+    name: String,
+    start: Instant,
+    until: Instant,
+) -> (u64, BTreeMap<String, u64>) {
     let (mut calls, mut failed) = (0, BTreeMap::new());
     while Instant::now() < until {
         calls += 1;
+        let called = Instant::now();
         if let Err(status) = greeter.say_hello(HelloRequest { name: name.clone() }).await {
+            eprintln!(
+                "failed call: started at {:.3}s, took {} ms: {:?} {:?}",
+                (called - start).as_secs_f64(),
+                called.elapsed().as_millis(),
+                status.code(),
+                status.message()
+            );
             *failed.entry(format!("{:?}", status.code())).or_default() += 1;
         }
     }
     (calls, failed)
+}
+
+/// Until `until`, sleeps [`TICK`] at a time and records in `late_max` (ms) how late, at worst,
+/// the timer fired; a lateness of [`LATE_REPORTED`] or more is printed on stderr.
+async fn lateness(start: Instant, until: Instant, late_max: Arc<AtomicU64>) {
+    while Instant::now() < until {
+        let due = Instant::now() + TICK;
+        tokio::time::sleep_until(due.into()).await;
+        let late = Instant::now().saturating_duration_since(due);
+        late_max.fetch_max(late.as_millis() as u64, Ordering::Relaxed);
+        if late >= LATE_REPORTED {
+            eprintln!("late timer: due at {:.3}s, fired {} ms late", (due - start).as_secs_f64(), late.as_millis());
+        }
+    }
 }

@@ -1,0 +1,18 @@
+//! The scenarios, one `async fn` each, named as [`crate::registry::SCENARIOS`] lists them.
+//! Each returns its one-line result or fails with what it found; every wait in them is
+//! bounded.
+
+mod greeter;
+mod journal;
+mod manifests;
+mod setup;
+
+pub(crate) use greeter::{
+    balanced_client, deploy, drain_respects_pdb, force_deleted_pod, rolling_restart, wedged_server,
+};
+pub(crate) use journal::journal_claims;
+pub(crate) use manifests::{dry_runs, ledger_grpcroute, skew_dry_runs};
+pub(crate) use setup::{build, crds};
+
+/// The namespaces the scenarios deploy to, whose state a failed scenario's log gets.
+pub(crate) const NAMESPACES: &[&str] = &["greeter-prod", "prod", "journal-prod"];
