@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Container, PersistentVolumeClaim, PodTemplateSpec, Service};
-use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -34,6 +34,7 @@ pub(crate) struct RenderedSet {
     routes: Vec<GrpcRoute>,
     monitors: Vec<ServiceMonitor>,
     claims: Vec<PersistentVolumeClaim>,
+    policies: Vec<NetworkPolicy>,
     /// `(kind, name)` of every object, for the naming rule.
     names: Vec<(String, String)>,
 }
@@ -55,6 +56,7 @@ impl RenderedSet {
                 "GRPCRoute" => set.routes.push(typed(value)?),
                 "ServiceMonitor" => set.monitors.push(typed(value)?),
                 "PersistentVolumeClaim" => set.claims.push(typed(value)?),
+                "NetworkPolicy" => set.policies.push(typed(value)?),
                 _ => {}
             }
             if kind != "Kustomization" {
@@ -118,6 +120,7 @@ pub(crate) fn check_set(set: &RenderedSet) -> Vec<String> {
     let mut violations = Vec::new();
     selectors_match_pod_labels(set, &mut violations);
     service_ports_target_container_ports(set, &mut violations);
+    policies_select_the_pods_and_their_ports(set, &mut violations);
     probes_use_the_grpc_port(set, &mut violations);
     autoscaler_targets_the_workload(set, &mut violations);
     autoscaler_bounds(set, &mut violations);
@@ -169,13 +172,7 @@ fn selectors_match_pod_labels(set: &RenderedSet, out: &mut Vec<String>) {
 
 /// A Service port whose targetPort names no container port sends traffic nowhere.
 fn service_ports_target_container_ports(set: &RenderedSet, out: &mut Vec<String>) {
-    let container_ports: Vec<(Option<String>, i32)> = set
-        .workloads()
-        .iter()
-        .flat_map(|w| w.containers().to_vec())
-        .flat_map(|c| c.ports.unwrap_or_default())
-        .map(|p| (p.name, p.container_port))
-        .collect();
+    let container_ports = container_ports(set);
     for service in &set.services {
         for port in service.spec.as_ref().and_then(|s| s.ports.as_ref()).into_iter().flatten() {
             let found = match &port.target_port {
@@ -193,6 +190,42 @@ fn service_ports_target_container_ports(set: &RenderedSet, out: &mut Vec<String>
             }
         }
     }
+}
+
+/// A NetworkPolicy whose selector misses the app's pods leaves them open to everyone (and
+/// closes whatever it does select); an ingress port naming no container port admits nothing,
+/// so the callers it means are refused.
+fn policies_select_the_pods_and_their_ports(set: &RenderedSet, out: &mut Vec<String>) {
+    let ports = container_ports(set);
+    for policy in &set.policies {
+        let name = name_of(&policy.metadata);
+        let spec = policy.spec.as_ref();
+        let selector = spec.and_then(|s| s.pod_selector.as_ref()).and_then(|s| s.match_labels.clone());
+        for workload in
+            set.workloads().iter().filter(|w| !selects(selector.as_ref().unwrap_or(&BTreeMap::new()), &w.pod_labels()))
+        {
+            out.push(format!(
+                "NetworkPolicy {name}: podSelector matches no pod of {} {}",
+                workload.kind, workload.name
+            ));
+        }
+        let rules = spec.and_then(|s| s.ingress.as_ref()).into_iter().flatten();
+        for port in rules.flat_map(|rule| rule.ports.iter().flatten()).filter_map(|p| p.port.as_ref()) {
+            let found = match port {
+                IntOrString::String(port_name) => ports.iter().any(|(n, _)| n.as_deref() == Some(port_name)),
+                IntOrString::Int(number) => ports.iter().any(|(_, p)| p == number),
+            };
+            if !found {
+                out.push(format!("NetworkPolicy {name}: ingress port {port:?} is no container port of the workload"));
+            }
+        }
+    }
+}
+
+/// `(name, number)` of every container port of the workloads.
+fn container_ports(set: &RenderedSet) -> Vec<(Option<String>, i32)> {
+    let containers = set.workloads().iter().flat_map(|w| w.containers().to_vec()).collect::<Vec<_>>();
+    containers.into_iter().flat_map(|c| c.ports.unwrap_or_default()).map(|p| (p.name, p.container_port)).collect()
 }
 
 /// Probes that ask another port than the gRPC one check a server that is not there.
@@ -489,6 +522,20 @@ mod tests {
     fn service_target_port_must_name_a_container_port() {
         let v = violations_after(greeter(), "service.yaml", "targetPort: grpc", "targetPort: grcp", 0);
         assert_violation(&v, "Service greeter: port 50051 targets Some(String(\"grcp\"))");
+    }
+
+    #[test]
+    fn a_network_policy_must_select_the_pods_and_name_their_ports() {
+        let v = violations_after(
+            greeter(),
+            "networkpolicy.yaml",
+            "app.kubernetes.io/instance: \"greeter\"",
+            "app.kubernetes.io/instance: \"greter\"",
+            1,
+        );
+        assert_violation(&v, "NetworkPolicy greeter: podSelector matches no pod of Deployment greeter");
+        let v = violations_after(greeter(), "networkpolicy.yaml", "- port: grpc", "- port: grcp", 0);
+        assert_violation(&v, "NetworkPolicy greeter: ingress port String(\"grcp\") is no container port");
     }
 
     #[test]

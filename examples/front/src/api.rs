@@ -32,6 +32,8 @@ pub struct WelcomeReply {
     port = 50051,
     autoscale(min = 2, max = 6, cpu_percent = 70),
     container(binary = "front-server", package = "front"),
+    // The system's one way in from outside: the ingress controller's namespace reaches it.
+    ingress(host = "shop.example.com"),
     calls(service = "greeter.v1.Greeter", methods("SayHello")),
     calls(service = "journal", methods("Append")),
     forbid_call_cycles = true,
