@@ -26,17 +26,28 @@ fn tool(name: &str) -> PathBuf {
     path
 }
 
-/// Every overlay of the greeter (proto-first), counter (trait-first) and journal (StatefulSet)
-/// examples, committed, and of the ledger fixture (generated), built, as `(name, yaml)`.
+/// Every overlay of the greeter (proto-first), counter (trait-first), journal (StatefulSet) and
+/// front (calling the greeter and the journal) examples and of the whole example system,
+/// committed, and of the ledger fixture (generated), built, as `(name, yaml)`.
 fn built_overlays(scratch: &Path) -> Vec<(String, String)> {
     let ledger = common::ledger();
     ledger.config(scratch).write(&ledger.generate_into(scratch)).unwrap();
     let greeter = common::repo_root().join("examples/greeter/deploy/greeter/overlays");
     let counter = common::repo_root().join("examples/counter/deploy/counter/overlays");
     let journal = common::repo_root().join("examples/journal/deploy/journal/overlays");
+    let front = common::repo_root().join("examples/front/deploy/front/overlays");
+    let system = common::repo_root().join("examples/system/overlays");
     let ledger = scratch.join("ledger/overlays");
     let mut built = Vec::new();
-    for (app, overlays) in [("greeter", greeter), ("counter", counter), ("journal", journal), ("ledger", ledger)] {
+    let apps = [
+        ("greeter", greeter),
+        ("counter", counter),
+        ("journal", journal),
+        ("front", front),
+        ("system", system),
+        ("ledger", ledger),
+    ];
+    for (app, overlays) in apps {
         // Every environment the app has, whatever the source names them.
         let mut environments: Vec<_> = std::fs::read_dir(&overlays).unwrap().map(|e| e.unwrap().file_name()).collect();
         environments.sort();
@@ -161,6 +172,7 @@ fn dockerfiles(scratch: &Path) -> Vec<(String, PathBuf)> {
         ("greeter".into(), examples.join("greeter/deploy/greeter/Dockerfile")),
         ("counter".into(), examples.join("counter/deploy/counter/Dockerfile")),
         ("journal".into(), examples.join("journal/deploy/journal/Dockerfile")),
+        ("front".into(), examples.join("front/deploy/front/Dockerfile")),
         ("ledger".into(), scratch.join("ledger/Dockerfile")),
     ]
 }

@@ -29,6 +29,7 @@ pub struct WelcomeReply {
 /// The system's entry point: greets through the greeter and records each visit in the journal.
 #[kuberpc::rpc_service(
     package = "front.v1",
+    image = "ghcr.io/acme/front:0.1.0",
     port = 50051,
     autoscale(min = 2, max = 6, cpu_percent = 70),
     container(binary = "front-server", package = "front"),
