@@ -298,8 +298,22 @@ pub(crate) fn ready_addresses(slices: &[EndpointSlice]) -> Vec<String> {
 /// new pod may wait a few seconds for a terminating one's CPU, as it may in production).
 pub(crate) const CLIENT_CPU: &str = "200m";
 
+/// The label of the e2e's client pods, which the e2e's own NetworkPolicies beside the
+/// generated ones admit (`tools/test-cluster/e2e/<app>/e2e-clients.yaml`).
+pub(crate) const E2E_CLIENT: (&str, &str) = ("kuberpc.dev/e2e-client", "true");
+
+/// `job` with its pod labelled `labels` instead (the Job controller adds its own).
+pub(crate) fn with_pod_labels(mut job: Job, labels: &[(&str, &str)]) -> Job {
+    if let Some(spec) = job.spec.as_mut() {
+        let labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        spec.template.metadata = Some(ObjectMeta { labels: Some(labels), ..Default::default() });
+    }
+    job
+}
+
 /// A Job running one client image as the restricted Pod Security level wants it: no retry,
-/// `seconds` plus a minute at most, the pod's namespace in POD_NAMESPACE, [`CLIENT_CPU`].
+/// `seconds` plus a minute at most, the pod's namespace in POD_NAMESPACE, [`CLIENT_CPU`],
+/// labelled as an e2e client ([`E2E_CLIENT`]).
 pub(crate) fn client_job(name: &str, image: &str, seconds: u32, args: &[&str]) -> Job {
     let container = Container {
         name: "client".into(),
@@ -332,7 +346,10 @@ pub(crate) fn client_job(name: &str, image: &str, seconds: u32, args: &[&str]) -
             backoff_limit: Some(0),
             active_deadline_seconds: Some(i64::from(seconds) + 60),
             template: PodTemplateSpec {
-                metadata: None,
+                metadata: Some(ObjectMeta {
+                    labels: Some([(E2E_CLIENT.0.to_string(), E2E_CLIENT.1.to_string())].into()),
+                    ..Default::default()
+                }),
                 spec: Some(PodSpec {
                     restart_policy: Some("Never".into()),
                     security_context: Some(PodSecurityContext {

@@ -12,6 +12,23 @@ pub(crate) fn no_call_failed(summary: &str) -> bool {
     summary.split_whitespace().any(|field| field == "failed=0")
 }
 
+/// `(calls, failed)` of a client summary.
+pub(crate) fn call_counts(summary: &str) -> Option<(u64, u64)> {
+    let field = |name: &str| summary.split_whitespace().find_map(|f| f.strip_prefix(name)?.parse().ok());
+    Some((field("calls=")?, field("failed=")?))
+}
+
+/// The status codes of a client summary's failures (`{"Unavailable": 3, …}`), by name.
+pub(crate) fn failure_codes(summary: &str) -> Vec<&str> {
+    let Some((_, rest)) = summary.split_once('{') else { return Vec::new() };
+    let inside = rest.split('}').next().unwrap_or_default();
+    inside
+        .split(',')
+        .filter_map(|entry| Some(entry.split(':').next()?.trim().trim_matches('"')))
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
 /// How late, at worst, the client's 10 ms timer fired (`late_max=Lms`): how long the load
 /// generator itself was not run.
 pub(crate) fn late_max_ms(summary: &str) -> Option<u64> {
@@ -62,6 +79,16 @@ pub(crate) fn has_entry(read: &str, offset: u64, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_and_codes_of_a_summary() {
+        let summary = r#"calls=12 failed=12 {"DeadlineExceeded": 4, "Unavailable": 8} late_max=3ms"#;
+        assert_eq!(call_counts(summary), Some((12, 12)));
+        assert_eq!(failure_codes(summary), ["DeadlineExceeded", "Unavailable"]);
+        assert_eq!(call_counts("calls=5 failed=0 {}"), Some((5, 0)));
+        assert!(failure_codes("calls=5 failed=0 {}").is_empty());
+        assert_eq!(call_counts("no summary"), None);
+    }
 
     #[test]
     fn the_summary_line_is_found_and_only_zero_failures_pass() {

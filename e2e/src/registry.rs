@@ -60,6 +60,11 @@ scenarios! {
     wedged_server after deploy;
     ledger_grpcroute after build, crds;
     journal_claims after deploy;
+    policy_engine;
+    system_deploy after deploy;
+    declared_edges after system_deploy, policy_engine;
+    undeclared_refused after system_deploy, policy_engine;
+    system_rolling_restart after declared_edges;
     skew_dry_runs after build;
 }
 

@@ -14,7 +14,7 @@ use crate::scenarios::setup::{install_crds, ledger_tree, versions};
 use crate::summary::{passed, skipped, Outcome};
 
 /// The examples whose generated trees are dry-run.
-const EXAMPLES: &[&str] = &["greeter", "counter", "journal"];
+const EXAMPLES: &[&str] = &["greeter", "counter", "journal", "front"];
 
 /// A server-side dry run of the base and of every overlay of every example.
 pub(crate) async fn dry_runs(cx: &Cx) -> Result<Outcome> {
@@ -25,7 +25,8 @@ pub(crate) async fn dry_runs(cx: &Cx) -> Result<Outcome> {
     Ok(passed(result))
 }
 
-/// Dry-runs every example's base and overlays against `client`; returns how many.
+/// Dry-runs every example's base and overlays, and the example system's overlays, against
+/// `client`; returns how many.
 async fn dry_run_examples(cx: &Cx, client: &Client) -> Result<usize> {
     let mut runs = 0;
     for app in EXAMPLES {
@@ -41,6 +42,11 @@ async fn dry_run_examples(cx: &Cx, client: &Client) -> Result<usize> {
             k8s::dry_run(cx, client, &overlay).await?;
             runs += 1;
         }
+    }
+    // The whole example system, one overlay per environment.
+    for environment in ["staging", "prod"] {
+        k8s::dry_run(cx, client, &cx.repo.join("examples/system/overlays").join(environment)).await?;
+        runs += 1;
     }
     Ok(runs)
 }

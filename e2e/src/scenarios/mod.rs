@@ -6,6 +6,7 @@ mod greeter;
 mod journal;
 mod manifests;
 mod setup;
+mod system;
 
 pub(crate) use greeter::{
     balanced_client, deploy, drain_respects_pdb, force_deleted_pod, rolling_restart, wedged_server,
@@ -13,6 +14,7 @@ pub(crate) use greeter::{
 pub(crate) use journal::journal_claims;
 pub(crate) use manifests::{dry_runs, ledger_grpcroute, skew_dry_runs};
 pub(crate) use setup::{build, crds};
+pub(crate) use system::{declared_edges, policy_engine, system_deploy, system_rolling_restart, undeclared_refused};
 
 /// The namespaces the scenarios deploy to, whose state a failed scenario's log gets.
-pub(crate) const NAMESPACES: &[&str] = &["greeter-prod", "prod", "journal-prod"];
+pub(crate) const NAMESPACES: &[&str] = &["greeter-prod", "prod", "journal-prod", "front-prod", "monitoring"];

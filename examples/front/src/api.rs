@@ -35,6 +35,8 @@ pub struct WelcomeReply {
     container(binary = "front-server", package = "front"),
     // The system's one way in from outside: the ingress controller's namespace reaches it.
     ingress(host = "shop.example.com"),
+    // Spans to the cluster's collector: its egress rule admits that port of that namespace.
+    observability(otlp_endpoint = "http://otel-collector.monitoring:4317"),
     calls(service = "greeter.v1.Greeter", methods("SayHello")),
     calls(service = "journal", methods("Append")),
     forbid_call_cycles = true,
