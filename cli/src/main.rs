@@ -1,14 +1,16 @@
-//! The `kuberpc` command: generate or check stubs and manifests without a Rust project, or
-//! scaffold a new crate (`kuberpc new`).
+//! The `kuberpc` command: generate or check stubs and manifests without a Rust project,
+//! scaffold a new crate (`kuberpc new`), or draw the system's call graph (`kuberpc graph`).
 //! Inputs are `.proto` files, or Rust files with `#[rpc_service]` traits (then the
 //! equivalent `.proto` is written too, under `--proto-out`).
 //!
-//! Exit codes: 0 success (or, for `check`, up to date); 1 `check` found the disk stale;
-//! 2 the input has problems (printed as located diagnostics) or a file could not be written.
+//! Exit codes: 0 success (or, for `check`, up to date); 1 `check` found the disk stale, or
+//! `graph --deploy` found NetworkPolicies that disagree with the call graph; 2 the input has
+//! problems (printed as located diagnostics) or a file could not be written.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod graph;
 mod new;
 
 use clap::{Args, Parser, Subcommand};
@@ -34,6 +36,9 @@ enum Command {
     Check(Inputs),
     /// Scaffold a crate that builds, serves, calls and tests as generated.
     New(NewArgs),
+    /// Write the system's call graph (DOT, Mermaid or SVG); with --deploy, exit 1 when the
+    /// NetworkPolicies there disagree with it.
+    Graph(graph::GraphArgs),
 }
 
 #[derive(Args)]
@@ -252,6 +257,7 @@ fn run(command: &Command) -> Result<ExitCode, Error> {
             println!("next: cd into it and run `cargo test`; see its README.md");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Graph(args) => args.run(),
         Command::Generate(inputs) => {
             let config = inputs.config();
             let generated = inputs.generate(&config)?;
