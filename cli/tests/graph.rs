@@ -72,6 +72,15 @@ fn the_example_system_as_dot_and_mermaid() {
     let same = run(&all, dir.path());
     assert_exit(&same, 0);
     assert_eq!(stdout(&same), stdout(&dot));
+
+    // The README's picture of the example system is this graph, as it is today.
+    let readme = fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let picture = readme.split("```mermaid\n").nth(1).and_then(|rest| rest.split("```").next());
+    assert_eq!(
+        picture,
+        Some(stdout(&mermaid).as_str()),
+        "README.md's mermaid block is stale: paste the command's output"
+    );
 }
 
 #[test]
@@ -254,7 +263,10 @@ fn an_unknown_callee_is_a_located_error() {
     let stderr = refused(&with(args, &["--out", "graph.dot"]), dir.path());
     assert!(stderr.contains("front.v1.Front calls \"jornal\", which is no service"), "{stderr}");
     assert!(stderr.contains("did you mean `journal`?"), "{stderr}");
-    assert!(stderr.contains("proto/front/v1/front.proto:18:13:"), "not located:\n{stderr}");
+    let line = text.lines().position(|l| l.contains("calls { service: \"journal\"")).unwrap() + 1;
+    let column = text.lines().nth(line - 1).unwrap().find("service").unwrap() + 1;
+    let place = format!("proto/front/v1/front.proto:{line}:{column}:");
+    assert!(stderr.contains(&place), "not located at {place}:\n{stderr}");
 }
 
 #[test]
