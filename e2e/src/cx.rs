@@ -42,6 +42,12 @@ pub(crate) struct State {
     pub(crate) greeter_ips: Vec<String>,
 }
 
+/// Whether the run is against a cluster of the user's (`KUBERPC_E2E_EXISTING=1`), not the
+/// test cluster.
+pub(crate) fn existing_cluster() -> bool {
+    std::env::var("KUBERPC_E2E_EXISTING").is_ok_and(|v| v == "1")
+}
+
 /// Longest a shell-out may run unless told otherwise.
 pub(crate) const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
 

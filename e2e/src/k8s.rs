@@ -298,6 +298,36 @@ pub(crate) fn ready_addresses(slices: &[EndpointSlice]) -> Vec<String> {
 /// new pod may wait a few seconds for a terminating one's CPU, as it may in production).
 pub(crate) const CLIENT_CPU: &str = "200m";
 
+/// How long a client pod waits before its client starts: the NetworkPolicy engine
+/// (kube-network-policies) knows a pod by the address its informer sees in the pod's status,
+/// which the kubelet reports a moment after the containers start; until then the pod's new
+/// connections are no pod's, and policies that admit it by label drop them (in the first run
+/// with the engine: the first 2 calls of each of the 4 load tasks, every run). With NRI the
+/// engine would learn the address at sandbox creation; containerd 1.6 has none. Long-lived
+/// pods are unaffected: they are called only once Ready, and retry their own connections.
+const ENGINE_CATCH_UP: &str = "3";
+
+/// The init container that waits [`ENGINE_CATCH_UP`] seconds (the test cluster's busybox
+/// image, restricted like the client).
+fn engine_knows_the_pod() -> Container {
+    Container {
+        name: "engine-knows-the-pod".into(),
+        image: Some(PAUSE_IMAGE.into()),
+        image_pull_policy: Some("Never".into()),
+        command: Some(["/usr/local/bin/busybox", "sleep", ENGINE_CATCH_UP].map(String::from).to_vec()),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            read_only_root_filesystem: Some(true),
+            capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Default::default() }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The test cluster's pause image: busybox (`scripts/test-cluster`).
+const PAUSE_IMAGE: &str = "kuberpc.local/pause:e2e";
+
 /// The label of the e2e's client pods, which the e2e's own NetworkPolicies beside the
 /// generated ones admit (`tools/test-cluster/e2e/<app>/e2e-clients.yaml`).
 pub(crate) const E2E_CLIENT: (&str, &str) = ("kuberpc.dev/e2e-client", "true");
@@ -358,6 +388,8 @@ pub(crate) fn client_job(name: &str, image: &str, seconds: u32, args: &[&str]) -
                         seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
                         ..Default::default()
                     }),
+                    // An existing cluster has its own engine, and not the test cluster's image.
+                    init_containers: (!crate::cx::existing_cluster()).then(|| vec![engine_knows_the_pod()]),
                     containers: vec![container],
                     ..Default::default()
                 }),

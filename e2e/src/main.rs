@@ -99,7 +99,7 @@ async fn run() -> Result<bool> {
         return Ok(true);
     }
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("the workspace")?.to_path_buf();
-    let existing = std::env::var("KUBERPC_E2E_EXISTING").is_ok_and(|v| v == "1");
+    let existing = cx::existing_cluster();
     if existing && std::env::var_os("KUBECONFIG").is_none() {
         bail!("KUBERPC_E2E_EXISTING=1 needs KUBECONFIG");
     }
