@@ -21,7 +21,8 @@ use crate::balance::Pool;
 pub use crate::policy::{PolicyChannel, MAX_ATTEMPTS};
 use crate::{Callee, ClientPolicy, Deploy};
 
-/// Overrides the target (`host:port`) of every [`Client`] in the process.
+/// Overrides the target (`host:port`) of every [`Client`] in the process that has no target of
+/// its own ([`Client::target`]) and no address of its callee's ([`Client::callee`]).
 pub const TARGET_ENV: &str = "KUBERPC_TARGET";
 /// The pod's namespace, set by the generated manifests through the downward API.
 pub const NAMESPACE_ENV: &str = "POD_NAMESPACE";
@@ -150,7 +151,8 @@ impl Client {
     /// (`<caller>_deploy::calls::<APP>`): its address is what the caller's manifests set in
     /// the callee's variable for this pod's environment (the callee's headless Service in its
     /// namespace there), else the callee's headless Service in this pod's namespace. `deploy`
-    /// (of [`Client::new`]) must be the callee's own: [`Client::connect`] fails otherwise.
+    /// (of [`Client::new`]) must be the callee's own: [`Client::connect`] fails otherwise
+    /// (unless an explicit [`Client::target`] makes the callee moot).
     pub fn callee(mut self, callee: &'static Callee) -> Self {
         self.callee = Some(callee);
         self
@@ -180,7 +182,8 @@ impl Client {
         self
     }
 
-    /// Where the channel sends calls: the builder's target, else `KUBERPC_TARGET`, else
+    /// Where the channel sends calls: the builder's target, else the callee's variable
+    /// (`KUBERPC_CALL_<APP>`, with [`Client::callee`]), else `KUBERPC_TARGET`, else
     /// `<headless>.<POD_NAMESPACE or default>.svc.cluster.local:<port>`.
     pub fn target_address(&self) -> Result<Target, TargetError> {
         if let Some(target) = &self.target {

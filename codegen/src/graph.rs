@@ -20,7 +20,10 @@ use crate::suggest;
 /// Resolves the calls of every service of `packages` against `packages` and `peers` (services
 /// known but not generated here), fills in the callees and callers, and records every mistake.
 pub(crate) fn resolve(packages: &mut [Package], peers: &[Package], problems: &mut Problems) {
-    let known: Vec<&Service> = packages.iter().chain(peers).flat_map(|p| &p.services).collect();
+    // A peer this run also generates is this run's (a peer's copy may be a stale emitted proto).
+    let generated: Vec<&str> = packages.iter().flat_map(|p| &p.services).map(|s| s.full_name.as_str()).collect();
+    let peers = peers.iter().flat_map(|p| &p.services).filter(|s| !generated.contains(&s.full_name.as_str()));
+    let known: Vec<&Service> = packages.iter().flat_map(|p| &p.services).chain(peers).collect();
     let index = Index::new(&known);
     let edges = index.edges(&known);
     let mut resolved: Vec<(String, Vec<Option<Peer>>, Vec<Peer>)> = Vec::new();
@@ -56,10 +59,13 @@ struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
+    /// Full names first: a full name always means its service, whatever app names say.
     fn new(known: &[&'a Service]) -> Self {
         let mut by_name = BTreeMap::new();
         for service in known {
             by_name.entry(service.full_name.as_str()).or_insert(*service);
+        }
+        for service in known {
             by_name.entry(service.deploy.app.as_str()).or_insert(*service);
         }
         Self { by_name }
@@ -88,6 +94,15 @@ impl<'a> Index<'a> {
             problems.push(Problem::at(message, at(path::CALLS_SERVICE)).with_help(hint));
             return None;
         };
+        if !is_app_name(&callee.deploy.app) {
+            // A peer's own options are its build's to report; its name must still make a target.
+            let message = format!(
+                "{} has no usable app name ({:?}): fix the options of the peer that declares it",
+                callee.full_name, callee.deploy.app
+            );
+            problems.push(Problem::at(message, at(path::CALLS_SERVICE)));
+            return None;
+        }
         if callee.full_name == caller.full_name {
             let message = format!(
                 "{} calls itself through the network: call the handler directly instead of a pod of the same app",
@@ -140,6 +155,13 @@ impl<'a> Index<'a> {
             })
             .collect()
     }
+}
+
+/// A DNS-1123 label starting with a letter: an app name a Rust constant can be named after.
+fn is_app_name(app: &str) -> bool {
+    app.len() <= crate::model_rules::MAX_NAME_LEN
+        && app.starts_with(|c: char| c.is_ascii_lowercase())
+        && crate::model_rules::has_dns_label_characters(app)
 }
 
 /// `service` as the other end of an edge over `port`, calling or called for `methods`.

@@ -4,7 +4,8 @@
 resolved! {
     /// One service this service calls (`calls { … }`), generated as
     /// `<service>_deploy::calls::<CALLEE>`: how the caller's client finds the callee in every
-    /// environment, and what the source allows it to call.
+    /// environment, and what the source says it calls (the network enforces the edge; the
+    /// methods are stated, not checked per call — per-method authorization is mutual TLS's).
     pub struct Callee<S = &'static str, L = &'static [S]> {
         /// The callee's app name.
         pub app: S,
@@ -14,7 +15,8 @@ resolved! {
         /// (its headless Service in the callee's namespace there): `KUBERPC_CALL_GREETER`.
         pub address_env: S,
         /// The address when the variable is unset: the callee's headless Service in the
-        /// caller's own namespace, `greeter-headless:50051`.
+        /// caller's own namespace, `greeter-headless:50051` (what the client then resolves,
+        /// with the namespace's full name, from the callee's `DEPLOY`).
         pub default_address: S,
         /// The HTTP/2 paths of the methods the source says this service calls.
         pub methods: L,

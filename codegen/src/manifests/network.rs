@@ -122,6 +122,15 @@ fn ingress(service: &Service, place: Place<'_>) -> Vec<Rule> {
     let ingress = deploy.ingress.as_ref().map(|i| ("the ingress controller", i.controller_namespace.as_str()));
     let gateway = deploy.gateway.as_ref().and_then(|g| Some(("the Gateway", g.controller_namespace.as_deref()?)));
     let outside: Vec<(&str, &str)> = ingress.into_iter().chain(gateway).collect();
+    // A Gateway in the app's own namespace, no controller namespace named: its proxies run
+    // beside the app (as for an in-namespace Gateway's own deployment), so any pod here may.
+    if deploy.gateway.as_ref().is_some_and(|g| g.controller_namespace.is_none()) {
+        rules.push(Rule {
+            reason: "The Gateway in this namespace (no gateway.controller_namespace): its proxies' pods here.".into(),
+            peers: vec![PeerView { any_pod: true, ..PeerView::default() }],
+            ports: vec![tcp(PORT_NAME.into())],
+        });
+    }
     if !outside.is_empty() {
         let mut namespaces: Vec<&str> = outside.iter().map(|(_, namespace)| *namespace).collect();
         namespaces.sort_unstable();
@@ -254,5 +263,27 @@ mod tests {
         let rule = otlp_rule("http://collector");
         assert!(rule.peers[0].any_pod && rule.ports[0].port == 4317);
         assert!(otlp_rule("https://otlp.example.com:443").peers.is_empty());
+    }
+
+    /// With no controller namespace, an in-namespace Gateway's proxies are admitted from the
+    /// app's namespace; with one, from that namespace only.
+    #[test]
+    fn a_gateway_is_admitted_from_where_its_proxies_run() {
+        let proto = |gateway: &str| {
+            format!(
+                "syntax = \"proto3\";\nimport \"kuberpc/v1/options.proto\";\nservice Gw {{\n  option \
+                 (kuberpc.v1.service) = {{ gateway {{ {gateway} }} }};\n  rpc Get(M) returns (M);\n}}\nmessage M {{}}\n"
+            )
+        };
+        for (gateway, any_pod, namespace) in
+            [("parent: \"gw\"", true, None), ("parent: \"infra/gw\"", false, Some("infra"))]
+        {
+            let compiled = crate::proto::compile_in_memory(&[("gw.proto", &proto(gateway))]).unwrap();
+            let rules = policy(&compiled.packages[0].services[0], Place::BASE).ingress;
+            let gateway_rule = rules.iter().find(|r| r.reason.contains("Gateway")).expect(gateway);
+            assert_eq!(gateway_rule.peers[0].any_pod, any_pod, "{gateway}");
+            let selected = gateway_rule.peers[0].namespace.as_ref().map(|n| n[NAMESPACE_LABEL].as_str());
+            assert_eq!(selected, namespace, "{gateway}");
+        }
     }
 }

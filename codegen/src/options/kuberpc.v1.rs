@@ -113,7 +113,8 @@ pub struct ServiceDeployment {
     #[prost(message, repeated, tag = "24")]
     pub calls: ::prost::alloc::vec::Vec<Call>,
     /// true: no chain of `calls` that starts at this service may lead back to it (a cycle of
-    /// network calls can deadlock a system under load). Default: false.
+    /// network calls can deadlock a system under load), over the services the run knows (its own
+    /// and its peers'). Default: false.
     #[prost(bool, optional, tag = "25")]
     pub forbid_call_cycles: ::core::option::Option<bool>,
 }
@@ -121,7 +122,9 @@ pub struct ServiceDeployment {
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Call {
     /// The callee: its proto full name (`greeter.v1.Greeter`) or its app name (`greeter`); a
-    /// service of this run or of its peers (`Config::peers`, `kuberpc generate --peer`). Required.
+    /// service of this run or of its peers (`Config::peers`, `kuberpc generate --peer`). In an
+    /// environment the callee does not declare, it is taken to run in this service's namespace
+    /// there. Required.
     #[prost(string, optional, tag = "1")]
     pub service: ::core::option::Option<::prost::alloc::string::String>,
     /// The methods called (`SayHello`); each must be a method of the callee. Default: all of them.
