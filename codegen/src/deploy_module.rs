@@ -8,7 +8,7 @@ use heck::{ToShoutySnakeCase, ToSnakeCase};
 use kuberpc_spec::{Callee, Deploy, Literal, MethodPolicy};
 use quote::{format_ident, quote};
 
-use crate::model::{headless_service_name, method_path, Peer, Service};
+use crate::model::{method_path, Peer, Service};
 
 /// `pub mod <service>_deploy { APP, SERVICE, PORT, …, DEPLOY }`, naming the runtime crate as
 /// `krate` (`::kuberpc`, or what a user renamed it to).
@@ -104,7 +104,7 @@ fn runtime_callee(peer: &Peer) -> Callee<String, Vec<String>> {
         app: peer.app.clone(),
         service: peer.service.clone(),
         address_env: kuberpc_spec::address_env(&peer.app),
-        default_address: format!("{}:{}", headless_service_name(&peer.app), peer.port),
+        default_address: peer.address(None),
         methods: peer.methods.iter().map(|m| method_path(&peer.service, m)).collect(),
     }
 }

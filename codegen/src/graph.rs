@@ -120,9 +120,7 @@ impl<'a> Index<'a> {
             let message = format!("{} has no method {method:?}", callee.full_name);
             problems.push(Problem::at(message, at(path::CALLS_METHODS)).with_help(hint));
         }
-        let methods =
-            if call.methods.is_empty() { names.iter().map(|m| m.to_string()).collect() } else { call.methods.clone() };
-        Some(peer(callee, callee.deploy.port, methods))
+        Some(peer(callee, callee.deploy.port, called_methods(call, callee)))
     }
 
     /// Every known service whose calls name `callee`, as the callee's ingress needs it.
@@ -132,12 +130,7 @@ impl<'a> Index<'a> {
             for call in &caller.deploy.calls {
                 let names_callee = self.find(call).is_some_and(|s| s.full_name == callee.full_name);
                 if names_callee && !callers.iter().any(|c| c.service == caller.full_name) {
-                    let methods = if call.methods.is_empty() {
-                        callee.methods.iter().map(|m| m.name.clone()).collect()
-                    } else {
-                        call.methods.clone()
-                    };
-                    callers.push(peer(caller, callee.deploy.port, methods));
+                    callers.push(peer(caller, callee.deploy.port, called_methods(call, callee)));
                 }
             }
         }
@@ -154,6 +147,15 @@ impl<'a> Index<'a> {
                 (s.full_name.clone(), callees)
             })
             .collect()
+    }
+}
+
+/// The methods `call` calls of `callee`: those written, or every one of the callee's.
+fn called_methods(call: &Call, callee: &Service) -> Vec<String> {
+    if call.methods.is_empty() {
+        callee.methods.iter().map(|m| m.name.clone()).collect()
+    } else {
+        call.methods.clone()
     }
 }
 

@@ -156,6 +156,16 @@ impl Peer {
     pub fn namespace_in<'a>(&'a self, environment: &str, fallback: &'a str) -> &'a str {
         self.namespaces.get(environment).map_or(fallback, String::as_str)
     }
+
+    /// Where a caller reaches this callee: its headless Service in `namespace`, or (`None`) in
+    /// the caller's own namespace by the short name; `host:port`.
+    pub fn address(&self, namespace: Option<&str>) -> String {
+        let headless = headless_service_name(&self.app);
+        match namespace {
+            Some(namespace) => format!("{headless}.{namespace}.svc.cluster.local:{}", self.port),
+            None => format!("{headless}:{}", self.port),
+        }
+    }
 }
 
 /// What the pod exposes for monitoring.

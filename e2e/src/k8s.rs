@@ -439,6 +439,19 @@ pub(crate) async fn job_logs(client: &Client, namespace: &str, name: &str) -> Re
     Ok(pods.logs(&pod.name_any(), &LogParams::default()).await?)
 }
 
+/// The summary line (`calls=… failed=… …`) of the client Job `name` of `seconds`, once it
+/// finished, successfully or not.
+pub(crate) async fn client_summary(cx: &Cx, namespace: &str, name: &str, seconds: u32) -> Result<String> {
+    let limit = Duration::from_secs(u64::from(seconds)) + JOB_TIMEOUT;
+    within(limit, name, job_done(cx, namespace, name)).await?;
+    let output = job_logs(&cx.client, namespace, name).await?;
+    cx.note(format!("Job {namespace}/{name}:\n{output}"));
+    match crate::parse::client_summary(&output) {
+        Some(summary) => Ok(summary.to_string()),
+        None => bail!("{name}: no summary; it said: {}", last_lines(&output, 3)),
+    }
+}
+
 /// Runs a client Job of `seconds` and returns its output once it finished; fails if it
 /// failed, with the end of its output.
 pub(crate) async fn run_job(cx: &Cx, namespace: &str, job: Job, seconds: u32) -> Result<String> {

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{headless_service_name, Environment, Peer, Service};
+use crate::model::{Environment, Peer, Service};
 
 use super::view::{METRICS_PORT_NAME, PORT_NAME};
 
@@ -223,15 +223,9 @@ pub(crate) fn call_addresses(service: &Service, place: Place<'_>) -> Vec<CallAdd
     let callees = service.deploy.calls.iter().filter_map(|call| call.callee.as_ref());
     callees
         .map(|callee| {
-            let headless = headless_service_name(&callee.app);
-            let host = match place.environment {
-                Some(environment) => {
-                    let namespace = callee.namespace_in(&environment.name, &environment.namespace);
-                    format!("{headless}.{namespace}.svc.cluster.local")
-                }
-                None => headless,
-            };
-            CallAddress { name: kuberpc_spec::address_env(&callee.app), value: format!("{host}:{}", callee.port) }
+            let namespace =
+                place.environment.map(|environment| callee.namespace_in(&environment.name, &environment.namespace));
+            CallAddress { name: kuberpc_spec::address_env(&callee.app), value: callee.address(namespace) }
         })
         .collect()
 }

@@ -202,14 +202,7 @@ async fn start_load(cx: &Cx, name: &str, seconds: u32) -> Result<()> {
 
 /// Waits for the load Job `name` and returns its summary line (`calls=… failed=… …`).
 async fn load_result(cx: &Cx, name: &str, seconds: u32) -> Result<String> {
-    let limit = Duration::from_secs(u64::from(seconds)) + k8s::JOB_TIMEOUT;
-    within(limit, name, k8s::job_done(cx, GREETER, name)).await?;
-    let output = k8s::job_logs(&cx.client, GREETER, name).await?;
-    cx.note(format!("Job {name}:\n{output}"));
-    match parse::client_summary(&output) {
-        Some(summary) => Ok(summary.to_string()),
-        None => bail!("{name}: no summary; it said: {}", crate::cx::last_lines(&output, 3)),
-    }
+    k8s::client_summary(cx, GREETER, name, seconds).await
 }
 
 /// Fails with `what` unless the client summary counts no failed call. When the load

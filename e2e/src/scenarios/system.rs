@@ -11,7 +11,7 @@ use anyhow::{bail, Context as _, Result};
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::Api;
 
-use crate::cx::{within, Cx, COMMAND_TIMEOUT};
+use crate::cx::{Cx, COMMAND_TIMEOUT};
 use crate::k8s::{self, Workload};
 use crate::parse;
 use crate::summary::{passed, skipped, Outcome};
@@ -99,7 +99,7 @@ where
     let job = k8s::client_job(name, "kuberpc.local/front-client:e2e", seconds, &args);
     k8s::start_job(cx, FRONT, job).await?;
     meanwhile().await?;
-    let summary = job_summary(cx, FRONT, name, seconds).await?;
+    let summary = k8s::client_summary(cx, FRONT, name, seconds).await?;
     cx.say(&summary);
     match parse::call_counts(&summary) {
         Some((calls, 0)) if calls > 0 => Ok(summary),
@@ -139,21 +139,9 @@ async fn probe(cx: &Cx, namespace: &str, who: &str, labels: &[(&str, &str)], add
     let name = format!("probe-{who}-{host}");
     let job = k8s::client_job(&name, "kuberpc.local/greeter-client:e2e", seconds, &[address, "e2e", "3"]);
     k8s::start_job(cx, namespace, k8s::with_pod_labels(job, labels)).await?;
-    let summary = job_summary(cx, namespace, &name, seconds).await?;
+    let summary = k8s::client_summary(cx, namespace, &name, seconds).await?;
     cx.say(format!("{namespace}/{name} → {address}: {summary}"));
     Ok(summary)
-}
-
-/// The summary line of the client Job `name`, once it finished (successfully or not).
-async fn job_summary(cx: &Cx, namespace: &str, name: &str, seconds: u32) -> Result<String> {
-    let limit = Duration::from_secs(u64::from(seconds)) + k8s::JOB_TIMEOUT;
-    within(limit, name, k8s::job_done(cx, namespace, name)).await?;
-    let output = k8s::job_logs(&cx.client, namespace, name).await?;
-    cx.note(format!("Job {namespace}/{name}:\n{output}"));
-    match parse::client_summary(&output) {
-        Some(summary) => Ok(summary.to_string()),
-        None => bail!("{name}: no summary; it said: {}", crate::cx::last_lines(&output, 3)),
-    }
 }
 
 /// Every call failed the way a dropped connection fails (no answer, or no connection), none
