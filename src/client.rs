@@ -302,6 +302,8 @@ mod tests {
         lifecycle: Lifecycle::DEFAULT,
         methods: &[],
         client: ClientPolicy::DEFAULT,
+        mtls: None,
+        callers: &[],
     };
 
     #[test]

@@ -46,7 +46,7 @@ pub use tonic::{Request, Response, Status, Streaming};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::rpc::*;
-    pub use crate::{Callee, ClientPolicy, Deploy, Lifecycle, MethodPolicy};
+    pub use crate::{Callee, Caller, ClientPolicy, Deploy, Lifecycle, MethodPolicy, MutualTls};
     pub use ::core;
     pub use ::std;
     pub use ::tonic;
@@ -61,7 +61,7 @@ pub mod options {
 /// The source text of `kuberpc/v1/options.proto`, the annotation vocabulary.
 pub const OPTIONS_PROTO: &str = include_str!("../proto/kuberpc/v1/options.proto");
 
-pub use kuberpc_spec::{Callee, ClientPolicy, Deploy, Lifecycle, MethodPolicy};
+pub use kuberpc_spec::{Callee, Caller, ClientPolicy, Deploy, Lifecycle, MethodPolicy, MutualTls};
 
 /// Includes the stubs generated for one protobuf package, e.g.
 /// `kuberpc::include_proto!("greeter.v1");`.

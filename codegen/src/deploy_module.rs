@@ -5,7 +5,7 @@
 //! the runtime binds and behaves as the cluster expects.
 
 use heck::{ToShoutySnakeCase, ToSnakeCase};
-use kuberpc_spec::{Callee, Deploy, Literal, MethodPolicy};
+use kuberpc_spec::{Callee, Caller, Deploy, Literal, MethodPolicy};
 use quote::{format_ident, quote};
 
 use crate::model::{method_path, Peer, Service};
@@ -22,11 +22,13 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
     let doc =
         format!(" Deployment facts of `{}`, from the options that rendered `deploy/{}/`.", deploy.service, deploy.app);
     let calls = calls_module(service, krate);
+    let callers = callers_constant(service, krate);
     quote! {
         #[doc = #doc]
         pub mod #module {
             #constants
             #calls
+            #callers
             /// Where each pod's PersistentVolumeClaim is mounted (`storage.mount_path`), if the
             /// service has storage: a StatefulSet's pods each get their own claim there.
             pub const STORAGE_PATH: ::core::option::Option<&str> = #storage_path;
@@ -41,7 +43,7 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
 }
 
 /// The runtime's view of `service`: the resolved deployment, projected.
-fn runtime_deploy(service: &Service) -> Deploy<String, Vec<MethodPolicy<String>>> {
+fn runtime_deploy(service: &Service) -> Deploy<String, Vec<MethodPolicy<String>>, CallersConstant> {
     let deploy = &service.deploy;
     Deploy {
         app: deploy.app.clone(),
@@ -52,6 +54,39 @@ fn runtime_deploy(service: &Service) -> Deploy<String, Vec<MethodPolicy<String>>
         lifecycle: deploy.lifecycle,
         methods: service.methods.iter().map(|method| method.policy.clone()).collect(),
         client: deploy.client,
+        mtls: None,
+        callers: CallersConstant,
+    }
+}
+
+/// `DEPLOY.callers` is the module's `CALLERS`, stated once beside it.
+struct CallersConstant;
+
+impl Literal for CallersConstant {
+    fn literal(&self, _: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+        quote!(CALLERS)
+    }
+}
+
+/// `pub const CALLERS`: the callers the call graph admits, each with the methods it calls.
+fn callers_constant(service: &Service, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let callers: Vec<Caller<String, Vec<String>>> =
+        service.deploy.callers.iter().map(|peer| runtime_caller(peer, &service.full_name)).collect();
+    let literal = callers.literal(krate);
+    quote! {
+        /// The services the call graph lets call this one, each with the methods it may call
+        /// (`DEPLOY.callers`; with mutual TLS the server admits exactly these).
+        pub const CALLERS: &[#krate::Caller] = #literal;
+    }
+}
+
+/// The runtime's view of one caller of `service`.
+fn runtime_caller(peer: &Peer, service: &str) -> Caller<String, Vec<String>> {
+    Caller {
+        app: peer.app.clone(),
+        service_account: peer.app.clone(),
+        identity_env: kuberpc_spec::identity_env(&peer.app),
+        methods: peer.methods.iter().map(|m| method_path(service, m)).collect(),
     }
 }
 

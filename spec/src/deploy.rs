@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
+use crate::{Caller, MutualTls};
+
 resolved! {
     /// How one service is deployed: generated as `<service>_deploy::DEPLOY` from the same
     /// options that rendered its manifests, so the runtime and the cluster agree.
-    pub struct Deploy<S = &'static str, M = &'static [MethodPolicy<S>]> {
+    pub struct Deploy<S = &'static str, M = &'static [MethodPolicy<S>], C = &'static [Caller<S>]> {
         /// App name: the Deployment, the Services and the `deploy/` directory carry it.
         pub app: S,
         /// Fully qualified gRPC service name, as health checks and reflection know it.
@@ -23,6 +25,12 @@ resolved! {
         pub methods: M,
         /// How clients call the service: default deadline, keepalive, ejection, retry budget.
         pub client: ClientPolicy,
+        /// Mutual TLS (`mtls`), when on: the server then accepts only TLS from certified
+        /// callers and checks each call against [`Deploy::callers`].
+        pub mtls: Option<MutualTls<S>>,
+        /// Who may call which methods, from the call graph of the whole system
+        /// (`<service>_deploy::CALLERS`).
+        pub callers: C,
     }
 }
 

@@ -6,6 +6,7 @@
 //!   rules that relate them. The runtime holds them as `&'static` data (their type parameters'
 //!   defaults); the generator builds them with owned strings.
 //! - [`Callee`]: one service a service calls, as its client needs it.
+//! - [`MutualTls`], [`Caller`]: mutual TLS, and who may call which method of a service.
 //! - [`defaults`]: every fixed default of the options, one table.
 //! - [`policy`]: the call policy every service shares (attempts, backoff, the retry budget's
 //!   cap), which the gRPC service config tells clients in other languages.
@@ -17,11 +18,13 @@ mod resolved;
 mod callee;
 pub mod defaults;
 mod deploy;
+mod identity;
 #[cfg(feature = "tokens")]
 mod literal;
 pub mod policy;
 
 pub use callee::{address_env, Callee};
 pub use deploy::{ClientPolicy, Deploy, Lifecycle, MethodPolicy};
+pub use identity::{identity_env, spiffe_id, Caller, MutualTls, CERT_DIR};
 #[cfg(feature = "tokens")]
 pub use literal::Literal;
