@@ -19,6 +19,7 @@ use tonic::transport::Endpoint;
 
 use crate::balance::Pool;
 pub use crate::policy::{PolicyChannel, MAX_ATTEMPTS};
+use crate::tls::client::MutualTlsConnector;
 use crate::{Callee, ClientPolicy, Deploy};
 
 /// Overrides the target (`host:port`) of every [`Client`] in the process that has no target of
@@ -132,6 +133,7 @@ pub struct Client {
     target: Option<Target>,
     resolver: Arc<dyn Resolve>,
     refresh: Duration,
+    tls_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Client {
@@ -144,7 +146,7 @@ impl Client {
     /// A client of the service `deploy` describes, targeting its headless Service in the
     /// pod's namespace, through DNS, re-resolved every [`DEFAULT_REFRESH`].
     pub fn new(deploy: &'static Deploy) -> Self {
-        Self { deploy, callee: None, target: None, resolver: Arc::new(Dns), refresh: DEFAULT_REFRESH }
+        Self { deploy, callee: None, target: None, resolver: Arc::new(Dns), refresh: DEFAULT_REFRESH, tls_dir: None }
     }
 
     /// Calls the service as the callee `callee` of the caller's `calls`
@@ -173,6 +175,13 @@ impl Client {
     /// Resolves names with `resolver` instead of DNS.
     pub fn resolver(mut self, resolver: impl Resolve) -> Self {
         self.resolver = Arc::new(resolver);
+        self
+    }
+
+    /// Reads this client's certificate (for a callee that speaks mutual TLS) from `dir` instead
+    /// of [`tls::tls_dir`](crate::tls::tls_dir) (`KUBERPC_TLS_DIR`, else where the manifests mount it).
+    pub fn tls_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.tls_dir = Some(dir.into());
         self
     }
 
@@ -218,7 +227,15 @@ impl Client {
             Target::Addresses(_) => None,
         };
         let pool = Arc::new(Pool::new(self.deploy.client));
-        let sync = EndpointSync { target, resolver: self.resolver.clone(), policy: self.deploy.client };
+        let tls = self.deploy.mtls.map(|_| {
+            let host = match &target {
+                Target::Dns { host, .. } => host.clone(),
+                Target::Addresses(addresses) => addresses.first().map(|a| a.ip().to_string()).unwrap_or_default(),
+            };
+            let keepalive = Duration::from_millis(u64::from(self.deploy.client.keepalive_interval_ms));
+            MutualTlsConnector::new(&host, self.tls_dir.as_deref(), keepalive)
+        });
+        let sync = EndpointSync { target, resolver: self.resolver.clone(), policy: self.deploy.client, tls };
         sync.run(&pool).await;
         let refresh = self.refresh;
         let weak = Arc::downgrade(&pool);
@@ -238,6 +255,8 @@ struct EndpointSync {
     target: Target,
     resolver: Arc<dyn Resolve>,
     policy: ClientPolicy,
+    /// Dials each pod with mutual TLS, when the service speaks it.
+    tls: Option<MutualTlsConnector>,
 }
 
 impl EndpointSync {
@@ -260,8 +279,11 @@ impl EndpointSync {
         };
         pool.set_problem(resolved.is_empty().then(|| self.no_address("it resolved to no address")));
         pool.update(&resolved, |addr| {
-            let endpoint = Endpoint::from_shared(format!("http://{addr}")).ok()?;
-            Some(self.endpoint(endpoint).connect_lazy())
+            let endpoint = self.endpoint(Endpoint::from_shared(format!("http://{addr}")).ok()?);
+            Some(match &self.tls {
+                Some(tls) => endpoint.connect_with_connector_lazy(tls.clone()),
+                None => endpoint.connect_lazy(),
+            })
         });
     }
 

@@ -18,7 +18,9 @@
 //!   go away once [`Limits::idle_timeout`] has passed since then.
 //!
 //! Each request gets the connection's `TcpConnectInfo` as an extension, as tonic's server
-//! adds it (`Request::remote_addr`, the span's peer address).
+//! adds it (`Request::remote_addr`, the span's peer address), and over mutual TLS the peer's
+//! [`PeerIdentity`]. A mutual-TLS connection's TLS handshake counts against the handshake
+//! deadline too.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -36,11 +38,13 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
+use tokio_rustls::TlsAcceptor;
 use tonic::body::Body;
 use tonic::transport::server::{Connected, TcpConnectInfo};
 use tower::ServiceExt;
 
 use crate::limits::Limits;
+use crate::tls::PeerIdentity;
 
 /// The HTTP/2 client preface: `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`.
 const PREFACE_LEN: usize = 24;
@@ -52,6 +56,7 @@ pub(crate) async fn serve<S>(
     incoming: impl Stream<Item = io::Result<TcpStream>>,
     service: S,
     limits: Limits,
+    tls: Option<TlsAcceptor>,
     stop: impl Future<Output = ()>,
 ) where
     S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
@@ -77,7 +82,11 @@ pub(crate) async fn serve<S>(
                     None => break,
                 },
             };
-            tokio::spawn(connection(stream, service.clone(), builder.clone(), limits, closing.subscribe()));
+            let (service, builder, closing) = (service.clone(), builder.clone(), closing.subscribe());
+            match &tls {
+                None => tokio::spawn(connection(stream, service, builder, limits, closing)),
+                Some(tls) => tokio::spawn(tls_connection(tls.clone(), stream, service, builder, limits, closing)),
+            };
         }
     }
     let _ = closing.send(());
@@ -97,14 +106,13 @@ fn builder(limits: &Limits) -> http2::Builder<TokioExecutor> {
     builder
 }
 
-/// Serves one connection until it closes: gracefully when the server stops or the connection
-/// has been idle for [`Limits::idle_timeout`].
+/// Serves one plaintext connection; see [`serve_io`].
 async fn connection<S>(
     stream: TcpStream,
     service: S,
     builder: http2::Builder<TokioExecutor>,
     limits: Limits,
-    mut closing: watch::Receiver<()>,
+    closing: watch::Receiver<()>,
 ) where
     S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
         + Clone
@@ -112,10 +120,60 @@ async fn connection<S>(
         + 'static,
     S::Future: Send + 'static,
 {
+    let info = stream.connect_info();
+    let io = PrefaceDeadline::new(stream, limits.handshake_timeout);
+    serve_io(io, Extensions { info, peer: None }, service, builder, limits, closing).await;
+}
+
+/// Serves one mutual-TLS connection: the TLS handshake and the HTTP/2 preface must both be
+/// over within [`Limits::handshake_timeout`]; a peer without a certificate the CA signed fails
+/// the handshake. Its requests carry the peer's identity.
+async fn tls_connection<S>(
+    tls: TlsAcceptor,
+    stream: TcpStream,
+    service: S,
+    builder: http2::Builder<TokioExecutor>,
+    limits: Limits,
+    closing: watch::Receiver<()>,
+) where
+    S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let info = stream.connect_info();
+    let started = Instant::now();
+    let stream = match tokio::time::timeout(limits.handshake_timeout, tls.accept(stream)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(error)) => return tracing::debug!(%error, peer = ?info.remote_addr(), "TLS handshake failed"),
+        Err(_) => return tracing::debug!(peer = ?info.remote_addr(), "no TLS handshake within the handshake timeout"),
+    };
+    let peer = Some(crate::tls::server::peer_identity(&stream));
+    let io = PrefaceDeadline::new(stream, limits.handshake_timeout.saturating_sub(started.elapsed()));
+    serve_io(io, Extensions { info, peer }, service, builder, limits, closing).await;
+}
+
+/// Serves HTTP/2 on one connection's `io` until it closes: gracefully when the server stops or
+/// the connection has been idle for [`Limits::idle_timeout`].
+async fn serve_io<IO, S>(
+    io: IO,
+    extensions: Extensions,
+    service: S,
+    builder: http2::Builder<TokioExecutor>,
+    limits: Limits,
+    mut closing: watch::Receiver<()>,
+) where
+    IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
     let calls = Arc::new(CallClock::new());
-    let service = PerConnection { inner: service, info: stream.connect_info(), calls: calls.clone() };
-    let io = TokioIo::new(PrefaceDeadline::new(stream, limits.handshake_timeout));
-    let mut served = pin!(builder.serve_connection(io, service));
+    let service = PerConnection { inner: service, extensions, calls: calls.clone() };
+    let mut served = pin!(builder.serve_connection(TokioIo::new(io), service));
     let mut idle = pin!(calls.idle(limits.idle_timeout));
     let mut going_away = false;
     loop {
@@ -137,6 +195,14 @@ async fn connection<S>(
             }
         }
     }
+}
+
+/// What every request of one connection carries: its addresses and, over mutual TLS, the
+/// peer's identity.
+#[derive(Clone)]
+struct Extensions {
+    info: TcpConnectInfo,
+    peer: Option<PeerIdentity>,
 }
 
 /// When the last call on one connection started.
@@ -176,7 +242,7 @@ impl CallClock {
 #[derive(Clone)]
 struct PerConnection<S> {
     inner: S,
-    info: TcpConnectInfo,
+    extensions: Extensions,
     calls: Arc<CallClock>,
 }
 
@@ -191,7 +257,10 @@ where
     fn call(&self, request: http::Request<hyper::body::Incoming>) -> Self::Future {
         self.calls.started();
         let mut request = request.map(Body::new);
-        request.extensions_mut().insert(self.info.clone());
+        request.extensions_mut().insert(self.extensions.info.clone());
+        if let Some(peer) = &self.extensions.peer {
+            request.extensions_mut().insert(peer.clone());
+        }
         self.inner.clone().oneshot(request)
     }
 }

@@ -18,6 +18,7 @@
 //! `.proto` at all. [`options`] holds the annotation vocabulary.
 
 mod accept;
+mod authorize;
 mod balance;
 mod budget;
 mod call;
@@ -30,6 +31,7 @@ mod policy;
 mod rpc;
 mod server;
 pub mod telemetry;
+pub mod tls;
 pub mod trace;
 
 #[cfg(feature = "macros")]
@@ -37,7 +39,7 @@ pub use kuberpc_macros::rpc_service;
 pub use limits::Limits;
 pub use prost;
 pub use rpc::ResponseStream;
-pub use server::{Server, ServerError, ADDR_ENV, DRAIN_ENV, METRICS_ADDR_ENV, PORT_ENV};
+pub use server::{Server, ServerError, ADDR_ENV, DRAIN_ENV, HEALTH_ADDR_ENV, METRICS_ADDR_ENV, PORT_ENV};
 pub use tonic;
 pub use tonic::{Request, Response, Status, Streaming};
 
@@ -61,7 +63,7 @@ pub mod options {
 /// The source text of `kuberpc/v1/options.proto`, the annotation vocabulary.
 pub const OPTIONS_PROTO: &str = include_str!("../proto/kuberpc/v1/options.proto");
 
-pub use kuberpc_spec::{Callee, Caller, ClientPolicy, Deploy, Lifecycle, MethodPolicy, MutualTls};
+pub use kuberpc_spec::{Callee, Caller, ClientPolicy, Deploy, Lifecycle, MethodPolicy, MutualTls, CERT_DIR};
 
 /// Includes the stubs generated for one protobuf package, e.g.
 /// `kuberpc::include_proto!("greeter.v1");`.

@@ -10,6 +10,13 @@
 //! accepting and lets in-flight calls finish — and returns no later than the grace period
 //! the kubelet leaves after its own preStop drain.
 //!
+//! Mutual TLS (`DEPLOY.mtls`): the gRPC port speaks only TLS, presents the pod's certificate
+//! and requires the caller's, signed by the same CA ([`crate::tls`]: read from the mounted
+//! Secret, renewed without a restart); each call is checked against the callers the call graph
+//! declares (PERMISSION_DENIED naming the method otherwise). `grpc.health.v1` alone is also
+//! served in plaintext on the health port, which the kubelet's probes ask: a native gRPC probe
+//! cannot present a client certificate.
+//!
 //! What one peer may hold (streams per connection, header size, how long a connection may take
 //! to say hello or stay idle) is bounded by [`Limits`], each limit set by a setter here
 //! ([`Server::max_concurrent_streams`] …) that names its default.
@@ -17,6 +24,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -27,8 +35,10 @@ use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 use tower::Service;
 
+use crate::authorize::{Authorization, AuthorizeLayer};
 use crate::limits::Limits;
 use crate::metrics::RpcMetrics;
+use crate::tls::{Store, TlsError};
 use crate::trace::CallTraceLayer;
 
 /// Ends a background task (the metrics endpoint) when the server returns.
@@ -49,6 +59,9 @@ pub const PORT_ENV: &str = "KUBERPC_PORT";
 pub const METRICS_ADDR_ENV: &str = "KUBERPC_METRICS_ADDR";
 /// Overrides the drain delay in seconds.
 pub const DRAIN_ENV: &str = "KUBERPC_DRAIN_SECONDS";
+/// Overrides the whole bind address of the plaintext health port of a mutual-TLS server.
+/// Default `0.0.0.0:<health_port>`.
+pub const HEALTH_ADDR_ENV: &str = "KUBERPC_HEALTH_ADDR";
 
 /// Why serving failed.
 #[derive(Debug)]
@@ -62,6 +75,8 @@ pub enum ServerError {
     Reflection(tonic_reflection::server::Error),
     /// Telemetry could not be installed ([`crate::telemetry::init`]).
     Telemetry(crate::telemetry::TelemetryError),
+    /// Mutual TLS is on and the certificate cannot be used: which file, and why.
+    Tls(TlsError),
 }
 
 impl From<crate::telemetry::TelemetryError> for ServerError {
@@ -77,6 +92,7 @@ impl std::fmt::Display for ServerError {
             ServerError::Transport(e) => write!(f, "transport error: {e}"),
             ServerError::Reflection(e) => write!(f, "reflection: {e}"),
             ServerError::Telemetry(e) => write!(f, "telemetry: {e}"),
+            ServerError::Tls(e) => write!(f, "mutual TLS: {e}"),
         }
     }
 }
@@ -94,6 +110,8 @@ pub struct Server {
     metrics: Option<(RpcMetrics, Option<TcpListener>)>,
     reflection: bool,
     limits: Limits,
+    tls_dir: Option<std::path::PathBuf>,
+    health_listener: Option<TcpListener>,
 }
 
 impl Server {
@@ -111,7 +129,24 @@ impl Server {
             metrics: None,
             reflection: deploy.reflection,
             limits: Limits::default(),
+            tls_dir: None,
+            health_listener: None,
         }
+    }
+
+    /// Reads the certificate of a mutual-TLS server from `dir` instead of
+    /// [`tls::tls_dir`](crate::tls::tls_dir) (`KUBERPC_TLS_DIR`, else where the manifests mount it).
+    pub fn tls_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.tls_dir = Some(dir.into());
+        self
+    }
+
+    /// Serves the plaintext health port of a mutual-TLS server on `listener` ([`Server::serve`]
+    /// binds `0.0.0.0:<health_port>`, or `KUBERPC_HEALTH_ADDR`): `grpc.health.v1` only, for the
+    /// kubelet's probes, which cannot present a certificate.
+    pub fn health_listener(mut self, listener: TcpListener) -> Self {
+        self.health_listener = Some(listener);
+        self
     }
 
     /// Keeps RPC metrics in `metrics` and serves them at `/metrics` on `listener` while the
@@ -264,6 +299,17 @@ impl Server {
         let listener = TcpListener::bind(addr).await.map_err(|e| ServerError::Bind(format!("{addr}: {e}")))?;
         let local = listener.local_addr().map_err(|e| ServerError::Bind(e.to_string()))?;
         println!("{} serving {} on {local}", self.deploy.app, self.deploy.service);
+        if let (Some(mtls), None) = (self.deploy.mtls, &self.health_listener) {
+            let health_addr = std::env::var(HEALTH_ADDR_ENV).ok();
+            let bind_error = |e: String| ServerError::Bind(format!("health port {health_addr:?}: {e}"));
+            let addr = match &health_addr {
+                Some(addr) => addr.parse().map_err(|e: std::net::AddrParseError| bind_error(e.to_string()))?,
+                None => SocketAddr::from(([0, 0, 0, 0], mtls.health_port)),
+            };
+            let listener = TcpListener::bind(addr).await.map_err(|e| bind_error(e.to_string()))?;
+            println!("{} health (plaintext, for probes) on {addr}", self.deploy.app);
+            self.health_listener = Some(listener);
+        }
         if let (None, Ok(metrics_addr)) = (&self.metrics, std::env::var(METRICS_ADDR_ENV)) {
             let bind_error = |e: String| ServerError::Bind(format!("{METRICS_ADDR_ENV}={metrics_addr}: {e}"));
             let parsed: SocketAddr =
@@ -277,12 +323,35 @@ impl Server {
 
     /// Serves on `listener` until `stop` completes, then drains (see the module docs).
     pub async fn serve_with_listener(
-        self,
+        mut self,
         listener: TcpListener,
         stop: impl Future<Output = ()> + Send,
     ) -> Result<(), ServerError> {
+        let tls = match self.deploy.mtls {
+            Some(_) => {
+                let store = match &self.tls_dir {
+                    Some(dir) => Store::of(dir),
+                    None => Store::process(),
+                };
+                Some(crate::tls::server::acceptor(store.map_err(ServerError::Tls)?))
+            }
+            None => None,
+        };
         let (health, health_service) = tonic_health::server::health_reporter();
         set_all(&health, &self.services, ServingStatus::Serving).await;
+        let limits = self.limits;
+        let _health_task = self.health_listener.take().map(|listener| {
+            let mut routes = RoutesBuilder::default();
+            routes.add_service(health_service.clone());
+            let service = routes.routes().prepare();
+            AbortOnDrop(tokio::spawn(crate::connection::serve(
+                incoming(listener),
+                service,
+                limits,
+                None,
+                std::future::pending(),
+            )))
+        });
         let reflection = if self.reflection { Some(self.reflection_services()?) } else { None };
         let mut routes = self.routes;
         routes.add_service(health_service);
@@ -308,11 +377,14 @@ impl Server {
         let _metrics_task = metrics_listener.zip(metrics.clone()).map(|(listener, metrics)| {
             AbortOnDrop(tokio::spawn(crate::metrics::serve_metrics_limited(listener, metrics, limits)))
         });
+        let authorization =
+            self.deploy.mtls.map(|mtls| Arc::new(Authorization::new(self.deploy, &mtls, metrics.clone())));
         let service = tower::ServiceBuilder::new()
             .layer(CallTraceLayer::with_metrics(metrics))
             .layer(crate::deadline::DeadlineLayer)
+            .layer(AuthorizeLayer(authorization))
             .service(routes.routes().prepare());
-        let serving = crate::connection::serve(incoming(listener), service, limits, shutdown);
+        let serving = crate::connection::serve(incoming(listener), service, limits, tls, shutdown);
         tokio::pin!(serving);
         tokio::select! {
             () = &mut serving => return Ok(()),

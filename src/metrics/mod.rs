@@ -33,6 +33,7 @@ use std::task::{Context, Poll};
 use bytes::{Buf, Bytes};
 use http_body::{Frame, SizeHint};
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
@@ -248,12 +249,21 @@ impl EndMetrics {
     }
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AuthorizationLabels {
+    /// The declared caller's app, or `_UNDECLARED`.
+    caller: &'static str,
+    /// `allowed` or `denied`.
+    decision: &'static str,
+}
+
 /// RPC and process metrics; clones share them.
 #[derive(Clone)]
 pub struct RpcMetrics {
     registry: Arc<Registry>,
     server: EndMetrics,
     client: EndMetrics,
+    authorization: Family<AuthorizationLabels, Counter>,
 }
 
 impl std::fmt::Debug for RpcMetrics {
@@ -284,8 +294,14 @@ impl RpcMetrics {
         let mut registry = Registry::default();
         let server = EndMetrics::register(&mut registry, "server", "handled by this server", max_bytes);
         let client = EndMetrics::register(&mut registry, "client", "this client made", max_bytes);
+        let authorization = Family::default();
+        registry.register(
+            "kuberpc_server_authorization_decisions",
+            "Calls to a mutual-TLS server by caller (a declared caller's app, or _UNDECLARED) and decision",
+            authorization.clone(),
+        );
         registry.register_collector(Box::new(process::ProcessCollector));
-        Self { registry: Arc::new(registry), server, client }
+        Self { registry: Arc::new(registry), server, client, authorization }
     }
 
     /// The process's metrics, created on first use: what [`crate::Server`] serves when
@@ -311,6 +327,12 @@ impl RpcMetrics {
         let method = self.end(side).method(path);
         method.active.inc();
         ActiveCall { metrics: self.clone(), side, method: Some(method), requests: Arc::default(), responses: 0 }
+    }
+
+    /// Counts one authorization decision of a mutual-TLS server.
+    pub(crate) fn authorized(&self, caller: &'static str, allowed: bool) {
+        let decision = if allowed { "allowed" } else { "denied" };
+        self.authorization.get_or_create(&AuthorizationLabels { caller, decision }).inc();
     }
 
     /// Everything, in the Prometheus text format.

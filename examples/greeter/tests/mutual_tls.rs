@@ -1,0 +1,265 @@
+//! Mutual TLS between real clients and a real server on 127.0.0.1, with certificates of a test
+//! CA laid out as cert-manager's Secret is (`tls.crt`, `tls.key`, `ca.crt`): a declared caller
+//! is served the methods it declares and refused the others, an undeclared one with a valid
+//! certificate is refused, a plaintext client and one certified by another CA fail the
+//! handshake, the plaintext health port answers the probes' question, and certificates rotated
+//! under load fail no call while new connections get the new ones.
+
+mod common;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::Fixed;
+use greeter::pb::greeter_client::GreeterClient;
+use greeter::pb::greeter_server::GreeterServer;
+use greeter::pb::{greeter_deploy, HelloRequest, HelloStreamRequest};
+use greeter::GreeterService;
+use kuberpc::client::{Client, PolicyChannel};
+use kuberpc::metrics::RpcMetrics;
+use kuberpc::{Caller, Deploy, MutualTls};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tonic::Code;
+
+const TRUST_DOMAIN: &str = "cluster.local";
+
+/// A certificate authority of the test, issuing workload certificates into directories.
+struct Ca(CertifiedIssuer<'static, KeyPair>);
+
+impl Ca {
+    fn new(name: &str) -> Self {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        Self(CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap())
+    }
+
+    /// Writes a certificate of the service account `account` (namespace `default`, DNS name
+    /// `localhost`) with a new key into `dir`, each file replaced by a rename as the kubelet
+    /// replaces a Secret's files; returns the certificate's DER.
+    fn issue(&self, dir: &Path, account: &str) -> Vec<u8> {
+        let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        let id = format!("spiffe://{TRUST_DOMAIN}/ns/default/sa/{account}");
+        params.subject_alt_names.push(SanType::URI(id.as_str().try_into().unwrap()));
+        params.extended_key_usages =
+            vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth, rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let key = KeyPair::generate().unwrap();
+        let certificate = params.signed_by(&key, &self.0).unwrap();
+        std::fs::create_dir_all(dir).unwrap();
+        for (name, text) in [("tls.key", key.serialize_pem()), ("tls.crt", certificate.pem()), ("ca.crt", self.0.pem())]
+        {
+            let partial = dir.join(format!(".{name}.new"));
+            std::fs::write(&partial, text).unwrap();
+            std::fs::rename(&partial, dir.join(name)).unwrap();
+        }
+        certificate.der().to_vec()
+    }
+}
+
+/// The greeter with mutual TLS on, callable by `front` (SayHello only).
+fn deploy() -> &'static Deploy {
+    static CALLERS: &[Caller] = &[Caller {
+        app: "front",
+        service_account: "front",
+        identity_env: "KUBERPC_CALLER_FRONT",
+        methods: &["/greeter.v1.Greeter/SayHello"],
+    }];
+    let mtls = Some(MutualTls { trust_domain: TRUST_DOMAIN, health_port: 0 });
+    Box::leak(Box::new(Deploy { mtls, callers: CALLERS, ..greeter_deploy::DEPLOY }))
+}
+
+/// A mutual-TLS greeter serving with the certificate in `dir`.
+struct Served {
+    addr: std::net::SocketAddr,
+    health: std::net::SocketAddr,
+    _stop: oneshot::Sender<()>,
+}
+
+async fn serve(dir: &Path, metrics: RpcMetrics) -> Served {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let health = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (addr, health_addr) = (listener.local_addr().unwrap(), health.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = kuberpc::Server::new(deploy())
+        .add_service(GreeterServer::new(GreeterService::new("Hello")))
+        .tls_dir(dir)
+        .health_listener(health)
+        .metrics(metrics, None)
+        .drain(Duration::ZERO);
+    tokio::spawn(server.serve_with_listener(listener, async {
+        let _ = stopped.await;
+    }));
+    Served { addr, health: health_addr, _stop: stop }
+}
+
+/// A client of the greeter at `addr` (dialed as `localhost`) with the certificate in `dir`.
+async fn client(addr: std::net::SocketAddr, dir: &Path) -> GreeterClient<PolicyChannel> {
+    let channel = Client::new(deploy())
+        .target("localhost", addr.port())
+        .resolver(Fixed::new(vec![addr]))
+        .tls_dir(dir)
+        .connect()
+        .await
+        .unwrap();
+    GreeterClient::new(channel)
+}
+
+fn hello() -> HelloRequest {
+    HelloRequest { name: "mtls".to_string() }
+}
+
+#[tokio::test]
+async fn a_declared_caller_is_served_its_methods_and_refused_the_others() {
+    let (ca, dirs) = (Ca::new("test CA"), tempfile::tempdir().unwrap());
+    ca.issue(&dirs.path().join("greeter"), "greeter");
+    ca.issue(&dirs.path().join("front"), "front");
+    let metrics = RpcMetrics::new();
+    let served = serve(&dirs.path().join("greeter"), metrics.clone()).await;
+    let mut front = client(served.addr, &dirs.path().join("front")).await;
+
+    let reply = front.say_hello(hello()).await.unwrap().into_inner();
+    assert_eq!(reply.message, "Hello mtls!");
+    let refused = front.say_hello_stream(HelloStreamRequest::default()).await.unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(refused.message().contains("/greeter.v1.Greeter/SayHelloStream"), "{}", refused.message());
+    assert!(refused.message().contains("spiffe://cluster.local/ns/default/sa/front"), "{}", refused.message());
+
+    let page = metrics.encode();
+    let counted = |line: &str| page.lines().any(|l| l == line);
+    assert!(counted(r#"kuberpc_server_authorization_decisions_total{caller="front",decision="allowed"} 1"#), "{page}");
+    assert!(counted(r#"kuberpc_server_authorization_decisions_total{caller="front",decision="denied"} 1"#), "{page}");
+}
+
+#[tokio::test]
+async fn a_valid_certificate_of_an_undeclared_caller_is_refused() {
+    let (ca, dirs) = (Ca::new("test CA"), tempfile::tempdir().unwrap());
+    ca.issue(&dirs.path().join("greeter"), "greeter");
+    ca.issue(&dirs.path().join("stranger"), "stranger");
+    let metrics = RpcMetrics::new();
+    let served = serve(&dirs.path().join("greeter"), metrics.clone()).await;
+    let mut stranger = client(served.addr, &dirs.path().join("stranger")).await;
+
+    let refused = stranger.say_hello(hello()).await.unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(refused.message().contains("/greeter.v1.Greeter/SayHello"), "{}", refused.message());
+    assert!(refused.message().contains("not a declared caller"), "{}", refused.message());
+    assert!(!refused.message().contains("PRIVATE KEY"), "{}", refused.message());
+    let page = metrics.encode();
+    assert!(page.contains(r#"kuberpc_server_authorization_decisions_total{caller="_UNDECLARED",decision="denied"} 1"#));
+}
+
+#[tokio::test]
+async fn plaintext_and_another_cas_certificate_fail_the_handshake() {
+    let (ca, other, dirs) = (Ca::new("test CA"), Ca::new("another CA"), tempfile::tempdir().unwrap());
+    ca.issue(&dirs.path().join("greeter"), "greeter");
+    other.issue(&dirs.path().join("impostor"), "front");
+    let served = serve(&dirs.path().join("greeter"), RpcMetrics::new()).await;
+
+    let mut impostor = client(served.addr, &dirs.path().join("impostor")).await;
+    let failed = impostor.say_hello(hello()).await.unwrap_err();
+    assert_eq!(failed.code(), Code::Unavailable, "{failed:?}");
+
+    // The greeter without mutual TLS: a plaintext HTTP/2 client.
+    let plaintext = Client::new(&greeter_deploy::DEPLOY)
+        .target("localhost", served.addr.port())
+        .resolver(Fixed::new(vec![served.addr]))
+        .connect()
+        .await
+        .unwrap();
+    // The server reads the HTTP/2 preface as a broken TLS hello and closes the connection:
+    // tonic reports the broken pipe as UNKNOWN "transport error", a refused one as UNAVAILABLE.
+    let failed = GreeterClient::new(plaintext).say_hello(hello()).await.unwrap_err();
+    assert!(matches!(failed.code(), Code::Unavailable | Code::Unknown), "{failed:?}");
+    assert!(failed.message().contains("transport error") || failed.code() == Code::Unavailable, "{failed:?}");
+}
+
+#[tokio::test]
+async fn the_health_port_answers_the_probes_in_plaintext() {
+    let (ca, dirs) = (Ca::new("test CA"), tempfile::tempdir().unwrap());
+    ca.issue(&dirs.path().join("greeter"), "greeter");
+    let served = serve(&dirs.path().join("greeter"), RpcMetrics::new()).await;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", served.health)).unwrap();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.connect().await.unwrap());
+    for service in ["", "greeter.v1.Greeter"] {
+        let request = tonic_health::pb::HealthCheckRequest { service: service.to_string() };
+        let status = health.check(request).await.unwrap().into_inner().status;
+        assert_eq!(status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    }
+    // Only health: the greeter itself is not served there.
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", served.health)).unwrap();
+    let unserved = GreeterClient::new(channel.connect().await.unwrap()).say_hello(hello()).await.unwrap_err();
+    assert_eq!(unserved.code(), Code::Unimplemented, "{unserved:?}");
+}
+
+/// The server's certificate on a new TLS connection to `addr`, made with the certificate in `dir`.
+async fn presented_certificate(addr: std::net::SocketAddr, dir: &Path) -> Vec<u8> {
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_slice(&read("ca.crt")).unwrap()).unwrap();
+    let chain = vec![CertificateDer::from_pem_slice(&read("tls.crt")).unwrap()];
+    let key = PrivateKeyDer::from_pem_slice(&read("tls.key")).unwrap();
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .unwrap();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.unwrap();
+    tls.get_ref().1.peer_certificates().unwrap()[0].to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_rotated_under_load_fail_no_call() {
+    let (ca, dirs) = (Ca::new("test CA"), tempfile::tempdir().unwrap());
+    let (greeter_dir, front_dir) = (dirs.path().join("greeter"), dirs.path().join("front"));
+    ca.issue(&greeter_dir, "greeter");
+    ca.issue(&front_dir, "front");
+    let served = serve(&greeter_dir, RpcMetrics::new()).await;
+    let front = client(served.addr, &front_dir).await;
+
+    let (calls, failures, done) =
+        (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+    let load: Vec<_> = (0..4)
+        .map(|_| {
+            let (mut front, calls, failures, done) = (front.clone(), calls.clone(), failures.clone(), done.clone());
+            tokio::spawn(async move {
+                while !done.load(Ordering::SeqCst) {
+                    if front.say_hello(hello()).await.is_err() {
+                        failures.fetch_add(1, Ordering::SeqCst);
+                    }
+                    calls.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+
+    for rotation in 0..3 {
+        let issued = ca.issue(&greeter_dir, "greeter");
+        ca.issue(&front_dir, "front");
+        // Past the store's next look: new connections present the new certificate.
+        tokio::time::sleep(kuberpc::tls::RECHECK + Duration::from_millis(300)).await;
+        assert_eq!(presented_certificate(served.addr, &front_dir).await, issued, "rotation {rotation}");
+        // A new client handshakes with the renewed certificates on both sides.
+        let mut fresh = client(served.addr, &front_dir).await;
+        fresh.say_hello(hello()).await.unwrap_or_else(|e| panic!("rotation {rotation}: {e:?}"));
+    }
+    done.store(true, Ordering::SeqCst);
+    for task in load {
+        task.await.unwrap();
+    }
+    let (calls, failures) = (calls.load(Ordering::SeqCst), failures.load(Ordering::SeqCst));
+    println!("calls={calls} failed={failures} across 3 rotations");
+    assert!(calls > 100, "calls={calls}");
+    assert_eq!(failures, 0, "calls={calls}");
+}

@@ -1,0 +1,214 @@
+//! Per-method authorization of a mutual-TLS server: each call's peer identity (its
+//! certificate's SPIFFE ID, [`PeerIdentity`]) against the callers the call graph declares
+//! ([`Deploy::callers`]). A declared caller may call the methods its source says it calls;
+//! anyone else — a valid certificate of an undeclared service, or of a caller declared for other
+//! methods — gets PERMISSION_DENIED naming the method. Health answers every certified peer;
+//! reflection answers the declared callers.
+//!
+//! A caller's identity is `spiffe://<trust domain>/ns/<namespace>/sa/<its service account>`,
+//! the namespace this pod's own (`POD_NAMESPACE`) unless the caller's variable
+//! ([`Caller::identity_env`]) names its whole ID (the manifests set it where the caller runs in
+//! another namespace). Each caller's first call allowed and first call refused are logged, and
+//! every decision is counted in [`RpcMetrics`] by caller app (`_UNDECLARED` for the rest).
+
+use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use futures_util::future::{Either, Ready};
+use tonic::body::Body;
+use tower::{Layer, Service};
+
+use crate::metrics::RpcMetrics;
+use crate::tls::PeerIdentity;
+use crate::{Caller, Deploy, MutualTls};
+
+/// The caller label of calls from identities the graph does not declare.
+pub(crate) const UNDECLARED: &str = "_UNDECLARED";
+/// How many distinct identities' first decisions are logged (identities need a certificate
+/// from the CA, so few exist; the bound keeps a misbehaving CA from growing the set).
+const LOGGED_IDENTITIES: usize = 4096;
+
+/// Who may call what: the declared callers by identity.
+#[derive(Debug)]
+pub(crate) struct Authorization {
+    service: &'static str,
+    callers: HashMap<String, &'static Caller>,
+    metrics: Option<RpcMetrics>,
+    logged: Mutex<HashSet<(String, bool)>>,
+}
+
+impl Authorization {
+    /// The policy of `deploy`'s server, with this process's environment.
+    pub(crate) fn new(deploy: &'static Deploy, mtls: &MutualTls, metrics: Option<RpcMetrics>) -> Self {
+        let namespace = std::env::var(crate::client::NAMESPACE_ENV).unwrap_or_else(|_| "default".to_string());
+        let callers = deploy
+            .callers
+            .iter()
+            .map(|caller| {
+                let identity = std::env::var(caller.identity_env)
+                    .unwrap_or_else(|_| kuberpc_spec::spiffe_id(mtls.trust_domain, &namespace, caller.service_account));
+                (identity, caller)
+            })
+            .collect();
+        Self { service: deploy.service, callers, metrics, logged: Mutex::default() }
+    }
+
+    /// Whether `peer` may call `path`: `Ok(caller label)`, or the refusal's message.
+    fn decide(&self, peer: Option<&PeerIdentity>, path: &str) -> (Result<(), String>, &'static str) {
+        let identity = peer.and_then(|peer| peer.0.as_ref());
+        let caller = identity.and_then(|id| self.callers.get(id.as_str())).copied();
+        let label = caller.map_or(UNDECLARED, |caller| caller.app);
+        if path.starts_with("/grpc.health.v1.Health/") {
+            return (Ok(()), label);
+        }
+        let who = identity.map_or_else(|| "a certificate without a SPIFFE ID".to_string(), |id| id.to_string());
+        let decision = match caller {
+            None => Err(format!(
+                "{who} may not call {path}: it is not a declared caller of {} (its source states no `calls` to it)",
+                self.service
+            )),
+            Some(_) if path.starts_with("/grpc.reflection.") => Ok(()),
+            Some(caller) if caller.methods.contains(&path) => Ok(()),
+            Some(caller) => Err(format!(
+                "{who} (caller {}) may not call {path}: its source declares calls to {} only",
+                caller.app,
+                caller.methods.join(", ")
+            )),
+        };
+        (decision, label)
+    }
+
+    /// Logs the first allowed and the first refused call of each identity, and counts the call.
+    fn record(&self, peer: Option<&PeerIdentity>, label: &'static str, decision: &Result<(), String>) {
+        if let Some(metrics) = &self.metrics {
+            metrics.authorized(label, decision.is_ok());
+        }
+        let identity = peer.and_then(|peer| peer.0.as_ref()).map_or_else(String::new, ToString::to_string);
+        let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (identity, decision.is_ok());
+        if logged.len() >= LOGGED_IDENTITIES || !logged.insert(key) {
+            return;
+        }
+        match decision {
+            Ok(()) => tracing::info!(caller = label, identity = %logged_identity(peer), "caller admitted"),
+            Err(message) => tracing::warn!(caller = label, "refused (PERMISSION_DENIED): {message}"),
+        }
+    }
+}
+
+fn logged_identity(peer: Option<&PeerIdentity>) -> String {
+    peer.and_then(|peer| peer.0.as_ref()).map_or_else(|| "none".to_string(), ToString::to_string)
+}
+
+/// Applies an [`Authorization`] to every call.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthorizeLayer(pub(crate) Option<Arc<Authorization>>);
+
+impl<S> Layer<S> for AuthorizeLayer {
+    type Service = Authorize<S>;
+
+    fn layer(&self, inner: S) -> Authorize<S> {
+        Authorize { inner, authorization: self.0.clone() }
+    }
+}
+
+/// The service of [`AuthorizeLayer`]; without an authorization (no mutual TLS) it passes every
+/// call through.
+#[derive(Debug, Clone)]
+pub(crate) struct Authorize<S> {
+    inner: S,
+    authorization: Option<Arc<Authorization>>,
+}
+
+impl<S> Service<http::Request<Body>> for Authorize<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Either<S::Future, Ready<Result<http::Response<Body>, Infallible>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let Some(authorization) = &self.authorization else { return Either::Left(self.inner.call(request)) };
+        let peer = request.extensions().get::<PeerIdentity>();
+        let (decision, label) = authorization.decide(peer, request.uri().path());
+        authorization.record(peer, label, &decision);
+        match decision {
+            Ok(()) => Either::Left(self.inner.call(request)),
+            Err(message) => {
+                Either::Right(futures_util::future::ready(Ok(tonic::Status::permission_denied(message).into_http())))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::SpiffeId;
+    use crate::{ClientPolicy, Lifecycle};
+
+    static CALLERS: &[Caller] = &[Caller {
+        app: "front",
+        service_account: "front",
+        identity_env: "KUBERPC_CALLER_FRONT_AUTHORIZE_TEST",
+        methods: &["/greeter.v1.Greeter/SayHello"],
+    }];
+    static DEPLOY: Deploy = Deploy {
+        app: "greeter",
+        service: "greeter.v1.Greeter",
+        port: 50051,
+        headless_service: "greeter-headless",
+        reflection: true,
+        lifecycle: Lifecycle::DEFAULT,
+        methods: &[],
+        client: ClientPolicy::DEFAULT,
+        mtls: Some(MutualTls { trust_domain: "cluster.local", health_port: 8081 }),
+        callers: CALLERS,
+    };
+
+    fn peer(id: &str) -> PeerIdentity {
+        PeerIdentity(Some(SpiffeId::for_tests(id)))
+    }
+
+    #[test]
+    fn a_declared_caller_calls_its_methods_only() {
+        let policy = Authorization::new(&DEPLOY, &DEPLOY.mtls.unwrap(), None);
+        let front = peer("spiffe://cluster.local/ns/default/sa/front");
+        assert_eq!(policy.decide(Some(&front), "/greeter.v1.Greeter/SayHello"), (Ok(()), "front"));
+        let (refused, label) = policy.decide(Some(&front), "/greeter.v1.Greeter/SayGoodbye");
+        assert_eq!(label, "front");
+        let message = refused.unwrap_err();
+        assert!(message.contains("/greeter.v1.Greeter/SayGoodbye"), "{message}");
+        assert!(message.contains("/greeter.v1.Greeter/SayHello only"), "{message}");
+        assert_eq!(policy.decide(Some(&front), "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo").0, Ok(()));
+    }
+
+    #[test]
+    fn anyone_else_is_refused_but_may_ask_health() {
+        let policy = Authorization::new(&DEPLOY, &DEPLOY.mtls.unwrap(), None);
+        for stranger in [
+            peer("spiffe://cluster.local/ns/default/sa/stranger"),
+            peer("spiffe://cluster.local/ns/other/sa/front"),
+            peer("spiffe://example.org/ns/default/sa/front"),
+            PeerIdentity(None),
+        ] {
+            let (refused, label) = policy.decide(Some(&stranger), "/greeter.v1.Greeter/SayHello");
+            assert_eq!(label, UNDECLARED);
+            let message = refused.unwrap_err();
+            assert!(message.contains("/greeter.v1.Greeter/SayHello"), "{message}");
+            assert!(policy
+                .decide(Some(&stranger), "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo")
+                .0
+                .is_err());
+            assert_eq!(policy.decide(Some(&stranger), "/grpc.health.v1.Health/Check").0, Ok(()));
+        }
+        assert!(policy.decide(None, "/greeter.v1.Greeter/SayHello").0.is_err());
+    }
+}

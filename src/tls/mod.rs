@@ -1,0 +1,199 @@
+//! Mutual TLS: the pod's certificate, read from the files cert-manager's Secret puts in
+//! [`CERT_DIR`](crate::CERT_DIR) (`tls.crt`, `tls.key`, `ca.crt`; [`TLS_DIR_ENV`] overrides
+//! the directory), presented by the server and by every client of the process, and the CA that
+//! must have signed every peer's.
+//!
+//! **Rotation.** The kubelet swaps a Secret's files in place when cert-manager renews the
+//! certificate. The process's store of the files looks at the files again at most every [`RECHECK`], on a handshake;
+//! once they differ and form a matching certificate and key, new handshakes use them.
+//! Connections already open keep theirs (a TLS session is not re-keyed by a new certificate),
+//! so a rotation fails no call. Files caught half-written (a key that does not match the
+//! certificate) are not taken: the last good ones stay until the next look.
+//!
+//! - `server`: the acceptor (client certificates required, ALPN `h2`) and the identity of each
+//!   connection's peer.
+//! - `client`: the connector a [`Client`](crate::client::Client) dials a mutual-TLS service with.
+//! - `spiffe`: the [`SpiffeId`] in a certificate.
+
+pub(crate) mod client;
+pub(crate) mod server;
+mod spiffe;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::client::WebPkiServerVerifier;
+use tokio_rustls::rustls::crypto::CryptoProvider;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::rustls::server::danger::ClientCertVerifier;
+use tokio_rustls::rustls::server::WebPkiClientVerifier;
+use tokio_rustls::rustls::sign::CertifiedKey;
+use tokio_rustls::rustls::RootCertStore;
+
+pub use server::PeerIdentity;
+pub use spiffe::SpiffeId;
+
+/// Overrides the directory of `tls.crt`, `tls.key` and `ca.crt` (default
+/// [`CERT_DIR`](crate::CERT_DIR), where the manifests mount the certificate's Secret).
+pub const TLS_DIR_ENV: &str = "KUBERPC_TLS_DIR";
+
+/// How often at most the files are read again to find a renewed certificate.
+pub const RECHECK: Duration = Duration::from_secs(1);
+
+/// The directory the process reads its certificate from.
+pub fn tls_dir() -> PathBuf {
+    std::env::var_os(TLS_DIR_ENV).map_or_else(|| PathBuf::from(crate::CERT_DIR), PathBuf::from)
+}
+
+/// Why the certificate cannot be used: which file, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsError(String);
+
+impl std::fmt::Display for TlsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+/// The crypto every TLS config of the process uses: *ring*'s. rustls 0.23.48 deprecates it
+/// for lacking post-quantum key exchange (X25519MLKEM768, which its aws-lc-rs provider has);
+/// *ring* is kept because aws-lc-rs is a C library built with each crate that depends on it.
+#[allow(deprecated)]
+fn provider() -> Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
+}
+
+/// One reading of the files: the pod's certificate and key, and the verifiers of peers built
+/// from the CA.
+pub(crate) struct Material {
+    key: Arc<CertifiedKey>,
+    clients: Arc<dyn ClientCertVerifier>,
+    servers: Arc<WebPkiServerVerifier>,
+}
+
+impl std::fmt::Debug for Material {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Material").finish_non_exhaustive()
+    }
+}
+
+/// The three files' contents.
+type Files = [Vec<u8>; 3];
+
+impl Material {
+    fn read(dir: &Path) -> Result<(Files, Material), TlsError> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| TlsError(format!("cannot read {}: {e}", path.display())))
+        };
+        let files = [read("tls.crt")?, read("tls.key")?, read("ca.crt")?];
+        let material = Material::parse(dir, &files)?;
+        Ok((files, material))
+    }
+
+    fn parse(dir: &Path, [chain, key, ca]: &Files) -> Result<Material, TlsError> {
+        let at = |name: &str| dir.join(name).display().to_string();
+        let certificates = |pem: &[u8], name: &str| -> Result<Vec<CertificateDer<'static>>, TlsError> {
+            let certificates: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();
+            match certificates {
+                Ok(certificates) if !certificates.is_empty() => Ok(certificates),
+                Ok(_) => Err(TlsError(format!("{}: no PEM certificate", at(name)))),
+                Err(e) => Err(TlsError(format!("{}: {e}", at(name)))),
+            }
+        };
+        let chain = certificates(chain, "tls.crt")?;
+        let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| TlsError(format!("{}: {e}", at("tls.key"))))?;
+        let key = CertifiedKey::from_der(chain, key, &provider())
+            .map_err(|e| TlsError(format!("{} and {}: {e}", at("tls.crt"), at("tls.key"))))?;
+        let mut roots = RootCertStore::empty();
+        for certificate in certificates(ca, "ca.crt")? {
+            roots.add(certificate).map_err(|e| TlsError(format!("{}: {e}", at("ca.crt"))))?;
+        }
+        let roots = Arc::new(roots);
+        let clients = WebPkiClientVerifier::builder_with_provider(roots.clone(), provider())
+            .build()
+            .map_err(|e| TlsError(format!("{}: {e}", at("ca.crt"))))?;
+        let servers = WebPkiServerVerifier::builder_with_provider(roots, provider())
+            .build()
+            .map_err(|e| TlsError(format!("{}: {e}", at("ca.crt"))))?;
+        Ok(Material { key: Arc::new(key), clients, servers })
+    }
+}
+
+/// The certificate of the process, read again when it changes; see the module docs.
+#[derive(Debug)]
+pub(crate) struct Store {
+    dir: PathBuf,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    files: Files,
+    material: Arc<Material>,
+    checked: Instant,
+    /// The last unusable reading, reported once.
+    rejected: Option<Files>,
+}
+
+impl Store {
+    /// The store of `dir`, shared by the server and every client of the process; an error
+    /// names the file at fault. Not kept when it fails: the next call reads again.
+    pub(crate) fn of(dir: &Path) -> Result<Arc<Store>, TlsError> {
+        static STORES: OnceLock<Mutex<HashMap<PathBuf, Arc<Store>>>> = OnceLock::new();
+        let mut stores = STORES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(store) = stores.get(dir) {
+            return Ok(store.clone());
+        }
+        let (files, material) = Material::read(dir)?;
+        let state = State { files, material: Arc::new(material), checked: Instant::now(), rejected: None };
+        let store = Arc::new(Store { dir: dir.to_path_buf(), state: Mutex::new(state) });
+        stores.insert(dir.to_path_buf(), store.clone());
+        Ok(store)
+    }
+
+    /// The store of [`tls_dir`].
+    pub(crate) fn process() -> Result<Arc<Store>, TlsError> {
+        Store::of(&tls_dir())
+    }
+
+    /// The current material, read again first when [`RECHECK`] has passed since the last look.
+    pub(crate) fn current(&self) -> Arc<Material> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.checked.elapsed() >= RECHECK {
+            state.checked = Instant::now();
+            self.recheck(&mut state);
+        }
+        state.material.clone()
+    }
+
+    fn recheck(&self, state: &mut State) {
+        let read = |name: &str| std::fs::read(self.dir.join(name));
+        let files = match (read("tls.crt"), read("tls.key"), read("ca.crt")) {
+            (Ok(chain), Ok(key), Ok(ca)) => [chain, key, ca],
+            _ => return, // mid-swap, or gone: keep what works
+        };
+        if files == state.files || state.rejected.as_ref() == Some(&files) {
+            return;
+        }
+        match Material::parse(&self.dir, &files) {
+            Ok(material) => {
+                tracing::info!(dir = %self.dir.display(), "certificate renewed: new connections use it");
+                state.material = Arc::new(material);
+                state.files = files;
+                state.rejected = None;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the certificate's files changed but cannot be used yet; keeping the last good ones");
+                state.rejected = Some(files);
+            }
+        }
+    }
+}
