@@ -4,17 +4,26 @@
 //
 // usage: grpc-peer <service-config.json> <host:port> <retried-name> <slow-name>
 // Prints "retried <code> after <ms> ms; slow <code> after <ms> ms"; the Rust test judges.
+//
+// With PEER_TLS_DIR set it speaks mutual TLS as a Go service in a kuberpc system would: the
+// certificate cert-manager's Secret holds (tls.crt, tls.key in that directory), the server's
+// checked against its ca.crt for the name PEER_SERVER_NAME (default: the target's host).
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
@@ -68,8 +77,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	transport, err := transportCredentials(os.Args[2])
+	if err != nil {
+		return err
+	}
 	conn, err := grpc.NewClient("dns:///"+os.Args[2],
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(transport),
 		grpc.WithDefaultServiceConfig(string(config)))
 	if err != nil {
 		return fmt.Errorf("the service config was refused: %w", err)
@@ -79,6 +92,36 @@ func run() error {
 	slowCode, slowMs := timed(conn, os.Args[4])
 	fmt.Printf("retried %s after %d ms; slow %s after %d ms\n", retriedCode, retriedMs, slowCode, slowMs)
 	return nil
+}
+
+// transportCredentials: plaintext, or mutual TLS with the certificate in PEER_TLS_DIR.
+func transportCredentials(target string) (credentials.TransportCredentials, error) {
+	dir := os.Getenv("PEER_TLS_DIR")
+	if dir == "" {
+		return insecure.NewCredentials(), nil
+	}
+	certificate, err := tls.LoadX509KeyPair(filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"))
+	if err != nil {
+		return nil, err
+	}
+	ca, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	if err != nil {
+		return nil, err
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("%s/ca.crt holds no PEM certificate", dir)
+	}
+	name := os.Getenv("PEER_SERVER_NAME")
+	if name == "" {
+		name, _, _ = net.SplitHostPort(target)
+	}
+	return credentials.NewTLS(&tls.Config{
+		Certificates: []tls.Certificate{certificate},
+		RootCAs:      roots,
+		ServerName:   name,
+		MinVersion:   tls.VersionTLS12,
+	}), nil
 }
 
 func main() {

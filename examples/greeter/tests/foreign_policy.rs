@@ -12,6 +12,8 @@
 
 mod common;
 
+use common::peers::{config_with_timeout, example_config, repo, run_peer};
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -45,65 +47,6 @@ fn flaky() -> (impl greeter::pb::greeter_server::Greeter, Arc<Mutex<HashMap<Stri
     (handler, attempts)
 }
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// How a peer's two calls ended: status code name and milliseconds, retried then slow.
-#[derive(Debug)]
-struct Seen {
-    retried: (String, u64),
-    slow: (String, u64),
-}
-
-/// Parses "retried OK after 3 ms; slow DEADLINE_EXCEEDED after 501 ms".
-fn parse_seen(printed: &str) -> Option<Seen> {
-    let mut calls = printed.trim().split("; ").map(|call| {
-        let words: Vec<&str> = call.split(' ').collect();
-        Some((words.get(1)?.to_string(), words.get(3)?.parse().ok()?))
-    });
-    Some(Seen { retried: calls.next()??, slow: calls.next()?? })
-}
-
-/// The example's generated service config.
-fn example_config() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("deploy/greeter/base/service-config.json")
-}
-
-/// The service config kuberpc generates from the example's proto with SayHello's
-/// `timeout_ms` set to `ms`, written into `dir`.
-fn config_with_timeout(dir: &tempfile::TempDir, ms: u64) -> PathBuf {
-    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("proto");
-    let source = std::fs::read_to_string(example.join("greeter/v1/greeter.proto")).unwrap();
-    let changed = source.replace("timeout_ms: 500 ", &format!("timeout_ms: {ms} "));
-    assert_ne!(source, changed, "SayHello's timeout_ms is no longer written as expected");
-    let proto = dir.path().join("greeter/v1/greeter.proto");
-    std::fs::create_dir_all(proto.parent().unwrap()).unwrap();
-    std::fs::write(&proto, changed).unwrap();
-    let generated = kuberpc_codegen::configure().stubs(false).generate(&[&proto], &[dir.path()]).unwrap();
-    let file = generated
-        .files(kuberpc_codegen::Destination::Manifests)
-        .iter()
-        .find(|f| f.path.ends_with("service-config.json"));
-    let path = dir.path().join("service-config.json");
-    std::fs::write(&path, &file.expect("a service config is generated").content).unwrap();
-    path
-}
-
-/// Runs one peer with `config` against `port`.
-async fn run_peer(program: PathBuf, script: Option<PathBuf>, config: PathBuf, port: u16, language: &str) -> Seen {
-    assert!(program.is_file(), "{} is missing: run scripts/setup-test-tools", program.display());
-    let mut command = std::process::Command::new(&program);
-    command.args(script).arg(config).arg(format!("127.0.0.1:{port}"));
-    command.arg(format!("retry-{language}")).arg(format!("slow-{language}"));
-    // The peer waits on the server, which runs on this runtime: wait for the peer off it.
-    let output = tokio::task::spawn_blocking(move || command.output());
-    let output = tokio::time::timeout(Duration::from_secs(30), output).await.unwrap().unwrap().unwrap();
-    let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "{language} peer: {printed}");
-    parse_seen(&printed).unwrap_or_else(|| panic!("{language} peer printed {printed:?}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn go_and_python_clients_get_the_deadlines_and_retries_from_the_generated_service_config() {
     let (handler, attempts) = flaky();
@@ -114,14 +57,14 @@ async fn go_and_python_clients_get_the_deadlines_and_retries_from_the_generated_
     let timeout = greeter_deploy::DEPLOY.method("/greeter.v1.Greeter/SayHello").unwrap().timeout_ms.unwrap();
     let attempts_of = |name: &str| attempts.lock().unwrap().get(name).copied().unwrap_or(0);
 
-    let go = run_peer(bin.join("grpc-peer"), None, example_config(), port, "go").await;
+    let go = run_peer(bin.join("grpc-peer"), None, example_config(), port, "go", None).await;
     println!("go: {go:?} (timeout_ms {timeout})");
     assert_eq!(go.retried.0, "OK", "go: the retried call");
     assert_eq!(attempts_of("retry-go"), 3, "go: attempts of the retried call");
     assert_eq!(go.slow.0, "DEADLINE_EXCEEDED", "go: the slow call");
     assert!(go.slow.1 + 20 >= timeout && go.slow.1 < timeout + 1_000, "go: deadline after {} ms", go.slow.1);
 
-    let python = run_peer(bin.join("python"), Some(script.clone()), example_config(), port, "python").await;
+    let python = run_peer(bin.join("python"), Some(script.clone()), example_config(), port, "python", None).await;
     println!("python: {python:?} (timeout_ms {timeout})");
     // The config's deadline applies: without it the slow call would succeed after 6 s.
     assert_eq!(python.slow.0, "DEADLINE_EXCEEDED", "python: the slow call");
@@ -135,7 +78,7 @@ async fn go_and_python_clients_get_the_deadlines_and_retries_from_the_generated_
     }
 
     let dir = tempfile::tempdir().unwrap();
-    let python = run_peer(bin.join("python"), Some(script), config_with_timeout(&dir, 4_000), port, "py2s").await;
+    let python = run_peer(bin.join("python"), Some(script), config_with_timeout(&dir, 4_000), port, "py2s", None).await;
     println!("python, timeout_ms 4000: {python:?}");
     assert_eq!(python.retried.0, "OK", "python: the retried call");
     assert_eq!(attempts_of("retry-py2s"), 3, "python: attempts of the retried call");

@@ -12,101 +12,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::mtls::{client, serve, Ca};
 use common::Fixed;
 use greeter::pb::greeter_client::GreeterClient;
-use greeter::pb::greeter_server::GreeterServer;
 use greeter::pb::{greeter_deploy, HelloRequest, HelloStreamRequest};
-use greeter::GreeterService;
-use kuberpc::client::{Client, PolicyChannel};
+use kuberpc::client::Client;
 use kuberpc::metrics::RpcMetrics;
-use kuberpc::{Caller, Deploy, MutualTls};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tonic::Code;
-
-const TRUST_DOMAIN: &str = "cluster.local";
-
-/// A certificate authority of the test, issuing workload certificates into directories.
-struct Ca(CertifiedIssuer<'static, KeyPair>);
-
-impl Ca {
-    fn new(name: &str) -> Self {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(rcgen::DnType::CommonName, name);
-        Self(CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap())
-    }
-
-    /// Writes a certificate of the service account `account` (namespace `default`, DNS name
-    /// `localhost`) with a new key into `dir`, each file replaced by a rename as the kubelet
-    /// replaces a Secret's files; returns the certificate's DER.
-    fn issue(&self, dir: &Path, account: &str) -> Vec<u8> {
-        let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-        let id = format!("spiffe://{TRUST_DOMAIN}/ns/default/sa/{account}");
-        params.subject_alt_names.push(SanType::URI(id.as_str().try_into().unwrap()));
-        params.extended_key_usages =
-            vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth, rcgen::ExtendedKeyUsagePurpose::ClientAuth];
-        let key = KeyPair::generate().unwrap();
-        let certificate = params.signed_by(&key, &self.0).unwrap();
-        std::fs::create_dir_all(dir).unwrap();
-        for (name, text) in [("tls.key", key.serialize_pem()), ("tls.crt", certificate.pem()), ("ca.crt", self.0.pem())]
-        {
-            let partial = dir.join(format!(".{name}.new"));
-            std::fs::write(&partial, text).unwrap();
-            std::fs::rename(&partial, dir.join(name)).unwrap();
-        }
-        certificate.der().to_vec()
-    }
-}
-
-/// The greeter with mutual TLS on, callable by `front` (SayHello only).
-fn deploy() -> &'static Deploy {
-    static CALLERS: &[Caller] = &[Caller {
-        app: "front",
-        service_account: "front",
-        identity_env: "KUBERPC_CALLER_FRONT",
-        methods: &["/greeter.v1.Greeter/SayHello"],
-    }];
-    let mtls = Some(MutualTls { trust_domain: TRUST_DOMAIN, health_port: 0 });
-    Box::leak(Box::new(Deploy { mtls, callers: CALLERS, ..greeter_deploy::DEPLOY }))
-}
-
-/// A mutual-TLS greeter serving with the certificate in `dir`.
-struct Served {
-    addr: std::net::SocketAddr,
-    health: std::net::SocketAddr,
-    _stop: oneshot::Sender<()>,
-}
-
-async fn serve(dir: &Path, metrics: RpcMetrics) -> Served {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let health = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (addr, health_addr) = (listener.local_addr().unwrap(), health.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = kuberpc::Server::new(deploy())
-        .add_service(GreeterServer::new(GreeterService::new("Hello")))
-        .tls_dir(dir)
-        .health_listener(health)
-        .metrics(metrics, None)
-        .drain(Duration::ZERO);
-    tokio::spawn(server.serve_with_listener(listener, async {
-        let _ = stopped.await;
-    }));
-    Served { addr, health: health_addr, _stop: stop }
-}
-
-/// A client of the greeter at `addr` (dialed as `localhost`) with the certificate in `dir`.
-async fn client(addr: std::net::SocketAddr, dir: &Path) -> GreeterClient<PolicyChannel> {
-    let channel = Client::new(deploy())
-        .target("localhost", addr.port())
-        .resolver(Fixed::new(vec![addr]))
-        .tls_dir(dir)
-        .connect()
-        .await
-        .unwrap();
-    GreeterClient::new(channel)
-}
 
 fn hello() -> HelloRequest {
     HelloRequest { name: "mtls".to_string() }
