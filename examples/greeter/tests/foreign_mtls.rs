@@ -6,11 +6,15 @@
 //! never reach the service (UNAVAILABLE).
 
 mod common;
+#[path = "common/mtls.rs"]
+mod mtls;
+#[path = "common/peers.rs"]
+mod peers;
 
 use std::path::PathBuf;
 
-use common::mtls::{serve, Ca};
-use common::peers::{config_with_timeout, example_config, repo, run_peer};
+use mtls::{serve, Ca};
+use peers::{config_with_timeout, example_config, repo, run_peer};
 use kuberpc::metrics::RpcMetrics;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

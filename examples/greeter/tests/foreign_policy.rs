@@ -11,8 +11,10 @@
 //! short by one to two seconds; 2000 was sometimes eaten whole on a loaded machine).
 
 mod common;
+#[path = "common/peers.rs"]
+mod peers;
 
-use common::peers::{config_with_timeout, example_config, repo, run_peer};
+use peers::{config_with_timeout, example_config, repo, run_peer};
 
 use std::collections::HashMap;
 use std::path::PathBuf;

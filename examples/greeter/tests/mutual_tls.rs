@@ -6,13 +6,15 @@
 //! under load fail no call while new connections get the new ones.
 
 mod common;
+#[path = "common/mtls.rs"]
+mod mtls;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::mtls::{client, serve, Ca};
+use mtls::{client, serve, Ca};
 use common::Fixed;
 use greeter::pb::greeter_client::GreeterClient;
 use greeter::pb::{greeter_deploy, HelloRequest, HelloStreamRequest};

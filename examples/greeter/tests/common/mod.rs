@@ -2,9 +2,6 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-pub mod mtls;
-pub mod peers;
-
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;

@@ -1,5 +1,8 @@
 //! A test CA writing certificates as cert-manager's Secret lays them out, and a mutual-TLS
-//! greeter with its clients, on 127.0.0.1.
+//! greeter with its clients, on 127.0.0.1. Included beside `common` (`#[path] mod mtls;`), by
+//! the tests that need it and by the benchmarks.
+
+#![allow(dead_code, unreachable_pub)]
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,7 +18,7 @@ use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair,
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use super::Fixed;
+use crate::common::Fixed;
 
 pub const TRUST_DOMAIN: &str = "cluster.local";
 

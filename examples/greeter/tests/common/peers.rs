@@ -1,5 +1,7 @@
 //! The foreign peers (grpc-go's `tools/grpc-peer`, Python grpcio's `service_config_peer.py`),
-//! each making two SayHello calls configured by a service config, plaintext or mutual TLS.
+//! each making two SayHello calls configured by a service config, plaintext or mutual TLS. Included beside `common` (`#[path] mod peers;`).
+
+#![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
