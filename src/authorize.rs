@@ -13,10 +13,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use futures_util::future::{Either, Ready};
+use prometheus_client::metrics::counter::Counter;
 use tonic::body::Body;
 use tower::{Layer, Service};
 
@@ -30,13 +32,36 @@ pub(crate) const UNDECLARED: &str = "_UNDECLARED";
 /// from the CA, so few exist; the bound keeps a misbehaving CA from growing the set).
 const LOGGED_IDENTITIES: usize = 4096;
 
-/// Who may call what: the declared callers by identity.
+/// Who may call what: the declared callers by identity. Built once per server, so that a call
+/// costs a lookup and two atomic operations (no allocation unless it is refused).
 #[derive(Debug)]
 pub(crate) struct Authorization {
     service: &'static str,
-    callers: HashMap<String, &'static Caller>,
-    metrics: Option<RpcMetrics>,
+    callers: HashMap<String, Party>,
+    /// Everyone else.
+    undeclared: Party,
+    /// The undeclared identities whose first decisions were logged.
     logged: Mutex<HashSet<(String, bool)>>,
+}
+
+/// One caller label's log-once flags and counters, `[allowed, denied]`.
+#[derive(Debug)]
+struct Party {
+    caller: Option<&'static Caller>,
+    logged: [AtomicBool; 2],
+    counted: Option<[Counter; 2]>,
+}
+
+impl Party {
+    fn new(caller: Option<&'static Caller>, metrics: Option<&RpcMetrics>) -> Self {
+        let label = caller.map_or(UNDECLARED, |caller| caller.app);
+        let counted = metrics.map(|m| [m.authorization_counter(label, true), m.authorization_counter(label, false)]);
+        Self { caller, logged: Default::default(), counted }
+    }
+
+    fn label(&self) -> &'static str {
+        self.caller.map_or(UNDECLARED, |caller| caller.app)
+    }
 }
 
 impl Authorization {
@@ -49,51 +74,58 @@ impl Authorization {
             .map(|caller| {
                 let identity = std::env::var(caller.identity_env)
                     .unwrap_or_else(|_| kuberpc_spec::spiffe_id(mtls.trust_domain, &namespace, caller.service_account));
-                (identity, caller)
+                (identity, Party::new(Some(caller), metrics.as_ref()))
             })
             .collect();
-        Self { service: deploy.service, callers, metrics, logged: Mutex::default() }
+        let undeclared = Party::new(None, metrics.as_ref());
+        Self { service: deploy.service, callers, undeclared, logged: Mutex::default() }
     }
 
-    /// Whether `peer` may call `path`: `Ok(caller label)`, or the refusal's message.
-    fn decide(&self, peer: Option<&PeerIdentity>, path: &str) -> (Result<(), String>, &'static str) {
+    /// Whether `peer` may call `path` (else the refusal's message), and who it is.
+    fn decide(&self, peer: Option<&PeerIdentity>, path: &str) -> (Result<(), String>, &Party) {
         let identity = peer.and_then(|peer| peer.0.as_ref());
-        let caller = identity.and_then(|id| self.callers.get(id.as_str())).copied();
-        let label = caller.map_or(UNDECLARED, |caller| caller.app);
+        let party = identity.and_then(|id| self.callers.get(id.as_str())).unwrap_or(&self.undeclared);
         if path.starts_with("/grpc.health.v1.Health/") {
-            return (Ok(()), label);
+            return (Ok(()), party);
         }
-        let who = identity.map_or_else(|| "a certificate without a SPIFFE ID".to_string(), |id| id.to_string());
-        let decision = match caller {
+        let who = || identity.map_or_else(|| "a certificate without a SPIFFE ID".to_string(), ToString::to_string);
+        let decision = match party.caller {
             None => Err(format!(
-                "{who} may not call {path}: it is not a declared caller of {} (its source states no `calls` to it)",
+                "{} may not call {path}: it is not a declared caller of {} (its source states no `calls` to it)",
+                who(),
                 self.service
             )),
             Some(_) if path.starts_with("/grpc.reflection.") => Ok(()),
             Some(caller) if caller.methods.contains(&path) => Ok(()),
             Some(caller) => Err(format!(
-                "{who} (caller {}) may not call {path}: its source declares calls to {} only",
+                "{} (caller {}) may not call {path}: its source declares calls to {} only",
+                who(),
                 caller.app,
                 caller.methods.join(", ")
             )),
         };
-        (decision, label)
+        (decision, party)
     }
 
-    /// Logs the first allowed and the first refused call of each identity, and counts the call.
-    fn record(&self, peer: Option<&PeerIdentity>, label: &'static str, decision: &Result<(), String>) {
-        if let Some(metrics) = &self.metrics {
-            metrics.authorized(label, decision.is_ok());
+    /// Counts the call, and logs the first allowed and the first refused call of each identity.
+    fn record(&self, peer: Option<&PeerIdentity>, party: &Party, decision: &Result<(), String>) {
+        let index = usize::from(decision.is_err());
+        if let Some(counted) = &party.counted {
+            counted[index].inc();
         }
-        let identity = peer.and_then(|peer| peer.0.as_ref()).map_or_else(String::new, ToString::to_string);
-        let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (identity, decision.is_ok());
-        if logged.len() >= LOGGED_IDENTITIES || !logged.insert(key) {
+        let first = match party.caller {
+            Some(_) => !party.logged[index].swap(true, Ordering::Relaxed),
+            None => {
+                let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
+                logged.len() < LOGGED_IDENTITIES && logged.insert((logged_identity(peer), decision.is_ok()))
+            }
+        };
+        if !first {
             return;
         }
         match decision {
-            Ok(()) => tracing::info!(caller = label, identity = %logged_identity(peer), "caller admitted"),
-            Err(message) => tracing::warn!(caller = label, "refused (PERMISSION_DENIED): {message}"),
+            Ok(()) => tracing::info!(caller = party.label(), identity = %logged_identity(peer), "caller admitted"),
+            Err(message) => tracing::warn!(caller = party.label(), "refused (PERMISSION_DENIED): {message}"),
         }
     }
 }
@@ -137,8 +169,8 @@ where
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let Some(authorization) = &self.authorization else { return Either::Left(self.inner.call(request)) };
         let peer = request.extensions().get::<PeerIdentity>();
-        let (decision, label) = authorization.decide(peer, request.uri().path());
-        authorization.record(peer, label, &decision);
+        let (decision, party) = authorization.decide(peer, request.uri().path());
+        authorization.record(peer, party, &decision);
         match decision {
             Ok(()) => Either::Left(self.inner.call(request)),
             Err(message) => {
@@ -181,9 +213,10 @@ mod tests {
     fn a_declared_caller_calls_its_methods_only() {
         let policy = Authorization::new(&DEPLOY, &DEPLOY.mtls.unwrap(), None);
         let front = peer("spiffe://cluster.local/ns/default/sa/front");
-        assert_eq!(policy.decide(Some(&front), "/greeter.v1.Greeter/SayHello"), (Ok(()), "front"));
-        let (refused, label) = policy.decide(Some(&front), "/greeter.v1.Greeter/SayGoodbye");
-        assert_eq!(label, "front");
+        let (allowed, party) = policy.decide(Some(&front), "/greeter.v1.Greeter/SayHello");
+        assert_eq!((allowed, party.label()), (Ok(()), "front"));
+        let (refused, party) = policy.decide(Some(&front), "/greeter.v1.Greeter/SayGoodbye");
+        assert_eq!(party.label(), "front");
         let message = refused.unwrap_err();
         assert!(message.contains("/greeter.v1.Greeter/SayGoodbye"), "{message}");
         assert!(message.contains("/greeter.v1.Greeter/SayHello only"), "{message}");
@@ -199,8 +232,8 @@ mod tests {
             peer("spiffe://example.org/ns/default/sa/front"),
             PeerIdentity(None),
         ] {
-            let (refused, label) = policy.decide(Some(&stranger), "/greeter.v1.Greeter/SayHello");
-            assert_eq!(label, UNDECLARED);
+            let (refused, party) = policy.decide(Some(&stranger), "/greeter.v1.Greeter/SayHello");
+            assert_eq!(party.label(), UNDECLARED);
             let message = refused.unwrap_err();
             assert!(message.contains("/greeter.v1.Greeter/SayHello"), "{message}");
             assert!(policy

@@ -329,10 +329,10 @@ impl RpcMetrics {
         ActiveCall { metrics: self.clone(), side, method: Some(method), requests: Arc::default(), responses: 0 }
     }
 
-    /// Counts one authorization decision of a mutual-TLS server.
-    pub(crate) fn authorized(&self, caller: &'static str, allowed: bool) {
+    /// The counter of a mutual-TLS server's decisions for `caller` (`allowed` or not).
+    pub(crate) fn authorization_counter(&self, caller: &'static str, allowed: bool) -> Counter {
         let decision = if allowed { "allowed" } else { "denied" };
-        self.authorization.get_or_create(&AuthorizationLabels { caller, decision }).inc();
+        self.authorization.get_or_create_owned(&AuthorizationLabels { caller, decision })
     }
 
     /// Everything, in the Prometheus text format.

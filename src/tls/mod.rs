@@ -61,13 +61,26 @@ impl std::fmt::Display for TlsError {
 
 impl std::error::Error for TlsError {}
 
-/// The crypto every TLS config of the process uses: *ring*'s. rustls 0.23.48 deprecates it
-/// for lacking post-quantum key exchange (X25519MLKEM768, which its aws-lc-rs provider has);
-/// *ring* is kept because aws-lc-rs is a C library built with each crate that depends on it.
+/// The crypto every TLS config of the process uses: *ring*'s, preferring the cheapest strong
+/// choices — X25519 key exchange, then P-256 (ring's own order starts with P-384, whose key
+/// exchange made a handshake several times dearer), and AES-128-GCM (ring's starts with
+/// AES-256-GCM with SHA-384). rustls 0.23.48 deprecates *ring*'s provider for lacking
+/// post-quantum key exchange (X25519MLKEM768, which its aws-lc-rs provider has); *ring* is kept
+/// because aws-lc-rs is a C library built with each crate that depends on it.
 #[allow(deprecated)]
 fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
+    PROVIDER
+        .get_or_init(|| {
+            use rustls::crypto::ring::{cipher_suite, default_provider, kx_group};
+            let preferred = [cipher_suite::TLS13_AES_128_GCM_SHA256, cipher_suite::TLS13_AES_256_GCM_SHA384];
+            let mut provider = default_provider();
+            provider.cipher_suites.retain(|suite| !preferred.contains(suite));
+            provider.cipher_suites.splice(0..0, preferred);
+            provider.kx_groups = vec![kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1];
+            Arc::new(provider)
+        })
+        .clone()
 }
 
 /// One reading of the files: the pod's certificate and key, and the verifiers of peers built

@@ -8,7 +8,8 @@
 /// account when the path is `/ns/<namespace>/sa/<service account>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SpiffeId {
-    uri: String,
+    /// Shared: every request of a connection carries a clone.
+    uri: std::sync::Arc<str>,
 }
 
 impl SpiffeId {
@@ -37,7 +38,7 @@ impl SpiffeId {
 #[cfg(test)]
 impl SpiffeId {
     pub(crate) fn for_tests(uri: &str) -> Self {
-        Self { uri: uri.to_string() }
+        Self { uri: uri.into() }
     }
 }
 
@@ -52,7 +53,7 @@ impl std::fmt::Display for SpiffeId {
 pub(crate) fn spiffe_id(der: &[u8]) -> Option<SpiffeId> {
     let mut ids = uri_sans(der)?.into_iter().filter(|uri| uri.starts_with("spiffe://"));
     let uri = ids.next()?;
-    (ids.next().is_none()).then_some(SpiffeId { uri })
+    (ids.next().is_none()).then_some(SpiffeId { uri: uri.into() })
 }
 
 const SEQUENCE: u8 = 0x30;

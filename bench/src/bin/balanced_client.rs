@@ -8,15 +8,25 @@
 //!   after that, for tonic's own balancer (`Channel::balance_list`, SayHello's 500 ms deadline
 //!   set per call, what the runtime did before issue 14) and for `kuberpc::client::Client`.
 //!
-//! - `calls <plain|plain-deadline|kuberpc|kuberpc-once> <n>`: `n` sequential calls, for
-//!   callgrind (`plain-deadline`: SayHello's 500 ms set on each call; `kuberpc-once`: SayHello
-//!   neither idempotent nor hedged).
+//! - `calls <plain|plain-deadline|kuberpc|kuberpc-once|kuberpc-quiet|kuberpc-mtls> <n>`: `n` sequential
+//!   calls, for callgrind (`plain-deadline`: SayHello's 500 ms set on each call; `kuberpc-once`:
+//!   SayHello neither idempotent nor hedged; `kuberpc-mtls`: both ends speaking mutual TLS with
+//!   a test CA's certificates, one connection reused; `kuberpc-quiet`: its plaintext twin. Those
+//!   two send no keepalive pings: under callgrind the process runs ~50× slower, and a ping's
+//!   2 s pong deadline passed mid-run and closed the TLS connection).
+//! - `handshakes <kuberpc-quiet|kuberpc-mtls> <n>`: `n` new clients, each connecting and making one
+//!   call (the difference to `calls` is what a new connection costs, its TLS handshake included).
+//! - `closed-loop <kuberpc-quiet|kuberpc-mtls> <seconds>`: calls/s of [`CALLERS`] closed-loop callers
+//!   over one connection (a load generator with a client certificate: h2load cannot present one).
 //!
 //! Servers and proxies listen on 127.0.0.1 only.
 
 // The greeter tests' servers, counting greeter and black-hole proxy, used as they are.
 #[path = "../../../examples/greeter/tests/common/mod.rs"]
 mod common;
+// The test CA and the mutual-TLS greeter.
+#[path = "../../../examples/greeter/tests/common/mtls.rs"]
+mod mtls;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -136,6 +146,14 @@ async fn blackhole(seconds: f64) {
 /// `n` sequential calls from one caller through `variant` to one greeter (for callgrind: the
 /// instructions of 4n calls minus n calls, over 3n, are the cost of one call).
 async fn sequential(variant: String, n: usize) {
+    if variant == "kuberpc-mtls" || variant == "kuberpc-quiet" {
+        let ((addr, _), (tls, _dirs)) = (serve().await, MutualTlsGreeter::start().await);
+        let mut client = new_client(&variant, addr, &tls).await;
+        for _ in 0..n {
+            client.say_hello(patient_request()).await.unwrap();
+        }
+        return;
+    }
     let (addr, _) = serve().await;
     let request = || HelloRequest { name: "bench".into() };
     if variant.starts_with("plain") {
@@ -157,6 +175,77 @@ async fn sequential(variant: String, n: usize) {
             client.say_hello(request()).await.unwrap();
         }
     }
+}
+
+/// A mutual-TLS greeter on 127.0.0.1 with a test CA's certificates (in the returned directory),
+/// serving until the process ends.
+struct MutualTlsGreeter {
+    addr: SocketAddr,
+    client_dir: std::path::PathBuf,
+}
+
+impl MutualTlsGreeter {
+    async fn start() -> (Self, tempfile::TempDir) {
+        let (ca, dirs) = (mtls::Ca::new("bench CA"), tempfile::tempdir().unwrap());
+        ca.issue(&dirs.path().join("greeter"), "greeter");
+        ca.issue(&dirs.path().join("front"), "front");
+        let served = mtls::serve(&dirs.path().join("greeter"), kuberpc::metrics::RpcMetrics::new()).await;
+        let addr = served.addr;
+        std::mem::forget(served); // dropping it would stop the server
+        (Self { addr, client_dir: dirs.path().join("front") }, dirs)
+    }
+
+    /// A new client (its own connection) with the declared caller's certificate.
+    async fn client(&self) -> GreeterClient<kuberpc::client::PolicyChannel> {
+        mtls::client_of(quiet(mtls::deploy()), self.addr, &self.client_dir).await
+    }
+}
+
+/// `deploy` with no keepalive pings from its clients (see the module docs).
+fn quiet(deploy: &'static kuberpc::Deploy) -> &'static kuberpc::Deploy {
+    let client = kuberpc::ClientPolicy { keepalive_interval_ms: 3_600_000, ..deploy.client };
+    Box::leak(Box::new(kuberpc::Deploy { client, ..*deploy }))
+}
+
+/// A new client of `variant` to the plaintext greeter at `addr`, or to the mutual-TLS one.
+async fn new_client(
+    variant: &str,
+    addr: SocketAddr,
+    tls: &MutualTlsGreeter,
+) -> GreeterClient<kuberpc::client::PolicyChannel> {
+    if variant == "kuberpc-mtls" {
+        return tls.client().await;
+    }
+    let target = format!("ipv4:{addr}").parse().unwrap();
+    let deploy = quiet(&greeter_deploy::DEPLOY);
+    GreeterClient::new(kuberpc::client::Client::new(deploy).target_parsed(target).connect().await.unwrap())
+}
+
+/// A SayHello request with a 30 s deadline: under callgrind (~50× slower, threads taking
+/// turns) SayHello's 500 ms were sometimes spent waiting for a turn, or on a TLS handshake.
+fn patient_request() -> Request<HelloRequest> {
+    let mut request = Request::new(HelloRequest { name: "bench".into() });
+    request.set_timeout(Duration::from_secs(30));
+    request
+}
+
+/// `n` new clients of `variant`, each making one call.
+async fn handshakes(variant: String, n: usize) {
+    let ((addr, _), (tls, _dirs)) = (serve().await, MutualTlsGreeter::start().await);
+    for _ in 0..n {
+        let mut client = new_client(&variant, addr, &tls).await;
+        client.say_hello(patient_request()).await.unwrap();
+    }
+}
+
+/// Calls/s of [`CALLERS`] closed-loop callers of `variant` over one connection.
+async fn closed_loop(variant: String, seconds: f64) {
+    let ((addr, _), (tls, _dirs)) = (serve().await, MutualTlsGreeter::start().await);
+    let client = new_client(&variant, addr, &tls).await;
+    load(client.clone(), 1.0, None).await; // warm-up
+    let calls = load(client, seconds, None).await;
+    let failed = calls.iter().filter(|c| !c.2).count();
+    println!("closed-loop {variant}: {:.0} calls/s, {failed} failed", calls.len() as f64 / seconds);
 }
 
 /// The example's facts with every method neither idempotent nor hedged: one attempt per call,
@@ -192,12 +281,18 @@ fn report(variant: &str, calls: &[(Instant, Duration, bool)], freeze_at: Instant
 async fn main() {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_default();
-    let variant = if mode == "calls" { args.next().unwrap_or_default() } else { String::new() };
+    let variant = if ["calls", "handshakes", "closed-loop"].contains(&mode.as_str()) {
+        args.next().unwrap_or_default()
+    } else {
+        String::new()
+    };
     let number: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(10.0);
     match mode.as_str() {
         "spread" => spread(number).await,
         "blackhole" => blackhole(number).await,
         "calls" => sequential(variant, number as usize).await,
-        _ => eprintln!("usage: balanced_client <spread|blackhole> [seconds] | calls <plain|plain-deadline|kuberpc|kuberpc-once> <n>"),
+        "handshakes" => handshakes(variant, number as usize).await,
+        "closed-loop" => closed_loop(variant, number).await,
+        _ => eprintln!("usage: balanced_client <spread|blackhole> [seconds] | calls <plain|plain-deadline|kuberpc|kuberpc-once|kuberpc-quiet|kuberpc-mtls> <n> | handshakes <kuberpc-quiet|kuberpc-mtls> <n> | closed-loop <kuberpc-quiet|kuberpc-mtls> <seconds>"),
     }
 }

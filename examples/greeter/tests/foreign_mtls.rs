@@ -13,9 +13,9 @@ mod peers;
 
 use std::path::PathBuf;
 
+use kuberpc::metrics::RpcMetrics;
 use mtls::{serve, Ca};
 use peers::{config_with_timeout, example_config, repo, run_peer};
-use kuberpc::metrics::RpcMetrics;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn go_and_python_clients_call_a_mutual_tls_service_with_its_certificates() {

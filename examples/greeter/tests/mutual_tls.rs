@@ -14,12 +14,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use mtls::{client, serve, Ca};
 use common::Fixed;
 use greeter::pb::greeter_client::GreeterClient;
 use greeter::pb::{greeter_deploy, HelloRequest, HelloStreamRequest};
 use kuberpc::client::Client;
 use kuberpc::metrics::RpcMetrics;
+use mtls::{client, serve, Ca};
 use tonic::Code;
 
 fn hello() -> HelloRequest {

@@ -93,7 +93,16 @@ pub async fn serve(dir: &Path, metrics: RpcMetrics) -> Served {
 
 /// A client of the greeter at `addr` (dialed as `localhost`) with the certificate in `dir`.
 pub async fn client(addr: std::net::SocketAddr, dir: &Path) -> GreeterClient<PolicyChannel> {
-    let channel = Client::new(deploy())
+    client_of(deploy(), addr, dir).await
+}
+
+/// [`client`] calling by `deploy` (the mutual-TLS greeter's facts, another client policy).
+pub async fn client_of(
+    deploy: &'static Deploy,
+    addr: std::net::SocketAddr,
+    dir: &Path,
+) -> GreeterClient<PolicyChannel> {
+    let channel = Client::new(deploy)
         .target("localhost", addr.port())
         .resolver(Fixed::new(vec![addr]))
         .tls_dir(dir)
