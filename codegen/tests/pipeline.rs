@@ -128,6 +128,31 @@ fn mutual_tls_certificates_name_each_overlays_namespace() {
     }
 }
 
+/// The component takes the namespace from the overlay's Namespace object: an overlay whose
+/// `namespace:` was changed alone builds a Certificate naming the old one, which the overlay
+/// check (`kuberpc check`, build scripts) reports.
+#[test]
+fn an_overlay_moved_to_another_namespace_without_its_namespace_object_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = common::bank();
+    let config = case.config(dir.path());
+    let generated = case.generate_into(dir.path());
+    config.write(&generated).unwrap();
+    assert_eq!(config.build_overlays(&generated).broken(), []);
+    let overlay = dir.path().join("teller/overlays/prod/kustomization.yaml");
+    let text = fs::read_to_string(&overlay).unwrap();
+    fs::write(&overlay, text.replace("namespace: \"teller-prod\"", "namespace: \"payments\"")).unwrap();
+    let broken = config.build_overlays(&generated);
+    let [broken] = broken.broken() else { panic!("one broken overlay: {broken:?}") };
+    assert!(broken.dir.ends_with("teller/overlays/prod"), "{broken}");
+    assert!(
+        broken
+            .error
+            .contains("Certificate teller-mtls is deployed to namespace \"payments\" but names \"teller-prod\""),
+        "{broken}"
+    );
+}
+
 #[test]
 fn without_environments_the_built_in_dev_and_prod_apply() {
     let dir = tempfile::tempdir().unwrap();
