@@ -20,6 +20,7 @@ use crate::model::{method_path, Peer, Service};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Graph {
     /// This run resolved it (`graph`): the module states the callees and callers itself.
+    #[cfg_attr(not(feature = "build"), allow(dead_code))] // the proto path is build-side
     Resolved,
     /// The trait's build script resolves it and writes it to `$OUT_DIR`, which the macro's
     /// module includes.
