@@ -68,6 +68,8 @@ pub(crate) struct Node {
     /// The namespaces its outside paths reach it from (the ingress controller's, the
     /// Gateway's), sorted.
     pub(crate) outside_namespaces: Vec<String>,
+    /// Its trust domain, when it speaks mutual TLS.
+    pub(crate) mtls: Option<String>,
 }
 
 impl Node {
@@ -82,6 +84,8 @@ pub(crate) struct Edge {
     pub(crate) caller: String,
     pub(crate) callee: String,
     pub(crate) methods: Vec<String>,
+    /// Both ends speak mutual TLS: the calls are encrypted and each end authenticated.
+    pub(crate) encrypted: bool,
 }
 
 /// A way in from outside the cluster: an app's Ingress, or a Gateway its GRPCRoute names.
@@ -106,7 +110,7 @@ impl System {
     fn new(packages: &[Package]) -> Self {
         let mut all: Vec<&Service> = packages.iter().flat_map(|p| &p.services).collect();
         all.sort_by(|a, b| a.deploy.app.cmp(&b.deploy.app));
-        let mut calls: Vec<Edge> = all.iter().flat_map(|s| edges(s)).collect();
+        let mut calls: Vec<Edge> = all.iter().flat_map(|s| edges(s, &all)).collect();
         calls.sort_by(|a, b| (&a.caller, &a.callee).cmp(&(&b.caller, &b.callee)));
         System { services: all.iter().map(|s| node(s)).collect(), calls, paths: outside_paths(&all) }
     }
@@ -130,16 +134,21 @@ fn node(service: &Service) -> Node {
         port: deploy.port,
         environments: deploy.environments.iter().map(|e| (e.name.clone(), e.namespace.clone())).collect(),
         outside_namespaces,
+        mtls: deploy.mtls.as_ref().map(|mtls| mtls.trust_domain.clone()),
     }
 }
 
-fn edges(service: &Service) -> Vec<Edge> {
+/// The edges of `service`'s calls; encrypted where the callee (one of `all`) speaks mutual TLS
+/// too (the run refuses an edge with it at one end only).
+fn edges(service: &Service, all: &[&Service]) -> Vec<Edge> {
     let callees = service.deploy.calls.iter().filter_map(|call| call.callee.as_ref());
+    let has_mtls = |app: &str| all.iter().any(|s| s.deploy.app == app && s.deploy.mtls.is_some());
     callees
         .map(|callee| Edge {
             caller: service.deploy.app.clone(),
             callee: callee.app.clone(),
             methods: callee.methods.clone(),
+            encrypted: service.deploy.mtls.is_some() && has_mtls(&callee.app),
         })
         .collect()
 }

@@ -1,5 +1,6 @@
 //! `kuberpc graph` on the example system (the front calling the greeter and the journal), on
-//! the real binary: its DOT and Mermaid (snapshotted), the committed NetworkPolicies agreeing
+//! the real binary: its DOT and Mermaid (snapshotted), edges under mutual TLS marked (the bank
+//! fixture), the committed NetworkPolicies agreeing
 //! with it, tampered copies of them named by their edge (exit 1), bad input (exit 2), and SVG
 //! through Graphviz when it is installed (its error otherwise).
 
@@ -105,6 +106,26 @@ fn a_gateway_is_a_node_reaching_its_routes_services() {
     assert!(mermaid.contains("  gateway_1 -.->|\"ledger.example.com\"| svc_ledger\n"), "{mermaid}");
     let output = run(&args, &repo_root());
     assert!(stdout(&output).contains("  gateway_1 -> svc_ledger [style=dashed, label=\"ledger.example.com\"];\n"));
+}
+
+/// An edge between two services with mutual TLS is drawn encrypted: labelled, thick in
+/// Mermaid, bold and green in DOT; each service names its trust domain.
+#[test]
+fn an_edge_between_two_mutual_tls_services_is_marked_encrypted() {
+    let fixtures = repo_root().join("codegen/tests/fixtures");
+    let bank = fixtures.join("bank/v1/bank.proto");
+    let args = ["graph".to_string(), bank.display().to_string(), "-I".into(), fixtures.display().to_string()];
+    let output = run(&with(args.to_vec(), &["--format", "mermaid"]), &repo_root());
+    assert_exit(&output, 0);
+    let mermaid = stdout(&output);
+    assert!(mermaid.contains("  svc_teller ==>|\"Withdraw (mTLS)\"| svc_vault\n"), "{mermaid}");
+    assert!(mermaid.contains("<br/>mTLS: bank.example\"]"), "{mermaid}");
+    assert!(mermaid.contains("  %% Thick: mutual TLS, both ends authenticated.\n"), "{mermaid}");
+    let output = run(&args, &repo_root());
+    assert_exit(&output, 0);
+    let dot = stdout(&output);
+    let edge = "  svc_teller -> svc_vault [label=\"Withdraw (mTLS)\", style=bold, color=\"darkgreen\", fontcolor=\"darkgreen\"];\n";
+    assert!(dot.contains(edge), "{dot}");
 }
 
 /// `--deploy` with each example's committed manifest directory.

@@ -274,6 +274,15 @@ fn read_value(meta: &ParseNestedMeta<'_>, path: &str, kind: Kind, written: &mut 
             if !meta.input.peek(syn::token::Paren) {
                 return Err(meta.error(format!("`{path}` takes options in parentheses: `{path}(...)`")));
             }
+            // `mtls()`: a group written with no options is there all the same (syn's nested
+            // parser wants at least one).
+            let ahead = meta.input.fork();
+            let content;
+            syn::parenthesized!(content in ahead);
+            if content.is_empty() {
+                meta.input.parse::<proc_macro2::TokenTree>()?;
+                return Ok(Some(Value::Group));
+            }
             let fields: Vec<&'static Field> = fields.iter().collect();
             meta.parse_nested_meta(|inner| {
                 walk(&inner, path, &fields, written);
@@ -516,6 +525,18 @@ mod tests {
         );
         let parsed = parse_method_attribute(quote!(idempotent = false)).unwrap();
         assert_eq!(parsed.options.idempotent, Some(false));
+    }
+
+    /// `mtls()` turns mutual TLS on as `mtls { }` does: an empty group is there.
+    #[test]
+    fn a_group_written_with_no_options_is_present() {
+        let parsed = parse_service_attribute(quote!(mtls(), calls(service = "vault"))).unwrap();
+        assert_eq!(parsed.options.mtls, Some(Default::default()));
+        assert_eq!(parsed.options.calls.len(), 1);
+        let parsed = parse_service_attribute(quote!(mtls(issuer()))).unwrap();
+        assert_eq!(parsed.options.mtls.and_then(|m| m.issuer), Some(Default::default()));
+        let errors = messages(parse_service_attribute(quote!(mtls)).unwrap_err());
+        assert_eq!(errors, ["`mtls` takes options in parentheses: `mtls(...)`"]);
     }
 
     #[test]

@@ -342,15 +342,16 @@ impl Config {
         if self.stubs {
             let descriptor_set = stubs::encode_without_source_info(&descriptors);
             let mut files = vec![(stubs::DESCRIPTOR_SET_FILE.to_string(), descriptor_set)];
-            // The macro's `calls` module includes these: only this run knows the callees.
-            files.extend(
-                generated.packages.iter().flat_map(|p| &p.services).filter(|s| !s.deploy.calls.is_empty()).map(
-                    |service| {
-                        let constants = crate::deploy_module::callee_constants(service, &quote::quote!(::kuberpc));
-                        (crate::deploy_module::calls_file_name(service), constants.to_string().into_bytes())
-                    },
-                ),
-            );
+            // The macro's module includes these: only this run knows the callees and callers.
+            let services = generated.packages.iter().flat_map(|p| &p.services);
+            files.extend(services.clone().filter(|s| !s.deploy.calls.is_empty()).map(|service| {
+                let constants = crate::deploy_module::callee_constants(service, &quote::quote!(::kuberpc));
+                (crate::deploy_module::calls_file_name(service), constants.to_string().into_bytes())
+            }));
+            files.extend(services.filter(|s| s.deploy.mtls.is_some()).map(|service| {
+                let constant = crate::deploy_module::caller_constant(service, &quote::quote!(::kuberpc));
+                (crate::deploy_module::callers_file_name(service), constant.to_string().into_bytes())
+            }));
             generated.add(Destination::Stubs, artifacts::stub_files(files));
         }
         generated.inputs = templates.overrides().to_vec();

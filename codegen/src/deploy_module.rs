@@ -3,16 +3,37 @@
 //! rendered from: app, port, lifecycle, each method's call policy), a constant per scalar
 //! fact, and what only the generator knows (the storage path, the gRPC service config), so
 //! the runtime binds and behaves as the cluster expects.
+//!
+//! The call graph's two sides — `calls` (the callees) and `CALLERS` — are written out where
+//! the run resolved the graph ([`Graph::Resolved`]: the proto path). The `#[rpc_service]`
+//! macro knows no other service ([`Graph::InBuildScript`]): it includes what the trait's build
+//! script resolved and wrote to `$OUT_DIR` ([`calls_file_name`], and [`callers_file_name`]
+//! for a service with mutual TLS, whose server admits exactly its callers).
 
 use heck::{ToShoutySnakeCase, ToSnakeCase};
-use kuberpc_spec::{Callee, Caller, Deploy, Literal, MethodPolicy};
+use kuberpc_spec::{Callee, Caller, Deploy, Literal, MethodPolicy, MutualTls};
 use quote::{format_ident, quote};
 
 use crate::model::{method_path, Peer, Service};
 
+/// Who knows the call graph where a deploy module is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Graph {
+    /// This run resolved it (`graph`): the module states the callees and callers itself.
+    #[cfg_attr(not(feature = "build"), allow(dead_code))] // the proto path is build-side
+    Resolved,
+    /// The trait's build script resolves it and writes it to `$OUT_DIR`, which the macro's
+    /// module includes.
+    InBuildScript,
+}
+
 /// `pub mod <service>_deploy { APP, SERVICE, PORT, …, DEPLOY }`, naming the runtime crate as
 /// `krate` (`::kuberpc`, or what a user renamed it to).
-pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+pub(crate) fn deploy_module(
+    service: &Service,
+    krate: &proc_macro2::TokenStream,
+    graph: Graph,
+) -> proc_macro2::TokenStream {
     let module = format_ident!("{}_deploy", service.name.to_snake_case());
     let deploy = runtime_deploy(service);
     let constants = deploy.constants();
@@ -21,8 +42,8 @@ pub(crate) fn deploy_module(service: &Service, krate: &proc_macro2::TokenStream)
     let storage_path = service.deploy.storage.as_ref().map(|storage| storage.mount_path.as_str()).literal(krate);
     let doc =
         format!(" Deployment facts of `{}`, from the options that rendered `deploy/{}/`.", deploy.service, deploy.app);
-    let calls = calls_module(service, krate);
-    let callers = callers_constant(service, krate);
+    let calls = calls_module(service, krate, graph);
+    let callers = callers_constant(service, krate, graph);
     quote! {
         #[doc = #doc]
         pub mod #module {
@@ -54,7 +75,10 @@ fn runtime_deploy(service: &Service) -> Deploy<String, Vec<MethodPolicy<String>>
         lifecycle: deploy.lifecycle,
         methods: service.methods.iter().map(|method| method.policy.clone()).collect(),
         client: deploy.client,
-        mtls: None,
+        mtls: deploy
+            .mtls
+            .as_ref()
+            .map(|mtls| MutualTls { trust_domain: mtls.trust_domain.clone(), health_port: mtls.health_port }),
         callers: CallersConstant,
     }
 }
@@ -68,8 +92,19 @@ impl Literal for CallersConstant {
     }
 }
 
-/// `pub const CALLERS`: the callers the call graph admits, each with the methods it calls.
-fn callers_constant(service: &Service, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+/// `pub const CALLERS`: the callers the call graph admits, each with the methods it calls —
+/// in the macro's module of a service with mutual TLS, included from what the build script
+/// wrote (a server that admits exactly its callers must not be compiled with none).
+fn callers_constant(service: &Service, krate: &proc_macro2::TokenStream, graph: Graph) -> proc_macro2::TokenStream {
+    if graph == Graph::InBuildScript && service.deploy.mtls.is_some() {
+        let file = callers_file_name(service);
+        return quote! { include!(concat!(env!("OUT_DIR"), "/", #file)); };
+    }
+    caller_constant(service, krate)
+}
+
+/// The documented `pub const CALLERS` of `service`'s resolved callers.
+pub(crate) fn caller_constant(service: &Service, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     let callers: Vec<Caller<String, Vec<String>>> =
         service.deploy.callers.iter().map(|peer| runtime_caller(peer, &service.full_name)).collect();
     let literal = callers.literal(krate);
@@ -78,6 +113,11 @@ fn callers_constant(service: &Service, krate: &proc_macro2::TokenStream) -> proc
         /// (`DEPLOY.callers`; with mutual TLS the server admits exactly these).
         pub const CALLERS: &[#krate::Caller] = #literal;
     }
+}
+
+/// The file the trait's build script writes the callers of `service` to, in `$OUT_DIR`.
+pub(crate) fn callers_file_name(service: &Service) -> String {
+    format!("kuberpc_callers_{}.rs", service.deploy.app.to_snake_case())
 }
 
 /// The runtime's view of one caller of `service`.
@@ -93,15 +133,16 @@ fn runtime_caller(peer: &Peer, service: &str) -> Caller<String, Vec<String>> {
 /// `pub mod calls`, one [`Callee`] per service `service` calls: written out when the call graph
 /// is resolved (the proto front end, the trait's build script), else — the `#[rpc_service]`
 /// macro knows no other service — included from what the build script wrote to `$OUT_DIR`.
-fn calls_module(service: &Service, krate: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+fn calls_module(service: &Service, krate: &proc_macro2::TokenStream, graph: Graph) -> proc_macro2::TokenStream {
     if service.deploy.calls.is_empty() {
         return quote!();
     }
-    let callees = if service.deploy.calls.iter().all(|call| call.callee.is_some()) {
-        callee_constants(service, krate)
-    } else {
-        let file = calls_file_name(service);
-        quote! { include!(concat!(env!("OUT_DIR"), "/", #file)); }
+    let callees = match graph {
+        Graph::Resolved => callee_constants(service, krate),
+        Graph::InBuildScript => {
+            let file = calls_file_name(service);
+            quote! { include!(concat!(env!("OUT_DIR"), "/", #file)); }
+        }
     };
     quote! {
         /// The services this one calls (`calls`), one target each: give it to

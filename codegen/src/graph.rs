@@ -1,8 +1,9 @@
 //! The call graph of the system: every `calls { … }` of the services a run generates resolved
 //! against every service it knows (its own and its peers'), and each service told who calls
 //! it. Mistakes are located at the entry that has them: an unknown callee or method (with the
-//! closest name), a callee named twice, a service calling itself through the network, and a
-//! cycle of calls back to a service that forbids them.
+//! closest name), a callee named twice, a service calling itself through the network, a
+//! cycle of calls back to a service that forbids them, and an edge with mutual TLS at one end
+//! only (or two trust domains).
 //!
 //! The result lives in the model ([`Call::callee`], [`Deploy::callers`]), so the back ends —
 //! the deploy module's targets, the NetworkPolicy, the pods' addresses, `kuberpc graph` — read
@@ -26,6 +27,7 @@ pub(crate) fn resolve(packages: &mut [Package], peers: &[Package], problems: &mu
     let known: Vec<&Service> = packages.iter().flat_map(|p| &p.services).chain(peers).collect();
     let index = Index::new(&known);
     let edges = index.edges(&known);
+    mtls_on_both_ends(&known, &generated, &index, problems);
     let mut resolved: Vec<(String, Vec<Option<Peer>>, Vec<Peer>)> = Vec::new();
     for service in packages.iter().flat_map(|p| &p.services) {
         let callees = service
@@ -174,6 +176,42 @@ fn peer(service: &Service, port: u16, methods: Vec<String>) -> Peer {
         port,
         namespaces: service.deploy.environments.iter().map(|e| (e.name.clone(), e.namespace.clone())).collect(),
         methods,
+    }
+}
+
+/// Mutual TLS is a property of an edge: a caller with it refuses a callee that serves plaintext,
+/// a callee with it refuses a caller without a certificate, and a callee reads its callers'
+/// identities in its own trust domain. Every edge with an end this run generates is checked
+/// (a peer's own edges are its build's), at the caller's `calls` entry, which may be a peer's.
+fn mtls_on_both_ends(known: &[&Service], generated: &[&str], index: &Index<'_>, problems: &mut Problems) {
+    for caller in known {
+        for (i, call) in caller.deploy.calls.iter().enumerate() {
+            let Some(callee) = index.find(call).filter(|callee| callee.full_name != caller.full_name) else { continue };
+            if !generated.contains(&caller.full_name.as_str()) && !generated.contains(&callee.full_name.as_str()) {
+                continue;
+            }
+            let (from, to) = (&caller.full_name, &callee.full_name);
+            let (message, help) = match (&caller.deploy.mtls, &callee.deploy.mtls) {
+                (Some(_), None) => (
+                    format!("{from} has mutual TLS (mtls) and calls {to}, which has not: {to} serves plaintext, which {from}'s client refuses"),
+                    format!("give {to} `mtls {{ }}` too, or neither of them: both ends of an edge speak mutual TLS or none"),
+                ),
+                (None, Some(_)) => (
+                    format!("{from} calls {to}, which has mutual TLS (mtls), but {from} has not: {to} refuses a caller without a certificate"),
+                    format!("give {from} `mtls {{ }}` too, or neither of them: both ends of an edge speak mutual TLS or none"),
+                ),
+                (Some(ours), Some(theirs)) if ours.trust_domain != theirs.trust_domain => (
+                    format!(
+                        "{from} (trust domain {:?}) calls {to} (trust domain {:?}): {to} reads its callers' identities in its own trust domain",
+                        ours.trust_domain, theirs.trust_domain
+                    ),
+                    "give both the same mtls.trust_domain".to_string(),
+                ),
+                _ => continue,
+            };
+            let at = caller.spans.get_element(path::CALLS, i, path::CALLS_SERVICE);
+            problems.push(Problem::at(message, at).with_help(help));
+        }
     }
 }
 

@@ -118,6 +118,43 @@ pub struct Deploy {
     /// The services of the system that call this one, by app name; filled in when the call
     /// graph is resolved (`graph`).
     pub callers: Vec<Peer>,
+    /// Mutual TLS (`mtls`), when on.
+    pub mtls: Option<MutualTls>,
+}
+
+/// Mutual TLS of one service: the identity cert-manager issues to its pods and the plaintext
+/// port left for the kubelet's probes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MutualTls {
+    /// The SPIFFE trust domain of every identity, a DNS name.
+    pub trust_domain: String,
+    /// The cert-manager issuer that signs the certificates.
+    pub issuer: Issuer,
+    /// The port that answers only gRPC health, in plaintext, for the probes.
+    pub health_port: u16,
+    /// How long a certificate is valid, in hours (renewed with a third of it left).
+    pub certificate_hours: u32,
+}
+
+impl MutualTls {
+    /// The SPIFFE ID of the ServiceAccount `service_account` in `namespace`.
+    pub fn identity(&self, namespace: &str, service_account: &str) -> String {
+        kuberpc_spec::spiffe_id(&self.trust_domain, namespace, service_account)
+    }
+}
+
+/// A cert-manager `issuerRef`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "build", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct Issuer {
+    /// `ClusterIssuer` or `Issuer`.
+    pub kind: String,
+    /// The issuer's name.
+    pub name: String,
+    /// The issuer's API group.
+    pub group: String,
 }
 
 /// One `calls { … }` entry: the callee as written and, once the call graph is resolved

@@ -30,6 +30,7 @@ pub fn enforce(packages: &[Package]) -> Result<(), Error> {
         drain_fits_in_grace_period(service, &mut problems);
         app_name_is_a_dns_label(service, &mut problems);
         hedges_fit_idempotent_calls(service, &mut problems);
+        mtls_has_no_plaintext_way_in(service, &mut problems);
     }
     unique_app_names(&services, &mut problems);
     problems.finish(())
@@ -41,6 +42,31 @@ fn hedges_fit_idempotent_calls(service: &Service, problems: &mut Problems) {
         if let Some(problem) = method.policy.hedge_problem(&method.name, &service.deploy.client) {
             problems.push(Problem::at(problem, method.spans.get(path::HEDGE_DELAY_MS)));
         }
+    }
+}
+
+/// With mutual TLS the pods serve gRPC over TLS, to callers with a certificate of the CA
+/// only; an ingress controller or a Gateway calls the gRPC port in plaintext without one, so
+/// every call through the Ingress or the GRPCRoute would fail.
+fn mtls_has_no_plaintext_way_in(service: &Service, problems: &mut Problems) {
+    if service.deploy.mtls.is_none() {
+        return;
+    }
+    let ways_in = [
+        ("an Ingress (ingress)", service.deploy.ingress.is_some()),
+        ("a GRPCRoute (gateway)", service.deploy.gateway.is_some()),
+    ];
+    for (way_in, _) in ways_in.iter().filter(|(_, written)| *written) {
+        problems.push(
+            Problem::at(
+                format!(
+                    "{} has mutual TLS (mtls) and {way_in}: the proxy would call its pods in plaintext, without a certificate, which they refuse",
+                    service.deploy.app
+                ),
+                service.spans.get(path::MTLS),
+            )
+            .with_help("an outside path reaches a service without mtls; kuberpc has no identity for an ingress controller or a Gateway yet"),
+        );
     }
 }
 

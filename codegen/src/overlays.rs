@@ -11,6 +11,11 @@
 //! overlay). Failures are never remembered. An overlay that reaches files outside its app's
 //! directory is rebuilt only when its app's files change: set [`CACHE_DIR_ENV`] to an empty
 //! value to build every overlay every time.
+//!
+//! An overlay that builds is also read once for what only the built objects show: a
+//! kuberpc Certificate whose SPIFFE ID or DNS names name another namespace than the one it is
+//! deployed to ([`identity_problems`]: the environment's component takes the namespace from
+//! the overlay's Namespace object, which an edited `namespace:` no longer matches).
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -74,6 +79,11 @@ pub(crate) fn build(manifests_dir: &Path, generated: &Generated, wanted: impl Fn
         }
         match Command::new("kubectl").arg("kustomize").arg(dir).output() {
             Ok(output) if output.status.success() => {
+                let problems = identity_problems(&output.stdout);
+                if !problems.is_empty() {
+                    broken.push(BrokenOverlay { dir: dir.clone(), error: problems.join("\n") });
+                    continue;
+                }
                 if let Some(stamp) = &remembered {
                     let _ = std::fs::create_dir_all(stamp.parent().unwrap_or(Path::new(".")));
                     let _ = std::fs::write(stamp, "");
@@ -151,6 +161,44 @@ fn inputs_key(manifests_dir: &Path, overlay: &Path) -> Option<String> {
     Some(format!("{:016x}", hasher.finish()))
 }
 
+/// Every Certificate kuberpc generated, in the objects an overlay `built`, whose identity or
+/// DNS names name another namespace than its own, one sentence each: its callees would refuse
+/// its pods, its callers its server.
+fn identity_problems(built: &[u8]) -> Vec<String> {
+    use serde::Deserialize as _;
+    let text = String::from_utf8_lossy(built);
+    let documents = serde_yaml::Deserializer::from_str(&text).filter_map(|d| serde_json::Value::deserialize(d).ok());
+    let mut problems = Vec::new();
+    for certificate in documents.filter(|d| d["kind"] == "Certificate" && d["apiVersion"] == "cert-manager.io/v1") {
+        let metadata = &certificate["metadata"];
+        if metadata["labels"]["app.kubernetes.io/managed-by"] != "kuberpc" {
+            continue;
+        }
+        let (name, own) = (metadata["name"].as_str().unwrap_or_default(), metadata["namespace"].as_str());
+        let strings = |field: &str| -> Vec<String> {
+            let values = certificate["spec"][field].as_array().cloned().unwrap_or_default();
+            values.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+        };
+        let from_uris = strings("uris").into_iter().filter_map(|uri| {
+            let namespace = uri.split_once("/ns/")?.1.split('/').next()?.to_string();
+            Some((uri, namespace))
+        });
+        let from_dns = strings("dnsNames").into_iter().filter_map(|dns| {
+            let namespace = dns.strip_suffix(".svc.cluster.local")?.split_once('.')?.1.to_string();
+            Some((dns, namespace))
+        });
+        for (written, namespace) in from_uris.chain(from_dns).filter(|(_, namespace)| Some(namespace.as_str()) != own) {
+            problems.push(format!(
+                "Certificate {name} is deployed to namespace {} but names {namespace:?} in {written:?}: the \
+                 environment's component takes the namespace from the overlay's Namespace object, so keep \
+                 namespace.yaml and the overlay's `namespace:` the same",
+                own.map_or_else(|| "(none)".to_string(), |n| format!("{n:?}"))
+            ));
+        }
+    }
+    problems
+}
+
 /// kubectl's error without its log prefix (`E1123 … run.go:72] "command failed" err=`).
 fn kustomize_message(stderr: &str) -> String {
     match stderr.split_once("err=") {
@@ -168,5 +216,22 @@ mod tests {
         let stderr = r#"E1123 23:40:57.163349   26592 run.go:72] "command failed" err="accumulating components: \"x\" not found""#;
         assert_eq!(kustomize_message(stderr), "accumulating components: \"x\" not found");
         assert_eq!(kustomize_message("plain"), "plain");
+    }
+
+    #[test]
+    fn a_certificate_naming_another_namespace_is_a_problem() {
+        let certificate = |namespace: &str, managed_by: &str| {
+            format!(
+                "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: a-mtls\n  namespace: {namespace}\n  \
+                 labels:\n    app.kubernetes.io/managed-by: {managed_by}\nspec:\n  secretName: a-mtls\n  uris:\n  - \
+                 spiffe://cluster.local/ns/prod/sa/a\n  dnsNames:\n  - a\n  - a.prod.svc.cluster.local\n"
+            )
+        };
+        let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: prod\n---\n";
+        assert!(identity_problems(format!("{namespace}{}", certificate("prod", "kuberpc")).as_bytes()).is_empty());
+        let problems = identity_problems(certificate("other", "kuberpc").as_bytes());
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("deployed to namespace \"other\" but names \"prod\""), "{problems:?}");
+        assert!(identity_problems(certificate("other", "someone-else").as_bytes()).is_empty());
     }
 }

@@ -100,6 +100,34 @@ const MISTAKES: &[Mistake] = &[
         trait_service: "drain_seconds = 20, termination_grace_seconds = 30",
         trait_method: "",
     },
+    Mistake {
+        name: "trust domain with a path",
+        proto_service: "mtls { trust_domain: \"cluster.local/prod\" }",
+        proto_method: "",
+        trait_service: "mtls(trust_domain = \"cluster.local/prod\")",
+        trait_method: "",
+    },
+    Mistake {
+        name: "issuer name that is no DNS name",
+        proto_service: "mtls { issuer { name: \"Bank CA\" } }",
+        proto_method: "",
+        trait_service: "mtls(issuer(name = \"Bank CA\"))",
+        trait_method: "",
+    },
+    Mistake {
+        name: "health port on the gRPC port",
+        proto_service: "mtls { health_port: 50051 }",
+        proto_method: "",
+        trait_service: "mtls(health_port = 50051)",
+        trait_method: "",
+    },
+    Mistake {
+        name: "mutual TLS behind an Ingress",
+        proto_service: "ingress { host: \"shop.example.com\" } mtls { }",
+        proto_method: "",
+        trait_service: "ingress(host = \"shop.example.com\"), mtls()",
+        trait_method: "",
+    },
 ];
 
 fn proto_source(mistake: &Mistake) -> String {

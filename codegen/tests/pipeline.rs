@@ -83,6 +83,76 @@ fn kubectl_kustomize_builds_every_overlay_and_the_patches_apply() {
     assert_eq!(find(&prod, "Ingress")["spec"]["rules"][0]["host"], "greeter.example.com", "the base's host");
 }
 
+/// Under mutual TLS each overlay's Certificate names the overlay's own namespace — in its
+/// SPIFFE ID and its namespaced DNS names, which the base writes as `default` — and the
+/// callee's pods know the identity of a caller in another namespace.
+#[test]
+fn mutual_tls_certificates_name_each_overlays_namespace() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = common::bank();
+    case.config(dir.path()).write(&case.generate_into(dir.path())).unwrap();
+    let base = built_objects(&dir.path().join("vault/base"));
+    assert_eq!(find(&base, "Certificate")["spec"]["uris"][0], "spiffe://bank.example/ns/default/sa/vault");
+    for (app, environment, namespace) in [
+        ("teller", "staging", "bank-staging"),
+        ("teller", "prod", "teller-prod"),
+        ("vault", "staging", "bank-staging"),
+        ("vault", "prod", "vault-prod"),
+    ] {
+        let built = built_objects(&dir.path().join(app).join("overlays").join(environment));
+        let certificate = find(&built, "Certificate");
+        assert_eq!(certificate["metadata"]["namespace"], namespace, "{app} in {environment}");
+        let spec = &certificate["spec"];
+        assert_eq!(spec["uris"], serde_json::json!([format!("spiffe://bank.example/ns/{namespace}/sa/{app}")]));
+        let dns_names: Vec<String> = [app.to_string(), format!("{app}-headless")]
+            .iter()
+            .flat_map(|name| [name.clone(), format!("{name}.{namespace}.svc.cluster.local")])
+            .collect();
+        let mut written: Vec<String> =
+            spec["dnsNames"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect();
+        written.sort();
+        let mut expected = dns_names;
+        expected.sort();
+        assert_eq!(written, expected, "{app} in {environment}");
+        let pod = &find(&built, "Deployment")["spec"]["template"]["spec"];
+        let volume = pod["volumes"].as_array().unwrap().iter().find(|v| v["name"] == "mtls").expect("the mtls volume");
+        assert_eq!(volume["secret"]["secretName"], format!("{app}-mtls"));
+        let env = pod["containers"][0]["env"].as_array().unwrap();
+        let caller = env.iter().find(|e| e["name"] == "KUBERPC_CALLER_TELLER");
+        if (app, environment) == ("vault", "prod") {
+            let value = &caller.expect("the teller's identity in the vault's prod pods")["value"];
+            assert_eq!(value, "spiffe://bank.example/ns/teller-prod/sa/teller");
+        } else {
+            assert!(caller.is_none(), "{app} in {environment}: a caller beside it needs no identity variable");
+        }
+    }
+}
+
+/// The component takes the namespace from the overlay's Namespace object: an overlay whose
+/// `namespace:` was changed alone builds a Certificate naming the old one, which the overlay
+/// check (`kuberpc check`, build scripts) reports.
+#[test]
+fn an_overlay_moved_to_another_namespace_without_its_namespace_object_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = common::bank();
+    let config = case.config(dir.path());
+    let generated = case.generate_into(dir.path());
+    config.write(&generated).unwrap();
+    assert_eq!(config.build_overlays(&generated).broken(), []);
+    let overlay = dir.path().join("teller/overlays/prod/kustomization.yaml");
+    let text = fs::read_to_string(&overlay).unwrap();
+    fs::write(&overlay, text.replace("namespace: \"teller-prod\"", "namespace: \"payments\"")).unwrap();
+    let broken = config.build_overlays(&generated);
+    let [broken] = broken.broken() else { panic!("one broken overlay: {broken:?}") };
+    assert!(broken.dir.ends_with("teller/overlays/prod"), "{broken}");
+    assert!(
+        broken
+            .error
+            .contains("Certificate teller-mtls is deployed to namespace \"payments\" but names \"teller-prod\""),
+        "{broken}"
+    );
+}
+
 #[test]
 fn without_environments_the_built_in_dev_and_prod_apply() {
     let dir = tempfile::tempdir().unwrap();

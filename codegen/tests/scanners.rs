@@ -28,16 +28,19 @@ fn tool(name: &str) -> PathBuf {
 
 /// Every overlay of the greeter (proto-first), counter (trait-first), journal (StatefulSet) and
 /// front (calling the greeter and the journal) examples and of the whole example system,
-/// committed, and of the ledger fixture (generated), built, as `(name, yaml)`.
+/// committed, and of the ledger and bank (mutual TLS) fixtures (generated), built, as
+/// `(name, yaml)`.
 fn built_overlays(scratch: &Path) -> Vec<(String, String)> {
-    let ledger = common::ledger();
-    ledger.config(scratch).write(&ledger.generate_into(scratch)).unwrap();
+    for case in [common::ledger(), common::bank()] {
+        case.config(scratch).write(&case.generate_into(scratch)).unwrap();
+    }
     let greeter = common::repo_root().join("examples/greeter/deploy/greeter/overlays");
     let counter = common::repo_root().join("examples/counter/deploy/counter/overlays");
     let journal = common::repo_root().join("examples/journal/deploy/journal/overlays");
     let front = common::repo_root().join("examples/front/deploy/front/overlays");
     let system = common::repo_root().join("examples/system/overlays");
     let ledger = scratch.join("ledger/overlays");
+    let (teller, vault) = (scratch.join("teller/overlays"), scratch.join("vault/overlays"));
     let mut built = Vec::new();
     let apps = [
         ("greeter", greeter),
@@ -46,6 +49,8 @@ fn built_overlays(scratch: &Path) -> Vec<(String, String)> {
         ("front", front),
         ("system", system),
         ("ledger", ledger),
+        ("teller", teller),
+        ("vault", vault),
     ];
     for (app, overlays) in apps {
         // Every environment the app has, whatever the source names them.

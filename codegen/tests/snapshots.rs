@@ -1,5 +1,6 @@
 //! Every generated file — manifests, overlays, Rust stubs — of the greeter and journal
-//! examples, the front of the example system, the ledger fixture and the corpus protos, as named insta snapshots under `snapshots/`. A snapshot file that no case
+//! examples, the front of the example system, the ledger and bank (mutual TLS) fixtures and the
+//! corpus protos, as named insta snapshots under `snapshots/`. A snapshot file that no case
 //! produces any more fails `no_unreferenced_snapshots`.
 
 mod common;
@@ -63,6 +64,11 @@ fn journal_snapshots() {
 #[test]
 fn front_snapshots() {
     assert_case(&common::front());
+}
+
+#[test]
+fn bank_snapshots() {
+    assert_case(&common::bank());
 }
 
 #[test]

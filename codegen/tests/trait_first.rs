@@ -257,3 +257,113 @@ src/api.rs:12:17: the first value of enum `Kind` must be `= 0` in proto3
 src/api.rs:12:28: enum value `Second` repeats the number 1"
     );
 }
+
+/// A trait with mutual TLS, and a teller (a proto peer) calling its `Withdraw`.
+const VAULT: &str = "
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Req { #[prost(string, tag = \"1\")] pub name: String }
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Rep { #[prost(uint32, tag = \"1\")] pub n: u32 }
+
+#[kuberpc::rpc_service(package = \"bank.v1\", mtls(trust_domain = \"bank.example\", health_port = 8443))]
+pub trait Vault {
+    async fn withdraw(&self, request: Req) -> Result<Rep, kuberpc::Status>;
+    async fn audit(&self, request: Req) -> Result<Rep, kuberpc::Status>;
+}
+";
+
+const TELLER: &str = "syntax = \"proto3\";
+package teller.v1;
+import \"kuberpc/v1/options.proto\";
+service Teller {
+  option (kuberpc.v1.service) = {
+    mtls { trust_domain: \"bank.example\" }
+    calls { service: \"bank.v1.Vault\" methods: [\"Withdraw\"] }
+  };
+  rpc Pay(Pay) returns (Pay);
+}
+message Pay {}
+";
+
+/// What `#[rpc_service]` expands the trait `name` of `source` to.
+fn expansion(source: &str, name: &str) -> String {
+    let file = syn::parse_file(source).unwrap();
+    let mut item = file
+        .items
+        .into_iter()
+        .find_map(|item| match item {
+            syn::Item::Trait(t) if t.ident == name => Some(t),
+            _ => None,
+        })
+        .unwrap();
+    let attribute = item.attrs.iter().position(|a| a.path().segments.last().unwrap().ident == "rpc_service").unwrap();
+    let syn::Meta::List(list) = item.attrs.remove(attribute).meta else { panic!("the attribute has arguments") };
+    kuberpc_codegen::expand(list.tokens, quote!(#item), &quote!(::kuberpc)).to_string()
+}
+
+/// The macro knows no caller: a server with mutual TLS, which admits exactly its callers, gets
+/// `CALLERS` from the file the build script writes to `$OUT_DIR` (as a caller gets its `calls`),
+/// and that file states what the proto path's module states for the same graph.
+#[test]
+fn a_trait_with_mutual_tls_includes_the_callers_its_build_script_resolved() {
+    let peers = tempfile::tempdir().unwrap();
+    std::fs::write(peers.path().join("teller.proto"), TELLER).unwrap();
+    let mut config = Config::new();
+    config.peers(&[peers.path().join("teller.proto")], &[peers.path()]);
+    let generated = config.generate_rust_sources(&[("src/api.rs", VAULT)]).unwrap();
+    let stub = |name: &str| {
+        let file = generated.files(Destination::Stubs).iter().find(|f| f.path == Path::new(name));
+        text(&file.unwrap_or_else(|| panic!("no {name} among the stubs")).content)
+    };
+    let callers: syn::ItemConst = syn::parse_str(&stub("kuberpc_callers_vault.rs")).expect("one constant");
+    assert_eq!(callers.ident, "CALLERS");
+    let callers = formatted(callers);
+    for part in ["app: \"teller\"", "identity_env: \"KUBERPC_CALLER_TELLER\"", "\"/bank.v1.Vault/Withdraw\""] {
+        assert!(callers.contains(part), "{part} not in {callers}");
+    }
+    assert!(!callers.contains("Audit"), "the teller calls Withdraw only: {callers}");
+
+    let expanded = expansion(VAULT, "Vault");
+    assert!(expanded.contains("\"kuberpc_callers_vault.rs\""), "{expanded}");
+    assert!(!expanded.contains("pub const CALLERS"), "the macro states no callers of its own: {expanded}");
+    assert!(expanded.contains("trust_domain : \"bank.example\""), "{expanded}");
+
+    // The same service through the proto path (its emitted .proto, the teller as a peer).
+    let emitted = tempfile::tempdir().unwrap();
+    for file in generated.files(Destination::Protos) {
+        let path = emitted.path().join(&file.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &file.content).unwrap();
+    }
+    let vault = generated.files(Destination::Protos).iter().map(|f| f.path.clone()).find(|p| p.starts_with("bank"));
+    let from_proto = config.generate(&[emitted.path().join(vault.unwrap())], &[emitted.path()]).unwrap();
+    let module = from_proto.files(Destination::Stubs).iter().find(|f| f.path == Path::new("bank.v1.rs")).unwrap();
+    let module = syn::parse_file(&text(&module.content)).unwrap();
+    let stated = module.items.into_iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "vault_deploy" => {
+            m.content.unwrap().1.into_iter().find_map(|item| match item {
+                syn::Item::Const(c) if c.ident == "CALLERS" => Some(c),
+                _ => None,
+            })
+        }
+        _ => None,
+    });
+    assert_eq!(formatted(stated.expect("vault_deploy::CALLERS")), callers);
+}
+
+/// `constant` as prettyplease writes it, without its documentation.
+fn formatted(mut constant: syn::ItemConst) -> String {
+    constant.attrs.clear();
+    prettyplease::unparse(&syn::File { shebang: None, attrs: Vec::new(), items: vec![syn::Item::Const(constant)] })
+}
+
+/// Without mutual TLS the macro's `CALLERS` stays its own (nothing to include).
+#[test]
+fn a_trait_without_mutual_tls_includes_no_callers() {
+    let source = VAULT.replace("mtls(trust_domain = \"bank.example\", health_port = 8443)", "port = 50051");
+    let expanded = expansion(&source, "Vault");
+    assert!(!expanded.contains("kuberpc_callers_"), "{expanded}");
+    assert!(expanded.contains("pub const CALLERS"), "{expanded}");
+    let generated = Config::new().generate_rust_sources(&[("src/api.rs", &source)]).unwrap();
+    assert!(generated.files(Destination::Stubs).iter().all(|f| !f.path.to_string_lossy().contains("callers")));
+}

@@ -48,6 +48,18 @@ defaults! {
     OBSERVABILITY_MONITORING_NAMESPACE: &str = "monitoring" for "observability.monitoring_namespace";
     /// Whether the server answers gRPC reflection.
     REFLECTION: bool = true for "reflection";
+    /// The SPIFFE trust domain of mutual TLS identities.
+    MTLS_TRUST_DOMAIN: &str = "cluster.local" for "mtls.trust_domain";
+    /// The kind of the cert-manager issuer of the pods' certificates.
+    MTLS_ISSUER_KIND: &str = "ClusterIssuer" for "mtls.issuer.kind";
+    /// The name of that issuer.
+    MTLS_ISSUER_NAME: &str = "kuberpc-ca" for "mtls.issuer.name";
+    /// The API group of that issuer.
+    MTLS_ISSUER_GROUP: &str = "cert-manager.io" for "mtls.issuer.group";
+    /// The plaintext port of gRPC health, for the kubelet's probes, under mutual TLS.
+    MTLS_HEALTH_PORT: u16 = 8081 for "mtls.health_port";
+    /// How long a pod's certificate is valid, in hours.
+    MTLS_CERTIFICATE_HOURS: u32 = 24 for "mtls.certificate_hours";
 }
 
 /// Every fixed default: `(option path, default as written in options.proto)`.

@@ -1,7 +1,9 @@
 //! The graph as text: Graphviz DOT and a Mermaid flowchart, laid out left to right. A service
 //! is a box (app, gRPC service and port, its namespace in each environment), an outside path
 //! a rounded node with dashed edges to the services it reaches, and every method called is
-//! an edge of its own. SVG is the DOT rendered by Graphviz's `dot`.
+//! an edge of its own — bold, green and labelled `mTLS` where both ends speak mutual TLS (a
+//! thick arrow in Mermaid), whose services also name their trust domain. SVG is the DOT
+//! rendered by Graphviz's `dot`.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -14,7 +16,17 @@ use super::{Node, System};
 fn service_lines(node: &Node) -> Vec<String> {
     let mut lines = vec![node.app.clone(), format!("{} :{}", node.service, node.port)];
     lines.extend(node.environments.iter().map(|(name, namespace)| format!("{name}: {namespace}")));
+    lines.extend(node.mtls.iter().map(|trust_domain| format!("mTLS: {trust_domain}")));
     lines
+}
+
+/// An edge's label: the method, and `mTLS` when the edge is encrypted.
+fn edge_label(method: &str, encrypted: bool) -> String {
+    if encrypted {
+        format!("{method} (mTLS)")
+    } else {
+        method.to_string()
+    }
 }
 
 /// A service's node identifier: app names are DNS labels, so `-` → `_` names no other app.
@@ -45,10 +57,15 @@ pub(crate) fn dot(system: &System) -> String {
         out.push_str(&format!("  {} [shape=box, style=rounded, label=\"{}\"];\n", path.id, label.join("\\n")));
     }
     out.push_str("\n  // Calls, one edge per method; dashed: the ways in from outside.\n");
+    if system.calls.iter().any(|edge| edge.encrypted) {
+        out.push_str("  // Bold green: mutual TLS, both ends authenticated.\n");
+    }
     for edge in &system.calls {
         let (caller, callee) = (service_id(&edge.caller), service_id(&edge.callee));
+        let style = if edge.encrypted { ", style=bold, color=\"darkgreen\", fontcolor=\"darkgreen\"" } else { "" };
         for method in &edge.methods {
-            out.push_str(&format!("  {caller} -> {callee} [label=\"{}\"];\n", dot_escape(method)));
+            let label = dot_escape(&edge_label(method, edge.encrypted));
+            out.push_str(&format!("  {caller} -> {callee} [label=\"{label}\"{style}];\n"));
         }
     }
     for path in &system.paths {
@@ -84,10 +101,15 @@ pub(crate) fn mermaid(system: &System) -> String {
         out.push_str(&format!("  {}([\"{}\"])\n", path.id, mermaid_label(&path.lines)));
     }
     out.push_str("  %% Calls, one edge per method; dotted: the ways in from outside.\n");
+    if system.calls.iter().any(|edge| edge.encrypted) {
+        out.push_str("  %% Thick: mutual TLS, both ends authenticated.\n");
+    }
     for edge in &system.calls {
         let (caller, callee) = (service_id(&edge.caller), service_id(&edge.callee));
+        let arrow = if edge.encrypted { "==>" } else { "-->" };
         for method in &edge.methods {
-            out.push_str(&format!("  {caller} -->|\"{}\"| {callee}\n", mermaid_escape(method)));
+            let label = mermaid_escape(&edge_label(method, edge.encrypted));
+            out.push_str(&format!("  {caller} {arrow}|\"{label}\"| {callee}\n"));
         }
     }
     for path in &system.paths {

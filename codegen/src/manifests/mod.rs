@@ -9,6 +9,7 @@
 //! overlays carry none, because they belong to the user.
 //! Entry point: [`render`].
 
+mod certificate;
 mod gateway;
 mod kustomization;
 mod locate;
@@ -174,15 +175,17 @@ pub(crate) mod tests {
     }
 
     /// Between them, the greeter (a Deployment with storage, ingress, monitor, environments,
-    /// called by the front), the ledger (a StatefulSet behind a Gateway) and the front (calling
-    /// the greeter and the journal) render every template; the quiet service renders them with
-    /// every optional part off (no metrics: `metrics` is null).
-    pub(crate) fn fixtures() -> [Package; 4] {
+    /// called by the front), the ledger (a StatefulSet behind a Gateway), the front (calling
+    /// the greeter and the journal) and the bank (a teller calling a vault under mutual TLS,
+    /// from another namespace in prod) render every template; the quiet service renders them
+    /// with every optional part off (no metrics: `metrics` is null).
+    pub(crate) fn fixtures() -> [Package; 5] {
         let mut packages = [
             fixture("examples/greeter/proto", "greeter/v1/greeter.proto"),
             fixture("codegen/tests/fixtures", "ledger/v1/ledger.proto"),
             fixture("codegen/tests/fixtures", "quiet/v1/quiet.proto"),
             fixture("examples/front/proto", "front/v1/front.proto"),
+            fixture("codegen/tests/fixtures", "bank/v1/bank.proto"),
         ];
         let peers = [fixture("examples/journal/proto", "journal/v1/journal.proto")];
         let mut problems = crate::error::Problems::default();

@@ -10,8 +10,9 @@
 //!
 //! Egress: each callee's gRPC port, the cluster DNS, and the OTLP collector when one is set.
 //!
-//! Also the addresses the caller's pods find each callee at (`KUBERPC_CALL_<APP>`), which
-//! follow the same namespaces.
+//! Also the addresses the caller's pods find each callee at (`KUBERPC_CALL_<APP>`), and under
+//! mutual TLS the identities of the callers in other namespaces (`KUBERPC_CALLER_<APP>`),
+//! which follow the same namespaces.
 
 use std::collections::BTreeMap;
 
@@ -67,6 +68,13 @@ struct PortView {
 /// The variable of one callee's address in the caller's pods.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct CallAddress {
+    name: String,
+    value: String,
+}
+
+/// The variable of one caller's identity in the callee's pods, under mutual TLS.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CallerIdentity {
     name: String,
     value: String,
 }
@@ -226,6 +234,20 @@ pub(crate) fn call_addresses(service: &Service, place: Place<'_>) -> Vec<CallAdd
             let namespace =
                 place.environment.map(|environment| callee.namespace_in(&environment.name, &environment.namespace));
             CallAddress { name: kuberpc_spec::address_env(&callee.app), value: callee.address(namespace) }
+        })
+        .collect()
+}
+
+/// `KUBERPC_CALLER_<APP>` of each caller of `service` that runs in another namespace at
+/// `place`, under mutual TLS: its SPIFFE ID there. A caller in the app's own namespace (and
+/// every caller in the base) needs none: the runtime takes the pod's own namespace.
+pub(crate) fn caller_identities(service: &Service, place: Place<'_>) -> Vec<CallerIdentity> {
+    let Some(mtls) = &service.deploy.mtls else { return Vec::new() };
+    let elsewhere = service.deploy.callers.iter().filter_map(|caller| Some((caller, place.namespace_of(caller)?)));
+    elsewhere
+        .map(|(caller, namespace)| CallerIdentity {
+            name: kuberpc_spec::identity_env(&caller.app),
+            value: mtls.identity(&namespace, &caller.app),
         })
         .collect()
 }

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::certificate::Certificate;
 use super::gateway::GrpcRoute;
 use super::kustomization::Kustomization;
 use super::service_monitor::ServiceMonitor;
@@ -147,6 +148,7 @@ const fn own<T: DeserializeOwned + Serialize>(kind: &'static str) -> Check {
 #[rustfmt::skip]
 pub(crate) const OUTPUTS: &[Output] = &[
     Output { source: template!("serviceaccount"), place: Place::Resource, file: "serviceaccount.yaml", wanted: |_| true, check: k8s::<ServiceAccount>() },
+    Output { source: template!("certificate"), place: Place::Resource, file: "certificate.yaml", wanted: |s| s.deploy.mtls.is_some(), check: own::<Certificate>("Certificate") },
     Output { source: template!("configmap"), place: Place::Resource, file: "configmap.yaml", wanted: |s| !s.deploy.env.is_empty(), check: k8s::<ConfigMap>() },
     Output { source: template!("deployment"), place: Place::Resource, file: "deployment.yaml", wanted: |s| s.deploy.workload == Workload::Deployment, check: k8s::<Deployment>() },
     Output { source: template!("statefulset"), place: Place::Resource, file: "statefulset.yaml", wanted: |s| s.deploy.workload == Workload::StatefulSet, check: k8s::<StatefulSet>() },

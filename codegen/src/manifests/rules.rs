@@ -17,6 +17,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::de::DeserializeOwned;
 
+use super::certificate::Certificate;
 use super::gateway::GrpcRoute;
 use super::service_monitor::ServiceMonitor;
 use crate::model_rules::{has_dns_label_characters, MAX_NAME_LEN};
@@ -35,6 +36,7 @@ pub(crate) struct RenderedSet {
     monitors: Vec<ServiceMonitor>,
     claims: Vec<PersistentVolumeClaim>,
     policies: Vec<NetworkPolicy>,
+    certificates: Vec<Certificate>,
     /// `(kind, name)` of every object, for the naming rule.
     names: Vec<(String, String)>,
 }
@@ -57,6 +59,7 @@ impl RenderedSet {
                 "ServiceMonitor" => set.monitors.push(typed(value)?),
                 "PersistentVolumeClaim" => set.claims.push(typed(value)?),
                 "NetworkPolicy" => set.policies.push(typed(value)?),
+                "Certificate" => set.certificates.push(typed(value)?),
                 _ => {}
             }
             if kind != "Kustomization" {
@@ -121,13 +124,16 @@ pub(crate) fn check_set(set: &RenderedSet) -> Vec<String> {
     selectors_match_pod_labels(set, &mut violations);
     service_ports_target_container_ports(set, &mut violations);
     policies_select_the_pods_and_their_ports(set, &mut violations);
-    probes_use_the_grpc_port(set, &mut violations);
+    probes_ask_the_serving_port(set, &mut violations);
     autoscaler_targets_the_workload(set, &mut violations);
     autoscaler_bounds(set, &mut violations);
     backends_name_service_ports(set, &mut violations);
     volumes_are_defined_and_mounted(set, &mut violations);
     names_are_dns_labels(set, &mut violations);
     quantities_parse(set, &mut violations);
+    certificate_is_mounted_where_the_runtime_reads_it(set, &mut violations);
+    certificate_names_the_pods_service_account(set, &mut violations);
+    certificate_names_every_service(set, &mut violations);
     violations
 }
 
@@ -228,16 +234,19 @@ fn container_ports(set: &RenderedSet) -> Vec<(Option<String>, i32)> {
     containers.into_iter().flat_map(|c| c.ports.unwrap_or_default()).map(|p| (p.name, p.container_port)).collect()
 }
 
-/// Probes that ask another port than the gRPC one check a server that is not there.
-fn probes_use_the_grpc_port(set: &RenderedSet, out: &mut Vec<String>) {
+/// Probes that ask another port than the one serving health check a server that is not there:
+/// the gRPC port, or under mutual TLS the plaintext health port (the kubelet's gRPC probe has
+/// no client certificate, so on the gRPC port it would fail the TLS handshake).
+fn probes_ask_the_serving_port(set: &RenderedSet, out: &mut Vec<String>) {
     for workload in set.workloads() {
         for container in workload.containers() {
-            let grpc_port = container
-                .ports
-                .iter()
-                .flatten()
-                .find(|p| p.name.as_deref() == Some(super::view::PORT_NAME))
-                .map(|p| p.container_port);
+            let port_named = |name: &str| {
+                container.ports.iter().flatten().find(|p| p.name.as_deref() == Some(name)).map(|p| p.container_port)
+            };
+            let (port_name, grpc_port) = match port_named(super::view::HEALTH_PORT_NAME) {
+                Some(port) => (super::view::HEALTH_PORT_NAME, Some(port)),
+                None => (super::view::PORT_NAME, port_named(super::view::PORT_NAME)),
+            };
             let probes = [
                 ("startupProbe", &container.startup_probe),
                 ("readinessProbe", &container.readiness_probe),
@@ -248,7 +257,7 @@ fn probes_use_the_grpc_port(set: &RenderedSet, out: &mut Vec<String>) {
                 let port = probe.grpc.as_ref().map(|g| g.port);
                 if port.is_none() || port != grpc_port {
                     out.push(format!(
-                        "{} {}: {which} of container {} checks port {port:?}, not the grpc port {grpc_port:?}",
+                        "{} {}: {which} of container {} checks port {port:?}, not the {port_name} port {grpc_port:?}",
                         workload.kind, workload.name, container.name
                     ));
                 }
@@ -422,6 +431,72 @@ fn quantities_parse(set: &RenderedSet, out: &mut Vec<String>) {
     }
 }
 
+/// The runtime reads its certificate from [`kuberpc_spec::CERT_DIR`]: the Certificate's Secret
+/// must be a volume of the pods, mounted there read-only — a Secret mounted elsewhere, or not
+/// at all, leaves a server that cannot start.
+fn certificate_is_mounted_where_the_runtime_reads_it(set: &RenderedSet, out: &mut Vec<String>) {
+    for certificate in &set.certificates {
+        let secret = certificate.secret_name();
+        for workload in set.workloads() {
+            let volumes = workload.pod.spec.as_ref().and_then(|s| s.volumes.as_ref()).into_iter().flatten();
+            let of_secret: Vec<&str> = volumes
+                .filter(|v| v.secret.as_ref().and_then(|s| s.secret_name.as_deref()) == Some(secret))
+                .map(|v| v.name.as_str())
+                .collect();
+            let mounts = workload.containers().iter().flat_map(|c| c.volume_mounts.iter().flatten());
+            let mounted = mounts
+                .filter(|m| of_secret.contains(&m.name.as_str()))
+                .any(|m| m.mount_path == kuberpc_spec::CERT_DIR && m.read_only == Some(true));
+            if !mounted {
+                out.push(format!(
+                    "Certificate {}: its Secret {secret} is not mounted read-only at {} in {} {}, where the server reads it",
+                    name_of(&certificate.metadata),
+                    kuberpc_spec::CERT_DIR,
+                    workload.kind,
+                    workload.name
+                ));
+            }
+        }
+    }
+}
+
+/// The certificate's SPIFFE ID is what the services the pods call admit them by: its
+/// ServiceAccount must be the one the pods run as.
+fn certificate_names_the_pods_service_account(set: &RenderedSet, out: &mut Vec<String>) {
+    for certificate in &set.certificates {
+        let accounts: Vec<&str> =
+            certificate.uris().iter().filter_map(|uri| uri.rsplit_once("/sa/").map(|(_, sa)| sa)).collect();
+        for workload in set.workloads() {
+            let account = workload.pod.spec.as_ref().and_then(|s| s.service_account_name.as_deref());
+            if accounts.len() != 1 || account != accounts.first().copied() {
+                out.push(format!(
+                    "Certificate {}: its identity {:?} is not the ServiceAccount {account:?} of {} {}",
+                    name_of(&certificate.metadata),
+                    certificate.uris(),
+                    workload.kind,
+                    workload.name
+                ));
+            }
+        }
+    }
+}
+
+/// Clients verify the server by the name they dial, one of the app's Services: the
+/// certificate must be valid for each of them.
+fn certificate_names_every_service(set: &RenderedSet, out: &mut Vec<String>) {
+    for certificate in &set.certificates {
+        for service in &set.services {
+            let name = name_of(&service.metadata);
+            if !certificate.dns_names().iter().any(|dns| dns == name) {
+                out.push(format!(
+                    "Certificate {}: dnsNames lack the Service {name}, which its callers dial",
+                    name_of(&certificate.metadata)
+                ));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -452,6 +527,11 @@ mod tests {
         base("codegen/tests/fixtures", "ledger/v1/ledger.proto")
     }
 
+    /// The teller of the bank fixture: mutual TLS.
+    fn teller() -> Vec<(String, String)> {
+        base("codegen/tests/fixtures", "bank/v1/bank.proto")
+    }
+
     /// The violations after replacing the `nth` (from 0, negative from the end) occurrence
     /// of `from` in `file` with `to`.
     fn violations_after(mut docs: Vec<(String, String)>, file: &str, from: &str, to: &str, nth: isize) -> Vec<String> {
@@ -476,7 +556,7 @@ mod tests {
 
     #[test]
     fn generated_bases_pass_every_rule() {
-        for docs in [greeter(), ledger()] {
+        for docs in [greeter(), ledger(), teller()] {
             let violations = check_set(&parsed(&docs));
             assert!(violations.is_empty(), "{violations:?}");
         }
@@ -543,6 +623,45 @@ mod tests {
         let v =
             violations_after(greeter(), "deployment.yaml", "              port: 50051", "              port: 50052", 0);
         assert_violation(&v, "startupProbe of container server checks port Some(50052), not the grpc port Some(50051)");
+    }
+
+    #[test]
+    fn under_mutual_tls_probes_must_use_the_health_port() {
+        let v =
+            violations_after(teller(), "deployment.yaml", "              port: 8081", "              port: 50051", 0);
+        assert_violation(
+            &v,
+            "startupProbe of container server checks port Some(50051), not the health port Some(8081)",
+        );
+    }
+
+    #[test]
+    fn the_certificate_must_be_mounted_read_only_where_the_runtime_reads_it() {
+        let v = violations_after(teller(), "deployment.yaml", "\"/var/run/kuberpc/tls\"", "\"/etc/tls\"", 0);
+        assert_violation(
+            &v,
+            "Certificate teller-mtls: its Secret teller-mtls is not mounted read-only at /var/run/kuberpc/tls",
+        );
+        let v = violations_after(
+            teller(),
+            "certificate.yaml",
+            "secretName: \"teller-mtls\"",
+            "secretName: \"teller-tls\"",
+            0,
+        );
+        assert_violation(&v, "its Secret teller-tls is not mounted");
+    }
+
+    #[test]
+    fn the_certificate_must_name_the_pods_service_account() {
+        let v = violations_after(teller(), "certificate.yaml", "/sa/teller\"", "/sa/vault\"", 0);
+        assert_violation(&v, "is not the ServiceAccount Some(\"teller\") of Deployment teller");
+    }
+
+    #[test]
+    fn the_certificate_must_name_every_service() {
+        let v = violations_after(teller(), "certificate.yaml", "- \"teller-headless\"", "- \"teller-h\"", 0);
+        assert_violation(&v, "Certificate teller-mtls: dnsNames lack the Service teller-headless");
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! block of every template against the views' shapes (`template_names`), rendered or not.
 //!
 //! Everything a template prints is decided here (names, labels, the port, and the names that
-//! tie objects together: [`CONTAINER`], [`PORT_NAME`], [`VOLUME`]), so two templates — or a
+//! tie objects together: [`CONTAINER`], [`PORT_NAME`], [`VOLUME`], [`HEALTH_PORT_NAME`]), so
+//! two templates — or a
 //! template and the rules that read the rendered objects — cannot disagree; templates only
 //! lay values out (a user's own template may still spell a name by hand).
 
@@ -13,10 +14,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::network::{self, CallAddress, PolicyView};
+use super::network::{self, CallAddress, CallerIdentity, PolicyView};
 use crate::model::{
-    headless_service_name, Autoscale, Deploy, Environment, Gateway, Ingress, Lifecycle, Package, Resources, Scheduling,
-    SecretVolume, Service, Workload,
+    headless_service_name, Autoscale, Deploy, Environment, Gateway, Ingress, Issuer, Lifecycle, MutualTls, Package,
+    Resources, Scheduling, SecretVolume, Service, Workload,
 };
 
 /// The server container, in the pod and in every overlay patch that selects it by name.
@@ -27,6 +28,16 @@ pub(crate) const PORT_NAME: &str = "grpc";
 pub(crate) const METRICS_PORT_NAME: &str = "metrics";
 /// The data volume, in the pod and in a StatefulSet's claim template.
 pub(crate) const VOLUME: &str = "data";
+/// The plaintext health port's name under mutual TLS: the container port the probes ask.
+pub(crate) const HEALTH_PORT_NAME: &str = "health";
+/// The volume of the certificate's Secret under mutual TLS.
+pub(crate) const MTLS_VOLUME: &str = "mtls";
+/// The namespace the base's certificate names (where a namespace-less apply puts it); each
+/// environment's component puts its overlay's namespace in its place.
+pub(crate) const BASE_NAMESPACE: &str = "default";
+/// The mode of the certificate's files: read by the owner and the group (the pod's fsGroup,
+/// which the server runs as), nobody else; 0440 written in decimal, as JSON has no octal.
+const CERTIFICATE_FILE_MODE: u32 = 0o440;
 
 /// The view of one service, as the base templates see it.
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +74,11 @@ pub(crate) struct ServiceView<'a> {
     autoscale: Option<&'a Autoscale>,
     ingress: Option<&'a Ingress>,
     storage: Option<StorageView<'a>>,
+    /// Mutual TLS, when on.
+    mtls: Option<MtlsView<'a>>,
+    /// The port the kubelet's gRPC probes ask: the plaintext health port under mutual TLS,
+    /// else the gRPC port.
+    probe_port: u16,
     /// The base files the kustomization lists, in order.
     base_resources: Vec<&'static str>,
     service_config: ServiceConfigView,
@@ -75,6 +91,39 @@ struct Names {
     port: &'static str,
     volume: &'static str,
     metrics_port: &'static str,
+    health_port: &'static str,
+}
+
+/// The certificate of mutual TLS, its Secret in the pod, and the plaintext health port.
+#[derive(Debug, Clone, Serialize)]
+struct MtlsView<'a> {
+    /// The Certificate's name, and the Secret's.
+    certificate: String,
+    secret: String,
+    issuer: &'a Issuer,
+    /// `24h`, and a third of it.
+    duration: String,
+    renew_before: String,
+    /// The SPIFFE ID, naming [`BASE_NAMESPACE`].
+    identity: String,
+    dns_names: Vec<String>,
+    health_port: u16,
+    /// Where the Secret is mounted (the runtime reads it there).
+    cert_dir: &'static str,
+    volume: &'static str,
+    file_mode: u32,
+    /// Where [`BASE_NAMESPACE`] stands in the Certificate, for the environments' components.
+    namespace_targets: Vec<NamespaceTarget>,
+}
+
+/// One kustomize replacement target: the fields of the Certificate holding the namespace, at
+/// part `index` when split at `delimiter`.
+#[derive(Debug, Clone, Serialize)]
+struct NamespaceTarget {
+    certificate: String,
+    field_paths: Vec<String>,
+    delimiter: &'static str,
+    index: usize,
 }
 
 /// The metrics port, who may scrape it and whether a ServiceMonitor does.
@@ -156,6 +205,7 @@ struct EnvironmentFacts<'a> {
     ingress_host: Option<&'a str>,
     network_policy: PolicyView,
     calls: Vec<CallAddress>,
+    caller_identities: Vec<CallerIdentity>,
 }
 
 /// The view of `service`, whose base kustomization lists `base_resources`.
@@ -168,7 +218,13 @@ pub(crate) fn service_view<'a>(
     let app = deploy.app.as_str();
     ServiceView {
         app,
-        names: Names { container: CONTAINER, port: PORT_NAME, volume: VOLUME, metrics_port: METRICS_PORT_NAME },
+        names: Names {
+            container: CONTAINER,
+            port: PORT_NAME,
+            volume: VOLUME,
+            metrics_port: METRICS_PORT_NAME,
+            health_port: HEALTH_PORT_NAME,
+        },
         metrics: metrics_view(deploy),
         telemetry: telemetry_view(deploy),
         pod_user: crate::dockerfile::POD_USER,
@@ -208,11 +264,58 @@ pub(crate) fn service_view<'a>(
             storage_class: s.storage_class.as_deref(),
             access_mode: &s.access_mode,
         }),
+        mtls: deploy.mtls.as_ref().map(|mtls| mtls_view(app, mtls)),
+        probe_port: deploy.mtls.as_ref().map_or(deploy.port, |mtls| mtls.health_port),
         base_resources,
         service_config: ServiceConfigView {
             file: crate::service_config::FILE,
             config_map: crate::service_config::config_map_name(app),
         },
+    }
+}
+
+/// The certificate of `app` in [`BASE_NAMESPACE`]: its SPIFFE ID (the app's ServiceAccount,
+/// which its pods run as) and the names clients dial, short and namespaced, of both Services.
+fn mtls_view<'a>(app: &str, mtls: &'a MutualTls) -> MtlsView<'a> {
+    let certificate = format!("{app}-mtls");
+    let services = [app.to_string(), headless_service_name(app)];
+    let namespaced = services.iter().map(|name| format!("{name}.{BASE_NAMESPACE}.svc.cluster.local"));
+    let dns_names: Vec<String> = services.iter().cloned().chain(namespaced).collect();
+    // The namespace's part of each field, counted as kustomize splits it.
+    let uri_index = format!("spiffe://{}/ns/", mtls.trust_domain).split('/').count() - 1;
+    let dns_index = format!("{app}.").split('.').count() - 1;
+    let namespaced_fields = (services.len()..dns_names.len()).map(|i| format!("spec.dnsNames.{i}")).collect();
+    let namespace_targets = vec![
+        NamespaceTarget {
+            certificate: certificate.clone(),
+            field_paths: vec!["spec.uris.0".into()],
+            delimiter: "/",
+            index: uri_index,
+        },
+        NamespaceTarget {
+            certificate: certificate.clone(),
+            field_paths: namespaced_fields,
+            delimiter: ".",
+            index: dns_index,
+        },
+    ];
+    // Renewed with a third of the time left: whole hours when they divide, else minutes.
+    let renew_minutes = mtls.certificate_hours * 20;
+    let renew_before =
+        if renew_minutes.is_multiple_of(60) { format!("{}h", renew_minutes / 60) } else { format!("{renew_minutes}m") };
+    MtlsView {
+        secret: certificate.clone(),
+        certificate,
+        issuer: &mtls.issuer,
+        duration: format!("{}h", mtls.certificate_hours),
+        renew_before,
+        identity: mtls.identity(BASE_NAMESPACE, app),
+        dns_names,
+        health_port: mtls.health_port,
+        cert_dir: kuberpc_spec::CERT_DIR,
+        volume: MTLS_VOLUME,
+        file_mode: CERTIFICATE_FILE_MODE,
+        namespace_targets,
     }
 }
 
@@ -332,6 +435,7 @@ pub(crate) fn environment_view<'a>(
     let facts = EnvironmentFacts {
         network_policy: network::policy(model, place),
         calls: network::call_addresses(model, place),
+        caller_identities: network::caller_identities(model, place),
         name: &environment.name,
         namespace: &environment.namespace,
         replicas: environment.replicas,

@@ -117,6 +117,57 @@ pub struct ServiceDeployment {
     /// and its peers'). Default: false.
     #[prost(bool, optional, tag = "25")]
     pub forbid_call_cycles: ::core::option::Option<bool>,
+    /// Mutual TLS between the services of the system, from the call graph: written (`mtls { }`
+    /// is enough), the pods serve gRPC over TLS only, present a certificate that cert-manager
+    /// issues to the app's ServiceAccount (a SPIFFE ID,
+    /// `spiffe://<trust_domain>/ns/<namespace>/sa/<name>`, as the only URI SAN), accept only
+    /// callers whose certificate the same CA signed, and let each caller call exactly the
+    /// methods its `calls` names (PERMISSION_DENIED otherwise). kuberpc generates a cert-manager
+    /// Certificate per service, mounts its Secret read-only and moves the probes to a plaintext
+    /// health port. Both ends of every edge of the call graph must have it (or neither), in the
+    /// same trust domain: switching a system over is one option on each of its services.
+    /// Default: unset (plaintext; the NetworkPolicy alone guards the edges).
+    #[prost(message, optional, tag = "26")]
+    pub mtls: ::core::option::Option<MutualTls>,
+}
+/// Mutual TLS of one service (`mtls { … }`).
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct MutualTls {
+    /// The SPIFFE trust domain of every identity: a DNS name, without scheme, path or port.
+    /// Default: "cluster.local".
+    #[prost(string, optional, tag = "1")]
+    pub trust_domain: ::core::option::Option<::prost::alloc::string::String>,
+    /// The cert-manager issuer that signs the pods' certificates; every service of the system
+    /// must trust the same CA (its `ca.crt`). Default: the ClusterIssuer "kuberpc-ca".
+    #[prost(message, optional, tag = "2")]
+    pub issuer: ::core::option::Option<Issuer>,
+    /// The port that answers only gRPC health (`grpc.health.v1`) in plaintext, for the kubelet's
+    /// native gRPC probes, which cannot present a client certificate: the probes ask it instead
+    /// of the gRPC port, and the NetworkPolicy admits no pod to it (the kubelet's probes come from
+    /// the node). It must differ from `port` and `observability.metrics_port`. Range 1-65535.
+    /// Default: 8081.
+    #[prost(uint32, optional, tag = "3")]
+    pub health_port: ::core::option::Option<u32>,
+    /// How long each certificate is valid, in hours; cert-manager renews it when a third of that
+    /// is left, with a new key each time (as Linkerd does, at 24 hours). At least 1, at most 8760
+    /// (a year). Default: 24.
+    #[prost(uint32, optional, tag = "4")]
+    pub certificate_hours: ::core::option::Option<u32>,
+}
+/// The cert-manager issuer (cert-manager.io/v1 `issuerRef`) of a service's certificate.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Issuer {
+    /// "ClusterIssuer" (one for the whole cluster) or "Issuer" (in each namespace the service
+    /// runs in). Default: "ClusterIssuer".
+    #[prost(string, optional, tag = "1")]
+    pub kind: ::core::option::Option<::prost::alloc::string::String>,
+    /// The issuer's name, a DNS-1123 subdomain. Default: "kuberpc-ca".
+    #[prost(string, optional, tag = "2")]
+    pub name: ::core::option::Option<::prost::alloc::string::String>,
+    /// The issuer's API group, a DNS-1123 subdomain (an external issuer's, e.g.
+    /// "awspca.cert-manager.io"). Default: "cert-manager.io".
+    #[prost(string, optional, tag = "3")]
+    pub group: ::core::option::Option<::prost::alloc::string::String>,
 }
 /// One callee of the call graph.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

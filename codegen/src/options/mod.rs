@@ -17,8 +17,8 @@ use kuberpc_spec::defaults;
 
 use crate::error::{Problem, Problems, Spans};
 use crate::model::{
-    method_path, Autoscale, Call, ClientPolicy, ContainerBuild, Deploy, Gateway, Ingress, Lifecycle, MethodPolicy,
-    Observability, Resources, Scheduling, SecretVolume, Storage, Toleration, Workload,
+    method_path, Autoscale, Call, ClientPolicy, ContainerBuild, Deploy, Gateway, Ingress, Issuer, Lifecycle,
+    MethodPolicy, MutualTls, Observability, Resources, Scheduling, SecretVolume, Storage, Toleration, Workload,
 };
 
 /// The source text of the vocabulary, resolvable as `kuberpc/v1/options.proto` without any
@@ -91,6 +91,10 @@ pub(crate) type ContainerOptions = written::ContainerBuild;
 pub(crate) type SecretVolumeOptions = written::SecretVolume;
 /// One `environments { … }` as written.
 pub(crate) type EnvironmentOptions = written::Environment;
+/// `mtls { … }` as written.
+pub(crate) type MutualTlsOptions = written::MutualTls;
+/// `mtls.issuer { … }` as written.
+pub(crate) type IssuerOptions = written::Issuer;
 
 /// Applies defaults and single-field rules. `service_name` is the name as declared
 /// (`RouteGuide`); problems are located through `spans`.
@@ -136,6 +140,7 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         client: resolve_client(options.client.unwrap_or_default(), &mut rules),
         container: resolve_container(options.container.clone().unwrap_or_default(), &mut rules),
         observability: resolve_observability(options.observability.clone().unwrap_or_default(), port, &mut rules),
+        mtls: None,
         reflection: options.reflection.unwrap_or(defaults::REFLECTION),
         calls: resolve_calls(&options.calls, &mut rules),
         forbid_call_cycles: options.forbid_call_cycles.unwrap_or(false),
@@ -149,6 +154,8 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
     };
     deploy.secret_volumes = resolve_secret_volumes(&options.secret_volumes, &deploy, &mut rules);
     deploy.environments = environments::resolve_environments(&options.environments, &deploy, &mut rules);
+    let metrics_port = deploy.observability.metrics_port;
+    deploy.mtls = options.mtls.as_ref().map(|m| resolve_mtls(m, deploy.port, metrics_port, &mut rules));
     deploy
 }
 
@@ -628,6 +635,95 @@ fn resolve_container(options: ContainerOptions, rules: &mut FieldRules<'_>) -> C
         }
     }
     ContainerBuild { binary, rust_version, builder_image, runtime_image, package: options.package }
+}
+
+/// The trust domain a DNS name (it is the authority of every SPIFFE ID), the issuer a
+/// cert-manager issuer by Kubernetes names, the health port a port of its own (the kubelet's
+/// probes ask it in plaintext), a certificate valid for 1 hour to a year.
+fn resolve_mtls(
+    options: &MutualTlsOptions,
+    grpc_port: u16,
+    metrics_port: Option<u16>,
+    rules: &mut FieldRules<'_>,
+) -> MutualTls {
+    let trust_domain = options.trust_domain.clone().unwrap_or_else(|| defaults::MTLS_TRUST_DOMAIN.to_string());
+    if let Some(problem) = trust_domain_problem(&trust_domain) {
+        rules.fail(path::MTLS_TRUST_DOMAIN, format!("mtls.trust_domain {trust_domain:?} {problem}"));
+    }
+    let issuer = resolve_issuer(options.issuer.clone().unwrap_or_default(), rules);
+    let written_port = options.health_port.unwrap_or(u32::from(defaults::MTLS_HEALTH_PORT));
+    let health_port = match u16::try_from(written_port) {
+        Ok(0) | Err(_) => {
+            let message = format!("mtls.health_port {written_port} is out of range: it must be between 1 and 65535");
+            rules.fail(path::MTLS_HEALTH_PORT, message);
+            defaults::MTLS_HEALTH_PORT
+        }
+        Ok(port) if port == grpc_port => {
+            let message = format!(
+                "mtls.health_port {port} is the gRPC port: the probes' plaintext health needs a port of its own"
+            );
+            rules.fail(path::MTLS_HEALTH_PORT, message);
+            port
+        }
+        Ok(port) if Some(port) == metrics_port => {
+            let message = format!(
+                "mtls.health_port {port} is the metrics port (observability.metrics_port): health needs a port of its own"
+            );
+            rules.fail(path::MTLS_HEALTH_PORT, message);
+            port
+        }
+        Ok(port) => port,
+    };
+    let certificate_hours = options.certificate_hours.unwrap_or(defaults::MTLS_CERTIFICATE_HOURS);
+    if !(1..=MAX_CERTIFICATE_HOURS).contains(&certificate_hours) {
+        let message = format!(
+            "mtls.certificate_hours {certificate_hours} is out of range: at least 1, at most {MAX_CERTIFICATE_HOURS} (a year)"
+        );
+        rules.fail(path::MTLS_CERTIFICATE_HOURS, message);
+    }
+    MutualTls { trust_domain, issuer, health_port, certificate_hours }
+}
+
+/// The longest a certificate may be valid: a year (cert-manager renews it at a third left).
+const MAX_CERTIFICATE_HOURS: u32 = 24 * 365;
+
+/// Why `trust_domain` cannot be a SPIFFE trust domain, if it cannot: it is the authority of
+/// every SPIFFE ID (`spiffe://<trust domain>/ns/…`), so a scheme, a path or a port would make
+/// every identity another one.
+fn trust_domain_problem(trust_domain: &str) -> Option<&'static str> {
+    if trust_domain.contains("://") {
+        Some("has a scheme: write the domain alone (\"cluster.local\"), kuberpc writes `spiffe://`")
+    } else if trust_domain.contains('/') {
+        Some("has a path: a trust domain is a DNS name (\"cluster.local\"), the path of an identity is kuberpc's")
+    } else if trust_domain.contains(':') {
+        Some("has a port: a trust domain is a DNS name (\"cluster.local\")")
+    } else if !is_dns_subdomain(trust_domain) || trust_domain.split('.').any(|label| label.len() > 63) {
+        Some("is not a DNS name (lower-case letters, digits, '-' and '.')")
+    } else {
+        None
+    }
+}
+
+const ISSUER_KINDS: [&str; 2] = ["ClusterIssuer", "Issuer"];
+
+/// A cert-manager `issuerRef`: a known kind, Kubernetes names for the name and group.
+fn resolve_issuer(options: IssuerOptions, rules: &mut FieldRules<'_>) -> Issuer {
+    let kind = options.kind.unwrap_or_else(|| defaults::MTLS_ISSUER_KIND.to_string());
+    if !ISSUER_KINDS.contains(&kind.as_str()) {
+        let message = format!("mtls.issuer.kind {kind:?} is not one of {}", ISSUER_KINDS.join(", "));
+        rules.fail(path::MTLS_ISSUER_KIND, message);
+    }
+    let name = options.name.unwrap_or_else(|| defaults::MTLS_ISSUER_NAME.to_string());
+    if !is_dns_subdomain(&name) {
+        let message = format!("mtls.issuer.name {name:?} is not an issuer name (a DNS-1123 subdomain)");
+        rules.fail(path::MTLS_ISSUER_NAME, message);
+    }
+    let group = options.group.unwrap_or_else(|| defaults::MTLS_ISSUER_GROUP.to_string());
+    if !is_dns_subdomain(&group) {
+        let message = format!("mtls.issuer.group {group:?} is not an API group (a DNS-1123 subdomain)");
+        rules.fail(path::MTLS_ISSUER_GROUP, message);
+    }
+    Issuer { kind, name, group }
 }
 
 /// Each callee named (a proto full name or an app name), each method once; whether they

@@ -17,7 +17,7 @@ use prost::Message as _;
 use prost_build::Module;
 use quote::quote;
 
-use crate::deploy_module::deploy_module;
+use crate::deploy_module::{deploy_module, Graph};
 use crate::error::{Error, Problem, Problems};
 use crate::model::{Package, Service};
 
@@ -255,7 +255,7 @@ pub(crate) fn encode_without_source_info(fds: &prost_types::FileDescriptorSet) -
 
 /// The deploy module as formatted source, for the proto front end's stub files.
 fn deploy_module_source(service: &Service) -> Result<String, Error> {
-    let file = syn::parse2::<syn::File>(deploy_module(service, &quote!(::kuberpc)))
+    let file = syn::parse2::<syn::File>(deploy_module(service, &quote!(::kuberpc), Graph::Resolved))
         .map_err(|e| Problem::new(format!("internal error: the deploy module of {} is not Rust: {e}", service.name)))?;
     Ok(prettyplease::unparse(&file))
 }

@@ -12,7 +12,7 @@ use quote::{format_ident, quote};
 use syn::ext::IdentExt as _;
 
 use super::front::{RustMethod, RustService};
-use crate::deploy_module::deploy_module;
+use crate::deploy_module::{deploy_module, Graph};
 use crate::model::Service;
 
 /// Everything the macro emits for `rust` (whose model is `service`).
@@ -21,7 +21,7 @@ pub(super) fn expand(rust: &RustService, service: &Service, krate: &TokenStream)
     let service_trait = service_trait(rust, &rt);
     let server = server(rust, service, &rt);
     let client = client(rust, service, &rt);
-    let deploy = deploy_module(service, krate);
+    let deploy = deploy_module(service, krate, Graph::InBuildScript);
     quote! {
         #service_trait
         #server

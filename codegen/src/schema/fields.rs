@@ -28,6 +28,22 @@ pub(crate) const SERVICE_DEPLOYMENT: &[Field] = &[
     Field { name: "reflection", number: 23, kind: Kind::Bool },
     Field { name: "calls", number: 24, kind: Kind::GroupList(CALL) },
     Field { name: "forbid_call_cycles", number: 25, kind: Kind::Bool },
+    Field { name: "mtls", number: 26, kind: Kind::Group(MUTUAL_TLS) },
+];
+
+/// `kuberpc.v1.MutualTls`
+pub(crate) const MUTUAL_TLS: &[Field] = &[
+    Field { name: "trust_domain", number: 1, kind: Kind::Str },
+    Field { name: "issuer", number: 2, kind: Kind::Group(ISSUER) },
+    Field { name: "health_port", number: 3, kind: Kind::U32 },
+    Field { name: "certificate_hours", number: 4, kind: Kind::U32 },
+];
+
+/// `kuberpc.v1.Issuer`
+pub(crate) const ISSUER: &[Field] = &[
+    Field { name: "kind", number: 1, kind: Kind::Str },
+    Field { name: "name", number: 2, kind: Kind::Str },
+    Field { name: "group", number: 3, kind: Kind::Str },
 ];
 
 /// `kuberpc.v1.Call`

@@ -172,6 +172,22 @@ pub(crate) const CALLS_SERVICE: OptionPath = OptionPath("calls.service");
 pub(crate) const CALLS_METHODS: OptionPath = OptionPath("calls.methods");
 /// `forbid_call_cycles`
 pub(crate) const FORBID_CALL_CYCLES: OptionPath = OptionPath("forbid_call_cycles");
+/// `mtls`
+pub(crate) const MTLS: OptionPath = OptionPath("mtls");
+/// `mtls.trust_domain`
+pub(crate) const MTLS_TRUST_DOMAIN: OptionPath = OptionPath("mtls.trust_domain");
+/// `mtls.issuer`
+pub(crate) const MTLS_ISSUER: OptionPath = OptionPath("mtls.issuer");
+/// `mtls.issuer.kind`
+pub(crate) const MTLS_ISSUER_KIND: OptionPath = OptionPath("mtls.issuer.kind");
+/// `mtls.issuer.name`
+pub(crate) const MTLS_ISSUER_NAME: OptionPath = OptionPath("mtls.issuer.name");
+/// `mtls.issuer.group`
+pub(crate) const MTLS_ISSUER_GROUP: OptionPath = OptionPath("mtls.issuer.group");
+/// `mtls.health_port`
+pub(crate) const MTLS_HEALTH_PORT: OptionPath = OptionPath("mtls.health_port");
+/// `mtls.certificate_hours`
+pub(crate) const MTLS_CERTIFICATE_HOURS: OptionPath = OptionPath("mtls.certificate_hours");
 /// `timeout_ms`
 pub(crate) const TIMEOUT_MS: OptionPath = OptionPath("timeout_ms");
 /// `idempotent`

@@ -121,6 +121,10 @@ pub const SLOTS: &[(&str, &str)] = &[
     ("secret_volumes.name", "secret_volumes { name: {} mount_path: \"/keys\" }"),
     ("calls.service", "calls { service: {} }"),
     ("calls.methods", "calls { service: \"stock\" methods: [{}] }"),
+    ("mtls.trust_domain", "mtls { trust_domain: {} }"),
+    ("mtls.issuer.kind", "mtls { issuer { kind: {} } }"),
+    ("mtls.issuer.name", "mtls { issuer { name: {} } }"),
+    ("mtls.issuer.group", "mtls { issuer { group: {} } }"),
     ("secret_volumes.mount_path", "secret_volumes { name: \"keys\" mount_path: {} }"),
     ("container.binary", "container { binary: {} }"),
     ("container.package", "container { package: {} }"),
@@ -161,6 +165,8 @@ pub fn plain_value(slot: &str) -> &'static str {
         "pod_annotations.key" => "example.com/plain",
         "calls.service" => "stock",
         "calls.methods" => "Get",
+        "mtls.trust_domain" => "plain.example",
+        "mtls.issuer.kind" => "Issuer",
         _ => "plain",
     }
 }

@@ -85,8 +85,15 @@ pub fn journal() -> Case {
     Case { name: "journal", protos: vec![proto.join("journal/v1/journal.proto")], includes: vec![proto], peers }
 }
 
+/// A system under mutual TLS: a teller calling a vault, in one namespace in staging and in
+/// two in prod.
+pub fn bank() -> Case {
+    let proto = repo_root().join("codegen/tests/fixtures");
+    Case { name: "bank", protos: vec![proto.join("bank/v1/bank.proto")], includes: vec![proto], peers: Vec::new() }
+}
+
 pub fn all_cases() -> Vec<Case> {
-    vec![greeter(), route_guide(), interop(), ledger(), journal(), front()]
+    vec![greeter(), route_guide(), interop(), ledger(), journal(), front(), bank()]
 }
 
 impl Case {
