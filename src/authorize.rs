@@ -23,9 +23,12 @@ use tonic::body::Body;
 use tower::{Layer, Service};
 
 use crate::metrics::RpcMetrics;
-use crate::tls::PeerIdentity;
+use crate::server::ServerError;
+use crate::tls::{PeerIdentity, TlsError};
 use crate::{Caller, Deploy, MutualTls};
 
+/// The path prefix of `grpc.health.v1`, which every certified peer may call.
+const HEALTH: &str = "/grpc.health.v1.Health/";
 /// The caller label of calls from identities the graph does not declare.
 pub(crate) const UNDECLARED: &str = "_UNDECLARED";
 /// How many distinct identities' first decisions are logged (identities need a certificate
@@ -65,29 +68,39 @@ impl Party {
 }
 
 impl Authorization {
-    /// The policy of `deploy`'s server, with this process's environment.
-    pub(crate) fn new(deploy: &'static Deploy, mtls: &MutualTls, metrics: Option<RpcMetrics>) -> Self {
-        let namespace = std::env::var(crate::client::NAMESPACE_ENV).unwrap_or_else(|_| "default".to_string());
-        let callers = deploy
-            .callers
-            .iter()
-            .map(|caller| {
-                let identity = std::env::var(caller.identity_env)
-                    .unwrap_or_else(|_| kuberpc_spec::spiffe_id(mtls.trust_domain, &namespace, caller.service_account));
-                (identity, Party::new(Some(caller), metrics.as_ref()))
-            })
-            .collect();
+    /// The policy of `deploy`'s server, with this process's environment: a caller in this pod's
+    /// namespace needs `POD_NAMESPACE` (the manifests set it), else it is an error — guessing
+    /// one would admit a namesake elsewhere.
+    pub(crate) fn new(
+        deploy: &'static Deploy,
+        mtls: &MutualTls,
+        metrics: Option<RpcMetrics>,
+    ) -> Result<Self, ServerError> {
+        let namespace = std::env::var(crate::client::NAMESPACE_ENV).ok();
+        let identity = |caller: &Caller| match (std::env::var(caller.identity_env), &namespace) {
+            (Ok(identity), _) => Ok(identity),
+            (Err(_), Some(namespace)) => {
+                Ok(kuberpc_spec::spiffe_id(mtls.trust_domain, namespace, caller.service_account))
+            }
+            (Err(_), None) => Err(ServerError::Tls(TlsError::new(format!(
+                "neither {} nor {} is set: the identity of the caller {} is unknown",
+                caller.identity_env,
+                crate::client::NAMESPACE_ENV,
+                caller.app
+            )))),
+        };
+        let mut callers = HashMap::new();
+        for caller in deploy.callers {
+            callers.insert(identity(caller)?, Party::new(Some(caller), metrics.as_ref()));
+        }
         let undeclared = Party::new(None, metrics.as_ref());
-        Self { service: deploy.service, callers, undeclared, logged: Mutex::default() }
+        Ok(Self { service: deploy.service, callers, undeclared, logged: Mutex::default() })
     }
 
     /// Whether `peer` may call `path` (else the refusal's message), and who it is.
     fn decide(&self, peer: Option<&PeerIdentity>, path: &str) -> (Result<(), String>, &Party) {
         let identity = peer.and_then(|peer| peer.0.as_ref());
         let party = identity.and_then(|id| self.callers.get(id.as_str())).unwrap_or(&self.undeclared);
-        if path.starts_with("/grpc.health.v1.Health/") {
-            return (Ok(()), party);
-        }
         let who = || identity.map_or_else(|| "a certificate without a SPIFFE ID".to_string(), ToString::to_string);
         let decision = match party.caller {
             None => Err(format!(
@@ -168,6 +181,10 @@ where
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let Some(authorization) = &self.authorization else { return Either::Left(self.inner.call(request)) };
+        if request.uri().path().starts_with(HEALTH) {
+            // Every certified peer may ask; not logged or counted (probes are many).
+            return Either::Left(self.inner.call(request));
+        }
         let peer = request.extensions().get::<PeerIdentity>();
         let (decision, party) = authorization.decide(peer, request.uri().path());
         authorization.record(peer, party, &decision);
@@ -211,7 +228,8 @@ mod tests {
 
     #[test]
     fn a_declared_caller_calls_its_methods_only() {
-        let policy = Authorization::new(&DEPLOY, &DEPLOY.mtls.unwrap(), None);
+        std::env::set_var(crate::client::NAMESPACE_ENV, "default");
+        let policy = Authorization::new(&DEPLOY, &DEPLOY.mtls.unwrap(), None).unwrap();
         let front = peer("spiffe://cluster.local/ns/default/sa/front");
         let (allowed, party) = policy.decide(Some(&front), "/greeter.v1.Greeter/SayHello");
         assert_eq!((allowed, party.label()), (Ok(()), "front"));
@@ -224,8 +242,9 @@ mod tests {
     }
 
     #[test]
-    fn anyone_else_is_refused_but_may_ask_health() {
-        let policy = Authorization::new(&DEPLOY, &DEPLOY.mtls.unwrap(), None);
+    fn anyone_else_is_refused() {
+        std::env::set_var(crate::client::NAMESPACE_ENV, "default");
+        let policy = Authorization::new(&DEPLOY, &DEPLOY.mtls.unwrap(), None).unwrap();
         for stranger in [
             peer("spiffe://cluster.local/ns/default/sa/stranger"),
             peer("spiffe://cluster.local/ns/other/sa/front"),
@@ -240,7 +259,6 @@ mod tests {
                 .decide(Some(&stranger), "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo")
                 .0
                 .is_err());
-            assert_eq!(policy.decide(Some(&stranger), "/grpc.health.v1.Health/Check").0, Ok(()));
         }
         assert!(policy.decide(None, "/greeter.v1.Greeter/SayHello").0.is_err());
     }

@@ -19,7 +19,7 @@ use tonic::transport::Endpoint;
 
 use crate::balance::Pool;
 pub use crate::policy::{PolicyChannel, MAX_ATTEMPTS};
-use crate::tls::client::MutualTlsConnector;
+use crate::tls::client::{Expected, MutualTlsConnector};
 use crate::{Callee, ClientPolicy, Deploy};
 
 /// Overrides the target (`host:port`) of every [`Client`] in the process that has no target of
@@ -219,7 +219,8 @@ impl Client {
     /// Resolves once (so the first call has endpoints when any exist), then keeps the set of
     /// endpoints current in a background task that ends when the channel is dropped. While
     /// the target resolves to nothing, calls fail at once with UNAVAILABLE saying why. Only a
-    /// malformed target is an error here.
+    /// malformed target is an error here, or a list of addresses for a mutual-TLS service
+    /// (whose certificate names its Services, not its pods).
     pub async fn connect(self) -> Result<PolicyChannel, TargetError> {
         let target = self.target_address()?;
         let server = match &target {
@@ -227,14 +228,10 @@ impl Client {
             Target::Addresses(_) => None,
         };
         let pool = Arc::new(Pool::new(self.deploy.client));
-        let tls = self.deploy.mtls.map(|_| {
-            let host = match &target {
-                Target::Dns { host, .. } => host.clone(),
-                Target::Addresses(addresses) => addresses.first().map(|a| a.ip().to_string()).unwrap_or_default(),
-            };
-            let keepalive = Duration::from_millis(u64::from(self.deploy.client.keepalive_interval_ms));
-            MutualTlsConnector::new(&host, self.tls_dir.as_deref(), keepalive)
-        });
+        let tls = match self.deploy.mtls {
+            Some(mtls) => Some(self.tls_connector(&target, &mtls)?),
+            None => None,
+        };
         let sync = EndpointSync { target, resolver: self.resolver.clone(), policy: self.deploy.client, tls };
         sync.run(&pool).await;
         let refresh = self.refresh;
@@ -247,6 +244,21 @@ impl Client {
             }
         });
         Ok(PolicyChannel::new(pool, self.deploy, server))
+    }
+}
+
+impl Client {
+    /// The connector to the pods of a mutual-TLS service: by name only (its certificate names
+    /// its Services, not its pods' addresses).
+    fn tls_connector(&self, target: &Target, mtls: &crate::MutualTls) -> Result<MutualTlsConnector, TargetError> {
+        let Target::Dns { host, .. } = target else {
+            let reason =
+                "lists addresses, which a mutual-TLS service's certificate does not name: dial its Service's name";
+            return Err(TargetError { target: target.to_string(), reason: reason.to_string() });
+        };
+        let expected = Expected { trust_domain: mtls.trust_domain, service_account: self.deploy.app };
+        let keepalive = Duration::from_millis(u64::from(self.deploy.client.keepalive_interval_ms));
+        Ok(MutualTlsConnector::new(host, self.tls_dir.clone(), expected, keepalive))
     }
 }
 

@@ -327,31 +327,11 @@ impl Server {
         listener: TcpListener,
         stop: impl Future<Output = ()> + Send,
     ) -> Result<(), ServerError> {
-        let tls = match self.deploy.mtls {
-            Some(_) => {
-                let store = match &self.tls_dir {
-                    Some(dir) => Store::of(dir),
-                    None => Store::process(),
-                };
-                Some(crate::tls::server::acceptor(store.map_err(ServerError::Tls)?))
-            }
-            None => None,
-        };
+        let tls = self.tls_acceptor()?;
         let (health, health_service) = tonic_health::server::health_reporter();
         set_all(&health, &self.services, ServingStatus::Serving).await;
-        let limits = self.limits;
-        let _health_task = self.health_listener.take().map(|listener| {
-            let mut routes = RoutesBuilder::default();
-            routes.add_service(health_service.clone());
-            let service = routes.routes().prepare();
-            AbortOnDrop(tokio::spawn(crate::connection::serve(
-                incoming(listener),
-                service,
-                limits,
-                None,
-                std::future::pending(),
-            )))
-        });
+        let _health_task =
+            self.health_listener.take().map(|listener| spawn_health(listener, &health_service, self.limits));
         let reflection = if self.reflection { Some(self.reflection_services()?) } else { None };
         let mut routes = self.routes;
         routes.add_service(health_service);
@@ -377,8 +357,10 @@ impl Server {
         let _metrics_task = metrics_listener.zip(metrics.clone()).map(|(listener, metrics)| {
             AbortOnDrop(tokio::spawn(crate::metrics::serve_metrics_limited(listener, metrics, limits)))
         });
-        let authorization =
-            self.deploy.mtls.map(|mtls| Arc::new(Authorization::new(self.deploy, &mtls, metrics.clone())));
+        let authorization = match self.deploy.mtls {
+            Some(mtls) => Some(Arc::new(Authorization::new(self.deploy, &mtls, metrics.clone())?)),
+            None => None,
+        };
         let service = tower::ServiceBuilder::new()
             .layer(CallTraceLayer::with_metrics(metrics))
             .layer(crate::deadline::DeadlineLayer)
@@ -399,6 +381,15 @@ impl Server {
                 Ok(())
             }
         }
+    }
+
+    /// The TLS acceptor of a mutual-TLS server; an error names the file at fault.
+    fn tls_acceptor(&self) -> Result<Option<tokio_rustls::TlsAcceptor>, ServerError> {
+        if self.deploy.mtls.is_none() {
+            return Ok(None);
+        }
+        let store = Store::of_or_process(self.tls_dir.as_deref()).map_err(ServerError::Tls)?;
+        Ok(Some(crate::tls::server::acceptor(store)))
     }
 
     fn reflection_services(
@@ -424,6 +415,20 @@ impl Server {
         let v1alpha = configure().build_v1alpha().map_err(ServerError::Reflection)?;
         Ok((v1, v1alpha))
     }
+}
+
+/// Serves `grpc.health.v1` alone, in plaintext, on `listener` (the health port of a mutual-TLS
+/// server) until dropped; it reports what `health` reports on the gRPC port.
+fn spawn_health(
+    listener: TcpListener,
+    health: &tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+    limits: Limits,
+) -> AbortOnDrop {
+    let mut routes = RoutesBuilder::default();
+    routes.add_service(health.clone());
+    let serving =
+        crate::connection::serve(incoming(listener), routes.routes().prepare(), limits, None, std::future::pending());
+    AbortOnDrop(tokio::spawn(serving))
 }
 
 /// Accepted connections with TCP_NODELAY, as tonic sets when it binds itself: without it,

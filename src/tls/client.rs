@@ -1,58 +1,89 @@
 //! The client's side: a connector that dials one pod over TCP and speaks TLS to it,
-//! presenting the process's current certificate and checking the pod's against the current CA
-//! and the name the client dialed (`greeter-headless.prod.svc.cluster.local`: the pods of a
-//! service share a certificate naming its Services).
+//! presenting the process's current certificate and checking the pod's against the current CA,
+//! for the name the client dialed (`greeter-headless.prod.svc.cluster.local`: the pods of a
+//! service share a certificate naming its Services) and for the callee's identity (its app's
+//! ServiceAccount in its trust domain, and in the dialed name's namespace). No session is
+//! resumed.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use tokio_rustls::rustls::client::ResolvesClientCert;
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use tokio_rustls::rustls::sign::CertifiedKey;
-use tokio_rustls::rustls::{self, ClientConfig, DigitallySignedStruct, SignatureScheme};
+use tokio_rustls::rustls::client::Resumption;
+use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_rustls::rustls::ClientConfig;
 use tokio_rustls::TlsConnector;
 
-use super::{provider, Store, TlsError};
+use super::{provider, Current, Store, TlsError};
+
+/// Who the pods dialed must be: the callee's ServiceAccount in its trust domain.
+#[derive(Debug, Clone)]
+pub(crate) struct Expected {
+    pub(crate) trust_domain: &'static str,
+    pub(crate) service_account: &'static str,
+}
 
 /// Dials pods of one service with mutual TLS; a tower service of `Uri`s (`http://<pod>:<port>`)
 /// as tonic's `Endpoint::connect_with_connector_lazy` takes.
 #[derive(Clone)]
 pub(crate) struct MutualTlsConnector {
-    connector: Result<TlsConnector, TlsError>,
-    server_name: ServerName<'static>,
+    /// The certificate's directory (`None`: the process's).
+    dir: Option<PathBuf>,
+    /// Made once the certificate could be read (until then each dial tries again).
+    connector: Arc<OnceLock<TlsConnector>>,
+    host: Arc<str>,
+    expected: Expected,
     keepalive: Duration,
 }
 
 impl MutualTlsConnector {
     /// Dials with the certificate in `dir` (default: the process's, [`super::tls_dir`]) and
-    /// checks each pod's for `host` (the name dialed). Without a usable certificate every
-    /// connection fails, saying why.
-    pub(crate) fn new(host: &str, dir: Option<&std::path::Path>, keepalive: Duration) -> Self {
-        let store = match dir {
-            Some(dir) => Store::of(dir),
-            None => Store::process(),
-        };
-        let connector = store.map(|store| {
-            let current = Arc::new(Current(store));
-            let mut config = ClientConfig::builder_with_provider(provider())
-                .with_safe_default_protocol_versions()
-                .expect("ring supports the default TLS versions")
-                .dangerous()
-                .with_custom_certificate_verifier(current.clone())
-                .with_client_cert_resolver(current);
-            config.alpn_protocols = vec![b"h2".to_vec()];
-            TlsConnector::from(Arc::new(config))
-        });
-        let server_name = ServerName::try_from(host.to_string())
-            .unwrap_or_else(|_| ServerName::try_from("invalid.invalid").expect("a DNS name"));
-        Self { connector, server_name, keepalive }
+    /// checks each pod's for `host` (the name dialed) and `expected`. Without a usable
+    /// certificate each connection fails, saying why.
+    pub(crate) fn new(host: &str, dir: Option<PathBuf>, expected: Expected, keepalive: Duration) -> Self {
+        Self { dir, connector: Arc::default(), host: host.into(), expected, keepalive }
+    }
+
+    fn connector(&self) -> Result<TlsConnector, TlsError> {
+        if let Some(connector) = self.connector.get() {
+            return Ok(connector.clone());
+        }
+        let store = Store::of_or_process(self.dir.as_deref())?;
+        let current = Arc::new(Current(store));
+        let mut config = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default TLS versions")
+            .dangerous()
+            .with_custom_certificate_verifier(current.clone())
+            .with_client_cert_resolver(current);
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        config.resumption = Resumption::disabled();
+        Ok(self.connector.get_or_init(|| TlsConnector::from(Arc::new(config))).clone())
+    }
+
+    /// Whether the pod's certificate names the callee: the ServiceAccount and trust domain
+    /// expected, and the namespace of the dialed name when it is a Service's full name.
+    fn check_identity(&self, tls: &TlsStream<TcpStream>) -> Result<(), String> {
+        let certificate = tls.get_ref().1.peer_certificates().and_then(<[_]>::first);
+        let id = certificate.and_then(|der| super::spiffe::spiffe_id(der));
+        let Some(id) = id else { return Err(format!("{}: the pod's certificate has no SPIFFE ID", self.host)) };
+        let namespace = self.host.split('.').nth(1).filter(|_| self.host.contains(".svc"));
+        let matches = id.trust_domain() == self.expected.trust_domain
+            && id.workload().is_some_and(|(ns, account)| {
+                account == self.expected.service_account && namespace.is_none_or(|expected| ns == expected)
+            });
+        if matches {
+            Ok(())
+        } else {
+            let Expected { trust_domain, service_account } = &self.expected;
+            Err(format!("{}: the pod is {id}, not {service_account} of {trust_domain}", self.host))
+        }
     }
 }
 
@@ -68,67 +99,16 @@ impl tower::Service<http::Uri> for MutualTlsConnector {
     fn call(&mut self, uri: http::Uri) -> Self::Future {
         let this = self.clone();
         Box::pin(async move {
-            let connector = this.connector.map_err(|e| format!("mutual TLS: {e}"))?;
+            let connector = this.connector().map_err(|e| format!("mutual TLS: {e}"))?;
+            let server_name = ServerName::try_from(this.host.to_string())?;
             let authority = uri.authority().ok_or("no address to dial")?.as_str().to_string();
             let tcp = TcpStream::connect(&authority).await?;
             tcp.set_nodelay(true)?;
-            let keepalive = socket2_keepalive(this.keepalive);
-            let _ = socket2::SockRef::from(&tcp).set_tcp_keepalive(&keepalive);
-            let tls = connector.connect(this.server_name, tcp).await?;
+            let _ =
+                socket2::SockRef::from(&tcp).set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(this.keepalive));
+            let tls = connector.connect(server_name, tcp).await?;
+            this.check_identity(&tls).map_err(|e| format!("mutual TLS: {e}"))?;
             Ok(TokioIo::new(tls))
         })
-    }
-}
-
-fn socket2_keepalive(every: Duration) -> socket2::TcpKeepalive {
-    socket2::TcpKeepalive::new().with_time(every)
-}
-
-/// The store's material at each handshake.
-#[derive(Debug)]
-struct Current(Arc<Store>);
-
-impl ResolvesClientCert for Current {
-    fn resolve(&self, _: &[&[u8]], _: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
-        Some(self.0.current().key.clone())
-    }
-
-    fn has_certs(&self) -> bool {
-        true
-    }
-}
-
-impl ServerCertVerifier for Current {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        self.0.current().servers.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.current().servers.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.current().servers.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.current().servers.supported_verify_schemes()
     }
 }

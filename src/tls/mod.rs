@@ -3,21 +3,28 @@
 //! the directory), presented by the server and by every client of the process, and the CA that
 //! must have signed every peer's.
 //!
-//! **Rotation.** The kubelet swaps a Secret's files in place when cert-manager renews the
-//! certificate. The process's store of the files looks at the files again at most every [`RECHECK`], on a handshake;
+//! **Rotation.** When cert-manager renews the certificate, the kubelet swaps the Secret's files
+//! at once (a symlink to a new directory). The process reads the files again at most every
+//! [`RECHECK`], at a handshake (a read of three small files under a lock, in rustls' callback);
 //! once they differ and form a matching certificate and key, new handshakes use them.
 //! Connections already open keep theirs (a TLS session is not re-keyed by a new certificate),
-//! so a rotation fails no call. Files caught half-written (a key that does not match the
-//! certificate) are not taken: the last good ones stay until the next look.
+//! so a rotation fails no call. Three reads that straddle a swap (a key that does not match the
+//! certificate) are not taken, nor are files that are gone: the last good ones stay until the
+//! next look, with a warning. No session is resumed: every connection is verified in full
+//! against the current CA.
+//!
+//! An error about `tls.key` never quotes the file (a parser's message would).
 //!
 //! - `server`: the acceptor (client certificates required, ALPN `h2`) and the identity of each
 //!   connection's peer.
-//! - `client`: the connector a [`Client`](crate::client::Client) dials a mutual-TLS service with.
+//! - `client`: the connector a [`Client`](crate::client::Client) dials a mutual-TLS service with,
+//!   which also checks the pod's identity.
 //! - `spiffe`: the [`SpiffeId`] in a certificate.
 
 pub(crate) mod client;
 pub(crate) mod server;
 mod spiffe;
+mod verify;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -60,6 +67,12 @@ impl std::fmt::Display for TlsError {
 }
 
 impl std::error::Error for TlsError {}
+
+impl TlsError {
+    pub(crate) fn new(message: String) -> Self {
+        Self(message)
+    }
+}
 
 /// The crypto every TLS config of the process uses: *ring*'s, preferring the cheapest strong
 /// choices — X25519 key exchange, then P-256 (ring's own order starts with P-384, whose key
@@ -122,9 +135,18 @@ impl Material {
             }
         };
         let chain = certificates(chain, "tls.crt")?;
-        let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| TlsError(format!("{}: {e}", at("tls.key"))))?;
-        let key = CertifiedKey::from_der(chain, key, &provider())
-            .map_err(|e| TlsError(format!("{} and {}: {e}", at("tls.crt"), at("tls.key"))))?;
+        // Never the parser's message: for a mangled PEM it quotes the key's bytes.
+        let key = PrivateKeyDer::from_pem_slice(key).map_err(|_| {
+            TlsError(format!("{}: no complete PEM private key (PKCS#8, SEC1 or PKCS#1)", at("tls.key")))
+        })?;
+        let key = CertifiedKey::from_der(chain, key, &provider()).map_err(|e| {
+            let why = match e {
+                rustls::Error::InconsistentKeys(_) => "the key is not the certificate's".to_string(),
+                rustls::Error::General(_) => "the key is of no kind this build can use".to_string(),
+                other => other.to_string(),
+            };
+            TlsError(format!("{} and {}: {why}", at("tls.crt"), at("tls.key")))
+        })?;
         let mut roots = RootCertStore::empty();
         for certificate in certificates(ca, "ca.crt")? {
             roots.add(certificate).map_err(|e| TlsError(format!("{}: {e}", at("ca.crt"))))?;
@@ -137,6 +159,17 @@ impl Material {
             .build()
             .map_err(|e| TlsError(format!("{}: {e}", at("ca.crt"))))?;
         Ok(Material { key: Arc::new(key), clients, servers })
+    }
+}
+
+/// A store's material at each handshake: what the server's and the client's configs resolve
+/// their certificate with and verify the peer's by.
+#[derive(Debug)]
+pub(crate) struct Current(pub(crate) Arc<Store>);
+
+impl Current {
+    fn material(&self) -> Arc<Material> {
+        self.0.current()
     }
 }
 
@@ -154,6 +187,8 @@ struct State {
     checked: Instant,
     /// The last unusable reading, reported once.
     rejected: Option<Files>,
+    /// Whether the files were gone at the last look (reported once).
+    missing: bool,
 }
 
 impl Store {
@@ -166,15 +201,19 @@ impl Store {
             return Ok(store.clone());
         }
         let (files, material) = Material::read(dir)?;
-        let state = State { files, material: Arc::new(material), checked: Instant::now(), rejected: None };
+        let state =
+            State { files, material: Arc::new(material), checked: Instant::now(), rejected: None, missing: false };
         let store = Arc::new(Store { dir: dir.to_path_buf(), state: Mutex::new(state) });
         stores.insert(dir.to_path_buf(), store.clone());
         Ok(store)
     }
 
-    /// The store of [`tls_dir`].
-    pub(crate) fn process() -> Result<Arc<Store>, TlsError> {
-        Store::of(&tls_dir())
+    /// The store of `dir`, or of [`tls_dir`] (the process's certificate).
+    pub(crate) fn of_or_process(dir: Option<&Path>) -> Result<Arc<Store>, TlsError> {
+        match dir {
+            Some(dir) => Store::of(dir),
+            None => Store::of(&tls_dir()),
+        }
     }
 
     /// The current material, read again first when [`RECHECK`] has passed since the last look.
@@ -191,8 +230,15 @@ impl Store {
         let read = |name: &str| std::fs::read(self.dir.join(name));
         let files = match (read("tls.crt"), read("tls.key"), read("ca.crt")) {
             (Ok(chain), Ok(key), Ok(ca)) => [chain, key, ca],
-            _ => return, // mid-swap, or gone: keep what works
+            _ => {
+                if !std::mem::replace(&mut state.missing, true) {
+                    let dir = self.dir.display();
+                    tracing::warn!(%dir, "the certificate's files are gone; keeping the last ones until they expire");
+                }
+                return;
+            }
         };
+        state.missing = false;
         if files == state.files || state.rejected.as_ref() == Some(&files) {
             return;
         }
@@ -208,5 +254,84 @@ impl Store {
                 state.rejected = Some(files);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A CA's `ca.crt` and two certificate-and-key pairs it signed, as PEM.
+    struct Issued {
+        ca: String,
+        pairs: Vec<(String, String)>,
+    }
+
+    fn issued() -> Issued {
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = rcgen::CertifiedIssuer::self_signed(ca, rcgen::KeyPair::generate().unwrap()).unwrap();
+        let pairs = (0..2)
+            .map(|_| {
+                let key = rcgen::KeyPair::generate().unwrap();
+                let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+                (params.signed_by(&key, &ca).unwrap().pem(), key.serialize_pem())
+            })
+            .collect();
+        Issued { ca: ca.pem(), pairs }
+    }
+
+    fn write(dir: &Path, chain: &str, key: &str, ca: &str) {
+        for (name, text) in [("tls.crt", chain), ("tls.key", key), ("ca.crt", ca)] {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+    }
+
+    fn presented(store: &Store) -> Vec<u8> {
+        store.current().key.cert[0].to_vec()
+    }
+
+    /// Makes the next [`Store::current`] read the files again.
+    fn look_again(store: &Store) {
+        let mut state = store.state.lock().unwrap();
+        state.checked = Instant::now().checked_sub(RECHECK).unwrap();
+    }
+
+    #[test]
+    fn a_mangled_key_is_named_never_quoted() {
+        let (dir, issued) = (tempfile::tempdir().unwrap(), issued());
+        let (chain, key) = &issued.pairs[0];
+        // `echo $KEY` without quotes: the newlines became spaces.
+        write(dir.path(), chain, &key.replace('\n', " "), &issued.ca);
+        let message = Store::of(dir.path()).unwrap_err().to_string();
+        assert!(message.contains("tls.key: no complete PEM private key"), "{message}");
+        let body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
+        assert!(!message.contains(&body[..20]) && !message.contains("[45, 45"), "{message}");
+        assert!(!message.contains('['), "a byte list: {message}");
+    }
+
+    #[test]
+    fn a_renewal_is_taken_once_its_files_match_and_missing_files_keep_the_last() {
+        let (dir, issued) = (tempfile::tempdir().unwrap(), issued());
+        let [(first_chain, first_key), (second_chain, second_key)] = &issued.pairs[..] else { unreachable!() };
+        write(dir.path(), first_chain, first_key, &issued.ca);
+        let store = Store::of(dir.path()).unwrap();
+        let first = presented(&store);
+
+        // Reads that straddled a swap: the new certificate with the old key.
+        write(dir.path(), second_chain, first_key, &issued.ca);
+        look_again(&store);
+        assert_eq!(presented(&store), first, "a certificate with another's key was taken");
+
+        write(dir.path(), second_chain, second_key, &issued.ca);
+        look_again(&store);
+        let second = presented(&store);
+        assert_ne!(second, first, "the renewal was not taken");
+
+        for name in ["tls.crt", "tls.key", "ca.crt"] {
+            std::fs::remove_file(dir.path().join(name)).unwrap();
+        }
+        look_again(&store);
+        assert_eq!(presented(&store), second, "files gone: the last good certificate stays");
     }
 }

@@ -48,12 +48,26 @@ impl std::fmt::Display for SpiffeId {
     }
 }
 
-/// The SPIFFE ID of the end-entity certificate `der`: its one `spiffe://` URI SAN (none when
-/// there is none, or more than one — SPIFFE allows exactly one).
+/// The SPIFFE ID of the end-entity certificate `der`: its URI SAN, when it has exactly one
+/// (as the SPIFFE X.509 profile demands) and that is a valid SPIFFE ID.
 pub(crate) fn spiffe_id(der: &[u8]) -> Option<SpiffeId> {
-    let mut ids = uri_sans(der)?.into_iter().filter(|uri| uri.starts_with("spiffe://"));
-    let uri = ids.next()?;
-    (ids.next().is_none()).then_some(SpiffeId { uri: uri.into() })
+    let mut uris = uri_sans(der)?.into_iter();
+    let uri = uris.next()?;
+    (uris.next().is_none() && valid(&uri)).then_some(SpiffeId { uri: uri.into() })
+}
+
+/// Whether `uri` is a SPIFFE ID: `spiffe://`, a trust domain of lower-case letters, digits,
+/// `.`, `-` and `_`, then a path of segments of letters, digits, `.`, `-` and `_` that are
+/// neither empty, `.` nor `..` (so no query, fragment, port, user or control character).
+fn valid(uri: &str) -> bool {
+    let Some(rest) = uri.strip_prefix("spiffe://") else { return false };
+    let (domain, path) = rest.split_once('/').map_or((rest, ""), |(domain, path)| (domain, path));
+    let domain_ok = !domain.is_empty()
+        && domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    let segment_ok = |segment: &str| {
+        !matches!(segment, "" | "." | "..") && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    };
+    domain_ok && (path.is_empty() && !rest.ends_with('/') || path.split('/').all(segment_ok))
 }
 
 const SEQUENCE: u8 = 0x30;
@@ -154,11 +168,34 @@ mod tests {
     }
 
     #[test]
-    fn no_identity_without_exactly_one_spiffe_uri() {
+    fn no_identity_without_exactly_one_uri_that_is_a_spiffe_id() {
         assert_eq!(spiffe_id(&certificate(&[])), None);
         assert_eq!(spiffe_id(&certificate(&["https://example.com/front"])), None);
         let two = certificate(&["spiffe://cluster.local/ns/a/sa/x", "spiffe://cluster.local/ns/b/sa/y"]);
         assert_eq!(spiffe_id(&two), None);
+        let beside_another = certificate(&["spiffe://cluster.local/ns/a/sa/x", "https://example.com/x"]);
+        assert_eq!(spiffe_id(&beside_another), None);
+    }
+
+    #[test]
+    fn only_well_formed_ids_are_identities() {
+        for good in ["spiffe://cluster.local/ns/prod/sa/front", "spiffe://example.org", "spiffe://a_b-c.d/x.y-z_1"] {
+            assert!(valid(good), "{good}");
+        }
+        for bad in [
+            "spiffe://Cluster.local/ns/prod/sa/front",
+            "spiffe://cluster.local:8443/ns/prod",
+            "spiffe://cluster.local/ns/../sa/front",
+            "spiffe://cluster.local/ns//sa",
+            "spiffe://cluster.local/ns/prod/",
+            "spiffe://cluster.local/ns/prod?sa=front",
+            "spiffe://cluster.local/ns/pr\u{7}od",
+            "spiffe:///ns/prod",
+            "spiffe://",
+            "https://cluster.local/ns/prod",
+        ] {
+            assert!(!valid(bad), "{bad}");
+        }
     }
 
     #[test]

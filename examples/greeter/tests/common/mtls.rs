@@ -34,10 +34,16 @@ impl Ca {
     }
 
     /// Writes a certificate of the service account `account` (namespace `default`, DNS name
-    /// `localhost`) with a new key into `dir`, each file replaced by a rename as the kubelet
-    /// replaces a Secret's files; returns the certificate's DER.
+    /// `localhost`) with a new key into `dir`; returns the certificate's DER.
     pub fn issue(&self, dir: &Path, account: &str) -> Vec<u8> {
-        let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        self.issue_for(dir, account, "localhost")
+    }
+
+    /// [`Ca::issue`] for the DNS name `dns`, laid out as the kubelet lays out a Secret's files:
+    /// `tls.crt`, `tls.key` and `ca.crt` are links into `..data`, a link to a directory of this
+    /// issue's files, replaced at once (a rename) by the next issue.
+    pub fn issue_for(&self, dir: &Path, account: &str, dns: &str) -> Vec<u8> {
+        let mut params = CertificateParams::new(vec![dns.to_string()]).unwrap();
         let id = format!("spiffe://{TRUST_DOMAIN}/ns/default/sa/{account}");
         params.subject_alt_names.push(SanType::URI(id.as_str().try_into().unwrap()));
         params.extended_key_usages =
@@ -45,11 +51,19 @@ impl Ca {
         let key = KeyPair::generate().unwrap();
         let certificate = params.signed_by(&key, &self.0).unwrap();
         std::fs::create_dir_all(dir).unwrap();
-        for (name, text) in [("tls.key", key.serialize_pem()), ("tls.crt", certificate.pem()), ("ca.crt", self.0.pem())]
-        {
-            let partial = dir.join(format!(".{name}.new"));
-            std::fs::write(&partial, text).unwrap();
-            std::fs::rename(&partial, dir.join(name)).unwrap();
+        let issue = tempfile::Builder::new().prefix("..issue-").tempdir_in(dir).unwrap().keep();
+        let files = [("tls.key", key.serialize_pem()), ("tls.crt", certificate.pem()), ("ca.crt", self.0.pem())];
+        for (name, text) in &files {
+            std::fs::write(issue.join(name), text).unwrap();
+        }
+        let link = dir.join("..data.new");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(issue.file_name().unwrap(), &link).unwrap();
+        std::fs::rename(&link, dir.join("..data")).unwrap();
+        for (name, _) in &files {
+            if std::fs::symlink_metadata(dir.join(name)).is_err() {
+                std::os::unix::fs::symlink(Path::new("..data").join(name), dir.join(name)).unwrap();
+            }
         }
         certificate.der().to_vec()
     }
@@ -75,6 +89,8 @@ pub struct Served {
 }
 
 pub async fn serve(dir: &Path, metrics: RpcMetrics) -> Served {
+    // The callers' namespace, which the manifests set (every test sets the same value).
+    std::env::set_var("POD_NAMESPACE", "default");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let health = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (addr, health_addr) = (listener.local_addr().unwrap(), health.local_addr().unwrap());
