@@ -36,7 +36,7 @@ use hyper::server::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tokio_rustls::TlsAcceptor;
 use tonic::body::Body;
@@ -66,6 +66,7 @@ pub(crate) async fn serve<S>(
     S::Future: Send + 'static,
 {
     let builder = builder(&limits);
+    let tls = tls.map(|acceptor| (acceptor, Arc::new(Semaphore::new(limits.max_tls_handshakes))));
     let (closing, _) = watch::channel(());
     {
         let mut incoming = pin!(incoming);
@@ -85,7 +86,10 @@ pub(crate) async fn serve<S>(
             let (service, builder, closing) = (service.clone(), builder.clone(), closing.subscribe());
             match &tls {
                 None => tokio::spawn(connection(stream, service, builder, limits, closing)),
-                Some(tls) => tokio::spawn(tls_connection(tls.clone(), stream, service, builder, limits, closing)),
+                Some((acceptor, turns)) => {
+                    let tls = (acceptor.clone(), turns.clone());
+                    tokio::spawn(tls_connection(tls, stream, service, builder, limits, closing))
+                }
             };
         }
     }
@@ -125,11 +129,12 @@ async fn connection<S>(
     serve_io(io, Extensions { info, peer: None }, service, builder, limits, closing).await;
 }
 
-/// Serves one mutual-TLS connection: the TLS handshake and the HTTP/2 preface must both be
-/// over within [`Limits::handshake_timeout`]; a peer without a certificate the CA signed fails
-/// the handshake. Its requests carry the peer's identity.
+/// Serves one mutual-TLS connection: the TLS handshake (once one of the server's
+/// [`Limits::max_tls_handshakes`] turns is free) and the HTTP/2 preface must both be over
+/// within [`Limits::handshake_timeout`]; a peer without a certificate the CA signed fails the
+/// handshake. Its requests carry the peer's identity.
 async fn tls_connection<S>(
-    tls: TlsAcceptor,
+    (tls, turns): (TlsAcceptor, Arc<Semaphore>),
     stream: TcpStream,
     service: S,
     builder: http2::Builder<TokioExecutor>,
@@ -144,7 +149,11 @@ async fn tls_connection<S>(
 {
     let info = stream.connect_info();
     let started = Instant::now();
-    let stream = match tokio::time::timeout(limits.handshake_timeout, tls.accept(stream)).await {
+    let handshake = async {
+        let _turn = turns.acquire().await;
+        tls.accept(stream).await
+    };
+    let stream = match tokio::time::timeout(limits.handshake_timeout, handshake).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => return tracing::debug!(%error, peer = ?info.remote_addr(), "TLS handshake failed"),
         Err(_) => return tracing::debug!(peer = ?info.remote_addr(), "no TLS handshake within the handshake timeout"),

@@ -16,6 +16,10 @@
 //!   hyper has such a deadline (hyper's server waits for the preface for ever, and a graceful
 //!   shutdown waits for it too): the server's connection IO fails its reads once the deadline
 //!   passes before the preface has been read.
+//! - **TLS handshakes** ([`Limits::max_tls_handshakes`], mutual TLS only): a server signs its
+//!   part of a handshake before it has seen the client's certificate, so handshakes are costly
+//!   to anyone who can connect; at most this many run at once, the others wait for a turn
+//!   within their handshake deadline (a peer that never finishes holds a turn for that long).
 //! - **Idle** ([`Limits::idle_timeout`]): a connection on which no call has started for this long
 //!   is asked to go away (`GOAWAY`, graceful: calls still running on it finish, the client opens
 //!   a new connection for its next call). Like grpc-go's `MaxConnectionIdle`, except that the
@@ -59,6 +63,8 @@ pub struct Limits {
     pub max_header_list_size: u32,
     /// How long a new connection may take to send the HTTP/2 preface.
     pub handshake_timeout: Duration,
+    /// TLS handshakes of a mutual-TLS server running at once.
+    pub max_tls_handshakes: usize,
     /// How long a connection may go without a new call before it is asked to go away; `None`:
     /// for ever.
     pub idle_timeout: Option<Duration>,
@@ -81,6 +87,9 @@ impl Limits {
     pub const DEFAULT_MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
     /// Default of [`Limits::handshake_timeout`]: 10 s.
     pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default of [`Limits::max_tls_handshakes`]: 64 (a handshake costs ~3 M instructions on
+    /// the server, so 64 at once are a few ms of two cores).
+    pub const DEFAULT_MAX_TLS_HANDSHAKES: usize = 64;
     /// Default of [`Limits::idle_timeout`]: 10 minutes.
     pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
     /// Default of [`Limits::keepalive_interval`]: 60 s.
@@ -100,6 +109,7 @@ impl Default for Limits {
             max_local_error_resets: Self::DEFAULT_MAX_LOCAL_ERROR_RESETS,
             max_header_list_size: Self::DEFAULT_MAX_HEADER_LIST_SIZE,
             handshake_timeout: Self::DEFAULT_HANDSHAKE_TIMEOUT,
+            max_tls_handshakes: Self::DEFAULT_MAX_TLS_HANDSHAKES,
             idle_timeout: Some(Self::DEFAULT_IDLE_TIMEOUT),
             keepalive_interval: Some(Self::DEFAULT_KEEPALIVE_INTERVAL),
             keepalive_timeout: Self::DEFAULT_KEEPALIVE_TIMEOUT,
@@ -121,6 +131,7 @@ mod tests {
         assert_eq!(limits.max_local_error_resets, 1024);
         assert_eq!(limits.max_header_list_size, 16 * 1024);
         assert_eq!(limits.handshake_timeout, Duration::from_secs(10));
+        assert_eq!(limits.max_tls_handshakes, 64);
         assert_eq!(limits.idle_timeout, Some(Duration::from_secs(600)));
         assert_eq!(limits.keepalive_interval, Some(Duration::from_secs(60)));
         assert_eq!(limits.keepalive_timeout, Duration::from_secs(20));

@@ -233,6 +233,15 @@ impl Server {
         self
     }
 
+    /// How many TLS handshakes a mutual-TLS server runs at once; the others wait for a turn
+    /// within their handshake deadline.
+    ///
+    /// Default: 64.
+    pub fn max_tls_handshakes(mut self, max: usize) -> Self {
+        self.limits.max_tls_handshakes = max;
+        self
+    }
+
     /// How long a connection may go without a new call before it is asked to go away
     /// (`GOAWAY`: calls running on it finish); `None`: for ever.
     ///

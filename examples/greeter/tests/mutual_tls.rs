@@ -19,7 +19,7 @@ use greeter::pb::greeter_client::GreeterClient;
 use greeter::pb::{greeter_deploy, HelloRequest, HelloStreamRequest};
 use kuberpc::client::Client;
 use kuberpc::metrics::RpcMetrics;
-use mtls::{client, serve, Ca};
+use mtls::{client, serve, serve_with, Ca};
 use tonic::Code;
 
 /// The count of `caller`'s `decision`s on the metrics page (a hedged call may count twice).
@@ -131,6 +131,26 @@ async fn a_client_refuses_a_pod_of_another_name_identity_or_ca() {
         // No connection: UNAVAILABLE, or the deadline when connecting was retried past it.
         assert!(matches!(refused.code(), Code::Unavailable | Code::DeadlineExceeded), "{case}: {refused:?}");
     }
+}
+
+#[tokio::test]
+async fn tls_handshakes_wait_for_a_turn() {
+    let (ca, dirs) = (Ca::new("test CA"), tempfile::tempdir().unwrap());
+    ca.issue(&dirs.path().join("greeter"), "greeter");
+    ca.issue(&dirs.path().join("front"), "front");
+    let configure = |server: kuberpc::Server| server.max_tls_handshakes(1).handshake_timeout(Duration::from_secs(2));
+    let served = serve_with(&dirs.path().join("greeter"), RpcMetrics::new(), configure).await;
+    // A peer that connects and never says hello holds the one turn until its deadline.
+    let silent = tokio::net::TcpStream::connect(served.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut front = client(served.addr, &dirs.path().join("front")).await;
+    let waited = front.say_hello(hello()).await.unwrap_err();
+    assert_eq!(waited.code(), Code::DeadlineExceeded, "{waited:?}");
+    // Its deadline passed: the turn is free, and the next handshake is served.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let reply = client(served.addr, &dirs.path().join("front")).await.say_hello(patient_hello()).await;
+    assert!(reply.is_ok(), "{reply:?}");
+    drop(silent);
 }
 
 /// A SayHello with a 10 s deadline: a rotation must fail no call, and SayHello's own 500 ms

@@ -89,6 +89,15 @@ pub struct Served {
 }
 
 pub async fn serve(dir: &Path, metrics: RpcMetrics) -> Served {
+    serve_with(dir, metrics, |server| server).await
+}
+
+/// [`serve`] with the server passed through `configure` (limits).
+pub async fn serve_with(
+    dir: &Path,
+    metrics: RpcMetrics,
+    configure: impl FnOnce(kuberpc::Server) -> kuberpc::Server,
+) -> Served {
     // The callers' namespace, which the manifests set (every test sets the same value).
     std::env::set_var("POD_NAMESPACE", "default");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -101,6 +110,7 @@ pub async fn serve(dir: &Path, metrics: RpcMetrics) -> Served {
         .health_listener(health)
         .metrics(metrics, None)
         .drain(Duration::ZERO);
+    let server = configure(server);
     tokio::spawn(server.serve_with_listener(listener, async {
         let _ = stopped.await;
     }));
