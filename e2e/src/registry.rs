@@ -65,6 +65,9 @@ scenarios! {
     declared_edges after system_deploy, policy_engine;
     undeclared_refused after system_deploy, policy_engine;
     system_rolling_restart after declared_edges;
+    mtls_deploy after build, policy_engine;
+    mtls_refused after mtls_deploy;
+    mtls_rotation after mtls_refused;
     skew_dry_runs after build;
 }
 

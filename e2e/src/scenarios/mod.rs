@@ -5,6 +5,7 @@
 mod greeter;
 mod journal;
 mod manifests;
+mod mtls;
 mod setup;
 mod system;
 
@@ -13,8 +14,10 @@ pub(crate) use greeter::{
 };
 pub(crate) use journal::journal_claims;
 pub(crate) use manifests::{dry_runs, ledger_grpcroute, skew_dry_runs};
+pub(crate) use mtls::{mtls_deploy, mtls_refused, mtls_rotation};
 pub(crate) use setup::{build, crds};
 pub(crate) use system::{declared_edges, policy_engine, system_deploy, system_rolling_restart, undeclared_refused};
 
 /// The namespaces the scenarios deploy to, whose state a failed scenario's log gets.
-pub(crate) const NAMESPACES: &[&str] = &["greeter-prod", "prod", "journal-prod", "front-prod", "monitoring"];
+pub(crate) const NAMESPACES: &[&str] =
+    &["greeter-prod", "prod", "journal-prod", "front-prod", "monitoring", "bank-prod"];

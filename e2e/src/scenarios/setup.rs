@@ -24,6 +24,8 @@ const IMAGES: &[(&str, &str)] = &[
     ("journal-client", "journal-client"),
     ("front", "front-server"),
     ("front-client", "front-client"),
+    ("bank", "bank-server"),
+    ("bank-client", "bank-client"),
 ];
 /// Building the examples may take a while on a cold target.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(1200);
@@ -34,7 +36,10 @@ const BUILD_TIMEOUT: Duration = Duration::from_secs(1200);
 pub(crate) async fn build(cx: &Cx) -> Result<Outcome> {
     cx.say("images from the built binaries");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let args = ["build", "-q", "--locked", "-p", "greeter", "-p", "counter", "-p", "journal", "-p", "front", "--bins"];
+    let args = [
+        "build", "-q", "--locked", "-p", "greeter", "-p", "counter", "-p", "journal", "-p", "front", "-p", "bank",
+        "--bins",
+    ];
     cx.run(&cargo, args, BUILD_TIMEOUT).await?;
     for (image, binary) in IMAGES {
         let tarball = cx.work.path().join(format!("{image}.tar"));

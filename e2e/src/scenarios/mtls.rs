@@ -1,0 +1,244 @@
+//! Mutual TLS on the cluster, with real cert-manager controllers issuing the identities
+//! (`scripts/test-cluster`: the ClusterIssuer `kuberpc-ca`): the bank example's teller and
+//! vault deployed as generated — each pod with its Certificate's Secret mounted, probes on the
+//! plaintext health port; then client Jobs calling the vault with different identities: the
+//! teller's is served Withdraw and refused Audit (PERMISSION_DENIED), a valid certificate of an
+//! undeclared service is refused, another CA's certificate and plaintext fail the handshake;
+//! and both certificates reissued under load cost no call, new connections getting the new
+//! ones, with no pod restarted.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context as _, Result};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Pod, Secret, SecretVolumeSource, Volume, VolumeMount};
+use kube::api::{Api, DynamicObject, ListParams, LogParams, Patch, PatchParams};
+use kube::core::GroupVersionKind;
+use kube::discovery::ApiResource;
+use kube::ResourceExt as _;
+
+use crate::cx::Cx;
+use crate::k8s::{self, Workload};
+use crate::parse;
+use crate::summary::{passed, Outcome};
+
+/// The bank's namespace in its prod overlays.
+const BANK: &str = "bank-prod";
+/// The bank's client image (`bank-client withdraw|audit <seconds>`).
+const BANK_CLIENT: &str = "kuberpc.local/bank-client:e2e";
+/// Where the runtime reads a pod's certificate (`kuberpc::CERT_DIR`).
+const CERT_DIR: &str = "/var/run/kuberpc/tls";
+/// The vault's address in prod, for the plaintext client.
+const VAULT_ADDRESS: &str = "vault-headless.bank-prod.svc.cluster.local:50051";
+
+/// The vault and the teller from `tools/test-cluster/e2e/{vault,teller}`, with the e2e's other
+/// identities: every pod Ready through the probes on its health port once cert-manager issued
+/// its certificate.
+pub(crate) async fn mtls_deploy(cx: &Cx) -> Result<Outcome> {
+    for dir in ["tools/test-cluster/e2e/vault", "tools/test-cluster/e2e/teller"] {
+        let dir = cx.repo.join(dir);
+        let built = k8s::kustomize(cx, &dir).await?;
+        k8s::apply(&cx.client, &built, false)
+            .await
+            .with_context(|| format!("server-side apply of {}", dir.display()))?;
+    }
+    for app in ["vault", "teller"] {
+        k8s::rollout(&cx.client, BANK, Workload::Deployment, app, Duration::from_secs(180))
+            .await
+            .with_context(|| format!("{app} did not become Ready (its certificate, its probes on the health port)"))?;
+    }
+    for secret in ["stranger-mtls", "other-ca-mtls"] {
+        secret_ready(cx, secret).await?;
+    }
+    Ok(passed("vault (2 pods) and teller Ready under mutual TLS; their certificates issued by cert-manager"))
+}
+
+/// What each identity gets from the vault.
+pub(crate) async fn mtls_refused(cx: &Cx) -> Result<Outcome> {
+    let served = bank_client(cx, "as-teller-withdraw", Some(("teller-mtls", "teller")), "withdraw", 5).await?;
+    let (calls, failed) = parse::call_counts(&served).unwrap_or_default();
+    if calls == 0 || failed != 0 {
+        bail!("the teller's Withdraw was not served: {served}");
+    }
+    let refusals = [
+        ("as-teller-audit", Some(("teller-mtls", "teller")), "audit", "PermissionDenied"),
+        ("as-stranger", Some(("stranger-mtls", "default")), "withdraw", "PermissionDenied"),
+        ("other-ca", Some(("other-ca-mtls", "default")), "withdraw", "Unavailable"),
+    ];
+    let mut seen = vec![format!("teller Withdraw: {served}")];
+    for (name, identity, method, code) in refusals {
+        let summary = bank_client(cx, name, identity, method, 3).await?;
+        every_call_failed_with(&summary, &[code]).with_context(|| format!("{name}: {summary}"))?;
+        seen.push(format!("{name}: {summary}"));
+    }
+    // The greeter's client speaks plaintext HTTP/2: the vault reads it as a broken TLS hello.
+    let args = [VAULT_ADDRESS, "e2e", "3"];
+    let job = k8s::client_job("plaintext", "kuberpc.local/greeter-client:e2e", 3, &args);
+    k8s::start_job(cx, BANK, job).await?;
+    let summary = k8s::client_summary(cx, BANK, "plaintext", 3).await?;
+    every_call_failed_with(&summary, &["Unavailable", "Unknown", "Internal"])
+        .with_context(|| format!("plaintext: {summary}"))?;
+    seen.push(format!("plaintext: {summary}"));
+    for line in &seen {
+        cx.say(line);
+    }
+    Ok(passed(seen.join("; ")))
+}
+
+/// Both certificates reissued (as `cmctl renew` does) while the teller's identity calls the
+/// vault for 100 s: no call fails, the kubelet puts the new files in the pods, new connections
+/// get them (the vault's pods say so), and no pod restarts.
+pub(crate) async fn mtls_rotation(cx: &Cx) -> Result<Outcome> {
+    let seconds = 100;
+    let job = with_identity(
+        k8s::client_job("teller-rotation", BANK_CLIENT, seconds, &["withdraw", &seconds.to_string()]),
+        "teller-mtls",
+        "teller",
+    );
+    k8s::start_job(cx, BANK, job).await?;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let before = tls_crt(cx, "vault-mtls").await?;
+    for certificate in ["vault-mtls", "teller-mtls"] {
+        renew(cx, certificate).await?;
+    }
+    let secrets: Api<Secret> = Api::namespaced(cx.client.clone(), BANK);
+    k8s::wait_for(secrets, "vault-mtls", Duration::from_secs(60), "the vault's reissued certificate", |secret| {
+        let crt = secret.and_then(|s| s.data.as_ref()?.get("tls.crt").cloned()).ok_or("no tls.crt")?;
+        (crt.0 != before).then_some(()).ok_or_else(|| "the same certificate".to_string())
+    })
+    .await?;
+    // The kubelet swaps the mounted files at its next sync of each pod; a new connection makes
+    // the vault read them again.
+    let mut renewed = 0;
+    for attempt in 0..8 {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let name = format!("teller-fresh-{attempt}");
+        bank_client(cx, &name, Some(("teller-mtls", "teller")), "withdraw", 2).await?;
+        renewed = pods_saying(cx, "app.kubernetes.io/name=vault", "certificate renewed").await?;
+        if renewed == 2 {
+            break;
+        }
+    }
+    let summary = k8s::client_summary(cx, BANK, "teller-rotation", seconds).await?;
+    cx.say(&summary);
+    match parse::call_counts(&summary) {
+        Some((calls, 0)) if calls > 0 => {}
+        _ => bail!("calls failed while the certificates were renewed: {summary}"),
+    }
+    if renewed != 2 {
+        bail!("{renewed} of 2 vault pods took the renewed certificate");
+    }
+    let restarts = restarts(cx, "app.kubernetes.io/name=vault").await?;
+    if restarts != 0 {
+        bail!("the vault's pods restarted {restarts} times");
+    }
+    Ok(passed(format!("both certificates reissued under load: {summary}; both vault pods renewed, no restart")))
+}
+
+/// Runs `bank-client <method> <seconds>` as a Job with `identity` (its Secret mounted where the
+/// runtime reads it, and its ServiceAccount); its summary.
+async fn bank_client(
+    cx: &Cx,
+    name: &str,
+    identity: Option<(&str, &str)>,
+    method: &str,
+    seconds: u32,
+) -> Result<String> {
+    let mut job = k8s::client_job(name, BANK_CLIENT, seconds, &[method, &seconds.to_string()]);
+    if let Some((secret, account)) = identity {
+        job = with_identity(job, secret, account);
+    }
+    k8s::start_job(cx, BANK, job).await?;
+    k8s::client_summary(cx, BANK, name, seconds).await
+}
+
+/// `job` with `secret` mounted read-only at [`CERT_DIR`], run as `account`.
+fn with_identity(mut job: Job, secret: &str, account: &str) -> Job {
+    let Some(pod) = job.spec.as_mut().and_then(|spec| spec.template.spec.as_mut()) else { return job };
+    pod.service_account_name = Some(account.into());
+    pod.automount_service_account_token = Some(false);
+    pod.volumes = Some(vec![Volume {
+        name: "tls".into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(secret.into()),
+            default_mode: Some(0o444),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }]);
+    for container in &mut pod.containers {
+        container.volume_mounts = Some(vec![VolumeMount {
+            name: "tls".into(),
+            mount_path: CERT_DIR.into(),
+            read_only: Some(true),
+            ..Default::default()
+        }]);
+    }
+    job
+}
+
+/// Fails unless every call of the client summary failed, each with one of `codes`.
+fn every_call_failed_with(summary: &str, codes: &[&str]) -> Result<()> {
+    let (calls, failed) = parse::call_counts(summary).context("no call counts")?;
+    let others: Vec<&str> = parse::failure_codes(summary).into_iter().filter(|c| !codes.contains(c)).collect();
+    if calls == 0 || failed != calls || !others.is_empty() {
+        bail!("expected every call to fail with {codes:?}");
+    }
+    Ok(())
+}
+
+/// Waits until the Secret `name` holds a certificate (cert-manager issued it).
+async fn secret_ready(cx: &Cx, name: &str) -> Result<()> {
+    let secrets: Api<Secret> = Api::namespaced(cx.client.clone(), BANK);
+    k8s::wait_for(secrets, name, Duration::from_secs(60), &format!("cert-manager to issue {name}"), |secret| {
+        secret.and_then(|s| s.data.as_ref()?.get("tls.crt").map(|_| ())).ok_or_else(|| "not yet".to_string())
+    })
+    .await
+}
+
+/// The `tls.crt` of the Secret `name`.
+async fn tls_crt(cx: &Cx, name: &str) -> Result<Vec<u8>> {
+    let secrets: Api<Secret> = Api::namespaced(cx.client.clone(), BANK);
+    let secret = secrets.get(name).await?;
+    secret.data.and_then(|mut data| data.remove("tls.crt")).map(|crt| crt.0).context("no tls.crt")
+}
+
+/// Asks cert-manager to reissue the Certificate `name` now, as `cmctl renew` does: the
+/// condition Issuing=True added to its status.
+async fn renew(cx: &Cx, name: &str) -> Result<()> {
+    let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("cert-manager.io", "v1", "Certificate"));
+    let certificates: Api<DynamicObject> = Api::namespaced_with(cx.client.clone(), BANK, &resource);
+    let certificate = certificates.get_status(name).await?;
+    let mut conditions = certificate.data["status"]["conditions"].as_array().cloned().unwrap_or_default();
+    conditions.push(serde_json::json!({
+        "type": "Issuing",
+        "status": "True",
+        "reason": "ManuallyTriggered",
+        "message": "Certificate re-issuance manually triggered (kuberpc e2e)",
+        "observedGeneration": certificate.metadata.generation,
+        "lastTransitionTime": k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::now()),
+    }));
+    let patch = serde_json::json!({ "status": { "conditions": conditions } });
+    certificates.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    cx.note(format!("asked cert-manager to reissue {name}"));
+    Ok(())
+}
+
+/// How many of the pods selected by `labels` have said `words` in their log.
+async fn pods_saying(cx: &Cx, labels: &str, words: &str) -> Result<usize> {
+    let pods: Api<Pod> = Api::namespaced(cx.client.clone(), BANK);
+    let mut saying = 0;
+    for pod in pods.list(&ListParams::default().labels(labels)).await? {
+        let log = pods.logs(&pod.name_any(), &LogParams::default()).await?;
+        saying += usize::from(log.contains(words));
+    }
+    Ok(saying)
+}
+
+/// The restarts of the containers of the pods selected by `labels`.
+async fn restarts(cx: &Cx, labels: &str) -> Result<i32> {
+    let pods: Api<Pod> = Api::namespaced(cx.client.clone(), BANK);
+    let listed = pods.list(&ListParams::default().labels(labels)).await?;
+    let statuses = listed.iter().filter_map(|pod| pod.status.as_ref()?.container_statuses.clone()).flatten();
+    Ok(statuses.map(|status| status.restart_count).sum())
+}
