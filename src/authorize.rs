@@ -23,7 +23,6 @@ use tonic::body::Body;
 use tower::{Layer, Service};
 
 use crate::metrics::RpcMetrics;
-use crate::server::ServerError;
 use crate::tls::{PeerIdentity, TlsError};
 use crate::{Caller, Deploy, MutualTls};
 
@@ -75,19 +74,19 @@ impl Authorization {
         deploy: &'static Deploy,
         mtls: &MutualTls,
         metrics: Option<RpcMetrics>,
-    ) -> Result<Self, ServerError> {
+    ) -> Result<Self, TlsError> {
         let namespace = std::env::var(crate::client::NAMESPACE_ENV).ok();
         let identity = |caller: &Caller| match (std::env::var(caller.identity_env), &namespace) {
             (Ok(identity), _) => Ok(identity),
             (Err(_), Some(namespace)) => {
                 Ok(kuberpc_spec::spiffe_id(mtls.trust_domain, namespace, caller.service_account))
             }
-            (Err(_), None) => Err(ServerError::Tls(TlsError::new(format!(
+            (Err(_), None) => Err(TlsError::new(format!(
                 "neither {} nor {} is set: the identity of the caller {} is unknown",
                 caller.identity_env,
                 crate::client::NAMESPACE_ENV,
                 caller.app
-            )))),
+            ))),
         };
         let mut callers = HashMap::new();
         for caller in deploy.callers {

@@ -366,10 +366,10 @@ impl Server {
         let _metrics_task = metrics_listener.zip(metrics.clone()).map(|(listener, metrics)| {
             AbortOnDrop(tokio::spawn(crate::metrics::serve_metrics_limited(listener, metrics, limits)))
         });
-        let authorization = match self.deploy.mtls {
-            Some(mtls) => Some(Arc::new(Authorization::new(self.deploy, &mtls, metrics.clone())?)),
-            None => None,
-        };
+        let authorization = (self.deploy.mtls.as_ref())
+            .map(|mtls| Authorization::new(self.deploy, mtls, metrics.clone()).map(Arc::new))
+            .transpose()
+            .map_err(ServerError::Tls)?;
         let service = tower::ServiceBuilder::new()
             .layer(CallTraceLayer::with_metrics(metrics))
             .layer(crate::deadline::DeadlineLayer)
