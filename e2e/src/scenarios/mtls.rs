@@ -131,11 +131,13 @@ pub(crate) async fn mtls_rotation(cx: &Cx) -> Result<Outcome> {
     if renewed != 2 {
         bail!("{renewed} of 2 vault pods took the renewed certificate");
     }
-    let restarts = restarts(cx, "app.kubernetes.io/name=vault").await?;
-    if restarts != 0 {
-        bail!("the vault's pods restarted {restarts} times");
+    // The probes (plaintext health port) kept passing: no restart by liveness, every container
+    // still Ready.
+    let (restarts, unready) = restarts_and_unready(cx, "app.kubernetes.io/name=vault").await?;
+    if restarts != 0 || unready != 0 {
+        bail!("the vault's pods restarted {restarts} times and {unready} containers are not Ready");
     }
-    Ok(passed(format!("both certificates reissued under load: {summary}; both vault pods renewed, no restart")))
+    Ok(passed(format!("both certificates reissued under load: {summary}; both vault pods renewed, Ready, no restart")))
 }
 
 /// Runs `bank-client <method> <seconds>` as a Job with `identity` (its Secret mounted where the
@@ -239,9 +241,11 @@ async fn pods_saying(cx: &Cx, labels: &str, words: &str) -> Result<usize> {
 }
 
 /// The restarts of the containers of the pods selected by `labels`.
-async fn restarts(cx: &Cx, labels: &str) -> Result<i32> {
+async fn restarts_and_unready(cx: &Cx, labels: &str) -> Result<(i32, usize)> {
     let pods: Api<Pod> = Api::namespaced(cx.client.clone(), BANK);
     let listed = pods.list(&ListParams::default().labels(labels)).await?;
-    let statuses = listed.iter().filter_map(|pod| pod.status.as_ref()?.container_statuses.clone()).flatten();
-    Ok(statuses.map(|status| status.restart_count).sum())
+    let statuses: Vec<_> =
+        listed.iter().filter_map(|pod| pod.status.as_ref()?.container_statuses.clone()).flatten().collect();
+    let unready = statuses.iter().filter(|status| !status.ready).count();
+    Ok((statuses.iter().map(|status| status.restart_count).sum(), unready))
 }
