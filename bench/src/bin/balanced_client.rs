@@ -11,7 +11,7 @@
 //! - `calls <plain|plain-deadline|kuberpc|kuberpc-once|kuberpc-quiet|kuberpc-mtls> <n>`: `n` sequential
 //!   calls, for callgrind (`plain-deadline`: SayHello's 500 ms set on each call; `kuberpc-once`:
 //!   SayHello neither idempotent nor hedged; `kuberpc-mtls`: both ends speaking mutual TLS with
-//!   a test CA's certificates, one connection reused; `kuberpc-quiet`: its plaintext twin. Those
+//!   a test CA's certificates, one connection reused; `kuberpc-quiet`: its plaintext twin, the same server and client but for TLS. Those
 //!   two send no keepalive pings: under callgrind the process runs ~50× slower, and a ping's
 //!   2 s pong deadline passed mid-run and closed the TLS connection).
 //! - `handshakes <kuberpc-quiet|kuberpc-mtls> <n>`: `n` new clients, each connecting and making one
@@ -147,8 +147,8 @@ async fn blackhole(seconds: f64) {
 /// instructions of 4n calls minus n calls, over 3n, are the cost of one call).
 async fn sequential(variant: String, n: usize) {
     if variant == "kuberpc-mtls" || variant == "kuberpc-quiet" {
-        let ((addr, _), (tls, _dirs)) = (serve().await, MutualTlsGreeter::start().await);
-        let mut client = new_client(&variant, addr, &tls).await;
+        let (twins, _dirs) = TwinGreeters::start().await;
+        let mut client = twins.client(&variant).await;
         for _ in 0..n {
             client.say_hello(patient_request()).await.unwrap();
         }
@@ -177,27 +177,36 @@ async fn sequential(variant: String, n: usize) {
     }
 }
 
-/// A mutual-TLS greeter on 127.0.0.1 with a test CA's certificates (in the returned directory),
-/// serving until the process ends.
-struct MutualTlsGreeter {
-    addr: SocketAddr,
+/// Two greeters on 127.0.0.1 serving until the process ends, alike but for TLS: one speaking
+/// mutual TLS with a test CA's certificates (in the returned directory), checking each call
+/// against its callers, and its plaintext twin (same handler, metrics, health port and client
+/// policy; the client dials both by name through the same resolver).
+struct TwinGreeters {
+    mtls: SocketAddr,
+    plaintext: SocketAddr,
     client_dir: std::path::PathBuf,
 }
 
-impl MutualTlsGreeter {
+impl TwinGreeters {
     async fn start() -> (Self, tempfile::TempDir) {
         let (ca, dirs) = (mtls::Ca::new("bench CA"), tempfile::tempdir().unwrap());
         ca.issue(&dirs.path().join("greeter"), "greeter");
         ca.issue(&dirs.path().join("front"), "front");
         let served = mtls::serve(&dirs.path().join("greeter"), kuberpc::metrics::RpcMetrics::new()).await;
-        let addr = served.addr;
-        std::mem::forget(served); // dropping it would stop the server
-        (Self { addr, client_dir: dirs.path().join("front") }, dirs)
+        let twin = mtls::serve_plaintext_twin(kuberpc::metrics::RpcMetrics::new()).await;
+        let (mtls, plaintext) = (served.addr, twin.addr);
+        std::mem::forget((served, twin)); // dropping them would stop the servers
+        (Self { mtls, plaintext, client_dir: dirs.path().join("front") }, dirs)
     }
 
-    /// A new client (its own connection) with the declared caller's certificate.
-    async fn client(&self) -> GreeterClient<kuberpc::client::PolicyChannel> {
-        mtls::client_of(quiet(mtls::deploy()), self.addr, &self.client_dir).await
+    /// A new client (its own connection) of `variant`: `kuberpc-mtls` with the declared
+    /// caller's certificate, else `kuberpc-quiet`, to the plaintext twin.
+    async fn client(&self, variant: &str) -> GreeterClient<kuberpc::client::PolicyChannel> {
+        if variant == "kuberpc-mtls" {
+            mtls::client_of(quiet(mtls::deploy()), self.mtls, &self.client_dir).await
+        } else {
+            mtls::plaintext_client_of(quiet(mtls::plaintext_twin()), self.plaintext).await
+        }
     }
 }
 
@@ -205,20 +214,6 @@ impl MutualTlsGreeter {
 fn quiet(deploy: &'static kuberpc::Deploy) -> &'static kuberpc::Deploy {
     let client = kuberpc::ClientPolicy { keepalive_interval_ms: 3_600_000, ..deploy.client };
     Box::leak(Box::new(kuberpc::Deploy { client, ..*deploy }))
-}
-
-/// A new client of `variant` to the plaintext greeter at `addr`, or to the mutual-TLS one.
-async fn new_client(
-    variant: &str,
-    addr: SocketAddr,
-    tls: &MutualTlsGreeter,
-) -> GreeterClient<kuberpc::client::PolicyChannel> {
-    if variant == "kuberpc-mtls" {
-        return tls.client().await;
-    }
-    let target = format!("ipv4:{addr}").parse().unwrap();
-    let deploy = quiet(&greeter_deploy::DEPLOY);
-    GreeterClient::new(kuberpc::client::Client::new(deploy).target_parsed(target).connect().await.unwrap())
 }
 
 /// A SayHello request with a 30 s deadline: under callgrind (~50× slower, threads taking
@@ -231,17 +226,17 @@ fn patient_request() -> Request<HelloRequest> {
 
 /// `n` new clients of `variant`, each making one call.
 async fn handshakes(variant: String, n: usize) {
-    let ((addr, _), (tls, _dirs)) = (serve().await, MutualTlsGreeter::start().await);
+    let (twins, _dirs) = TwinGreeters::start().await;
     for _ in 0..n {
-        let mut client = new_client(&variant, addr, &tls).await;
+        let mut client = twins.client(&variant).await;
         client.say_hello(patient_request()).await.unwrap();
     }
 }
 
 /// Calls/s of [`CALLERS`] closed-loop callers of `variant` over one connection.
 async fn closed_loop(variant: String, seconds: f64) {
-    let ((addr, _), (tls, _dirs)) = (serve().await, MutualTlsGreeter::start().await);
-    let client = new_client(&variant, addr, &tls).await;
+    let (twins, _dirs) = TwinGreeters::start().await;
+    let client = twins.client(&variant).await;
     load(client.clone(), 1.0, None).await; // warm-up
     let calls = load(client, seconds, None).await;
     let failed = calls.iter().filter(|c| !c.2).count();

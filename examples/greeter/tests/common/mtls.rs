@@ -81,6 +81,11 @@ pub fn deploy() -> &'static Deploy {
     Box::leak(Box::new(Deploy { mtls, callers: CALLERS, ..greeter_deploy::DEPLOY }))
 }
 
+/// [`deploy`] without mutual TLS (and so without callers to check).
+pub fn plaintext_twin() -> &'static Deploy {
+    Box::leak(Box::new(Deploy { mtls: None, ..*deploy() }))
+}
+
 /// A mutual-TLS greeter serving with the certificate in `dir`.
 pub struct Served {
     pub addr: std::net::SocketAddr,
@@ -98,19 +103,36 @@ pub async fn serve_with(
     metrics: RpcMetrics,
     configure: impl FnOnce(kuberpc::Server) -> kuberpc::Server,
 ) -> Served {
+    serve_as(Some(dir), metrics, configure).await
+}
+
+/// The same server in plaintext: [`deploy`] without mutual TLS, otherwise as [`serve`] builds
+/// it (the twin a measurement of what TLS costs compares with).
+pub async fn serve_plaintext_twin(metrics: RpcMetrics) -> Served {
+    serve_as(None, metrics, |server| server).await
+}
+
+/// [`serve_with`] speaking mutual TLS with the certificate in `dir`, or plaintext without one.
+async fn serve_as(
+    dir: Option<&Path>,
+    metrics: RpcMetrics,
+    configure: impl FnOnce(kuberpc::Server) -> kuberpc::Server,
+) -> Served {
     // The callers' namespace, which the manifests set (every test sets the same value).
     std::env::set_var("POD_NAMESPACE", "default");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let health = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (addr, health_addr) = (listener.local_addr().unwrap(), health.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = kuberpc::Server::new(deploy())
+    let server = kuberpc::Server::new(dir.map_or_else(plaintext_twin, |_| deploy()))
         .add_service(GreeterServer::new(GreeterService::new("Hello")))
-        .tls_dir(dir)
         .health_listener(health)
         .metrics(metrics, None)
         .drain(Duration::ZERO);
-    let server = configure(server);
+    let server = configure(match dir {
+        Some(dir) => server.tls_dir(dir),
+        None => server,
+    });
     tokio::spawn(server.serve_with_listener(listener, async {
         let _ = stopped.await;
     }));
@@ -128,12 +150,23 @@ pub async fn client_of(
     addr: std::net::SocketAddr,
     dir: &Path,
 ) -> GreeterClient<PolicyChannel> {
-    let channel = Client::new(deploy)
-        .target("localhost", addr.port())
-        .resolver(Fixed::new(vec![addr]))
-        .tls_dir(dir)
-        .connect()
-        .await
-        .unwrap();
-    GreeterClient::new(channel)
+    client_as(deploy, addr, Some(dir)).await
+}
+
+/// [`client_of`] a plaintext twin: the same client without a certificate.
+pub async fn plaintext_client_of(deploy: &'static Deploy, addr: std::net::SocketAddr) -> GreeterClient<PolicyChannel> {
+    client_as(deploy, addr, None).await
+}
+
+async fn client_as(
+    deploy: &'static Deploy,
+    addr: std::net::SocketAddr,
+    dir: Option<&Path>,
+) -> GreeterClient<PolicyChannel> {
+    let client = Client::new(deploy).target("localhost", addr.port()).resolver(Fixed::new(vec![addr]));
+    let client = match dir {
+        Some(dir) => client.tls_dir(dir),
+        None => client,
+    };
+    GreeterClient::new(client.connect().await.unwrap())
 }
