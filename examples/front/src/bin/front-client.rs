@@ -1,15 +1,9 @@
 //! Calls the front: `front-client [host:port|-] [name] [seconds]`. Without a target (or with
 //! `-`) it balances over the front's headless Service in its namespace. With `seconds`, it
-//! keeps calling from 4 tasks for that long (the e2e's load through the whole system), prints
-//! `calls=N failed=F` and the failures by code, and exits non-zero if any call failed.
-
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+//! keeps calling for that long (the e2e's load through the whole system; `example_load`: prints
+//! `calls=N failed=F {failures by code} late_max=Lms` and exits non-zero if any call failed).
 
 use front::{front_deploy, FrontClient, WelcomeRequest};
-use kuberpc::client::PolicyChannel;
-
-const LOAD_TASKS: usize = 4;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,32 +20,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{} (recorded by {} at {})", reply.message, reply.recorded_by, reply.offset);
         return Ok(());
     };
-    let until = Instant::now() + Duration::from_secs_f64(seconds.parse()?);
-    let tasks: Vec<_> = (0..LOAD_TASKS).map(|_| tokio::spawn(load(front.clone(), name.clone(), until))).collect();
-    let (mut calls, mut failed) = (0u64, BTreeMap::<String, u64>::new());
-    for task in tasks {
-        let (task_calls, task_failed) = task.await?;
-        calls += task_calls;
-        for (code, count) in task_failed {
-            *failed.entry(code).or_default() += count;
-        }
-    }
-    let failures: u64 = failed.values().sum();
-    println!("calls={calls} failed={failures} {failed:?}");
-    if failures > 0 {
-        std::process::exit(1);
-    }
+    example_load::run(seconds.parse()?, move || {
+        let (mut front, name) = (front.clone(), name.clone());
+        async move { front.welcome(WelcomeRequest { name }).await.map(drop) }
+    })
+    .await;
     Ok(())
-}
-
-/// Calls until `until`; returns the calls made and the failures by code.
-async fn load(mut front: FrontClient<PolicyChannel>, name: String, until: Instant) -> (u64, BTreeMap<String, u64>) {
-    let (mut calls, mut failed) = (0, BTreeMap::new());
-    while Instant::now() < until {
-        calls += 1;
-        if let Err(status) = front.welcome(WelcomeRequest { name: name.clone() }).await {
-            *failed.entry(format!("{:?}", status.code())).or_default() += 1;
-        }
-    }
-    (calls, failed)
 }
