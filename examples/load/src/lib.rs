@@ -54,7 +54,7 @@ impl std::fmt::Display for Tally {
 pub async fn run<F, Fut>(seconds: f64, call: F)
 where
     F: FnMut() -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = Result<(), tonic::Status>> + Send,
+    Fut: Future<Output = Result<(), tonic::Status>> + Send + 'static,
 {
     let tally = closed_loop(seconds, call).await;
     println!("{tally}");
@@ -67,7 +67,7 @@ where
 pub async fn closed_loop<F, Fut>(seconds: f64, call: F) -> Tally
 where
     F: FnMut() -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = Result<(), tonic::Status>> + Send,
+    Fut: Future<Output = Result<(), tonic::Status>> + Send + 'static,
 {
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(seconds);
