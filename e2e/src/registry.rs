@@ -67,7 +67,7 @@ scenarios! {
     system_rolling_restart after declared_edges;
     mtls_deploy after build, policy_engine;
     mtls_refused after mtls_deploy;
-    mtls_rotation after mtls_refused;
+    mtls_rotation after mtls_deploy;
     skew_dry_runs after build;
 }
 

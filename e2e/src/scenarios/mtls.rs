@@ -3,15 +3,18 @@
 //! vault deployed as generated — each pod with its Certificate's Secret mounted, probes on the
 //! plaintext health port; then client Jobs calling the vault with different identities: the
 //! teller's is served Withdraw and refused Audit (PERMISSION_DENIED), a valid certificate of an
-//! undeclared service is refused, another CA's certificate and plaintext fail the handshake;
-//! and both certificates reissued under load cost no call, new connections getting the new
-//! ones, with no pod restarted.
+//! undeclared service is refused, the vault refuses another CA's certificate and plaintext in
+//! the handshake; and both certificates reissued under load cost no call, new connections
+//! getting the new ones, with no pod restarted.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Pod, Secret, SecretVolumeSource, Volume, VolumeMount};
+use k8s_openapi::api::core::v1::{
+    KeyToPath, Pod, ProjectedVolumeSource, Secret, SecretProjection, Volume, VolumeMount, VolumeProjection,
+};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::api::{Api, DynamicObject, ListParams, LogParams, Patch, PatchParams};
 use kube::core::GroupVersionKind;
@@ -54,34 +57,52 @@ pub(crate) async fn mtls_deploy(cx: &Cx) -> Result<Outcome> {
     Ok(passed("vault (2 pods) and teller Ready under mutual TLS; their certificates issued by cert-manager"))
 }
 
+/// Who a client Job is: the ServiceAccount it runs as, the Secret its certificate and key come
+/// from, and the Secret whose `ca.crt` it trusts.
+struct Identity {
+    account: &'static str,
+    certificate: &'static str,
+    trusts: &'static str,
+}
+
+/// The teller, declared to call the vault's Withdraw.
+const TELLER: Identity = Identity { account: "teller", certificate: "teller-mtls", trusts: "teller-mtls" };
+/// A valid certificate of the cluster's CA for a service nobody declared.
+const STRANGER: Identity = Identity { account: "default", certificate: "stranger-mtls", trusts: "stranger-mtls" };
+/// The teller's SPIFFE ID signed by another CA, trusting the cluster's CA (the teller's
+/// `ca.crt`): the client accepts the vault, so a refusal can only be the vault's.
+const OTHER_CA: Identity = Identity { account: "default", certificate: "other-ca-mtls", trusts: "teller-mtls" };
+
+/// What tonic's client makes of a connection the server closed in its handshake depends on
+/// where each call was: an HTTP/2 protocol error, a transport error, a connect error, or a
+/// request dropped with its connection before it was sent (Cancelled). None is a code the
+/// service could answer with.
+const HANDSHAKE_REFUSED: &[&str] = &["Unavailable", "Unknown", "Internal", "Cancelled"];
+
 /// What each identity gets from the vault.
 pub(crate) async fn mtls_refused(cx: &Cx) -> Result<Outcome> {
-    let served = bank_client(cx, "as-teller-withdraw", Some(("teller-mtls", "teller")), "withdraw", 5).await?;
+    let served = bank_client(cx, "as-teller-withdraw", &TELLER, "withdraw", 5).await?;
     let (calls, failed) = parse::call_counts(&served).unwrap_or_default();
     if calls == 0 || failed != 0 {
         bail!("the teller's Withdraw was not served: {served}");
     }
-    let refusals = [
-        ("as-teller-audit", Some(("teller-mtls", "teller")), "audit", "PermissionDenied"),
-        ("as-stranger", Some(("stranger-mtls", "default")), "withdraw", "PermissionDenied"),
-        ("other-ca", Some(("other-ca-mtls", "default")), "withdraw", "Unavailable"),
+    let refusals: [(&str, &Identity, &str, &[&str]); 3] = [
+        ("as-teller-audit", &TELLER, "audit", &["PermissionDenied"]),
+        ("as-stranger", &STRANGER, "withdraw", &["PermissionDenied"]),
+        ("other-ca", &OTHER_CA, "withdraw", HANDSHAKE_REFUSED),
     ];
     let mut seen = vec![format!("teller Withdraw: {served}")];
-    for (name, identity, method, code) in refusals {
+    for (name, identity, method, codes) in refusals {
         let summary = bank_client(cx, name, identity, method, 3).await?;
-        every_call_failed_with(&summary, &[code]).with_context(|| format!("{name}: {summary}"))?;
+        every_call_failed_with(&summary, codes).with_context(|| format!("{name}: {summary}"))?;
         seen.push(format!("{name}: {summary}"));
     }
-    // The greeter's client speaks plaintext HTTP/2: the vault reads it as a broken TLS hello
-    // and closes. What tonic's client makes of the closed connection depends on where each call
-    // was (an HTTP/2 protocol error, a transport error, or a request dropped with its
-    // connection before it was sent: Cancelled); none is a code the service could answer.
+    // The greeter's client speaks plaintext HTTP/2: the vault reads it as a broken TLS hello.
     let args = [VAULT_ADDRESS, "e2e", "3"];
     let job = k8s::client_job("plaintext", "kuberpc.local/greeter-client:e2e", 3, &args);
     k8s::start_job(cx, BANK, job).await?;
     let summary = k8s::client_summary(cx, BANK, "plaintext", 3).await?;
-    every_call_failed_with(&summary, &["Unavailable", "Unknown", "Internal", "Cancelled"])
-        .with_context(|| format!("plaintext: {summary}"))?;
+    every_call_failed_with(&summary, HANDSHAKE_REFUSED).with_context(|| format!("plaintext: {summary}"))?;
     seen.push(format!("plaintext: {summary}"));
     for line in &seen {
         cx.say(line);
@@ -91,48 +112,25 @@ pub(crate) async fn mtls_refused(cx: &Cx) -> Result<Outcome> {
 
 /// Both certificates reissued (as `cmctl renew` does) while the teller's identity calls the
 /// vault for 100 s: no call fails, the kubelet puts the new files in the pods, new connections
-/// get them (the vault's pods say so), and no pod restarts.
+/// get them (the vault's pods say so, and those connections' calls are served), and no pod
+/// restarts or stops being Ready.
 pub(crate) async fn mtls_rotation(cx: &Cx) -> Result<Outcome> {
     let seconds = 100;
-    let job = with_identity(
-        k8s::client_job("teller-rotation", BANK_CLIENT, seconds, &["withdraw", &seconds.to_string()]),
-        "teller-mtls",
-        "teller",
-    );
+    let job = with_identity(bank_job("teller-rotation", "withdraw", seconds), &TELLER);
     k8s::start_job(cx, BANK, job).await?;
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let before = tls_crt(cx, "vault-mtls").await?;
+    job_calling(cx, "teller-rotation").await?;
+    let renewals_before = renewals(cx).await?;
     for certificate in ["vault-mtls", "teller-mtls"] {
+        let before = tls_crt(cx, certificate).await?;
         renew(cx, certificate).await?;
+        reissued(cx, certificate, before).await?;
     }
-    let secrets: Api<Secret> = Api::namespaced(cx.client.clone(), BANK);
-    k8s::wait_for(secrets, "vault-mtls", Duration::from_secs(60), "the vault's reissued certificate", |secret| {
-        let crt = secret.and_then(|s| s.data.as_ref()?.get("tls.crt").cloned()).ok_or("no tls.crt")?;
-        (crt.0 != before).then_some(()).ok_or_else(|| "the same certificate".to_string())
-    })
-    .await?;
-    // The kubelet swaps the mounted files at its next sync of each pod; a new connection makes
-    // the vault read them again.
-    let mut renewed = 0;
-    for attempt in 0..8 {
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        let name = format!("teller-fresh-{attempt}");
-        let job = with_identity(k8s::client_job(&name, BANK_CLIENT, 2, &["withdraw", "2"]), "teller-mtls", "teller");
-        k8s::start_job(cx, BANK, with_cpu(job, FRESH_CPU)).await?;
-        k8s::client_summary(cx, BANK, &name, 2).await?;
-        renewed = pods_saying(cx, "app.kubernetes.io/name=vault", "certificate renewed").await?;
-        if renewed == 2 {
-            break;
-        }
-    }
+    let fresh = vault_takes_renewal(cx, &renewals_before).await?;
     let summary = k8s::client_summary(cx, BANK, "teller-rotation", seconds).await?;
     cx.say(&summary);
     match parse::call_counts(&summary) {
         Some((calls, 0)) if calls > 0 => {}
         _ => bail!("calls failed while the certificates were renewed: {summary}"),
-    }
-    if renewed != 2 {
-        bail!("{renewed} of 2 vault pods took the renewed certificate");
     }
     // The probes (plaintext health port) kept passing: no restart by liveness, every container
     // still Ready.
@@ -140,7 +138,58 @@ pub(crate) async fn mtls_rotation(cx: &Cx) -> Result<Outcome> {
     if restarts != 0 || unready != 0 {
         bail!("the vault's pods restarted {restarts} times and {unready} containers are not Ready");
     }
-    Ok(passed(format!("both certificates reissued under load: {summary}; both vault pods renewed, Ready, no restart")))
+    Ok(passed(format!(
+        "both certificates reissued under load: {summary}; both vault pods renewed, Ready, no restart; \
+         fresh connections after it: {fresh}"
+    )))
+}
+
+/// Until both vault pods have logged a renewal since `before` (at most 8 rounds of 10 s), a
+/// fresh connection as the teller every 10 s (the kubelet swaps the mounted files at its next
+/// sync of each pod; a new connection makes the vault read them again). Each fresh Job's calls
+/// must all be served; the last one's summary.
+async fn vault_takes_renewal(cx: &Cx, before: &BTreeMap<String, usize>) -> Result<String> {
+    for attempt in 0..8 {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let name = format!("teller-fresh-{attempt}");
+        let job = with_cpu(with_identity(bank_job(&name, "withdraw", 2), &TELLER), FRESH_CPU);
+        k8s::start_job(cx, BANK, job).await?;
+        let summary = k8s::client_summary(cx, BANK, &name, 2).await?;
+        if !matches!(parse::call_counts(&summary), Some((calls, 0)) if calls > 0) {
+            bail!("a fresh connection after the renewal failed: {summary}");
+        }
+        let now = renewals(cx).await?;
+        let renewed = now.iter().filter(|(pod, count)| **count > before.get(*pod).copied().unwrap_or(0)).count();
+        if renewed == 2 {
+            return Ok(summary);
+        }
+    }
+    bail!("the vault's pods did not both log a renewed certificate within 80 s")
+}
+
+/// Waits (at most 60 s) until the Job `name`'s pod runs its client (past the init container).
+async fn job_calling(cx: &Cx, name: &str) -> Result<()> {
+    let pods: Api<Pod> = Api::namespaced(cx.client.clone(), BANK);
+    let selector = ListParams::default().labels(&format!("job-name={name}"));
+    for _ in 0..60 {
+        let listed = pods.list(&selector).await?;
+        let running = listed.iter().filter_map(|pod| pod.status.as_ref()?.container_statuses.as_ref()).flatten();
+        if running.into_iter().any(|status| status.state.as_ref().is_some_and(|state| state.running.is_some())) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    bail!("the Job {name}'s client did not start within 60 s")
+}
+
+/// Waits (at most 60 s) until the Secret `name` holds another certificate than `before`.
+async fn reissued(cx: &Cx, name: &str, before: Vec<u8>) -> Result<()> {
+    let secrets: Api<Secret> = Api::namespaced(cx.client.clone(), BANK);
+    k8s::wait_for(secrets, name, Duration::from_secs(60), &format!("{name} reissued"), |secret| {
+        let crt = secret.and_then(|s| s.data.as_ref()?.get("tls.crt").cloned()).ok_or("no tls.crt")?;
+        (crt.0 != before).then_some(()).ok_or_else(|| "the same certificate".to_string())
+    })
+    .await
 }
 
 /// What a Job asks for that only opens a fresh connection (to make the vault read its files
@@ -160,34 +209,42 @@ fn with_cpu(mut job: Job, cpu: &str) -> Job {
     job
 }
 
-/// Runs `bank-client <method> <seconds>` as a Job with `identity` (its Secret mounted where the
-/// runtime reads it, and its ServiceAccount); its summary.
-async fn bank_client(
-    cx: &Cx,
-    name: &str,
-    identity: Option<(&str, &str)>,
-    method: &str,
-    seconds: u32,
-) -> Result<String> {
-    let mut job = k8s::client_job(name, BANK_CLIENT, seconds, &[method, &seconds.to_string()]);
-    if let Some((secret, account)) = identity {
-        job = with_identity(job, secret, account);
-    }
-    k8s::start_job(cx, BANK, job).await?;
+/// The Job `bank-client <method> <seconds>`.
+fn bank_job(name: &str, method: &str, seconds: u32) -> Job {
+    k8s::client_job(name, BANK_CLIENT, seconds, &[method, &seconds.to_string()])
+}
+
+/// Runs `bank-client <method> <seconds>` as `identity`; its summary.
+async fn bank_client(cx: &Cx, name: &str, identity: &Identity, method: &str, seconds: u32) -> Result<String> {
+    k8s::start_job(cx, BANK, with_identity(bank_job(name, method, seconds), identity)).await?;
     k8s::client_summary(cx, BANK, name, seconds).await
 }
 
-/// `job` with `secret` mounted read-only at [`CERT_DIR`], run as `account`.
-fn with_identity(mut job: Job, secret: &str, account: &str) -> Job {
+/// `job` run as `identity`: its certificate and key, and the CA it trusts, mounted read-only at
+/// [`CERT_DIR`] (readable by all: the client runs as another user than the kubelet writes as,
+/// with no fsGroup), its ServiceAccount.
+fn with_identity(mut job: Job, identity: &Identity) -> Job {
     let Some(pod) = job.spec.as_mut().and_then(|spec| spec.template.spec.as_mut()) else { return job };
-    pod.service_account_name = Some(account.into());
+    pod.service_account_name = Some(identity.account.into());
     pod.automount_service_account_token = Some(false);
+    let files = |secret: &str, keys: &[&str]| VolumeProjection {
+        secret: Some(SecretProjection {
+            name: secret.into(),
+            items: Some(
+                keys.iter().map(|key| KeyToPath { key: (*key).into(), path: (*key).into(), mode: None }).collect(),
+            ),
+            optional: Some(false),
+        }),
+        ..Default::default()
+    };
     pod.volumes = Some(vec![Volume {
         name: "tls".into(),
-        secret: Some(SecretVolumeSource {
-            secret_name: Some(secret.into()),
+        projected: Some(ProjectedVolumeSource {
             default_mode: Some(0o444),
-            ..Default::default()
+            sources: Some(vec![
+                files(identity.certificate, &["tls.crt", "tls.key"]),
+                files(identity.trusts, &["ca.crt"]),
+            ]),
         }),
         ..Default::default()
     }]);
@@ -235,6 +292,7 @@ async fn renew(cx: &Cx, name: &str) -> Result<()> {
     let certificates: Api<DynamicObject> = Api::namespaced_with(cx.client.clone(), BANK, &resource);
     let certificate = certificates.get_status(name).await?;
     let mut conditions = certificate.data["status"]["conditions"].as_array().cloned().unwrap_or_default();
+    conditions.retain(|condition| condition["type"] != "Issuing");
     conditions.push(serde_json::json!({
         "type": "Issuing",
         "status": "True",
@@ -243,21 +301,27 @@ async fn renew(cx: &Cx, name: &str) -> Result<()> {
         "observedGeneration": certificate.metadata.generation,
         "lastTransitionTime": k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::now()),
     }));
-    let patch = serde_json::json!({ "status": { "conditions": conditions } });
+    // With the resourceVersion read, a status cert-manager wrote in between is a conflict, not
+    // overwritten.
+    let patch = serde_json::json!({
+        "metadata": { "resourceVersion": certificate.metadata.resource_version },
+        "status": { "conditions": conditions },
+    });
     certificates.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
     cx.note(format!("asked cert-manager to reissue {name}"));
     Ok(())
 }
 
-/// How many of the pods selected by `labels` have said `words` in their log.
-async fn pods_saying(cx: &Cx, labels: &str, words: &str) -> Result<usize> {
+/// How many times each vault pod has logged a renewed certificate (a count, not a yes: on a
+/// cluster kept from an earlier run the pods may have said it before).
+async fn renewals(cx: &Cx) -> Result<BTreeMap<String, usize>> {
     let pods: Api<Pod> = Api::namespaced(cx.client.clone(), BANK);
-    let mut saying = 0;
-    for pod in pods.list(&ListParams::default().labels(labels)).await? {
+    let mut renewals = BTreeMap::new();
+    for pod in pods.list(&ListParams::default().labels("app.kubernetes.io/name=vault")).await? {
         let log = pods.logs(&pod.name_any(), &LogParams::default()).await?;
-        saying += usize::from(log.contains(words));
+        renewals.insert(pod.name_any(), log.matches("certificate renewed").count());
     }
-    Ok(saying)
+    Ok(renewals)
 }
 
 /// The restarts of the containers of the pods selected by `labels`.
