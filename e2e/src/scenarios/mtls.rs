@@ -286,10 +286,26 @@ async fn tls_crt(cx: &Cx, name: &str) -> Result<Vec<u8>> {
 }
 
 /// Asks cert-manager to reissue the Certificate `name` now, as `cmctl renew` does: the
-/// condition Issuing=True added to its status.
+/// condition Issuing=True set in its status (read again and retried, at most 5 times, when
+/// cert-manager wrote the status in between).
 async fn renew(cx: &Cx, name: &str) -> Result<()> {
     let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("cert-manager.io", "v1", "Certificate"));
     let certificates: Api<DynamicObject> = Api::namespaced_with(cx.client.clone(), BANK, &resource);
+    for _ in 0..5 {
+        match set_issuing(&certificates, name).await {
+            Err(kube::Error::Api(status)) if status.code == 409 => tokio::time::sleep(Duration::from_millis(200)).await,
+            done => {
+                done?;
+                cx.note(format!("asked cert-manager to reissue {name}"));
+                return Ok(());
+            }
+        }
+    }
+    bail!("{name}: the status changed under every one of 5 attempts to set Issuing")
+}
+
+/// Sets the condition Issuing=True in the status of the Certificate `name`, as read.
+async fn set_issuing(certificates: &Api<DynamicObject>, name: &str) -> kube::Result<()> {
     let certificate = certificates.get_status(name).await?;
     let mut conditions = certificate.data["status"]["conditions"].as_array().cloned().unwrap_or_default();
     conditions.retain(|condition| condition["type"] != "Issuing");
@@ -308,7 +324,6 @@ async fn renew(cx: &Cx, name: &str) -> Result<()> {
         "status": { "conditions": conditions },
     });
     certificates.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
-    cx.note(format!("asked cert-manager to reissue {name}"));
     Ok(())
 }
 
