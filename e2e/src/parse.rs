@@ -29,6 +29,17 @@ pub(crate) fn failure_codes(summary: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Whether a client summary counts calls and none of them failed.
+pub(crate) fn all_served(summary: &str) -> bool {
+    matches!(call_counts(summary), Some((calls, 0)) if calls > 0)
+}
+
+/// Whether a client summary counts calls and every one failed, each with one of `codes`.
+pub(crate) fn all_failed_with(summary: &str, codes: &[&str]) -> bool {
+    matches!(call_counts(summary), Some((calls, failed)) if calls > 0 && failed == calls)
+        && failure_codes(summary).iter().all(|code| codes.contains(code))
+}
+
 /// How late, at worst, the client's 10 ms timer fired (`late_max=Lms`): how long the load
 /// generator itself was not run.
 pub(crate) fn late_max_ms(summary: &str) -> Option<u64> {
@@ -79,6 +90,19 @@ pub(crate) fn has_entry(read: &str, offset: u64, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_served_and_all_failed_with_read_counts_and_codes() {
+        let refused = r#"calls=7 failed=7 {"DeadlineExceeded": 3, "Unavailable": 4} late_max=2ms"#;
+        assert!(all_failed_with(refused, &["Unavailable", "DeadlineExceeded"]) && !all_served(refused));
+        assert!(!all_failed_with(refused, &["Unavailable"]), "a code not listed");
+        let partly = r#"calls=9 failed=8 {"Unavailable": 8} late_max=2ms"#;
+        assert!(!all_failed_with(partly, &["Unavailable"]) && !all_served(partly), "one call got through");
+        let served = "calls=9 failed=0 {} late_max=2ms";
+        assert!(all_served(served) && !all_failed_with(served, &["Unavailable"]));
+        let nothing = "calls=0 failed=0 {} late_max=0ms";
+        assert!(!all_served(nothing) && !all_failed_with(nothing, &["Unavailable"]), "no call is no proof");
+    }
 
     #[test]
     fn counts_and_codes_of_a_summary() {

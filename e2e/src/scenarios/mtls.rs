@@ -82,8 +82,7 @@ const HANDSHAKE_REFUSED: &[&str] = &["Unavailable", "Unknown", "Internal", "Canc
 /// What each identity gets from the vault.
 pub(crate) async fn mtls_refused(cx: &Cx) -> Result<Outcome> {
     let served = bank_client(cx, "as-teller-withdraw", &TELLER, "withdraw", 5).await?;
-    let (calls, failed) = parse::call_counts(&served).unwrap_or_default();
-    if calls == 0 || failed != 0 {
+    if !parse::all_served(&served) {
         bail!("the teller's Withdraw was not served: {served}");
     }
     let refusals: [(&str, &Identity, &str, &[&str]); 3] = [
@@ -128,9 +127,8 @@ pub(crate) async fn mtls_rotation(cx: &Cx) -> Result<Outcome> {
     let fresh = vault_takes_renewal(cx, &renewals_before).await?;
     let summary = k8s::client_summary(cx, BANK, "teller-rotation", seconds).await?;
     cx.say(&summary);
-    match parse::call_counts(&summary) {
-        Some((calls, 0)) if calls > 0 => {}
-        _ => bail!("calls failed while the certificates were renewed: {summary}"),
+    if !parse::all_served(&summary) {
+        bail!("calls failed while the certificates were renewed: {summary}");
     }
     // The probes (plaintext health port) kept passing: no restart by liveness, every container
     // still Ready.
@@ -155,7 +153,7 @@ async fn vault_takes_renewal(cx: &Cx, before: &BTreeMap<String, usize>) -> Resul
         let job = with_cpu(with_identity(bank_job(&name, "withdraw", 2), &TELLER), FRESH_CPU);
         k8s::start_job(cx, BANK, job).await?;
         let summary = k8s::client_summary(cx, BANK, &name, 2).await?;
-        if !matches!(parse::call_counts(&summary), Some((calls, 0)) if calls > 0) {
+        if !parse::all_served(&summary) {
             bail!("a fresh connection after the renewal failed: {summary}");
         }
         let now = renewals(cx).await?;
@@ -261,9 +259,7 @@ fn with_identity(mut job: Job, identity: &Identity) -> Job {
 
 /// Fails unless every call of the client summary failed, each with one of `codes`.
 fn every_call_failed_with(summary: &str, codes: &[&str]) -> Result<()> {
-    let (calls, failed) = parse::call_counts(summary).context("no call counts")?;
-    let others: Vec<&str> = parse::failure_codes(summary).into_iter().filter(|c| !codes.contains(c)).collect();
-    if calls == 0 || failed != calls || !others.is_empty() {
+    if !parse::all_failed_with(summary, codes) {
         bail!("expected every call to fail with {codes:?}");
     }
     Ok(())
