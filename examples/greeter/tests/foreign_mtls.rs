@@ -24,7 +24,7 @@ async fn go_and_python_clients_call_a_mutual_tls_service_with_its_certificates()
     ca.issue(&dir("greeter"), "greeter");
     ca.issue(&dir("front"), "front");
     ca.issue(&dir("stranger"), "stranger");
-    other.issue(&dir("impostor"), "front");
+    other.issue_trusting(&dir("impostor"), "front", &ca);
     let served = serve(&dir("greeter"), RpcMetrics::new()).await;
     let port = served.addr.port();
     let bin = repo().join(".venv/bin");

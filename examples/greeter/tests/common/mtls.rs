@@ -43,6 +43,16 @@ impl Ca {
     /// `tls.crt`, `tls.key` and `ca.crt` are links into `..data`, a link to a directory of this
     /// issue's files, replaced at once (a rename) by the next issue.
     pub fn issue_for(&self, dir: &Path, account: &str, dns: &str) -> Vec<u8> {
+        self.issue_into(dir, account, dns, self)
+    }
+
+    /// [`Ca::issue`] of this CA's certificate whose holder trusts `trusted` (its `ca.crt`): an
+    /// impostor that accepts the real server, so that a refusal can only be the server's.
+    pub fn issue_trusting(&self, dir: &Path, account: &str, trusted: &Ca) -> Vec<u8> {
+        self.issue_into(dir, account, "localhost", trusted)
+    }
+
+    fn issue_into(&self, dir: &Path, account: &str, dns: &str, trusted: &Ca) -> Vec<u8> {
         let mut params = CertificateParams::new(vec![dns.to_string()]).unwrap();
         let id = format!("spiffe://{TRUST_DOMAIN}/ns/default/sa/{account}");
         params.subject_alt_names.push(SanType::URI(id.as_str().try_into().unwrap()));
@@ -52,7 +62,7 @@ impl Ca {
         let certificate = params.signed_by(&key, &self.0).unwrap();
         std::fs::create_dir_all(dir).unwrap();
         let issue = tempfile::Builder::new().prefix("..issue-").tempdir_in(dir).unwrap().keep();
-        let files = [("tls.key", key.serialize_pem()), ("tls.crt", certificate.pem()), ("ca.crt", self.0.pem())];
+        let files = [("tls.key", key.serialize_pem()), ("tls.crt", certificate.pem()), ("ca.crt", trusted.0.pem())];
         for (name, text) in &files {
             std::fs::write(issue.join(name), text).unwrap();
         }
