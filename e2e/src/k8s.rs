@@ -455,6 +455,14 @@ pub(crate) async fn client_summary(cx: &Cx, namespace: &str, name: &str, seconds
     }
 }
 
+/// Starts the client Job `job` of `seconds` in `namespace` and returns its summary line once
+/// it finished, successfully or not ([`client_summary`]).
+pub(crate) async fn run_client(cx: &Cx, namespace: &str, job: Job, seconds: u32) -> Result<String> {
+    let name = job.name_any();
+    start_job(cx, namespace, job).await?;
+    client_summary(cx, namespace, &name, seconds).await
+}
+
 /// Runs a client Job of `seconds` and returns its output once it finished; fails if it
 /// failed, with the end of its output.
 pub(crate) async fn run_job(cx: &Cx, namespace: &str, job: Job, seconds: u32) -> Result<String> {

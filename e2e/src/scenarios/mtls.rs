@@ -99,8 +99,7 @@ pub(crate) async fn mtls_refused(cx: &Cx) -> Result<Outcome> {
     // The greeter's client speaks plaintext HTTP/2: the vault reads it as a broken TLS hello.
     let args = [VAULT_ADDRESS, "e2e", "3"];
     let job = k8s::client_job("plaintext", "kuberpc.local/greeter-client:e2e", 3, &args);
-    k8s::start_job(cx, BANK, job).await?;
-    let summary = k8s::client_summary(cx, BANK, "plaintext", 3).await?;
+    let summary = k8s::run_client(cx, BANK, job, 3).await?;
     every_call_failed_with(&summary, HANDSHAKE_REFUSED).with_context(|| format!("plaintext: {summary}"))?;
     seen.push(format!("plaintext: {summary}"));
     for line in &seen {
@@ -151,8 +150,7 @@ async fn vault_takes_renewal(cx: &Cx, before: &BTreeMap<String, usize>) -> Resul
         tokio::time::sleep(Duration::from_secs(10)).await;
         let name = format!("teller-fresh-{attempt}");
         let job = with_cpu(with_identity(bank_job(&name, "withdraw", 2), &TELLER), FRESH_CPU);
-        k8s::start_job(cx, BANK, job).await?;
-        let summary = k8s::client_summary(cx, BANK, &name, 2).await?;
+        let summary = k8s::run_client(cx, BANK, job, 2).await?;
         if !parse::all_served(&summary) {
             bail!("a fresh connection after the renewal failed: {summary}");
         }
@@ -214,8 +212,7 @@ fn bank_job(name: &str, method: &str, seconds: u32) -> Job {
 
 /// Runs `bank-client <method> <seconds>` as `identity`; its summary.
 async fn bank_client(cx: &Cx, name: &str, identity: &Identity, method: &str, seconds: u32) -> Result<String> {
-    k8s::start_job(cx, BANK, with_identity(bank_job(name, method, seconds), identity)).await?;
-    k8s::client_summary(cx, BANK, name, seconds).await
+    k8s::run_client(cx, BANK, with_identity(bank_job(name, method, seconds), identity), seconds).await
 }
 
 /// `job` run as `identity`: its certificate and key, and the CA it trusts, mounted read-only at

@@ -138,8 +138,7 @@ async fn probe(cx: &Cx, namespace: &str, who: &str, labels: &[(&str, &str)], add
     let host = address.split(['.', ':']).next().unwrap_or(address);
     let name = format!("probe-{who}-{host}");
     let job = k8s::client_job(&name, "kuberpc.local/greeter-client:e2e", seconds, &[address, "e2e", "3"]);
-    k8s::start_job(cx, namespace, k8s::with_pod_labels(job, labels)).await?;
-    let summary = k8s::client_summary(cx, namespace, &name, seconds).await?;
+    let summary = k8s::run_client(cx, namespace, k8s::with_pod_labels(job, labels), seconds).await?;
     cx.say(format!("{namespace}/{name} → {address}: {summary}"));
     Ok(summary)
 }
