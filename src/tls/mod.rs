@@ -19,9 +19,11 @@
 //!   connection's peer.
 //! - `client`: the connector a [`Client`](crate::client::Client) dials a mutual-TLS service with,
 //!   which also checks the pod's identity.
+//! - `cork`: a client connection's writes of one scheduler turn as one TLS record.
 //! - `spiffe`: the [`SpiffeId`] in a certificate.
 
 pub(crate) mod client;
+mod cork;
 pub(crate) mod server;
 mod spiffe;
 mod verify;

@@ -1,0 +1,179 @@
+//! One TLS record for what HTTP/2 writes in one scheduler turn.
+//!
+//! A client's new HTTP/2 stream writes its HEADERS and its first DATA in two flushes: h2 opens
+//! a stream and gives it send capacity only in the connection's task, which flushes the HEADERS
+//! before hyper's body task can queue the message. Over TLS each flush is a record of its own
+//! (a seal here, an open at the server). [`Corked`] keeps what is written until a flush, and
+//! lets the first flush of a batch wait one scheduler turn (tokio's `yield_now`: other ready
+//! tasks run first), so that the DATA queued meanwhile leaves in the same record. Up to
+//! [`CORK_LIMIT`] bytes are held; more are written through at once.
+
+use std::future::Future;
+use std::io;
+use std::pin::{pin, Pin};
+use std::task::{ready, Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// Bytes held before they are written without waiting for a flush (a TLS record's plaintext).
+pub(crate) const CORK_LIMIT: usize = 16 * 1024;
+
+/// A stream whose writes between two flushes reach the inner stream as one write, a scheduler
+/// turn after the first flush asked for them.
+#[derive(Debug)]
+pub(crate) struct Corked<T> {
+    inner: T,
+    held: Vec<u8>,
+    /// How much of `held` the inner stream has taken.
+    taken: usize,
+    /// Whether the flush waiting for `held` has already let the scheduler run others once.
+    waited: bool,
+}
+
+impl<T> Corked<T> {
+    pub(crate) fn new(inner: T) -> Self {
+        Self { inner, held: Vec::new(), taken: 0, waited: false }
+    }
+
+    #[cfg(test)]
+    fn get_ref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: AsyncWrite + Unpin> Corked<T> {
+    /// Hands everything held to the inner stream.
+    fn poll_release(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.taken < self.held.len() {
+            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.held[self.taken..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.taken += n;
+        }
+        self.held.clear();
+        self.taken = 0;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Holds `bufs`, first releasing what is held when that is already a record's worth.
+    fn poll_hold(&mut self, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        if self.held.len() >= CORK_LIMIT {
+            ready!(self.poll_release(cx))?;
+        }
+        let mut n = 0;
+        for buf in bufs {
+            let room = (CORK_LIMIT * 2).saturating_sub(self.held.len());
+            let part = &buf[..buf.len().min(room)];
+            self.held.extend_from_slice(part);
+            n += part.len();
+            if part.len() < buf.len() {
+                break;
+            }
+        }
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Corked<T> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Corked<T> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_hold(cx, &[io::IoSlice::new(buf)])
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_hold(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.held.is_empty() {
+            if !self.waited {
+                self.waited = true;
+                // Its first poll asks the scheduler to wake this task after the others ready now.
+                let _ = pin!(tokio::task::yield_now()).poll(cx);
+                return Poll::Pending;
+            }
+            ready!(self.poll_release(cx))?;
+        }
+        self.waited = false;
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_release(cx))?;
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    /// Records each write the inner stream is given.
+    #[derive(Default)]
+    struct Writes(Vec<Vec<u8>>);
+
+    impl AsyncWrite for Writes {
+        fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+            self.0.push(buf.to_vec());
+            Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn writes_between_flushes_reach_the_stream_as_one() {
+        let mut corked = Corked::new(Writes::default());
+        corked.write_all(b"HEADERS").await.unwrap();
+        corked.write_all(b"DATA").await.unwrap();
+        assert!(corked.get_ref().0.is_empty(), "nothing is written before a flush");
+        corked.flush().await.unwrap();
+        corked.write_all(b"more").await.unwrap();
+        corked.flush().await.unwrap();
+        assert_eq!(corked.get_ref().0, [b"HEADERSDATA".to_vec(), b"more".to_vec()]);
+    }
+
+    #[tokio::test]
+    async fn a_flush_waits_one_turn_for_what_other_tasks_write() {
+        let corked = std::sync::Arc::new(tokio::sync::Mutex::new(Corked::new(Writes::default())));
+        corked.lock().await.write_all(b"HEADERS").await.unwrap();
+        let flusher = tokio::spawn({
+            let corked = corked.clone();
+            async move { std::future::poll_fn(|cx| Pin::new(&mut *corked.try_lock().unwrap()).poll_flush(cx)).await }
+        });
+        // The flush has run once and waits; what is written now leaves with the HEADERS.
+        tokio::task::yield_now().await;
+        corked.lock().await.write_all(b"DATA").await.unwrap();
+        flusher.await.unwrap().unwrap();
+        assert_eq!(corked.lock().await.get_ref().0, [b"HEADERSDATA".to_vec()]);
+    }
+
+    #[tokio::test]
+    async fn more_than_a_record_is_written_without_a_flush() {
+        let mut corked = Corked::new(Writes::default());
+        corked.write_all(&vec![7; CORK_LIMIT + 1]).await.unwrap();
+        corked.write_all(b"x").await.unwrap();
+        assert_eq!(corked.get_ref().0.len(), 1, "the first write was released before the second was held");
+        corked.shutdown().await.unwrap();
+        assert_eq!(corked.get_ref().0.concat().len(), CORK_LIMIT + 2);
+    }
+}
