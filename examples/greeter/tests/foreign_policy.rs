@@ -1,9 +1,15 @@
 //! Clients in other languages get kuberpc's deadlines and retries from the one generated file,
 //! `deploy/greeter/base/service-config.json` (127.0.0.1 only, bounded): grpc-go
-//! (`tools/grpc-peer`, `WithDefaultServiceConfig`) and Python grpcio (`grpc.service_config`),
-//! neither with a deadline or retry of its own, call a greeter that answers UNAVAILABLE twice
-//! before it answers, and one that is too slow: the server counts three attempts of the first
-//! call, and the second ends with DEADLINE_EXCEEDED at SayHello's `timeout_ms`.
+//! (`tools/grpc-peer`, `WithDefaultServiceConfig`), Node's @grpc/grpc-js (`tools/node-peer`,
+//! the `grpc.service_config` channel option), grpc-java (`tools/java-peer`,
+//! `defaultServiceConfig` + `enableRetry`) and Python grpcio (`grpc.service_config`), none
+//! with a deadline or retry of its own, call a greeter that answers UNAVAILABLE twice before
+//! it answers, and one that is too slow: the server counts three attempts of the first call,
+//! and the second ends with DEADLINE_EXCEEDED at SayHello's `timeout_ms`.
+//!
+//! @grpc/grpc-js 1.14.7 reads the digits after a timeout's point as nanoseconds ("0.500s" is
+//! 500 ns), so SayHello's deadline is gone before Node sends anything; Node's retries are shown
+//! with the same config written with nine digits ("0.500000000s").
 //!
 //! grpcio applies service-config timeouts about a second early (grpc/grpc#34547, open), so
 //! SayHello's 500 ms expire before Python sends anything; Python's retries are shown with the
@@ -14,7 +20,7 @@ mod common;
 #[path = "common/peers.rs"]
 mod peers;
 
-use peers::{config_with_timeout, example_config, repo, run_peer};
+use peers::{config_with_timeout, example_config, nine_digit_timeouts, repo, run_peer, Seen};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -50,7 +56,7 @@ fn flaky() -> (impl greeter::pb::greeter_server::Greeter, Arc<Mutex<HashMap<Stri
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn go_and_python_clients_get_the_deadlines_and_retries_from_the_generated_service_config() {
+async fn go_node_java_and_python_clients_get_the_deadlines_and_retries_from_the_generated_service_config() {
     let (handler, attempts) = flaky();
     let server = common::serve("127.0.0.1:0", handler, Duration::ZERO).await;
     let port = server.addr.port();
@@ -59,12 +65,41 @@ async fn go_and_python_clients_get_the_deadlines_and_retries_from_the_generated_
     let timeout = greeter_deploy::DEPLOY.method("/greeter.v1.Greeter/SayHello").unwrap().timeout_ms.unwrap();
     let attempts_of = |name: &str| attempts.lock().unwrap().get(name).copied().unwrap_or(0);
 
-    let go = run_peer(bin.join("grpc-peer"), None, example_config(), port, "go", None).await;
-    println!("go: {go:?} (timeout_ms {timeout})");
-    assert_eq!(go.retried.0, "OK", "go: the retried call");
-    assert_eq!(attempts_of("retry-go"), 3, "go: attempts of the retried call");
-    assert_eq!(go.slow.0, "DEADLINE_EXCEEDED", "go: the slow call");
-    assert!(go.slow.1 + 20 >= timeout && go.slow.1 < timeout + 1_000, "go: deadline after {} ms", go.slow.1);
+    let like_go = |seen: &Seen, language: &str| {
+        let attempts = attempts_of(&format!("retry-{language}"));
+        println!("{language}: {seen:?}, {attempts} attempts (timeout_ms {timeout})");
+        assert_eq!(seen.retried.0, "OK", "{language}: the retried call");
+        assert_eq!(attempts, 3, "{language}: attempts of the retried call");
+        assert_eq!(seen.slow.0, "DEADLINE_EXCEEDED", "{language}: the slow call");
+        let slow = seen.slow.1;
+        assert!(slow + 20 >= timeout && slow < timeout + 1_000, "{language}: deadline after {slow} ms");
+        assert_eq!(attempts_of(&format!("slow-{language}")), 1, "{language}: attempts of the slow call");
+    };
+
+    // grpc-go and grpc-java: retried within the config's deadline, cut at it.
+    for (language, program) in [("go", "grpc-peer"), ("java", "java-peer")] {
+        like_go(&run_peer(bin.join(program), None, example_config(), port, language, None).await, language);
+    }
+
+    // grpc-js reads the digits after a timeout's point as nanoseconds, whatever their count
+    // ("0.500s" is 500 ns): SayHello's deadline is gone before the call starts. Exactly that
+    // and nothing else is accepted here; once grpc-js (or the generated file) changes, the
+    // example's config is held to grpc-go's bar. With the timeouts written with nine digits
+    // ("0.500000000s", as valid a Duration) grpc-js keeps the deadline and retries.
+    let node = run_peer(bin.join("node-peer"), None, example_config(), port, "node", None).await;
+    if node.retried.0 == "OK" {
+        like_go(&node, "node");
+    } else {
+        println!("node: {node:?} (timeout_ms {timeout})");
+        for (call, (code, ms)) in [("retried", &node.retried), ("slow", &node.slow)] {
+            assert_eq!(code, "DEADLINE_EXCEEDED", "node: the {call} call");
+            assert!(*ms < timeout / 2, "node: the {call} call took {ms} ms");
+        }
+        assert_eq!(attempts_of("retry-node") + attempts_of("slow-node"), 0, "node: no attempt should have left");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nine = nine_digit_timeouts(&dir);
+    like_go(&run_peer(bin.join("node-peer"), None, nine, port, "node9", None).await, "node9");
 
     let python = run_peer(bin.join("python"), Some(script.clone()), example_config(), port, "python", None).await;
     println!("python: {python:?} (timeout_ms {timeout})");
@@ -79,7 +114,6 @@ async fn go_and_python_clients_get_the_deadlines_and_retries_from_the_generated_
         assert_eq!(attempts_of("retry-python"), 0, "python: no attempt should have left the client");
     }
 
-    let dir = tempfile::tempdir().unwrap();
     let python = run_peer(bin.join("python"), Some(script), config_with_timeout(&dir, 4_000), port, "py2s", None).await;
     println!("python, timeout_ms 4000: {python:?}");
     assert_eq!(python.retried.0, "OK", "python: the retried call");

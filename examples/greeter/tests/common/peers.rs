@@ -1,5 +1,7 @@
-//! The foreign peers (grpc-go's `tools/grpc-peer`, Python grpcio's `service_config_peer.py`),
-//! each making two SayHello calls configured by a service config, plaintext or mutual TLS. Included beside `common` (`#[path] mod peers;`).
+//! The foreign peers (grpc-go's `tools/grpc-peer`, @grpc/grpc-js's `tools/node-peer`,
+//! grpc-java's `tools/java-peer`, Python grpcio's `service_config_peer.py`), each making two
+//! SayHello calls configured by a service config, plaintext or mutual TLS. Included beside
+//! `common` (`#[path] mod peers;`).
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -33,6 +35,22 @@ pub fn config_with_timeout(dir: &tempfile::TempDir, ms: u64) -> PathBuf {
         .find(|f| f.path.ends_with("service-config.json"));
     let path = dir.path().join("service-config.json");
     std::fs::write(&path, &file.expect("a service config is generated").content).unwrap();
+    path
+}
+
+/// The example's service config with every method's `timeout` written with nine digits after
+/// the point ("0.500s" as "0.500000000s", the same Duration), written into `dir`: the form
+/// @grpc/grpc-js 1.14 reads right (it takes the digits after the point as nanoseconds).
+pub fn nine_digit_timeouts(dir: &tempfile::TempDir) -> PathBuf {
+    let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(example_config()).unwrap()).unwrap();
+    for method in config["methodConfig"].as_array_mut().unwrap() {
+        if let Some(timeout) = method["timeout"].as_str() {
+            let (seconds, fraction) = timeout.trim_end_matches('s').split_once('.').unwrap_or((timeout, ""));
+            method["timeout"] = format!("{seconds}.{fraction:0<9}s").into();
+        }
+    }
+    let path = dir.path().join("service-config-nine-digits.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
     path
 }
 
