@@ -1,9 +1,10 @@
 //! Foreign clients of a mutual-TLS service, with the certificates cert-manager's Secret holds
-//! (127.0.0.1 only, bounded): grpc-go (`tools/grpc-peer`, `credentials.NewTLS`) and Python
-//! grpcio (`grpc.ssl_channel_credentials`) present the caller's certificate and check the
-//! server's against `ca.crt`. A declared caller's calls succeed; the same clients with an
-//! undeclared service's certificate get PERMISSION_DENIED, and with another CA's certificate
-//! never reach the service (UNAVAILABLE).
+//! (127.0.0.1 only, bounded): grpc-go (`tools/grpc-peer`, `credentials.NewTLS`), Node's
+//! @grpc/grpc-js (`tools/node-peer`, `credentials.createSsl`), grpc-java (`tools/java-peer`,
+//! `TlsChannelCredentials`) and Python grpcio (`grpc.ssl_channel_credentials`) present the
+//! caller's certificate and check the server's against `ca.crt`. A declared caller's calls
+//! succeed; the same clients with an undeclared service's certificate get PERMISSION_DENIED,
+//! and with another CA's certificate never reach the service (UNAVAILABLE).
 
 mod common;
 #[path = "common/mtls.rs"]
@@ -15,10 +16,10 @@ use std::path::PathBuf;
 
 use kuberpc::metrics::RpcMetrics;
 use mtls::{serve, Ca};
-use peers::{config_with_timeout, example_config, repo, run_peer};
+use peers::{config_with_timeout, example_config, nine_digit_timeouts, repo, run_peer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn go_and_python_clients_call_a_mutual_tls_service_with_its_certificates() {
+async fn go_node_java_and_python_clients_call_a_mutual_tls_service_with_its_certificates() {
     let (ca, other, dirs) = (Ca::new("test CA"), Ca::new("another CA"), tempfile::tempdir().unwrap());
     let dir = |name: &str| dirs.path().join(name);
     ca.issue(&dir("greeter"), "greeter");
@@ -29,12 +30,17 @@ async fn go_and_python_clients_call_a_mutual_tls_service_with_its_certificates()
     let port = served.addr.port();
     let bin = repo().join(".venv/bin");
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/service_config_peer.py");
-    // grpcio ends service-config deadlines about a second early (grpc/grpc#34547; see
-    // foreign_policy.rs): Python gets the config with SayHello's timeout_ms at 4000.
-    let python_config = config_with_timeout(&dirs, 4_000);
+    // grpcio ends service-config deadlines about a second early (grpc/grpc#34547) and grpc-js
+    // reads "0.500s" as 500 ns (see foreign_policy.rs): Node gets the example's config with its
+    // timeouts written with nine digits, Python the config with SayHello's timeout_ms at 4000,
+    // and so does Java, whose first call over TLS took 180-380 ms of the 500 here (a JVM that
+    // has just started).
+    let longer = config_with_timeout(&dirs, 4_000);
     let peers = [
         ("go", bin.join("grpc-peer"), None, example_config()),
-        ("python", bin.join("python"), Some(script), python_config),
+        ("node", bin.join("node-peer"), None, nine_digit_timeouts(&dirs)),
+        ("java", bin.join("java-peer"), None, longer.clone()),
+        ("python", bin.join("python"), Some(script), longer),
     ];
 
     for (language, program, script, config) in peers {
