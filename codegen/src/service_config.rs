@@ -79,9 +79,12 @@ pub(crate) fn file(service: &Service) -> String {
     format!("{{ {body}\n")
 }
 
-/// A protobuf JSON Duration: seconds with the milliseconds as a fraction, `"0.500s"`.
+/// A protobuf JSON Duration: seconds with the nanoseconds as a nine-digit fraction,
+/// `"0.500000000s"`. Nine digits, not three: @grpc/grpc-js (1.14) reads a method's timeout's
+/// digits after the point as a count of nanoseconds, whatever their number ("0.500s" would be
+/// 500 ns there); every other reader takes either form.
 fn duration(ms: u64) -> String {
-    format!("{}.{:03}s", ms / 1000, ms % 1000)
+    format!("{}.{:09}s", ms / 1000, (ms % 1000) * 1_000_000)
 }
 
 #[cfg(test)]
@@ -90,8 +93,8 @@ mod tests {
 
     #[test]
     fn durations_are_protobuf_json() {
-        assert_eq!(duration(500), "0.500s");
-        assert_eq!(duration(30_000), "30.000s");
-        assert_eq!(duration(MAX_BACKOFF_MS), "0.100s");
+        assert_eq!(duration(500), "0.500000000s");
+        assert_eq!(duration(30_000), "30.000000000s");
+        assert_eq!(duration(MAX_BACKOFF_MS), "0.100000000s");
     }
 }

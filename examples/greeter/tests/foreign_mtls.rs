@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use kuberpc::metrics::RpcMetrics;
 use mtls::{serve, Ca};
-use peers::{config_with_timeout, example_config, nine_digit_timeouts, repo, run_peer};
+use peers::{config_with_timeout, example_config, repo, run_peer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn go_node_java_and_python_clients_call_a_mutual_tls_service_with_its_certificates() {
@@ -30,12 +30,11 @@ async fn go_node_java_and_python_clients_call_a_mutual_tls_service_with_its_cert
     let port = served.addr.port();
     let bin = repo().join(".venv/bin");
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/service_config_peer.py");
-    // grpcio ends service-config deadlines about a second early (grpc/grpc#34547) and grpc-js
-    // reads "0.500s" as 500 ns (see foreign_policy.rs): Python gets the config with SayHello's
-    // timeout_ms at 4000, Node the example's with its timeouts written with nine digits.
+    // grpcio ends service-config deadlines about a second early (grpc/grpc#34547): Python gets
+    // the config with SayHello's timeout_ms at 4000.
     let peers = [
         ("go", bin.join("grpc-peer"), None, example_config()),
-        ("node", bin.join("node-peer"), None, nine_digit_timeouts(&dirs)),
+        ("node", bin.join("node-peer"), None, example_config()),
         ("java", bin.join("java-peer"), None, example_config()),
         ("python", bin.join("python"), Some(script), config_with_timeout(&dirs, 4_000)),
     ];

@@ -38,22 +38,6 @@ pub fn config_with_timeout(dir: &tempfile::TempDir, ms: u64) -> PathBuf {
     path
 }
 
-/// The example's service config with every method's `timeout` written with nine digits after
-/// the point ("0.500s" as "0.500000000s", the same Duration), written into `dir`: the form
-/// @grpc/grpc-js 1.14 reads right (it takes the digits after the point as nanoseconds).
-pub fn nine_digit_timeouts(dir: &tempfile::TempDir) -> PathBuf {
-    let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(example_config()).unwrap()).unwrap();
-    for method in config["methodConfig"].as_array_mut().unwrap() {
-        if let Some(timeout) = method["timeout"].as_str() {
-            let (seconds, fraction) = timeout.trim_end_matches('s').split_once('.').unwrap_or((timeout, ""));
-            method["timeout"] = format!("{seconds}.{fraction:0<9}s").into();
-        }
-    }
-    let path = dir.path().join("service-config-nine-digits.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
-    path
-}
-
 /// How a peer's two calls ended: status code name and milliseconds, retried then slow.
 #[derive(Debug)]
 pub struct Seen {
