@@ -17,6 +17,10 @@ use std::path::Path;
 /// that happens to be a fixed key (`volumes`) masks that key in both — while a key the value
 /// ADDS still changes the shape.
 pub fn shape(path: &Path, content: &[u8], keys: &[&str]) -> String {
+    // A descriptor set is bytes: a length that happens to be b'#' after a b'\n' is no comment.
+    if path.extension().is_some_and(|e| e == "bin") {
+        return "binary".to_string();
+    }
     let text = String::from_utf8_lossy(content);
     let comments = text.lines().filter(|l| l.trim_start().starts_with('#') || l.starts_with("//")).count();
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
