@@ -219,6 +219,7 @@ mod tests {
         client: ClientPolicy::DEFAULT,
         mtls: Some(MutualTls { trust_domain: "cluster.local", health_port: 8081 }),
         callers: CALLERS,
+        web: None,
     };
 
     fn peer(id: &str) -> PeerIdentity {

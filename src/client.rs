@@ -338,6 +338,7 @@ mod tests {
         client: ClientPolicy::DEFAULT,
         mtls: None,
         callers: &[],
+        web: None,
     };
 
     #[test]

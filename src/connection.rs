@@ -1,4 +1,5 @@
-//! The gRPC port's connections: HTTP/2 served by hyper under [`Limits`].
+//! The gRPC port's connections: HTTP/2 served by hyper under [`Limits`], and HTTP/1.1 beside
+//! it when the port also serves gRPC-Web ([`Protocols`]).
 //!
 //! This is what `tonic::transport::Server` does (the same hyper connection builder, the same
 //! graceful shutdown: stop accepting, `GOAWAY` every connection, wait until they close), with
@@ -6,7 +7,7 @@
 //! them need the connection itself, which tonic's accept loop keeps to itself:
 //!
 //! - **The handshake deadline** is kept by the connection's IO ([`PrefaceDeadline`]): until the
-//!   24 bytes of the HTTP/2 client preface have been read, a read that would wait past the
+//!   24 bytes of the HTTP/2 client preface (or of an HTTP/1.1 request's head) have been read, a read that would wait past the
 //!   deadline fails instead, and hyper closes the connection. A silent peer, or one that sends
 //!   the preface a byte at a time, is closed [`Limits::handshake_timeout`] after it was
 //!   accepted; past the preface the IO is a plain socket (keepalive and the idle timeout take
@@ -34,6 +35,8 @@ use std::time::Duration;
 use futures_util::{Stream, StreamExt};
 use hyper::server::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulConnection;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Semaphore};
@@ -49,13 +52,13 @@ use crate::tls::PeerIdentity;
 /// The HTTP/2 client preface: `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`.
 const PREFACE_LEN: usize = 24;
 
-/// Serves HTTP/2 on the connections `incoming` yields until `stop` completes; then stops
+/// Serves `protocols` on the connections `incoming` yields until `stop` completes; then stops
 /// accepting (dropping `incoming` closes the listening socket), asks every connection to go
 /// away, and returns once they have all closed.
 pub(crate) async fn serve<S>(
     incoming: impl Stream<Item = io::Result<TcpStream>>,
     service: S,
-    limits: Limits,
+    (protocols, limits): (Protocols, Limits),
     tls: Option<TlsAcceptor>,
     stop: impl Future<Output = ()>,
 ) where
@@ -65,7 +68,7 @@ pub(crate) async fn serve<S>(
         + 'static,
     S::Future: Send + 'static,
 {
-    let builder = builder(&limits);
+    let builder = Arc::new(protocols.builder(&limits));
     let tls = tls.map(|acceptor| (acceptor, Arc::new(Semaphore::new(limits.max_tls_handshakes))));
     let (closing, _) = watch::channel(());
     {
@@ -97,24 +100,72 @@ pub(crate) async fn serve<S>(
     closing.closed().await;
 }
 
-/// hyper's HTTP/2 server, configured as tonic configures it, with `limits`.
-fn builder(limits: &Limits) -> http2::Builder<TokioExecutor> {
-    let mut builder = http2::Builder::new(TokioExecutor::new());
-    builder
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(limits.max_concurrent_streams)
-        .max_local_error_reset_streams(limits.max_local_error_resets)
-        .max_header_list_size(limits.max_header_list_size)
-        .keep_alive_interval(limits.keepalive_interval)
-        .keep_alive_timeout(limits.keepalive_timeout);
-    builder
+/// What the port speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Protocols {
+    /// HTTP/2 only: gRPC.
+    Http2,
+    /// HTTP/1.1 beside HTTP/2, told apart by the HTTP/2 preface: gRPC-Web from browsers.
+    Http1And2,
 }
+
+/// A connection builder for [`Protocols`].
+enum Builder {
+    Http2(http2::Builder<TokioExecutor>),
+    Http1And2(auto::Builder<TokioExecutor>),
+}
+
+impl Protocols {
+    /// hyper's server for these protocols, HTTP/2 configured as tonic configures it, with
+    /// `limits`; HTTP/1.1 with the handshake deadline for each request's head.
+    fn builder(self, limits: &Limits) -> Builder {
+        match self {
+            Protocols::Http2 => {
+                let mut builder = http2::Builder::new(TokioExecutor::new());
+                builder.settings(limits);
+                Builder::Http2(builder)
+            }
+            Protocols::Http1And2 => {
+                let mut builder = auto::Builder::new(TokioExecutor::new());
+                builder
+                    .http1()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(limits.handshake_timeout)
+                    .max_buf_size((limits.max_header_list_size as usize).max(8192));
+                builder.http2().settings(limits);
+                Builder::Http1And2(builder)
+            }
+        }
+    }
+}
+
+/// The HTTP/2 settings and keepalive under `limits`, the same on either builder.
+trait Http2Settings {
+    fn settings(&mut self, limits: &Limits);
+}
+
+macro_rules! http2_settings {
+    ($($builder:ty),+) => {$(
+        impl Http2Settings for $builder {
+            fn settings(&mut self, limits: &Limits) {
+                self.timer(TokioTimer::new())
+                    .max_concurrent_streams(limits.max_concurrent_streams)
+                    .max_local_error_reset_streams(limits.max_local_error_resets)
+                    .max_header_list_size(limits.max_header_list_size)
+                    .keep_alive_interval(limits.keepalive_interval)
+                    .keep_alive_timeout(limits.keepalive_timeout);
+            }
+        }
+    )+};
+}
+
+http2_settings!(http2::Builder<TokioExecutor>, auto::Http2Builder<'_, TokioExecutor>);
 
 /// Serves one plaintext connection; see [`serve_io`].
 async fn connection<S>(
     stream: TcpStream,
     service: S,
-    builder: http2::Builder<TokioExecutor>,
+    builder: Arc<Builder>,
     limits: Limits,
     closing: watch::Receiver<()>,
 ) where
@@ -137,7 +188,7 @@ async fn tls_connection<S>(
     (tls, turns): (TlsAcceptor, Arc<Semaphore>),
     stream: TcpStream,
     service: S,
-    builder: http2::Builder<TokioExecutor>,
+    builder: Arc<Builder>,
     limits: Limits,
     closing: watch::Receiver<()>,
 ) where
@@ -163,15 +214,15 @@ async fn tls_connection<S>(
     serve_io(io, Extensions { info, peer }, service, builder, limits, closing).await;
 }
 
-/// Serves HTTP/2 on one connection's `io` until it closes: gracefully when the server stops or
+/// Serves one connection's `io` until it closes: gracefully when the server stops or
 /// the connection has been idle for [`Limits::idle_timeout`].
 async fn serve_io<IO, S>(
     io: IO,
     extensions: Extensions,
     service: S,
-    builder: http2::Builder<TokioExecutor>,
+    builder: Arc<Builder>,
     limits: Limits,
-    mut closing: watch::Receiver<()>,
+    closing: watch::Receiver<()>,
 ) where
     IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
     S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
@@ -182,8 +233,24 @@ async fn serve_io<IO, S>(
 {
     let calls = Arc::new(CallClock::new());
     let service = PerConnection { inner: service, extensions, calls: calls.clone() };
-    let mut served = pin!(builder.serve_connection(TokioIo::new(io), service));
-    let mut idle = pin!(calls.idle(limits.idle_timeout));
+    let idle = calls.idle(limits.idle_timeout);
+    match &*builder {
+        Builder::Http2(builder) => drive(builder.serve_connection(TokioIo::new(io), service), idle, closing).await,
+        Builder::Http1And2(builder) => {
+            drive(builder.serve_connection(TokioIo::new(io), service), idle, closing).await;
+        }
+    }
+}
+
+/// Drives one `connection` until it closes: gracefully when the server stops or `idle`
+/// completes.
+async fn drive<C>(connection: C, idle: impl Future<Output = ()>, mut closing: watch::Receiver<()>)
+where
+    C: GracefulConnection,
+    C::Error: std::fmt::Display,
+{
+    let mut served = pin!(connection);
+    let mut idle = pin!(idle);
     let mut going_away = false;
     loop {
         tokio::select! {

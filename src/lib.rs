@@ -6,7 +6,8 @@
 //!
 //! - [`Server`] serves the service with grpc.health.v1 (for the native gRPC probes),
 //!   reflection (v1 and v1alpha), a span per call ([`trace`]), RPC metrics for Prometheus
-//!   ([`metrics`]), the drain sequence on SIGTERM, and [`Limits`] on what one peer may hold;
+//!   ([`metrics`]), the drain sequence on SIGTERM, [`Limits`] on what one peer may hold, and
+//!   gRPC-Web for browsers when the service has `web` ([`web`]);
 //! - [`client::Client`] builds a channel that balances over every address of the headless
 //!   Service and applies each method's deadline and retry policy;
 //! - [`telemetry::init`] sets up logging and, when an OTLP endpoint is configured, exports the
@@ -33,6 +34,7 @@ mod server;
 pub mod telemetry;
 pub mod tls;
 pub mod trace;
+pub mod web;
 
 #[cfg(feature = "macros")]
 pub use kuberpc_macros::rpc_service;
@@ -48,7 +50,7 @@ pub use tonic::{Request, Response, Status, Streaming};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::rpc::*;
-    pub use crate::{Callee, Caller, ClientPolicy, Deploy, Lifecycle, MethodPolicy, MutualTls};
+    pub use crate::{Callee, Caller, ClientPolicy, Deploy, Lifecycle, MethodPolicy, MutualTls, Web};
     pub use ::core;
     pub use ::std;
     pub use ::tonic;
@@ -63,7 +65,9 @@ pub mod options {
 /// The source text of `kuberpc/v1/options.proto`, the annotation vocabulary.
 pub const OPTIONS_PROTO: &str = include_str!("../proto/kuberpc/v1/options.proto");
 
-pub use kuberpc_spec::{Callee, Caller, ClientPolicy, Deploy, Lifecycle, MethodPolicy, MutualTls, CERT_DIR};
+pub use kuberpc_spec::{
+    Callee, Caller, ClientPolicy, Deploy, Lifecycle, MethodPolicy, MutualTls, Web, CERT_DIR, WEB_ORIGINS_ENV,
+};
 
 /// Includes the stubs generated for one protobuf package, e.g.
 /// `kuberpc::include_proto!("greeter.v1");`.

@@ -17,6 +17,10 @@
 //! served in plaintext on the health port, which the kubelet's probes ask: a native gRPC probe
 //! cannot present a client certificate.
 //!
+//! gRPC-Web (`DEPLOY.web`): the port also speaks HTTP/1.1, and browsers' gRPC-Web calls go
+//! through the same stack as gRPC calls, with CORS for the allowed origins ([`crate::web`]).
+//! Without it nothing of gRPC-Web is in a call's path.
+//!
 //! What one peer may hold (streams per connection, header size, how long a connection may take
 //! to say hello or stay idle) is bounded by [`Limits`], each limit set by a setter here
 //! ([`Server::max_concurrent_streams`] …) that names its default.
@@ -36,6 +40,7 @@ use tonic_health::ServingStatus;
 use tower::Service;
 
 use crate::authorize::{Authorization, AuthorizeLayer};
+use crate::connection::Protocols;
 use crate::limits::Limits;
 use crate::metrics::RpcMetrics;
 use crate::tls::{Store, TlsError};
@@ -77,6 +82,8 @@ pub enum ServerError {
     Telemetry(crate::telemetry::TelemetryError),
     /// Mutual TLS is on and the certificate cannot be used: which file, and why.
     Tls(TlsError),
+    /// gRPC-Web is on and the environment's origins cannot be used.
+    Web(crate::web::OriginsError),
 }
 
 impl From<crate::telemetry::TelemetryError> for ServerError {
@@ -93,6 +100,7 @@ impl std::fmt::Display for ServerError {
             ServerError::Reflection(e) => write!(f, "reflection: {e}"),
             ServerError::Telemetry(e) => write!(f, "telemetry: {e}"),
             ServerError::Tls(e) => write!(f, "mutual TLS: {e}"),
+            ServerError::Web(e) => write!(f, "gRPC-Web: {e}"),
         }
     }
 }
@@ -112,6 +120,7 @@ pub struct Server {
     limits: Limits,
     tls_dir: Option<std::path::PathBuf>,
     health_listener: Option<TcpListener>,
+    web_origins: Option<Vec<String>>,
 }
 
 impl Server {
@@ -131,6 +140,7 @@ impl Server {
             limits: Limits::default(),
             tls_dir: None,
             health_listener: None,
+            web_origins: None,
         }
     }
 
@@ -146,6 +156,13 @@ impl Server {
     /// kubelet's probes, which cannot present a certificate.
     pub fn health_listener(mut self, listener: TcpListener) -> Self {
         self.health_listener = Some(listener);
+        self
+    }
+
+    /// Admits gRPC-Web calls from pages on `origins` (`*`: any) instead of the service's or the
+    /// environment's ([`crate::WEB_ORIGINS_ENV`]); the service must have `web`.
+    pub fn web_origins(mut self, origins: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.web_origins = Some(origins.into_iter().map(Into::into).collect());
         self
     }
 
@@ -370,12 +387,17 @@ impl Server {
             .map(|mtls| Authorization::new(self.deploy, mtls, metrics.clone()).map(Arc::new))
             .transpose()
             .map_err(ServerError::Tls)?;
+        let web = self.web_origins.map(Ok).or_else(|| self.deploy.web.as_ref().map(crate::web::origins));
+        let web = web.transpose().map_err(ServerError::Web)?.filter(|_| self.deploy.web.is_some());
+        let protocols = if web.is_some() { Protocols::Http1And2 } else { Protocols::Http2 };
         let service = tower::ServiceBuilder::new()
+            .option_layer(web.as_deref().map(crate::web::cors))
+            .option_layer(web.as_ref().map(|_| tonic_web::GrpcWebLayer::new()))
             .layer(CallTraceLayer::with_metrics(metrics))
             .layer(crate::deadline::DeadlineLayer)
             .layer(AuthorizeLayer(authorization))
             .service(routes.routes().prepare());
-        let serving = crate::connection::serve(incoming(listener), service, limits, tls, shutdown);
+        let serving = crate::connection::serve(incoming(listener), service, (protocols, limits), tls, shutdown);
         tokio::pin!(serving);
         tokio::select! {
             () = &mut serving => return Ok(()),
@@ -435,8 +457,13 @@ fn spawn_health(
 ) -> AbortOnDrop {
     let mut routes = RoutesBuilder::default();
     routes.add_service(health.clone());
-    let serving =
-        crate::connection::serve(incoming(listener), routes.routes().prepare(), limits, None, std::future::pending());
+    let serving = crate::connection::serve(
+        incoming(listener),
+        routes.routes().prepare(),
+        (Protocols::Http2, limits),
+        None,
+        std::future::pending(),
+    );
     AbortOnDrop(tokio::spawn(serving))
 }
 

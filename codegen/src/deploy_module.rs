@@ -64,7 +64,7 @@ pub(crate) fn deploy_module(
 }
 
 /// The runtime's view of `service`: the resolved deployment, projected.
-fn runtime_deploy(service: &Service) -> Deploy<String, Vec<MethodPolicy<String>>, CallersConstant> {
+fn runtime_deploy(service: &Service) -> Deploy<String, Vec<MethodPolicy<String>>, CallersConstant, Vec<String>> {
     let deploy = &service.deploy;
     Deploy {
         app: deploy.app.clone(),
@@ -80,6 +80,7 @@ fn runtime_deploy(service: &Service) -> Deploy<String, Vec<MethodPolicy<String>>
             .as_ref()
             .map(|mtls| MutualTls { trust_domain: mtls.trust_domain.clone(), health_port: mtls.health_port }),
         callers: CallersConstant,
+        web: deploy.web.clone(),
     }
 }
 

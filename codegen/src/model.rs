@@ -120,6 +120,8 @@ pub struct Deploy {
     pub callers: Vec<Peer>,
     /// Mutual TLS (`mtls`), when on.
     pub mtls: Option<MutualTls>,
+    /// gRPC-Web (`web`), when on, with the origins of the base.
+    pub web: Option<kuberpc_spec::Web<Vec<String>>>,
 }
 
 /// Mutual TLS of one service: the identity cert-manager issues to its pods and the plaintext
@@ -267,6 +269,9 @@ pub struct Environment {
     pub resources: Resources,
     /// The Ingress host there, when it differs from the base's.
     pub ingress_host: Option<String>,
+    /// The origins whose pages may call there, when the service has `web` and they differ
+    /// from the base's.
+    pub web_origins: Option<Vec<String>>,
 }
 
 /// Where the pods may run and how they rank.

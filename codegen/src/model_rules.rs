@@ -46,27 +46,28 @@ fn hedges_fit_idempotent_calls(service: &Service, problems: &mut Problems) {
 }
 
 /// With mutual TLS the pods serve gRPC over TLS, to callers with a certificate of the CA
-/// only; an ingress controller or a Gateway calls the gRPC port in plaintext without one, so
-/// every call through the Ingress or the GRPCRoute would fail.
+/// only; an ingress controller or a Gateway calls the gRPC port in plaintext without one, and a
+/// browser (gRPC-Web) presents none, so every call that way would fail.
 fn mtls_has_no_plaintext_way_in(service: &Service, problems: &mut Problems) {
     if service.deploy.mtls.is_none() {
         return;
     }
+    const PROXY: &str = "the proxy would call its pods in plaintext, without a certificate, which they refuse";
+    const PROXY_HELP: &str =
+        "an outside path reaches a service without mtls; kuberpc has no identity for an ingress controller or a Gateway yet";
     let ways_in = [
-        ("an Ingress (ingress)", service.deploy.ingress.is_some()),
-        ("a GRPCRoute (gateway)", service.deploy.gateway.is_some()),
+        ("an Ingress (ingress)", service.deploy.ingress.is_some(), PROXY, PROXY_HELP),
+        ("a GRPCRoute (gateway)", service.deploy.gateway.is_some(), PROXY, PROXY_HELP),
+        (
+            "gRPC-Web (web)",
+            service.deploy.web.is_some(),
+            "a browser presents no client certificate, which its pods require",
+            "serve browsers from a service without mtls that calls this one",
+        ),
     ];
-    for (way_in, _) in ways_in.iter().filter(|(_, written)| *written) {
-        problems.push(
-            Problem::at(
-                format!(
-                    "{} has mutual TLS (mtls) and {way_in}: the proxy would call its pods in plaintext, without a certificate, which they refuse",
-                    service.deploy.app
-                ),
-                service.spans.get(path::MTLS),
-            )
-            .with_help("an outside path reaches a service without mtls; kuberpc has no identity for an ingress controller or a Gateway yet"),
-        );
+    for (way_in, _, why, help) in ways_in.iter().filter(|(_, written, ..)| *written) {
+        let message = format!("{} has mutual TLS (mtls) and {way_in}: {why}", service.deploy.app);
+        problems.push(Problem::at(message, service.spans.get(path::MTLS)).with_help(*help));
     }
 }
 

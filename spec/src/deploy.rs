@@ -3,12 +3,17 @@
 
 use std::time::Duration;
 
-use crate::{Caller, MutualTls};
+use crate::{Caller, MutualTls, Web};
 
 resolved! {
     /// How one service is deployed: generated as `<service>_deploy::DEPLOY` from the same
     /// options that rendered its manifests, so the runtime and the cluster agree.
-    pub struct Deploy<S = &'static str, M = &'static [MethodPolicy<S>], C = &'static [Caller<S>]> {
+    pub struct Deploy<
+        S = &'static str,
+        M = &'static [MethodPolicy<S>],
+        C = &'static [Caller<S>],
+        O = &'static [S]
+    > {
         /// App name: the Deployment, the Services and the `deploy/` directory carry it.
         pub app: S,
         /// Fully qualified gRPC service name, as health checks and reflection know it.
@@ -31,6 +36,8 @@ resolved! {
         /// Who may call which methods, from the call graph of the whole system
         /// (`<service>_deploy::CALLERS`).
         pub callers: C,
+        /// gRPC-Web (`web`), when on: the port also speaks HTTP/1.1 and answers browsers.
+        pub web: Option<Web<O>>,
     }
 }
 

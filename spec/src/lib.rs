@@ -7,6 +7,7 @@
 //!   defaults); the generator builds them with owned strings.
 //! - [`Callee`]: one service a service calls, as its client needs it.
 //! - [`MutualTls`], [`Caller`]: mutual TLS, and who may call which method of a service.
+//! - [`Web`]: gRPC-Web, and the origins whose pages may call.
 //! - [`defaults`]: every fixed default of the options, one table.
 //! - [`policy`]: the call policy every service shares (attempts, backoff, the retry budget's
 //!   cap), which the gRPC service config tells clients in other languages.
@@ -22,9 +23,11 @@ mod identity;
 #[cfg(feature = "tokens")]
 mod literal;
 pub mod policy;
+mod web;
 
 pub use callee::{address_env, Callee};
 pub use deploy::{ClientPolicy, Deploy, Lifecycle, MethodPolicy};
 pub use identity::{identity_env, spiffe_id, Caller, MutualTls, CERT_DIR};
 #[cfg(feature = "tokens")]
 pub use literal::Literal;
+pub use web::{origin_problem, Web, WEB_ORIGINS_ENV};

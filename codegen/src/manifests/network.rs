@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::model::{Environment, Peer, Service};
 
-use super::view::{METRICS_PORT_NAME, PORT_NAME};
+use super::view::{Variable, METRICS_PORT_NAME, PORT_NAME};
 
 /// The label every workload of kuberpc's pods carries with the app name.
 const APP_LABEL: &str = "app.kubernetes.io/name";
@@ -68,13 +68,6 @@ struct PortView {
 /// The variable of one callee's address in the caller's pods.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct CallAddress {
-    name: String,
-    value: String,
-}
-
-/// The variable of one caller's identity in the callee's pods, under mutual TLS.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct CallerIdentity {
     name: String,
     value: String,
 }
@@ -241,11 +234,11 @@ pub(crate) fn call_addresses(service: &Service, place: Place<'_>) -> Vec<CallAdd
 /// `KUBERPC_CALLER_<APP>` of each caller of `service` that runs in another namespace at
 /// `place`, under mutual TLS: its SPIFFE ID there. A caller in the app's own namespace (and
 /// every caller in the base) needs none: the runtime takes the pod's own namespace.
-pub(crate) fn caller_identities(service: &Service, place: Place<'_>) -> Vec<CallerIdentity> {
+pub(crate) fn caller_identities(service: &Service, place: Place<'_>) -> Vec<Variable> {
     let Some(mtls) = &service.deploy.mtls else { return Vec::new() };
     let elsewhere = service.deploy.callers.iter().filter_map(|caller| Some((caller, place.namespace_of(caller)?)));
     elsewhere
-        .map(|(caller, namespace)| CallerIdentity {
+        .map(|(caller, namespace)| Variable {
             name: kuberpc_spec::identity_env(&caller.app),
             value: mtls.identity(&namespace, &caller.app),
         })

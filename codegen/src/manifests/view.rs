@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::network::{self, CallAddress, CallerIdentity, PolicyView};
+use super::network::{self, CallAddress, PolicyView};
 use crate::model::{
     headless_service_name, Autoscale, Deploy, Environment, Gateway, Ingress, Issuer, Lifecycle, MutualTls, Package,
     Resources, Scheduling, SecretVolume, Service, Workload,
@@ -205,7 +205,16 @@ struct EnvironmentFacts<'a> {
     ingress_host: Option<&'a str>,
     network_policy: PolicyView,
     calls: Vec<CallAddress>,
-    caller_identities: Vec<CallerIdentity>,
+    /// The server's variables that differ there: each caller's identity from another
+    /// namespace (mutual TLS), the origins whose pages may call (gRPC-Web).
+    variables: Vec<Variable>,
+}
+
+/// One variable of the server container.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Variable {
+    pub(crate) name: String,
+    pub(crate) value: String,
 }
 
 /// The view of `service`, whose base kustomization lists `base_resources`.
@@ -435,7 +444,7 @@ pub(crate) fn environment_view<'a>(
     let facts = EnvironmentFacts {
         network_policy: network::policy(model, place),
         calls: network::call_addresses(model, place),
-        caller_identities: network::caller_identities(model, place),
+        variables: network::caller_identities(model, place).into_iter().chain(web_origins(environment)).collect(),
         name: &environment.name,
         namespace: &environment.namespace,
         replicas: environment.replicas,
@@ -444,6 +453,12 @@ pub(crate) fn environment_view<'a>(
         ingress_host: environment.ingress_host.as_deref(),
     };
     EnvironmentView { service, environment: facts }
+}
+
+/// The origins of an environment whose own differ from the base's.
+fn web_origins(environment: &Environment) -> Option<Variable> {
+    let origins = environment.web_origins.as_ref()?;
+    Some(Variable { name: kuberpc_spec::WEB_ORIGINS_ENV.into(), value: origins.join(",") })
 }
 
 /// The image reference without tag or digest (what kustomize `images` match on).

@@ -41,6 +41,7 @@ fn built_in(deploy: &Deploy) -> Vec<Environment> {
         autoscale: deploy.autoscale.as_ref().map(|a| Autoscale { min: 1, max: 1, ..a.clone() }),
         resources: deploy.resources.clone(),
         ingress_host: None,
+        web_origins: None,
     };
     let prod = Environment {
         name: "prod".into(),
@@ -49,6 +50,7 @@ fn built_in(deploy: &Deploy) -> Vec<Environment> {
         autoscale: deploy.autoscale.as_ref().map(|a| Autoscale { min: a.min.max(3).min(a.max), ..a.clone() }),
         resources: doubled(&deploy.resources),
         ingress_host: None,
+        web_origins: None,
     };
     vec![dev, prod]
 }
@@ -86,6 +88,13 @@ fn resolve_one(options: &EnvironmentOptions, deploy: &Deploy, rules: &mut FieldR
         let message = format!("environment {name:?} runs up to {most} pods, but single-writer storage mounts on one");
         rules.fail(path::ENVIRONMENTS_NAME, message);
     }
+    let web_origins = (!options.web_origins.is_empty()).then(|| {
+        if deploy.web.is_none() {
+            let message = "environments.web_origins needs `web` on the service (gRPC-Web is served by the base)";
+            rules.fail(path::ENVIRONMENTS_WEB_ORIGINS, message.into());
+        }
+        super::resolve_origins(path::ENVIRONMENTS_WEB_ORIGINS, &options.web_origins, rules)
+    });
     if options.ingress_host.is_some() && deploy.ingress.is_none() {
         let message = "environments.ingress_host needs `ingress` on the service (the Ingress is in the base)";
         rules.fail(path::ENVIRONMENTS_INGRESS_HOST, message.into());
@@ -93,6 +102,7 @@ fn resolve_one(options: &EnvironmentOptions, deploy: &Deploy, rules: &mut FieldR
     Environment {
         resources: resolve_resources(options.resources.as_ref(), &deploy.resources, rules),
         ingress_host: options.ingress_host.clone(),
+        web_origins,
         name,
         namespace,
         replicas,

@@ -129,6 +129,23 @@ pub struct ServiceDeployment {
     /// Default: unset (plaintext; the NetworkPolicy alone guards the edges).
     #[prost(message, optional, tag = "26")]
     pub mtls: ::core::option::Option<MutualTls>,
+    /// gRPC-Web on the gRPC port: written (`web { }` is enough), the port also speaks HTTP/1.1,
+    /// and browsers call the unary and server-streaming methods with gRPC-Web (grpc-web,
+    /// Connect's gRPC-Web transport), through the same deadlines, metrics and spans as gRPC
+    /// calls; CORS admits pages of `origins`. Not with `mtls` (a browser presents no client
+    /// certificate). Default: unset (HTTP/2 gRPC only).
+    #[prost(message, optional, tag = "27")]
+    pub web: ::core::option::Option<Web>,
+}
+/// gRPC-Web of one service (`web { … }`).
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Web {
+    /// Origins whose pages may call, exactly as a browser sends them (`<https://app.example.com`,>
+    /// `<http://localhost:8080`:> scheme, host, port; no path), or "\*" for any page. Each
+    /// environment may name its own (`environments.web_origins`). Default: none (only pages of
+    /// the service's own origin, and clients that are not browsers).
+    #[prost(string, repeated, tag = "1")]
+    pub origins: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
 }
 /// Mutual TLS of one service (`mtls { … }`).
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -312,6 +329,10 @@ pub struct Environment {
     /// Host the Ingress answers for, when the service has `ingress`. Default: the service's.
     #[prost(string, optional, tag = "6")]
     pub ingress_host: ::core::option::Option<::prost::alloc::string::String>,
+    /// Origins whose pages may call in this environment, when the service has `web`.
+    /// Default: the service's `web.origins`.
+    #[prost(string, repeated, tag = "7")]
+    pub web_origins: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
 }
 /// Node selection and priority of the pods.
 #[derive(Clone, PartialEq, ::prost::Message)]

@@ -141,6 +141,7 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         container: resolve_container(options.container.clone().unwrap_or_default(), &mut rules),
         observability: resolve_observability(options.observability.clone().unwrap_or_default(), port, &mut rules),
         mtls: None,
+        web: None,
         reflection: options.reflection.unwrap_or(defaults::REFLECTION),
         calls: resolve_calls(&options.calls, &mut rules),
         forbid_call_cycles: options.forbid_call_cycles.unwrap_or(false),
@@ -153,6 +154,10 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
         replicas,
     };
     deploy.secret_volumes = resolve_secret_volumes(&options.secret_volumes, &deploy, &mut rules);
+    deploy.web = options
+        .web
+        .as_ref()
+        .map(|web| kuberpc_spec::Web { origins: resolve_origins(path::WEB_ORIGINS, &web.origins, &mut rules) });
     deploy.environments = environments::resolve_environments(&options.environments, &deploy, &mut rules);
     let metrics_port = deploy.observability.metrics_port;
     deploy.mtls = options.mtls.as_ref().map(|m| resolve_mtls(m, deploy.port, metrics_port, &mut rules));
@@ -760,6 +765,22 @@ fn resolve_calls(written: &[CallOptions], rules: &mut FieldRules<'_>) -> Vec<Cal
 fn is_identifier(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Origins a browser's page may call from, each as a browser sends it, none twice.
+fn resolve_origins(field: OptionPath, written: &[String], rules: &mut FieldRules<'_>) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for origin in written {
+        if let Some(problem) = kuberpc_spec::origin_problem(origin) {
+            rules.fail(field, format!("{field} {origin:?} {problem}"));
+        } else if !seen.insert(origin) {
+            rules.fail(field, format!("{field} names {origin:?} twice"));
+        }
+    }
+    if written.len() > 1 && written.iter().any(|origin| origin == "*") {
+        rules.fail(field, format!("{field}: \"*\" admits every page, so it stands alone"));
+    }
+    written.to_vec()
 }
 
 fn resolve_secret_env(names: &[String], rules: &mut FieldRules<'_>) -> Vec<String> {

@@ -29,6 +29,12 @@ pub(crate) const SERVICE_DEPLOYMENT: &[Field] = &[
     Field { name: "calls", number: 24, kind: Kind::GroupList(CALL) },
     Field { name: "forbid_call_cycles", number: 25, kind: Kind::Bool },
     Field { name: "mtls", number: 26, kind: Kind::Group(MUTUAL_TLS) },
+    Field { name: "web", number: 27, kind: Kind::Group(WEB) },
+];
+
+/// `kuberpc.v1.Web`
+pub(crate) const WEB: &[Field] = &[
+    Field { name: "origins", number: 1, kind: Kind::StrList },
 ];
 
 /// `kuberpc.v1.MutualTls`
@@ -98,6 +104,7 @@ pub(crate) const ENVIRONMENT: &[Field] = &[
     Field { name: "autoscale", number: 4, kind: Kind::Group(AUTOSCALE) },
     Field { name: "resources", number: 5, kind: Kind::Group(RESOURCES) },
     Field { name: "ingress_host", number: 6, kind: Kind::Str },
+    Field { name: "web_origins", number: 7, kind: Kind::StrList },
 ];
 
 /// `kuberpc.v1.Scheduling`

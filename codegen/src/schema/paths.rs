@@ -108,6 +108,8 @@ pub(crate) const ENVIRONMENTS_RESOURCES_CPU_LIMIT: OptionPath = OptionPath("envi
 pub(crate) const ENVIRONMENTS_RESOURCES_MEMORY_LIMIT: OptionPath = OptionPath("environments.resources.memory_limit");
 /// `environments.ingress_host`
 pub(crate) const ENVIRONMENTS_INGRESS_HOST: OptionPath = OptionPath("environments.ingress_host");
+/// `environments.web_origins`
+pub(crate) const ENVIRONMENTS_WEB_ORIGINS: OptionPath = OptionPath("environments.web_origins");
 /// `secret_env`
 pub(crate) const SECRET_ENV: OptionPath = OptionPath("secret_env");
 /// `secret_volumes`
@@ -188,6 +190,10 @@ pub(crate) const MTLS_ISSUER_GROUP: OptionPath = OptionPath("mtls.issuer.group")
 pub(crate) const MTLS_HEALTH_PORT: OptionPath = OptionPath("mtls.health_port");
 /// `mtls.certificate_hours`
 pub(crate) const MTLS_CERTIFICATE_HOURS: OptionPath = OptionPath("mtls.certificate_hours");
+/// `web`
+pub(crate) const WEB: OptionPath = OptionPath("web");
+/// `web.origins`
+pub(crate) const WEB_ORIGINS: OptionPath = OptionPath("web.origins");
 /// `timeout_ms`
 pub(crate) const TIMEOUT_MS: OptionPath = OptionPath("timeout_ms");
 /// `idempotent`

@@ -126,6 +126,8 @@ pub const SLOTS: &[(&str, &str)] = &[
     ("calls.service", "calls { service: {} }"),
     ("calls.methods", "calls { service: \"stock\" methods: [{}] }"),
     ("mtls.trust_domain", "mtls { trust_domain: {} }"),
+    ("web.origins", "web { origins: [{}] }"),
+    ("environments.web_origins", "web { } environments { name: \"dev\" web_origins: [{}] }"),
     ("mtls.issuer.kind", "mtls { issuer { kind: {} } }"),
     ("mtls.issuer.name", "mtls { issuer { name: {} } }"),
     ("mtls.issuer.group", "mtls { issuer { group: {} } }"),
@@ -170,6 +172,7 @@ pub fn plain_value(slot: &str) -> &'static str {
         "calls.service" => "stock",
         "calls.methods" => "Get",
         "mtls.trust_domain" => "plain.example",
+        "web.origins" | "environments.web_origins" => "https://plain.example.com",
         "mtls.issuer.kind" => "Issuer",
         _ => "plain",
     }

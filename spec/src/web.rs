@@ -1,0 +1,91 @@
+//! [`Web`]: gRPC-Web on the gRPC port, as the runtime needs it — whether browsers may call the
+//! service and from which origins — and the rules naming an origin and the variable that
+//! carries an environment's origins into its pods.
+
+resolved! {
+    /// gRPC-Web of one service (`web { … }`): its port also speaks HTTP/1.1, and browsers call
+    /// its unary and server-streaming methods with gRPC-Web, answered with CORS for these
+    /// origins. Each environment may name its own ([`WEB_ORIGINS_ENV`]).
+    pub struct Web<L = &'static [&'static str]> {
+        /// Origins whose pages may call (`https://app.example.com`), or `*` for any; none: only
+        /// pages of the service's own origin and clients that are not browsers.
+        pub origins: L,
+    }
+}
+
+/// The variable an environment's manifests set to its origins, separated by commas, where they
+/// differ from the service's `web.origins`.
+pub const WEB_ORIGINS_ENV: &str = "KUBERPC_WEB_ORIGINS";
+
+/// Why `origin` is not an origin CORS can name: `*`, or `scheme://host[:port]` with scheme
+/// `http` or `https`, an ASCII host (a name in lower case, or an IPv6 address in brackets) and
+/// no path, query, user or trailing slash (a browser's `Origin` header is exactly that, and a
+/// CORS match is exact). No comma, so that a list of them is one variable.
+pub fn origin_problem(origin: &str) -> Option<String> {
+    if origin == "*" {
+        return None;
+    }
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return Some("has no scheme: write it as a browser sends it, e.g. \"https://app.example.com\"".into());
+    };
+    if scheme != "http" && scheme != "https" {
+        return Some(format!("has the scheme {scheme:?}: a page's origin is http or https"));
+    }
+    if rest.contains(['/', '?', '#']) {
+        return Some("has a path: an origin is the scheme, the host and the port only".into());
+    }
+    if rest.contains('@') {
+        return Some("has user information: an origin is the scheme, the host and the port only".into());
+    }
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !rest.ends_with(']') => (host, Some(port)),
+        _ => (rest, None),
+    };
+    let host_is_valid = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => !v6.is_empty() && v6.chars().all(|c| c.is_ascii_digit() || matches!(c, 'a'..='f' | ':' | '.')),
+        None => {
+            !host.is_empty()
+                && host.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        }
+    };
+    if !host_is_valid {
+        return Some(
+            "has no valid host: lower-case letters, digits, '-' and '.' (punycode for other names), or an IPv6 \
+             address in brackets; no wildcard (list each origin, or write \"*\" alone)"
+                .into(),
+        );
+    }
+    match port.map(str::parse::<u16>) {
+        Some(Ok(0) | Err(_)) => Some("has a port out of range (1-65535)".into()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_problem;
+
+    #[test]
+    fn an_origin_is_a_scheme_a_host_and_a_port() {
+        for good in ["*", "https://app.example.com", "http://localhost:8080", "http://[::1]:3000", "https://[::1]"] {
+            assert_eq!(origin_problem(good), None, "{good}");
+        }
+        for bad in [
+            "app.example.com",
+            "ftp://example.com",
+            "https://example.com/",
+            "https://example.com/app",
+            "https://user@example.com",
+            "https://",
+            "https://Example.com",
+            "https://*.example.com",
+            "https://example.com:0",
+            "https://example.com:99999",
+            "https://a.example.com,https://b.example.com",
+            "https://exa mple.com",
+            "https://[::g]",
+        ] {
+            assert!(origin_problem(bad).is_some(), "{bad}");
+        }
+    }
+}
