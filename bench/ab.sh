@@ -5,13 +5,19 @@
 # under callgrind (exactly repeatable, unlike wall-clock on a 2-core VM). Numbers, not
 # assertions; servers on 127.0.0.1 only; every load run is bounded.
 #   bench/ab.sh BEFORE_BIN AFTER_BIN            # ROUNDS=3 DURATION=10 VARIANTS="runtime runtime+metrics"
+#   bench/ab.sh BIN:runtime BIN:runtime+web     # one binary, each side its own variant (VARIANTS=runtime)
 # Build each binary with `cargo build --release -p kuberpc-bench --bin bench_server` from its
 # tree and copy it aside (target/release/bench_server is overwritten by the next build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-before=$(realpath "$1")
-after=$(realpath "$2")
+# A side is a binary, or `binary:variant` to serve that variant instead of each of VARIANTS.
+before=$(realpath "${1%%:*}"); before_variant=$([[ "$1" == *:* ]] && echo "${1#*:}" || true)
+after=$(realpath "${2%%:*}"); after_variant=$([[ "$2" == *:* ]] && echo "${2#*:}" || true)
+side_variant() { # side variant
+  local chosen=$before_variant; [ "$1" = after ] && chosen=$after_variant
+  echo "${chosen:-$2}"
+}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 STREAM_DURATION=${STREAM_DURATION:-5}
@@ -28,7 +34,7 @@ python3 bench/bench.py bodies "$work"
 # shellcheck source=bench/load.sh
 source bench/load.sh
 
-echo "# A/B $(date -u +%Y-%m-%dT%H:%MZ): before=$before after=$after"
+echo "# A/B $(date -u +%Y-%m-%dT%H:%MZ): before=$1 after=$2"
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); h2load: $(h2load --version | head -1)"
 echo "# $ROUNDS rounds, unary ${DURATION}s, streams ${STREAM_DURATION}s, $CONNECTIONS connections; variants: $VARIANTS"
 for round in $(seq "$ROUNDS"); do
@@ -36,7 +42,7 @@ for round in $(seq "$ROUNDS"); do
   for variant in $VARIANTS; do
     for side in $sides; do
       bin=$before; [ "$side" = after ] && bin=$after
-      start_server "$bin" "$variant"
+      start_server "$bin" "$(side_variant "$side" "$variant")"
       load unary "$variant@$side" /greeter.v1.Greeter/SayHello "$work/unary.bin" "$DURATION" 1
       load stream "$variant@$side" /greeter.v1.Greeter/SayHelloStream "$work/stream.bin" "$STREAM_DURATION" 100
       load chat "$variant@$side" /greeter.v1.Greeter/SayHelloChat "$work/chat.bin" "$STREAM_DURATION" 100
@@ -61,8 +67,8 @@ if command -v valgrind > /dev/null; then
   for variant in $VARIANTS; do
     for side in before after; do
       bin=$before; [ "$side" = after ] && bin=$after
-      low=$(instructions "$bin" "$variant" "$CALLS")
-      high=$(instructions "$bin" "$variant" $((CALLS * 4)))
+      low=$(instructions "$bin" "$(side_variant "$side" "$variant")" "$CALLS")
+      high=$(instructions "$bin" "$(side_variant "$side" "$variant")" $((CALLS * 4)))
       echo "instructions $variant@$side per_call=$(( (high - low) / (CALLS * 3) ))" | tee -a "$raw"
     done
   done

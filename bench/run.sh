@@ -68,7 +68,7 @@ if command -v valgrind > /dev/null; then
   { echo; echo "## instructions per call on the server (callgrind)"; } >> "$out"
   for spec in "unary /greeter.v1.Greeter/SayHello unary.bin 1000" "stream /greeter.v1.Greeter/SayHelloStream stream.bin 200" "chat /greeter.v1.Greeter/SayHelloChat chat.bin 200"; do
     read -r bench path body calls <<< "$spec"
-    variants="handwritten generated"; [ "$bench" = unary ] && variants="handwritten generated runtime runtime+telemetry runtime+metrics"
+    variants="handwritten generated"; [ "$bench" = unary ] && variants="handwritten generated runtime runtime+telemetry runtime+metrics runtime+web"
     for variant in $variants; do
       low=$(instructions "$variant" "$path" "$work/$body" "$calls")
       high=$(instructions "$variant" "$path" "$work/$body" $((calls * 4)))

@@ -390,13 +390,15 @@ impl Server {
         let web = self.web_origins.map(Ok).or_else(|| self.deploy.web.as_ref().map(crate::web::origins));
         let web = web.transpose().map_err(ServerError::Web)?.filter(|_| self.deploy.web.is_some());
         let protocols = if web.is_some() { Protocols::Http1And2 } else { Protocols::Http2 };
-        let service = tower::ServiceBuilder::new()
-            .option_layer(web.as_deref().map(crate::web::cors))
-            .option_layer(web.as_ref().map(|_| tonic_web::GrpcWebLayer::new()))
+        let grpc = tower::ServiceBuilder::new()
             .layer(CallTraceLayer::with_metrics(metrics))
             .layer(crate::deadline::DeadlineLayer)
             .layer(AuthorizeLayer(authorization))
             .service(routes.routes().prepare());
+        let service = match web.as_deref() {
+            Some(origins) => tower::util::Either::Left(crate::web::serve(origins, grpc)),
+            None => tower::util::Either::Right(grpc),
+        };
         let serving = crate::connection::serve(incoming(listener), service, (protocols, limits), tls, shutdown);
         tokio::pin!(serving);
         tokio::select! {

@@ -4,16 +4,27 @@
 //! spans, metrics, deadlines and authorization as native calls), and CORS answers the
 //! preflights of pages on the allowed origins.
 //!
+//! Native gRPC calls (HTTP/2, `application/grpc`) do not go through either ([`WebDispatch`]):
+//! one header read tells them apart, so gRPC costs next to nothing more with `web` on.
+//!
 //! The origins are the service's `web.origins`, or an environment's, which its manifests set
 //! in [`WEB_ORIGINS_ENV`] (comma-separated). A preflight from any other origin gets no
 //! `access-control-allow-origin`, so the browser refuses to send the call; a call without an
 //! `Origin` (a same-origin page, a client that is not a browser) is served.
 
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::{HeaderName, HeaderValue, Method};
+use futures_util::future::Either;
+use http::{header, HeaderName, HeaderValue, Method, Version};
 use kuberpc_spec::{origin_problem, Web, WEB_ORIGINS_ENV};
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tonic::body::Body;
+use tonic_web::{GrpcWebLayer, GrpcWebService};
+use tower::util::Oneshot;
+use tower::{Layer, Service, ServiceExt};
+use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 
 /// Headers a page's gRPC-Web client sends (what the grpc-web and Connect clients set).
 const ALLOW_HEADERS: [&str; 6] =
@@ -56,8 +67,52 @@ fn parse_origins(value: &str) -> Result<Vec<String>, OriginsError> {
     Ok(origins)
 }
 
+/// `grpc` behind gRPC-Web and CORS for pages on `origins`, native gRPC calls straight to it.
+pub(crate) fn serve<S>(origins: &[String], grpc: S) -> WebDispatch<S> {
+    WebDispatch { grpc, cors: Arc::new(cors(origins)) }
+}
+
+/// Sends native gRPC calls to `grpc`, everything else (gRPC-Web, CORS preflights, HTTP/1.1)
+/// through CORS and gRPC-Web to it. Cloned for every call (a connection's service is), so the
+/// web half is put together only for the calls that take it.
+#[derive(Debug, Clone)]
+pub(crate) struct WebDispatch<S> {
+    grpc: S,
+    cors: Arc<CorsLayer>,
+}
+
+/// A native gRPC call: HTTP/2 with `application/grpc` or `application/grpc+<codec>` (gRPC-Web's
+/// content types start `application/grpc-web`).
+fn is_native_grpc(request: &http::Request<Body>) -> bool {
+    let content_type = request.headers().get(header::CONTENT_TYPE).map(HeaderValue::as_bytes);
+    request.version() == Version::HTTP_2
+        && content_type.is_some_and(|t| t == b"application/grpc" || t.starts_with(b"application/grpc+"))
+}
+
+impl<S> Service<http::Request<Body>> for WebDispatch<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible> + Clone,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Either<S::Future, Oneshot<Cors<GrpcWebService<S>>, http::Request<Body>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.grpc.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        if is_native_grpc(&request) {
+            Either::Left(self.grpc.call(request))
+        } else {
+            let web = self.cors.layer(GrpcWebLayer::new().layer(self.grpc.clone()));
+            Either::Right(web.oneshot(request))
+        }
+    }
+}
+
 /// CORS for gRPC-Web calls from pages on `origins` (`*`: any page).
-pub(crate) fn cors(origins: &[String]) -> CorsLayer {
+fn cors(origins: &[String]) -> CorsLayer {
     let allow_origin = if origins.iter().any(|origin| origin == "*") {
         AllowOrigin::any()
     } else {
@@ -75,6 +130,19 @@ pub(crate) fn cors(origins: &[String]) -> CorsLayer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn native_grpc_is_told_apart_by_version_and_content_type() {
+        let request = |version, content_type: &str| {
+            http::Request::builder().version(version).header("content-type", content_type).body(Body::empty()).unwrap()
+        };
+        assert!(is_native_grpc(&request(Version::HTTP_2, "application/grpc")));
+        assert!(is_native_grpc(&request(Version::HTTP_2, "application/grpc+proto")));
+        assert!(!is_native_grpc(&request(Version::HTTP_2, "application/grpc-web+proto")));
+        assert!(!is_native_grpc(&request(Version::HTTP_2, "application/grpc-web-text")));
+        assert!(!is_native_grpc(&request(Version::HTTP_11, "application/grpc")));
+        assert!(!is_native_grpc(&request(Version::HTTP_2, "application/json")));
+    }
 
     #[test]
     fn a_list_of_origins_is_read_and_checked() {

@@ -3,7 +3,9 @@
 //!
 //! - `handwritten`: plain tonic stubs + `HandWritten`, bare `tonic::transport::Server`;
 //! - `generated`: kuberpc's stubs + the example's handler, bare `tonic::transport::Server`;
-//! - `runtime`: the same under `kuberpc::Server` (health, reflection, call spans);
+//! - `runtime`: the same under `kuberpc::Server` (health, reflection, call spans), gRPC-Web off;
+//! - `runtime+web`: the same with the example's `web` on (HTTP/1.1 beside HTTP/2, gRPC-Web and
+//!   CORS in front of every call): what a native gRPC call pays for it;
 //! - `runtime+telemetry`: after `kuberpc::telemetry::init()`, as a generated `main` does;
 //! - `runtime+metrics`: with RPC metrics kept.
 
@@ -17,16 +19,20 @@ use kuberpc_bench::HandWritten;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let variant =
-        args.next().ok_or("usage: bench_server <handwritten|generated|runtime[+telemetry|+metrics]> <addr>")?;
+        args.next().ok_or("usage: bench_server <handwritten|generated|runtime[+telemetry|+metrics|+web]> <addr>")?;
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:0".to_string());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("{variant} on {}", listener.local_addr()?);
     if let Some(observed) = variant.strip_prefix("runtime") {
         // "runtime": kuberpc::Server alone; "runtime+telemetry": after telemetry::init(), as a
         // generated main (exporting when OTEL_EXPORTER_OTLP_ENDPOINT is set); "runtime+metrics":
-        // with RPC metrics. kuberpc::Server sets TCP_NODELAY itself.
+        // with RPC metrics; "runtime+web": with gRPC-Web. kuberpc::Server sets TCP_NODELAY itself.
         let _telemetry = (observed == "+telemetry").then(kuberpc::telemetry::init).transpose()?;
-        let mut server = kuberpc::Server::new(&greeter_deploy::DEPLOY)
+        let deploy: &'static kuberpc::Deploy = match observed {
+            "+web" => &greeter_deploy::DEPLOY,
+            _ => Box::leak(Box::new(kuberpc::Deploy { web: None, ..greeter_deploy::DEPLOY })),
+        };
+        let mut server = kuberpc::Server::new(deploy)
             .add_service(GreeterServer::new(GreeterService::new("Hello")))
             .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET);
         if observed == "+metrics" {
