@@ -4,9 +4,11 @@
 //! a stream and gives it send capacity only in the connection's task, which flushes the HEADERS
 //! before hyper's body task can queue the message. Over TLS each flush is a record of its own
 //! (a seal here, an open at the server). [`Corked`] keeps what is written until a flush, and
-//! lets the first flush of a batch wait one scheduler turn (tokio's `yield_now`: other ready
-//! tasks run first), so that the DATA queued meanwhile leaves in the same record. Up to
-//! [`CORK_LIMIT`] bytes are held; more are written through at once.
+//! lets the first flush of a batch wait for the scheduler (tokio's `yield_now`: the task is woken
+//! once its worker has run the other ready tasks, or at the worker's periodic maintenance, every
+//! 61 polls, when it stays busy), so that the DATA queued meanwhile leaves in the same record.
+//! Once [`CORK_LIMIT`] bytes are held (a record's worth) they are handed on without waiting for a
+//! flush, and a flush then does not wait either; at most twice that is ever held.
 
 use std::future::Future;
 use std::io;
@@ -52,6 +54,7 @@ impl<T: AsyncWrite + Unpin> Corked<T> {
             self.taken += n;
         }
         self.held.clear();
+        self.held.shrink_to(2 * CORK_LIMIT);
         self.taken = 0;
         Poll::Ready(Ok(()))
     }
@@ -61,6 +64,19 @@ impl<T: AsyncWrite + Unpin> Corked<T> {
         if self.held.len() >= CORK_LIMIT {
             ready!(self.poll_release(cx))?;
         }
+        let n = self.hold(bufs);
+        // A record's worth goes on at once; what the stream does not take yet leaves at the
+        // next write or flush (the bytes are held, so they are accepted either way).
+        if self.held.len() >= CORK_LIMIT {
+            if let Poll::Ready(Err(error)) = self.poll_release(cx) {
+                return Poll::Ready(Err(error));
+            }
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    /// Copies what fits under twice [`CORK_LIMIT`] of `bufs`, in order; how much.
+    fn hold(&mut self, bufs: &[io::IoSlice<'_>]) -> usize {
         let mut n = 0;
         for buf in bufs {
             let room = (CORK_LIMIT * 2).saturating_sub(self.held.len());
@@ -71,7 +87,7 @@ impl<T: AsyncWrite + Unpin> Corked<T> {
                 break;
             }
         }
-        Poll::Ready(Ok(n))
+        n
     }
 }
 
@@ -100,7 +116,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Corked<T> {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if !self.held.is_empty() {
-            if !self.waited {
+            if !self.waited && self.held.len() < CORK_LIMIT {
                 self.waited = true;
                 // Its first poll asks the scheduler to wake this task after the others ready now.
                 let _ = pin!(tokio::task::yield_now()).poll(cx);
@@ -123,14 +139,25 @@ mod tests {
     use super::*;
     use tokio::io::AsyncWriteExt;
 
-    /// Records each write the inner stream is given.
+    /// Records each write the inner stream is given; takes at most `cap` bytes a write, and
+    /// answers `Pending` to the first `pending` writes (waking at once).
     #[derive(Default)]
-    struct Writes(Vec<Vec<u8>>);
+    struct Writes {
+        written: Vec<Vec<u8>>,
+        cap: Option<usize>,
+        pending: usize,
+    }
 
     impl AsyncWrite for Writes {
-        fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-            self.0.push(buf.to_vec());
-            Poll::Ready(Ok(buf.len()))
+        fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+            if self.pending > 0 {
+                self.pending -= 1;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            let n = buf.len().min(self.cap.unwrap_or(usize::MAX));
+            self.written.push(buf[..n].to_vec());
+            Poll::Ready(Ok(n))
         }
         fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
             Poll::Ready(Ok(()))
@@ -140,16 +167,22 @@ mod tests {
         }
     }
 
+    impl Writes {
+        fn all(&self) -> Vec<u8> {
+            self.written.concat()
+        }
+    }
+
     #[tokio::test]
     async fn writes_between_flushes_reach_the_stream_as_one() {
         let mut corked = Corked::new(Writes::default());
         corked.write_all(b"HEADERS").await.unwrap();
         corked.write_all(b"DATA").await.unwrap();
-        assert!(corked.get_ref().0.is_empty(), "nothing is written before a flush");
+        assert!(corked.get_ref().written.is_empty(), "nothing is written before a flush");
         corked.flush().await.unwrap();
         corked.write_all(b"more").await.unwrap();
         corked.flush().await.unwrap();
-        assert_eq!(corked.get_ref().0, [b"HEADERSDATA".to_vec(), b"more".to_vec()]);
+        assert_eq!(corked.get_ref().written, [b"HEADERSDATA".to_vec(), b"more".to_vec()]);
     }
 
     #[tokio::test]
@@ -160,20 +193,41 @@ mod tests {
             let corked = corked.clone();
             async move { std::future::poll_fn(|cx| Pin::new(&mut *corked.try_lock().unwrap()).poll_flush(cx)).await }
         });
-        // The flush has run once and waits; what is written now leaves with the HEADERS.
+        // The flush has run once and waits; what is written now leaves with the HEADERS. (On the
+        // test's one-thread runtime tokio wakes yielded tasks in the order they yielded: this
+        // task first, so the flusher does not hold the lock when it is taken here.)
         tokio::task::yield_now().await;
         corked.lock().await.write_all(b"DATA").await.unwrap();
         flusher.await.unwrap().unwrap();
-        assert_eq!(corked.lock().await.get_ref().0, [b"HEADERSDATA".to_vec()]);
+        assert_eq!(corked.lock().await.get_ref().written, [b"HEADERSDATA".to_vec()]);
     }
 
     #[tokio::test]
-    async fn more_than_a_record_is_written_without_a_flush() {
+    async fn a_records_worth_is_handed_on_without_a_flush() {
         let mut corked = Corked::new(Writes::default());
-        corked.write_all(&vec![7; CORK_LIMIT + 1]).await.unwrap();
-        corked.write_all(b"x").await.unwrap();
-        assert_eq!(corked.get_ref().0.len(), 1, "the first write was released before the second was held");
+        corked.write_all(&vec![7; CORK_LIMIT - 1]).await.unwrap();
+        assert!(corked.get_ref().written.is_empty());
+        corked.write_all(b"xy").await.unwrap();
+        assert_eq!(corked.get_ref().all().len(), CORK_LIMIT + 1, "a record's worth left at once");
         corked.shutdown().await.unwrap();
-        assert_eq!(corked.get_ref().0.concat().len(), CORK_LIMIT + 2);
+        assert_eq!(corked.get_ref().all().len(), CORK_LIMIT + 1);
+    }
+
+    #[tokio::test]
+    async fn at_most_twice_a_record_is_held_and_partial_or_late_writes_lose_nothing() {
+        let inner = Writes { cap: Some(1000), pending: 3, ..Writes::default() };
+        let mut corked = Corked::new(inner);
+        let big: Vec<u8> = (0..5 * CORK_LIMIT).map(|i| i as u8).collect();
+        let first = std::future::poll_fn(|cx| Pin::new(&mut corked).poll_write(cx, &big)).await.unwrap();
+        assert!(first <= 2 * CORK_LIMIT, "held {first}");
+        corked.write_all(&big[first..]).await.unwrap();
+        let slices = [io::IoSlice::new(b"ab"), io::IoSlice::new(b""), io::IoSlice::new(b"cd")];
+        let n = std::future::poll_fn(|cx| Pin::new(&mut corked).poll_write_vectored(cx, &slices)).await.unwrap();
+        assert_eq!(n, 4);
+        corked.flush().await.unwrap();
+        let mut expected = big.clone();
+        expected.extend_from_slice(b"abcd");
+        assert_eq!(corked.get_ref().all(), expected, "every byte, in order, once");
+        assert!(corked.get_ref().written.iter().all(|w| w.len() <= 1000));
     }
 }
