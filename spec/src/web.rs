@@ -43,10 +43,9 @@ pub fn origin_problem(origin: &str) -> Option<String> {
     };
     let host_is_valid = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
         Some(v6) => !v6.is_empty() && v6.chars().all(|c| c.is_ascii_digit() || matches!(c, 'a'..='f' | ':' | '.')),
-        None => {
-            !host.is_empty()
-                && host.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-        }
+        None => host.split('.').all(|label| {
+            !label.is_empty() && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        }),
     };
     if !host_is_valid {
         return Some(
@@ -55,9 +54,15 @@ pub fn origin_problem(origin: &str) -> Option<String> {
                 .into(),
         );
     }
-    match port.map(str::parse::<u16>) {
-        Some(Ok(0) | Err(_)) => Some("has a port out of range (1-65535)".into()),
-        _ => None,
+    let Some(port) = port else { return None };
+    let default = if scheme == "https" { "443" } else { "80" };
+    if port == default {
+        return Some(format!("names {scheme}'s default port {port}, which a browser leaves out: write it without"));
+    }
+    let digits = !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !port.starts_with('0');
+    match port.parse::<u16>() {
+        Ok(_) if digits => None,
+        _ => Some("has a port a browser does not write: 1-65535, digits only, no leading zero".into()),
     }
 }
 
@@ -67,7 +72,14 @@ mod tests {
 
     #[test]
     fn an_origin_is_a_scheme_a_host_and_a_port() {
-        for good in ["*", "https://app.example.com", "http://localhost:8080", "http://[::1]:3000", "https://[::1]"] {
+        for good in [
+            "*",
+            "https://app.example.com",
+            "http://localhost:8080",
+            "http://[::1]:3000",
+            "https://[::1]",
+            "http://a.test:443",
+        ] {
             assert_eq!(origin_problem(good), None, "{good}");
         }
         for bad in [
@@ -84,6 +96,13 @@ mod tests {
             "https://a.example.com,https://b.example.com",
             "https://exa mple.com",
             "https://[::g]",
+            "https://a..example.com",
+            "https://.example.com",
+            "https://example.com:443",
+            "http://example.com:80",
+            "https://example.com:+8443",
+            "https://example.com:08443",
+            "https://example.com:",
         ] {
             assert!(origin_problem(bad).is_some(), "{bad}");
         }
