@@ -341,8 +341,8 @@ where
     }
 }
 
-/// A connection's IO that fails reads once `deadline` passes before the HTTP/2 preface has
-/// been read; see the module docs.
+/// A connection's IO that fails reads once `deadline` passes before the HTTP/2 preface (or the
+/// first 24 bytes of an HTTP/1.1 head) has been read; see the module docs.
 struct PrefaceDeadline<IO> {
     io: IO,
     /// Armed until the preface has been read (or the peer closed).
@@ -378,7 +378,7 @@ impl<IO: AsyncRead + Unpin> AsyncRead for PrefaceDeadline<IO> {
                     this.deadline = None;
                     return Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::TimedOut,
-                        "no HTTP/2 preface within the handshake timeout",
+                        "no HTTP/2 preface (or HTTP/1.1 head) within the handshake timeout",
                     )));
                 }
             }

@@ -40,6 +40,19 @@
 //! read. The number of connections is bounded only by the process's file descriptors
 //! (the accept loop rests when they run out).
 //!
+//! ## The gRPC port with `web`: HTTP/1.1 beside HTTP/2
+//!
+//! An HTTP/1.1 connection (a browser's gRPC-Web) carries one call at a time, so the stream
+//! limits do not apply and one connection holds at most one partial message (4 MiB). The
+//! handshake deadline covers the first 24 bytes of its first head as it covers the HTTP/2
+//! preface, and [`Limits::handshake_timeout`] is also hyper's header read timeout for every head
+//! after: a kept-alive connection sending no next request in that time is closed (a browser opens
+//! another). A head may take [`Limits::max_header_list_size`] bytes (at least 8 KiB: hyper's
+//! read buffer). HTTP/1.1 has no pings: the server's sockets then send TCP keepalive probes after
+//! [`Limits::keepalive_interval`] of silence, every [`Limits::keepalive_timeout`], three times, so
+//! a browser that vanished mid-stream is let go within about two minutes at the defaults. The
+//! idle timeout applies as for HTTP/2.
+//!
 //! ## The metrics port (HTTP/1.1)
 //!
 //! A request's head (request line and headers) must arrive within

@@ -160,7 +160,8 @@ impl Server {
     }
 
     /// Admits gRPC-Web calls from pages on `origins` (`*`: any) instead of the service's or the
-    /// environment's ([`crate::WEB_ORIGINS_ENV`]); the service must have `web`.
+    /// environment's ([`crate::WEB_ORIGINS_ENV`]); the service must have `web` (serving fails
+    /// otherwise, as it does for an origin the generator would refuse).
     pub fn web_origins(mut self, origins: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.web_origins = Some(origins.into_iter().map(Into::into).collect());
         self
@@ -242,7 +243,8 @@ impl Server {
         self
     }
 
-    /// How long a new connection may take to send the HTTP/2 preface before it is closed.
+    /// How long a new connection may take to send the HTTP/2 preface (with `web`, also the
+    /// first bytes of an HTTP/1.1 head, and then each whole head) before it is closed.
     ///
     /// Default: 10 s.
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
@@ -387,8 +389,8 @@ impl Server {
             .map(|mtls| Authorization::new(self.deploy, mtls, metrics.clone()).map(Arc::new))
             .transpose()
             .map_err(ServerError::Tls)?;
-        let web = self.web_origins.map(Ok).or_else(|| self.deploy.web.as_ref().map(crate::web::origins));
-        let web = web.transpose().map_err(ServerError::Web)?.filter(|_| self.deploy.web.is_some());
+        let web = crate::web::origins(self.deploy, self.web_origins.as_deref(), |name| std::env::var(name))
+            .map_err(ServerError::Web)?;
         let protocols = if web.is_some() { Protocols::Http1And2 } else { Protocols::Http2 };
         let grpc = tower::ServiceBuilder::new()
             .layer(CallTraceLayer::with_metrics(metrics))
@@ -399,7 +401,13 @@ impl Server {
             Some(origins) => tower::util::Either::Left(crate::web::serve(origins, grpc)),
             None => tower::util::Either::Right(grpc),
         };
-        let serving = crate::connection::serve(incoming(listener), service, (protocols, limits), tls, shutdown);
+        let serving = crate::connection::serve(
+            incoming_with(listener, protocols, limits),
+            service,
+            (protocols, limits),
+            tls,
+            shutdown,
+        );
         tokio::pin!(serving);
         tokio::select! {
             () = &mut serving => return Ok(()),
@@ -473,7 +481,25 @@ fn spawn_health(
 /// Nagle's algorithm and delayed ACKs stall streamed messages by ~40 ms. Out of file
 /// descriptors, the loop rests instead of spinning ([`crate::accept`]).
 fn incoming(listener: TcpListener) -> impl futures_util::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    crate::accept::resting(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)))
+    incoming_with(listener, Protocols::Http2, Limits::default())
+}
+
+/// The accepted connections of `listener`; where HTTP/1.1 is spoken (which has no pings), with
+/// TCP keepalive probes after `limits`' keepalive interval of silence ([`Limits`]).
+fn incoming_with(
+    listener: TcpListener,
+    protocols: Protocols,
+    limits: Limits,
+) -> impl futures_util::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let incoming = match (protocols, limits.keepalive_interval) {
+        (Protocols::Http1And2, Some(interval)) => incoming
+            .with_keepalive(Some(interval))
+            .with_keepalive_interval(Some(limits.keepalive_timeout))
+            .with_keepalive_retries(Some(3)),
+        _ => incoming,
+    };
+    crate::accept::resting(incoming)
 }
 
 async fn set_all(health: &HealthReporter, services: &[&'static str], status: ServingStatus) {

@@ -19,7 +19,9 @@ use std::time::Duration;
 
 use futures_util::future::Either;
 use http::{header, HeaderName, HeaderValue, Method, Version};
-use kuberpc_spec::{origin_problem, Web, WEB_ORIGINS_ENV};
+use std::env::VarError;
+
+use kuberpc_spec::{origin_problem, Deploy, WEB_ORIGINS_ENV};
 use tonic::body::Body;
 use tonic_web::{GrpcWebLayer, GrpcWebService};
 use tower::util::Oneshot;
@@ -47,29 +49,53 @@ impl std::fmt::Display for OriginsError {
 
 impl std::error::Error for OriginsError {}
 
-/// The origins this process serves: [`WEB_ORIGINS_ENV`] when set, else the service's.
-pub(crate) fn origins(web: &Web) -> Result<Vec<String>, OriginsError> {
-    match std::env::var(WEB_ORIGINS_ENV) {
-        Ok(value) => parse_origins(&value),
-        Err(_) => Ok(web.origins.iter().map(|origin| origin.to_string()).collect()),
+/// The origins a server of `deploy` serves: `chosen` (the server's builder), else
+/// [`WEB_ORIGINS_ENV`] when set, else the service's; `None` when the service has no `web`.
+/// Each is checked as the generator checks the source's; `web` with `mtls` is refused, as the
+/// generator refuses it.
+pub(crate) fn origins(
+    deploy: &Deploy,
+    chosen: Option<&[String]>,
+    env: impl FnOnce(&str) -> Result<String, VarError>,
+) -> Result<Option<Vec<String>>, OriginsError> {
+    let Some(web) = &deploy.web else {
+        return match chosen {
+            Some(_) => {
+                Err(OriginsError(format!("{} has no `web`: there is no gRPC-Web to admit origins to", deploy.app)))
+            }
+            None => Ok(None),
+        };
+    };
+    if deploy.mtls.is_some() {
+        let why = "a browser presents no client certificate, which mutual TLS requires";
+        return Err(OriginsError(format!("{} has both mtls and web: {why}", deploy.app)));
     }
-}
-
-/// The origins in a comma-separated list; each must be an origin (see [`origin_problem`]).
-fn parse_origins(value: &str) -> Result<Vec<String>, OriginsError> {
-    let origins: Vec<String> =
-        value.split(',').map(str::trim).filter(|origin| !origin.is_empty()).map(String::from).collect();
+    let origins = match (chosen, env(WEB_ORIGINS_ENV)) {
+        (Some(chosen), _) => chosen.to_vec(),
+        (None, Ok(value)) => value.split(',').map(str::trim).filter(|o| !o.is_empty()).map(String::from).collect(),
+        (None, Err(VarError::NotPresent)) => web.origins.iter().map(|origin| origin.to_string()).collect(),
+        (None, Err(VarError::NotUnicode(_))) => {
+            return Err(OriginsError(format!("{WEB_ORIGINS_ENV} is not UTF-8")));
+        }
+    };
+    let from = if chosen.is_some() { "web_origins" } else { WEB_ORIGINS_ENV };
     for origin in &origins {
         if let Some(problem) = origin_problem(origin) {
-            return Err(OriginsError(format!("{WEB_ORIGINS_ENV}: {origin:?} {problem}")));
+            return Err(OriginsError(format!("{from}: {origin:?} {problem}")));
         }
     }
-    Ok(origins)
+    if origins.len() > 1 && origins.iter().any(|origin| origin == "*") {
+        return Err(OriginsError(format!("{from}: \"*\" admits every page, so it stands alone")));
+    }
+    Ok(Some(origins))
 }
 
 /// `grpc` behind gRPC-Web and CORS for pages on `origins`, native gRPC calls straight to it.
 pub(crate) fn serve<S>(origins: &[String], grpc: S) -> WebDispatch<S> {
-    WebDispatch { grpc, cors: Arc::new(cors(origins)) }
+    let cors = cors(origins);
+    // tower-http checks its rules when it wraps a service: here, once, rather than per call.
+    let _ = cors.layer(());
+    WebDispatch { grpc, cors: Arc::new(cors) }
 }
 
 /// Sends native gRPC calls to `grpc`, everything else (gRPC-Web, CORS preflights, HTTP/1.1)
@@ -145,13 +171,42 @@ mod tests {
     }
 
     #[test]
-    fn a_list_of_origins_is_read_and_checked() {
-        assert_eq!(
-            parse_origins(" https://a.example.com, http://localhost:8080 ,").unwrap(),
-            ["https://a.example.com", "http://localhost:8080"]
-        );
-        assert_eq!(parse_origins("").unwrap(), Vec::<String>::new());
-        let error = parse_origins("https://a.example.com,a.example.com").unwrap_err();
+    fn origins_come_from_the_builder_else_the_variable_else_the_source() {
+        static SOURCE: &[&str] = &["https://app.example.com"];
+        let web = Deploy { web: Some(kuberpc_spec::Web { origins: SOURCE }), ..DEPLOY };
+        let unset = |_: &str| Err(VarError::NotPresent);
+        let set = |value: &'static str| move |name: &str| Ok::<_, VarError>(format!("{value}{}", &name[..0]));
+        assert_eq!(origins(&web, None, unset).unwrap().unwrap(), SOURCE);
+        let read = origins(&web, None, set(" https://a.example.com, http://localhost:8080 ,")).unwrap().unwrap();
+        assert_eq!(read, ["https://a.example.com", "http://localhost:8080"]);
+        assert_eq!(origins(&web, None, set("")).unwrap().unwrap(), Vec::<String>::new());
+        let chosen = ["http://page.test".to_string()];
+        assert_eq!(origins(&web, Some(&chosen), set("https://b.example.com")).unwrap().unwrap(), chosen);
+
+        let error = origins(&web, None, set("https://a.example.com,a.example.com")).unwrap_err();
         assert!(error.0.starts_with("KUBERPC_WEB_ORIGINS: \"a.example.com\" has no scheme"), "{error}");
+        let error = origins(&web, Some(&["*".into(), "https://a.example.com".into()]), unset).unwrap_err();
+        assert!(error.0.contains("stands alone"), "{error}");
+        let not_unicode = |_: &str| Err(VarError::NotUnicode(std::ffi::OsString::new()));
+        assert!(origins(&web, None, not_unicode).is_err());
+        // A service without `web` serves none, and refuses origins given to it.
+        assert_eq!(origins(&DEPLOY, None, set("https://a.example.com")).unwrap(), None);
+        assert!(origins(&DEPLOY, Some(&chosen), unset).is_err());
+        let mtls = Some(kuberpc_spec::MutualTls { trust_domain: "cluster.local", health_port: 8081 });
+        assert!(origins(&Deploy { mtls, ..web }, None, unset).unwrap_err().0.contains("both mtls and web"));
     }
+
+    static DEPLOY: Deploy = Deploy {
+        app: "site",
+        service: "site.v1.Site",
+        port: 50051,
+        headless_service: "site-headless",
+        reflection: true,
+        lifecycle: kuberpc_spec::Lifecycle::DEFAULT,
+        methods: &[],
+        client: kuberpc_spec::ClientPolicy::DEFAULT,
+        mtls: None,
+        callers: &[],
+        web: None,
+    };
 }

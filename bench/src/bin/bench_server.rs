@@ -5,7 +5,7 @@
 //! - `generated`: kuberpc's stubs + the example's handler, bare `tonic::transport::Server`;
 //! - `runtime`: the same under `kuberpc::Server` (health, reflection, call spans), gRPC-Web off;
 //! - `runtime+web`: the same with the example's `web` on (HTTP/1.1 beside HTTP/2, gRPC-Web and
-//!   CORS in front of every call): what a native gRPC call pays for it;
+//!   CORS for every request that is not native gRPC): what a native gRPC call pays for it;
 //! - `runtime+telemetry`: after `kuberpc::telemetry::init()`, as a generated `main` does;
 //! - `runtime+metrics`: with RPC metrics kept.
 
