@@ -29,7 +29,11 @@ fn web_dir() -> PathBuf {
 fn build_page() {
     let esbuild = web_dir().join("node_modules/.bin/esbuild");
     assert!(esbuild.exists(), "{} is missing: run scripts/setup-test-tools", esbuild.display());
-    let status = Command::new("npm").args(["run", "--silent", "build"]).current_dir(web_dir()).status().unwrap();
+    let status = Command::new("timeout")
+        .args(["60", "npm", "run", "--silent", "build"])
+        .current_dir(web_dir())
+        .status()
+        .unwrap();
     assert!(status.success(), "the page did not build");
 }
 
@@ -70,13 +74,19 @@ fn load_in_chromium(page: SocketAddr, server: SocketAddr, screenshot: &Path) -> 
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "chromium: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    if !output.status.success() {
+        let version = Command::new("chromium").arg("--version").output().map(|o| o.stdout).unwrap_or_default();
+        let version = String::from_utf8_lossy(&version);
+        panic!("{version} (playwright-core 1.64.1): {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    }
     println!("{url}: {stdout}");
     serde_json::from_str(stdout.trim()).unwrap()
 }
 
 fn screenshot(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser").join(name)
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"), PathBuf::from);
+    target.join("browser").join(name)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -41,6 +41,23 @@ async fn http1(addr: SocketAddr, request: http::Request<Full<Bytes>>) -> (Status
     tokio::time::timeout(Duration::from_secs(10), exchange).await.expect("answered within 10 s")
 }
 
+/// The same over HTTP/2 (prior knowledge), as an h2c proxy in front of the pods would send it.
+async fn http2(addr: SocketAddr, mut request: http::Request<Full<Bytes>>) -> (StatusCode, HeaderMap, Bytes) {
+    *request.uri_mut() = format!("http://{addr}{}", request.uri().path()).parse().unwrap();
+    request.headers_mut().remove("host");
+    let exchange = async {
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let executor = hyper_util::rt::TokioExecutor::new();
+        let (mut sender, connection) =
+            hyper::client::conn::http2::handshake(executor, TokioIo::new(stream)).await.unwrap();
+        tokio::spawn(connection);
+        let response = sender.send_request(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        (parts.status, parts.headers, body.collect().await.unwrap().to_bytes())
+    };
+    tokio::time::timeout(Duration::from_secs(10), exchange).await.expect("answered within 10 s")
+}
+
 /// A gRPC-Web POST of `message` to `method`, from `origin` when given.
 fn grpc_web(
     method: &str,
@@ -123,6 +140,19 @@ async fn a_browsers_unary_and_streaming_calls_are_answered_over_http1() {
     let in_trailers = frames(body).1;
     let code = headers.get("grpc-status").map(|v| v.to_str().unwrap().to_owned());
     assert!(code.as_deref() == Some("3") || in_trailers.contains("grpc-status:3"), "{headers:?} {in_trailers:?}");
+}
+
+#[tokio::test]
+async fn grpc_web_over_http2_is_answered_too() {
+    let server = web_greeter().await;
+    let hello = HelloRequest { name: "h2c".into() };
+    let (status, headers, body) =
+        http2(server.addr, grpc_web("SayHello", "application/grpc-web+proto", &hello, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/grpc-web+proto");
+    let (messages, trailers) = frames(body);
+    assert_eq!(greetings(&messages), ["Hello h2c!"]);
+    assert!(trailers.contains("grpc-status:0"), "{trailers:?}");
 }
 
 #[tokio::test]

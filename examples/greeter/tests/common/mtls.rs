@@ -79,7 +79,8 @@ impl Ca {
     }
 }
 
-/// The greeter with mutual TLS on, callable by `front` (SayHello only).
+/// The greeter with mutual TLS on, callable by `front` (SayHello only); without the example's
+/// gRPC-Web, which mutual TLS excludes (a browser presents no certificate).
 pub fn deploy() -> &'static Deploy {
     static CALLERS: &[Caller] = &[Caller {
         app: "front",
@@ -88,7 +89,7 @@ pub fn deploy() -> &'static Deploy {
         methods: &["/greeter.v1.Greeter/SayHello"],
     }];
     let mtls = Some(MutualTls { trust_domain: TRUST_DOMAIN, health_port: 0 });
-    Box::leak(Box::new(Deploy { mtls, callers: CALLERS, ..greeter_deploy::DEPLOY }))
+    Box::leak(Box::new(Deploy { mtls, callers: CALLERS, web: None, ..greeter_deploy::DEPLOY }))
 }
 
 /// [`deploy`] without mutual TLS (and so without callers to check).
