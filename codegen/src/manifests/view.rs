@@ -208,6 +208,8 @@ struct EnvironmentFacts<'a> {
     /// The server's variables that differ there: each caller's identity from another
     /// namespace (mutual TLS), the origins whose pages may call (gRPC-Web).
     variables: Vec<Variable>,
+    /// What those variables are, in words, a line each, for the patch's comment.
+    variables_are: Vec<&'static str>,
 }
 
 /// One variable of the server container.
@@ -441,10 +443,12 @@ pub(crate) fn environment_view<'a>(
     environment: &'a Environment,
 ) -> EnvironmentView<'a> {
     let place = network::Place::environment(environment);
+    let (identities, origins) = (network::caller_identities(model, place), web_origins(environment));
     let facts = EnvironmentFacts {
         network_policy: network::policy(model, place),
         calls: network::call_addresses(model, place),
-        variables: network::caller_identities(model, place).into_iter().chain(web_origins(environment)).collect(),
+        variables_are: variables_are(&identities, origins.is_some()),
+        variables: identities.into_iter().chain(origins).collect(),
         name: &environment.name,
         namespace: &environment.namespace,
         replicas: environment.replicas,
@@ -453,6 +457,15 @@ pub(crate) fn environment_view<'a>(
         ingress_host: environment.ingress_host.as_deref(),
     };
     EnvironmentView { service, environment: facts }
+}
+
+/// The comment on an environment's variables: what each kind present is for.
+fn variables_are(identities: &[Variable], origins: bool) -> Vec<&'static str> {
+    let identities = (!identities.is_empty()).then_some(
+        "the identity of each caller from another namespace, which admits it (its own namespace's need none)",
+    );
+    let origins = origins.then_some("the origins whose pages may call it (gRPC-Web)");
+    identities.into_iter().chain(origins).collect()
 }
 
 /// The origins of an environment whose own differ from the base's.
