@@ -4,7 +4,7 @@
 //! spans, metrics, deadlines and authorization as native calls), and CORS answers the
 //! preflights of pages on the allowed origins.
 //!
-//! Native gRPC calls (HTTP/2, `application/grpc`) do not go through either ([`WebDispatch`]):
+//! Native gRPC calls (HTTP/2, `application/grpc`) do not go through either (`WebDispatch`):
 //! one header read tells them apart, so gRPC costs next to nothing more with `web` on.
 //!
 //! The origins are the service's `web.origins`, or an environment's, which its manifests set

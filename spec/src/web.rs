@@ -54,7 +54,7 @@ pub fn origin_problem(origin: &str) -> Option<String> {
                 .into(),
         );
     }
-    let Some(port) = port else { return None };
+    let port = port?;
     let default = if scheme == "https" { "443" } else { "80" };
     if port == default {
         return Some(format!("names {scheme}'s default port {port}, which a browser leaves out: write it without"));
