@@ -21,7 +21,7 @@ use futures_util::future::Either;
 use http::{header, HeaderName, HeaderValue, Method, Version};
 use std::env::VarError;
 
-use kuberpc_spec::{origin_problem, Deploy, WEB_ORIGINS_ENV};
+use kuberpc_spec::{origins_problems, Deploy, WEB_ORIGINS_ENV};
 use tonic::body::Body;
 use tonic_web::{GrpcWebLayer, GrpcWebService};
 use tower::util::Oneshot;
@@ -79,15 +79,10 @@ pub(crate) fn origins(
         }
     };
     let from = if chosen.is_some() { "web_origins" } else { WEB_ORIGINS_ENV };
-    for origin in &origins {
-        if let Some(problem) = origin_problem(origin) {
-            return Err(OriginsError(format!("{from}: {origin:?} {problem}")));
-        }
+    match origins_problems(&origins).into_iter().next() {
+        Some(problem) => Err(OriginsError(format!("{from}: {problem}"))),
+        None => Ok(Some(origins)),
     }
-    if origins.len() > 1 && origins.iter().any(|origin| origin == "*") {
-        return Err(OriginsError(format!("{from}: \"*\" admits every page, so it stands alone")));
-    }
-    Ok(Some(origins))
 }
 
 /// `grpc` behind gRPC-Web and CORS for pages on `origins`, native gRPC calls straight to it.

@@ -30,4 +30,4 @@ pub use deploy::{ClientPolicy, Deploy, Lifecycle, MethodPolicy};
 pub use identity::{identity_env, spiffe_id, Caller, MutualTls, CERT_DIR};
 #[cfg(feature = "tokens")]
 pub use literal::Literal;
-pub use web::{origin_problem, Web, WEB_ORIGINS_ENV};
+pub use web::{origin_problem, origins_problems, OriginsProblem, Web, WEB_ORIGINS_ENV};

@@ -66,9 +66,64 @@ pub fn origin_problem(origin: &str) -> Option<String> {
     }
 }
 
+/// What is wrong with a list of origins ([`origins_problems`]); displayed without the list's
+/// name, which each caller puts in front.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OriginsProblem {
+    /// One origin is not an origin ([`origin_problem`]).
+    Origin {
+        /// The origin as written.
+        origin: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// An origin named twice.
+    Twice(String),
+    /// `*` beside other origins.
+    StarNotAlone,
+}
+
+impl std::fmt::Display for OriginsProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OriginsProblem::Origin { origin, problem } => write!(f, "{origin:?} {problem}"),
+            OriginsProblem::Twice(origin) => write!(f, "names {origin:?} twice"),
+            OriginsProblem::StarNotAlone => write!(f, "\"*\" admits every page, so it stands alone"),
+        }
+    }
+}
+
+/// Every problem of a list of origins, the source's or an environment's: each origin's, each
+/// one named again, and `*` beside others (it admits every page).
+pub fn origins_problems<S: AsRef<str>>(origins: &[S]) -> Vec<OriginsProblem> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut problems = Vec::new();
+    for origin in origins.iter().map(AsRef::as_ref) {
+        if let Some(problem) = origin_problem(origin) {
+            problems.push(OriginsProblem::Origin { origin: origin.into(), problem });
+        } else if !seen.insert(origin) {
+            problems.push(OriginsProblem::Twice(origin.into()));
+        }
+    }
+    if origins.len() > 1 && origins.iter().any(|origin| origin.as_ref() == "*") {
+        problems.push(OriginsProblem::StarNotAlone);
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
-    use super::origin_problem;
+    use super::{origin_problem, origins_problems, OriginsProblem};
+
+    #[test]
+    fn a_list_names_each_origin_once_and_star_alone() {
+        assert_eq!(origins_problems(&["*"]), []);
+        assert_eq!(origins_problems(&["https://a.test", "http://b.test:8080"]), []);
+        let problems = origins_problems(&["https://a.test", "a.test", "https://a.test", "*"]);
+        assert!(matches!(&problems[0], OriginsProblem::Origin { origin, .. } if origin == "a.test"));
+        assert_eq!(problems[1..], [OriginsProblem::Twice("https://a.test".into()), OriginsProblem::StarNotAlone]);
+        assert_eq!(problems[1].to_string(), "names \"https://a.test\" twice");
+    }
 
     #[test]
     fn an_origin_is_a_scheme_a_host_and_a_port() {

@@ -769,16 +769,12 @@ fn is_identifier(name: &str) -> bool {
 
 /// Origins a browser's page may call from, each as a browser sends it, none twice.
 fn resolve_origins(field: OptionPath, written: &[String], rules: &mut FieldRules<'_>) -> Vec<String> {
-    let mut seen = std::collections::BTreeSet::new();
-    for origin in written {
-        if let Some(problem) = kuberpc_spec::origin_problem(origin) {
-            rules.fail(field, format!("{field} {origin:?} {problem}"));
-        } else if !seen.insert(origin) {
-            rules.fail(field, format!("{field} names {origin:?} twice"));
-        }
-    }
-    if written.len() > 1 && written.iter().any(|origin| origin == "*") {
-        rules.fail(field, format!("{field}: \"*\" admits every page, so it stands alone"));
+    for problem in kuberpc_spec::origins_problems(written) {
+        let message = match problem {
+            kuberpc_spec::OriginsProblem::StarNotAlone => format!("{field}: {problem}"),
+            _ => format!("{field} {problem}"),
+        };
+        rules.fail(field, message);
     }
     written.to_vec()
 }
