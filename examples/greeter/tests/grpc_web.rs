@@ -5,8 +5,9 @@
 //! the preflights of the allowed origin and of no other.
 
 mod common;
+#[path = "common/web.rs"]
+mod web;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use base64::Engine;
@@ -14,10 +15,13 @@ use bytes::{Buf, Bytes};
 use greeter::pb::greeter_client::GreeterClient;
 use greeter::pb::{HelloReply, HelloRequest, HelloStreamRequest};
 use greeter::GreeterService;
-use http::{HeaderMap, Method, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
+use http::StatusCode;
+use http_body_util::Full;
 use prost::Message;
+use web::{
+    exchange, preflight,
+    Over::{Http1, Http2},
+};
 
 const PAGE: &str = "http://page.test:8080";
 
@@ -26,36 +30,6 @@ async fn web_greeter() -> common::Running {
         server.drain(Duration::ZERO).web_origins([PAGE])
     })
     .await
-}
-
-/// One HTTP/1.1 request on a connection of its own: the status, the headers, the whole body.
-async fn http1(addr: SocketAddr, request: http::Request<Full<Bytes>>) -> (StatusCode, HeaderMap, Bytes) {
-    let exchange = async {
-        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
-        tokio::spawn(connection);
-        let response = sender.send_request(request).await.unwrap();
-        let (parts, body) = response.into_parts();
-        (parts.status, parts.headers, body.collect().await.unwrap().to_bytes())
-    };
-    tokio::time::timeout(Duration::from_secs(10), exchange).await.expect("answered within 10 s")
-}
-
-/// The same over HTTP/2 (prior knowledge), as an h2c proxy in front of the pods would send it.
-async fn http2(addr: SocketAddr, mut request: http::Request<Full<Bytes>>) -> (StatusCode, HeaderMap, Bytes) {
-    *request.uri_mut() = format!("http://{addr}{}", request.uri().path()).parse().unwrap();
-    request.headers_mut().remove("host");
-    let exchange = async {
-        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let executor = hyper_util::rt::TokioExecutor::new();
-        let (mut sender, connection) =
-            hyper::client::conn::http2::handshake(executor, TokioIo::new(stream)).await.unwrap();
-        tokio::spawn(connection);
-        let response = sender.send_request(request).await.unwrap();
-        let (parts, body) = response.into_parts();
-        (parts.status, parts.headers, body.collect().await.unwrap().to_bytes())
-    };
-    tokio::time::timeout(Duration::from_secs(10), exchange).await.expect("answered within 10 s")
 }
 
 /// A gRPC-Web POST of `message` to `method`, from `origin` when given.
@@ -111,7 +85,7 @@ async fn a_browsers_unary_and_streaming_calls_are_answered_over_http1() {
     let server = web_greeter().await;
     let hello = HelloRequest { name: "web".into() };
     let (status, headers, body) =
-        http1(server.addr, grpc_web("SayHello", "application/grpc-web+proto", &hello, None)).await;
+        exchange(Http1, server.addr, grpc_web("SayHello", "application/grpc-web+proto", &hello, None)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], "application/grpc-web+proto");
     let (messages, trailers) = frames(body);
@@ -119,12 +93,14 @@ async fn a_browsers_unary_and_streaming_calls_are_answered_over_http1() {
     assert!(trailers.contains("grpc-status:0"), "{trailers:?}");
 
     let stream = HelloStreamRequest { name: "stream".into(), count: 3 };
-    let (_, _, body) = http1(server.addr, grpc_web("SayHelloStream", "application/grpc-web", &stream, None)).await;
+    let (_, _, body) =
+        exchange(Http1, server.addr, grpc_web("SayHelloStream", "application/grpc-web", &stream, None)).await;
     let (messages, trailers) = frames(body);
     assert_eq!(greetings(&messages), ["Hello stream!"; 3]);
     assert!(trailers.contains("grpc-status:0"), "{trailers:?}");
 
-    let (_, headers, body) = http1(server.addr, grpc_web("SayHello", "application/grpc-web-text", &hello, None)).await;
+    let (_, headers, body) =
+        exchange(Http1, server.addr, grpc_web("SayHello", "application/grpc-web-text", &hello, None)).await;
     assert_eq!(headers["content-type"], "application/grpc-web-text+proto");
     // Each frame is encoded on its own (padding mid-body): decode by groups of 4, as the
     // grpc-web client does.
@@ -135,7 +111,7 @@ async fn a_browsers_unary_and_streaming_calls_are_answered_over_http1() {
     // An error comes as a status the page can read: the stream's count is bounded.
     let too_many = HelloStreamRequest { name: "x".into(), count: 1_000_000 };
     let (status, headers, body) =
-        http1(server.addr, grpc_web("SayHelloStream", "application/grpc-web", &too_many, None)).await;
+        exchange(Http1, server.addr, grpc_web("SayHelloStream", "application/grpc-web", &too_many, None)).await;
     assert_eq!(status, StatusCode::OK);
     let in_trailers = frames(body).1;
     let code = headers.get("grpc-status").map(|v| v.to_str().unwrap().to_owned());
@@ -147,7 +123,7 @@ async fn grpc_web_over_http2_is_answered_too() {
     let server = web_greeter().await;
     let hello = HelloRequest { name: "h2c".into() };
     let (status, headers, body) =
-        http2(server.addr, grpc_web("SayHello", "application/grpc-web+proto", &hello, None)).await;
+        exchange(Http2, server.addr, grpc_web("SayHello", "application/grpc-web+proto", &hello, None)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], "application/grpc-web+proto");
     let (messages, trailers) = frames(body);
@@ -169,18 +145,7 @@ async fn native_grpc_is_served_on_the_same_port() {
 #[tokio::test]
 async fn cors_admits_the_allowed_origin_and_no_other() {
     let server = web_greeter().await;
-    let preflight = |origin: &str| {
-        http::Request::builder()
-            .method(Method::OPTIONS)
-            .uri("/greeter.v1.Greeter/SayHello")
-            .header("host", "greeter")
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type,x-grpc-web,x-user-agent,grpc-timeout")
-            .body(Full::new(Bytes::new()))
-            .unwrap()
-    };
-    let (status, headers, _) = http1(server.addr, preflight(PAGE)).await;
+    let (status, headers, _) = exchange(Http1, server.addr, preflight(PAGE)).await;
     assert!(status.is_success(), "{status}");
     assert_eq!(headers["access-control-allow-origin"], PAGE);
     let allowed = headers["access-control-allow-headers"].to_str().unwrap();
@@ -189,12 +154,13 @@ async fn cors_admits_the_allowed_origin_and_no_other() {
     }
     assert_eq!(headers["access-control-allow-methods"], "POST");
 
-    let (_, headers, _) = http1(server.addr, preflight("https://evil.example")).await;
+    let (_, headers, _) = exchange(Http1, server.addr, preflight("https://evil.example")).await;
     assert!(!headers.contains_key("access-control-allow-origin"), "{headers:?}");
 
     // The call itself: the page may read the status the answer carries.
     let hello = HelloRequest { name: "cors".into() };
-    let (_, headers, body) = http1(server.addr, grpc_web("SayHello", "application/grpc-web", &hello, Some(PAGE))).await;
+    let (_, headers, body) =
+        exchange(Http1, server.addr, grpc_web("SayHello", "application/grpc-web", &hello, Some(PAGE))).await;
     assert_eq!(headers["access-control-allow-origin"], PAGE);
     let exposed = headers["access-control-expose-headers"].to_str().unwrap();
     assert!(exposed.contains("grpc-status") && exposed.contains("grpc-message"), "{exposed}");

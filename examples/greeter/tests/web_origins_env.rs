@@ -4,31 +4,19 @@
 //! binary of its own: the variable is the process's.
 
 mod common;
+#[path = "common/web.rs"]
+mod web;
 
 use std::time::Duration;
 
 use greeter::pb::greeter_deploy;
 use greeter::GreeterService;
-use hyper_util::rt::TokioIo;
+use web::{exchange, preflight, Over};
 
 /// The `access-control-allow-origin` a preflight from `origin` gets.
 async fn admitted(addr: std::net::SocketAddr, origin: &str) -> Option<String> {
-    let request = http::Request::builder()
-        .method(http::Method::OPTIONS)
-        .uri("/greeter.v1.Greeter/SayHello")
-        .header("host", "greeter")
-        .header("origin", origin)
-        .header("access-control-request-method", "POST")
-        .body(http_body_util::Empty::<bytes::Bytes>::new())
-        .unwrap();
-    let exchange = async {
-        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
-        tokio::spawn(connection);
-        sender.send_request(request).await.unwrap()
-    };
-    let response = tokio::time::timeout(Duration::from_secs(10), exchange).await.expect("answered within 10 s");
-    response.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned())
+    let (_, headers, _) = exchange(Over::Http1, addr, preflight(origin)).await;
+    headers.get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned())
 }
 
 #[tokio::test]
