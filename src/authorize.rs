@@ -220,6 +220,7 @@ mod tests {
         mtls: Some(MutualTls { trust_domain: "cluster.local", health_port: 8081 }),
         callers: CALLERS,
         web: None,
+        rest: &[],
     };
 
     fn peer(id: &str) -> PeerIdentity {

@@ -339,6 +339,7 @@ mod tests {
         mtls: None,
         callers: &[],
         web: None,
+        rest: &[],
     };
 
     #[test]

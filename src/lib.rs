@@ -26,9 +26,11 @@ mod call;
 pub mod client;
 mod connection;
 mod deadline;
+mod dispatch;
 pub mod limits;
 pub mod metrics;
 mod policy;
+pub mod rest;
 mod rpc;
 mod server;
 pub mod telemetry;
@@ -66,7 +68,8 @@ pub mod options {
 pub const OPTIONS_PROTO: &str = include_str!("../proto/kuberpc/v1/options.proto");
 
 pub use kuberpc_spec::{
-    Callee, Caller, ClientPolicy, Deploy, Lifecycle, MethodPolicy, MutualTls, Web, CERT_DIR, WEB_ORIGINS_ENV,
+    Callee, Caller, ClientPolicy, Deploy, HttpRule, Lifecycle, MethodPolicy, MutualTls, PathTemplate, Web, CERT_DIR,
+    WEB_ORIGINS_ENV,
 };
 
 /// Includes the stubs generated for one protobuf package, e.g.

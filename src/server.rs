@@ -84,6 +84,8 @@ pub enum ServerError {
     Tls(TlsError),
     /// gRPC-Web is on and the environment's origins cannot be used.
     Web(crate::web::OriginsError),
+    /// The REST bindings cannot be served (their descriptors are missing).
+    Rest(crate::rest::RestError),
 }
 
 impl From<crate::telemetry::TelemetryError> for ServerError {
@@ -101,6 +103,7 @@ impl std::fmt::Display for ServerError {
             ServerError::Telemetry(e) => write!(f, "telemetry: {e}"),
             ServerError::Tls(e) => write!(f, "mutual TLS: {e}"),
             ServerError::Web(e) => write!(f, "gRPC-Web: {e}"),
+            ServerError::Rest(e) => write!(f, "REST: {e}"),
         }
     }
 }
@@ -391,15 +394,16 @@ impl Server {
             .map_err(ServerError::Tls)?;
         let web = crate::web::origins(self.deploy, self.web_origins.as_deref(), |name| std::env::var(name))
             .map_err(ServerError::Web)?;
-        let protocols = if web.is_some() { Protocols::Http1And2 } else { Protocols::Http2 };
+        let rest = crate::rest::Routes::of(self.deploy, &self.descriptor_sets).map_err(ServerError::Rest)?;
+        let protocols = if self.deploy.speaks_http1() { Protocols::Http1And2 } else { Protocols::Http2 };
         let grpc = tower::ServiceBuilder::new()
             .layer(CallTraceLayer::with_metrics(metrics))
             .layer(crate::deadline::DeadlineLayer)
             .layer(AuthorizeLayer(authorization))
             .service(routes.routes().prepare());
-        let service = match web.as_deref() {
-            Some(origins) => tower::util::Either::Left(crate::web::serve(origins, grpc)),
-            None => tower::util::Either::Right(grpc),
+        let service = match self.deploy.speaks_http1() {
+            true => tower::util::Either::Left(crate::dispatch::Dispatch::new(grpc, web.as_deref(), rest)),
+            false => tower::util::Either::Right(grpc),
         };
         let serving = crate::connection::serve(
             incoming_with(listener, protocols, limits),

@@ -4,29 +4,21 @@
 //! spans, metrics, deadlines and authorization as native calls), and CORS answers the
 //! preflights of pages on the allowed origins.
 //!
-//! Native gRPC calls (HTTP/2, `application/grpc`) do not go through either (`WebDispatch`):
-//! one header read tells them apart, so gRPC costs next to nothing more with `web` on.
+//! Native gRPC calls (HTTP/2, `application/grpc`) do not go through either (`crate::dispatch`):
+//! one header read tells them apart, so gRPC costs next to nothing more with `web` on. The same
+//! CORS admits pages' REST calls ([`crate::rest`]) when the service has both.
 //!
 //! The origins are the service's `web.origins`, or an environment's, which its manifests set
 //! in [`WEB_ORIGINS_ENV`] (comma-separated). A preflight from any other origin gets no
 //! `access-control-allow-origin`, so the browser refuses to send the call; a call without an
 //! `Origin` (a same-origin page, a client that is not a browser) is served.
 
-use std::convert::Infallible;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::env::VarError;
 use std::time::Duration;
 
-use futures_util::future::Either;
-use http::{header, HeaderName, HeaderValue, Method, Version};
-use std::env::VarError;
-
+use http::{HeaderName, HeaderValue, Method};
 use kuberpc_spec::{origins_problems, Deploy, WEB_ORIGINS_ENV};
-use tonic::body::Body;
-use tonic_web::{GrpcWebLayer, GrpcWebService};
-use tower::util::Oneshot;
-use tower::{Layer, Service, ServiceExt};
-use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// Headers a page's gRPC-Web client sends (what the grpc-web and Connect clients set).
 const ALLOW_HEADERS: [&str; 6] =
@@ -85,55 +77,9 @@ pub(crate) fn origins(
     }
 }
 
-/// `grpc` behind gRPC-Web and CORS for pages on `origins`, native gRPC calls straight to it.
-pub(crate) fn serve<S>(origins: &[String], grpc: S) -> WebDispatch<S> {
-    let cors = cors(origins);
-    // tower-http checks its rules when it wraps a service: here, once, rather than per call.
-    let _ = cors.layer(());
-    WebDispatch { grpc, cors: Arc::new(cors) }
-}
-
-/// Sends native gRPC calls to `grpc`, everything else (gRPC-Web, CORS preflights, HTTP/1.1)
-/// through CORS and gRPC-Web to it. Cloned for every call (a connection's service is), so the
-/// web half is put together only for the calls that take it.
-#[derive(Debug, Clone)]
-pub(crate) struct WebDispatch<S> {
-    grpc: S,
-    cors: Arc<CorsLayer>,
-}
-
-/// A native gRPC call: HTTP/2 with `application/grpc` or `application/grpc+<codec>` (gRPC-Web's
-/// content types start `application/grpc-web`).
-fn is_native_grpc(request: &http::Request<Body>) -> bool {
-    let content_type = request.headers().get(header::CONTENT_TYPE).map(HeaderValue::as_bytes);
-    request.version() == Version::HTTP_2
-        && content_type.is_some_and(|t| t == b"application/grpc" || t.starts_with(b"application/grpc+"))
-}
-
-impl<S> Service<http::Request<Body>> for WebDispatch<S>
-where
-    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible> + Clone,
-{
-    type Response = http::Response<Body>;
-    type Error = Infallible;
-    type Future = Either<S::Future, Oneshot<Cors<GrpcWebService<S>>, http::Request<Body>>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.grpc.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        if is_native_grpc(&request) {
-            Either::Left(self.grpc.call(request))
-        } else {
-            let web = self.cors.layer(GrpcWebLayer::new().layer(self.grpc.clone()));
-            Either::Right(web.oneshot(request))
-        }
-    }
-}
-
-/// CORS for gRPC-Web calls from pages on `origins` (`*`: any page).
-fn cors(origins: &[String]) -> CorsLayer {
+/// CORS for gRPC-Web calls (and REST calls by `rest_methods`) from pages on `origins` (`*`: any
+/// page).
+pub(crate) fn cors(origins: &[String], rest_methods: Vec<Method>) -> CorsLayer {
     let allow_origin = if origins.iter().any(|origin| origin == "*") {
         AllowOrigin::any()
     } else {
@@ -142,7 +88,7 @@ fn cors(origins: &[String]) -> CorsLayer {
     };
     CorsLayer::new()
         .allow_origin(allow_origin)
-        .allow_methods([Method::POST])
+        .allow_methods([vec![Method::POST], rest_methods].concat())
         .allow_headers(ALLOW_HEADERS.map(HeaderName::from_static))
         .expose_headers(EXPOSE_HEADERS.map(HeaderName::from_static))
         .max_age(MAX_AGE)
@@ -151,19 +97,6 @@ fn cors(origins: &[String]) -> CorsLayer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn native_grpc_is_told_apart_by_version_and_content_type() {
-        let request = |version, content_type: &str| {
-            http::Request::builder().version(version).header("content-type", content_type).body(Body::empty()).unwrap()
-        };
-        assert!(is_native_grpc(&request(Version::HTTP_2, "application/grpc")));
-        assert!(is_native_grpc(&request(Version::HTTP_2, "application/grpc+proto")));
-        assert!(!is_native_grpc(&request(Version::HTTP_2, "application/grpc-web+proto")));
-        assert!(!is_native_grpc(&request(Version::HTTP_2, "application/grpc-web-text")));
-        assert!(!is_native_grpc(&request(Version::HTTP_11, "application/grpc")));
-        assert!(!is_native_grpc(&request(Version::HTTP_2, "application/json")));
-    }
 
     #[test]
     fn origins_come_from_the_builder_else_the_variable_else_the_source() {
@@ -203,5 +136,6 @@ mod tests {
         mtls: None,
         callers: &[],
         web: None,
+        rest: &[],
     };
 }

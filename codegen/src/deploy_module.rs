@@ -11,7 +11,7 @@
 //! for a service with mutual TLS, whose server admits exactly its callers).
 
 use heck::{ToShoutySnakeCase, ToSnakeCase};
-use kuberpc_spec::{Callee, Caller, Deploy, Literal, MethodPolicy, MutualTls};
+use kuberpc_spec::{Callee, Caller, Deploy, HttpRule, Literal, MethodPolicy, MutualTls};
 use quote::{format_ident, quote};
 
 use crate::model::{method_path, Peer, Service};
@@ -63,8 +63,11 @@ pub(crate) fn deploy_module(
     }
 }
 
+/// [`Deploy`] as the generator builds it, with owned strings and lists.
+type OwnedDeploy = Deploy<String, Vec<MethodPolicy<String>>, CallersConstant, Vec<String>, Vec<HttpRule<String>>>;
+
 /// The runtime's view of `service`: the resolved deployment, projected.
-fn runtime_deploy(service: &Service) -> Deploy<String, Vec<MethodPolicy<String>>, CallersConstant, Vec<String>> {
+fn runtime_deploy(service: &Service) -> OwnedDeploy {
     let deploy = &service.deploy;
     Deploy {
         app: deploy.app.clone(),
@@ -81,6 +84,7 @@ fn runtime_deploy(service: &Service) -> Deploy<String, Vec<MethodPolicy<String>>
             .map(|mtls| MutualTls { trust_domain: mtls.trust_domain.clone(), health_port: mtls.health_port }),
         callers: CallersConstant,
         web: deploy.web.clone(),
+        rest: service.methods.iter().flat_map(|method| method.rest.iter().cloned()).collect(),
     }
 }
 

@@ -48,6 +48,8 @@ pub struct Method {
     pub name: String,
     /// Its path, streaming kind and call policy, as the runtime reads them.
     pub policy: MethodPolicy<String>,
+    /// Its REST bindings (`google.api.http`; the proto front end only).
+    pub rest: Vec<kuberpc_spec::HttpRule<String>>,
     /// Where the method and each of its options were written.
     pub spans: Spans,
 }

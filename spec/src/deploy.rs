@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::{Caller, MutualTls, Web};
+use crate::{Caller, HttpRule, MutualTls, Web};
 
 resolved! {
     /// How one service is deployed: generated as `<service>_deploy::DEPLOY` from the same
@@ -12,7 +12,8 @@ resolved! {
         S = &'static str,
         M = &'static [MethodPolicy<S>],
         C = &'static [Caller<S>],
-        O = &'static [S]
+        O = &'static [S],
+        R = &'static [HttpRule<S>]
     > {
         /// App name: the Deployment, the Services and the `deploy/` directory carry it.
         pub app: S,
@@ -38,6 +39,9 @@ resolved! {
         pub callers: C,
         /// gRPC-Web (`web`), when on: the port also speaks HTTP/1.1 and answers browsers.
         pub web: Option<Web<O>>,
+        /// REST bindings (`google.api.http` on the methods): with any, the port also speaks
+        /// HTTP/1.1 and answers them with JSON.
+        pub rest: R,
     }
 }
 
@@ -45,6 +49,11 @@ impl Deploy {
     /// The policy of the method at HTTP/2 `path` (`/pkg.Service/Method`).
     pub fn method(&self, path: &str) -> Option<&'static MethodPolicy> {
         self.methods.iter().find(|m| m.path == path)
+    }
+
+    /// Whether the port speaks HTTP/1.1 beside HTTP/2: for gRPC-Web or REST.
+    pub fn speaks_http1(&self) -> bool {
+        self.web.is_some() || !self.rest.is_empty()
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! protox compiles the files (no `protoc`); `kuberpc/v1/options.proto` resolves from the copy
 //! embedded in this crate, ahead of the include paths, so every user sees the same
-//! vocabulary. prost-reflect reads `(kuberpc.v1.service)` and `(kuberpc.v1.method)` from the
+//! vocabulary; googleapis' `google/api/annotations.proto` and `http.proto` resolve from copies
+//! embedded too, after the include paths. prost-reflect reads `(kuberpc.v1.service)` and `(kuberpc.v1.method)` from the
 //! descriptors into [`ServiceOptions`] / [`MethodOptions`]; spans for diagnostics come from
 //! `source_code_info`. Entry point: [`compile`].
 
@@ -16,6 +17,8 @@ use crate::error::{Error, Problem, Problems, SourceFile, Span, Spans};
 use crate::model::{Method, Package, Service};
 use crate::options::{self, literal, MethodOptions, ServiceOptions, OPTIONS_PROTO, OPTIONS_PROTO_NAME};
 use crate::schema::{self, fields, Field};
+
+use super::http;
 
 const SERVICE_EXTENSION: &str = "kuberpc.v1.service";
 const METHOD_EXTENSION: &str = "kuberpc.v1.method";
@@ -54,6 +57,7 @@ pub(crate) fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]
     for include in &includes {
         resolver.add(IncludeFileResolver::new(include.clone()));
     }
+    resolver.add(GoogleApiResolver);
     resolver.add(GoogleFileResolver::new());
     let source_of = |name: &str| {
         let path = includes.iter().map(|i| i.join(name)).find(|p| p.is_file())?;
@@ -70,6 +74,7 @@ pub fn compile_in_memory(files: &[(&str, &str)]) -> Result<Compiled, Error> {
     let mut resolver = ChainFileResolver::new();
     resolver.add(VocabularyResolver);
     resolver.add(InMemoryResolver(files.clone()));
+    resolver.add(GoogleApiResolver);
     resolver.add(GoogleFileResolver::new());
     let source_of = |name: &str| files.get(name).map(|text| SourceFile::new(name, text.as_str()));
     let names: Vec<&Path> = files.keys().map(Path::new).collect();
@@ -154,6 +159,25 @@ impl FileResolver for VocabularyResolver {
             File::from_source(name, OPTIONS_PROTO)
         } else {
             Err(protox::Error::file_not_found(name))
+        }
+    }
+}
+
+/// `google/api/annotations.proto` and `google/api/http.proto` (googleapis, as
+/// googleapis-common-protos 1.76.0 ships them), for the REST bindings: after the include
+/// paths, so that a project's own copy of googleapis wins.
+struct GoogleApiResolver;
+
+const GOOGLE_API: [(&str, &str); 2] = [
+    ("google/api/annotations.proto", include_str!("../../proto/google/api/annotations.proto")),
+    ("google/api/http.proto", include_str!("../../proto/google/api/http.proto")),
+];
+
+impl FileResolver for GoogleApiResolver {
+    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
+        match GOOGLE_API.iter().find(|(known, _)| *known == name) {
+            Some((_, source)) => File::from_source(name, source),
+            None => Err(protox::Error::file_not_found(name)),
         }
     }
 }
@@ -328,6 +352,8 @@ fn group_fields(message: &prost_reflect::MessageDescriptor) -> Vec<(String, Vec<
 struct OptionReader {
     service: Option<ExtensionDescriptor>,
     method: Option<ExtensionDescriptor>,
+    /// `google.api.http`, when a compiled file imports google/api/annotations.proto.
+    http: Option<ExtensionDescriptor>,
 }
 
 impl OptionReader {
@@ -335,6 +361,7 @@ impl OptionReader {
         Self {
             service: pool.get_extension_by_name(SERVICE_EXTENSION),
             method: pool.get_extension_by_name(METHOD_EXTENSION),
+            http: pool.get_extension_by_name(http::HTTP_EXTENSION),
         }
     }
 
@@ -348,6 +375,7 @@ impl OptionReader {
                 let written =
                     extension_in(&service.options(), self.service.as_ref()).map(|m| read_typed::<ServiceOptions>(&m));
                 let deploy = options::resolve_deploy(service.name(), &written.unwrap_or_default(), &spans, problems);
+                let mut bindings = Vec::new();
                 let methods = service
                     .methods()
                     .enumerate()
@@ -356,6 +384,9 @@ impl OptionReader {
                         let written = extension_in(&method.options(), self.method.as_ref())
                             .map(|m| read_typed::<MethodOptions>(&m));
                         let streaming = (method.is_client_streaming(), method.is_server_streaming());
+                        let rest = self.bindings(&method, &item, locator, problems);
+                        let method_rest = rest.iter().map(|binding| binding.rule.clone()).collect();
+                        bindings.extend(rest);
                         Method {
                             name: method.name().to_string(),
                             policy: options::resolve_method(
@@ -364,10 +395,12 @@ impl OptionReader {
                                 &written.unwrap_or_default(),
                                 streaming,
                             ),
+                            rest: method_rest,
                             spans: locator.spans(&item, METHOD_OPTIONS, self.method.as_ref()),
                         }
                     })
                     .collect();
+                http::duplicate_routes(&bindings, problems);
                 Service {
                     name: service.name().to_string(),
                     full_name: service.full_name().to_string(),
@@ -378,6 +411,22 @@ impl OptionReader {
                 }
             })
             .collect()
+    }
+}
+
+impl OptionReader {
+    /// The REST bindings of the method at `item` (its `google.api.http` option), checked.
+    fn bindings(
+        &self,
+        method: &prost_reflect::MethodDescriptor,
+        item: &[i32],
+        locator: &Locator,
+        problems: &mut Problems,
+    ) -> Vec<http::Binding> {
+        let Some(rule) = extension_in(&method.options(), self.http.as_ref()) else { return Vec::new() };
+        let number = self.http.as_ref().map_or(0, |http| http.number() as i32);
+        let statement = locator.exact_span(&[item, &[METHOD_OPTIONS, number]].concat());
+        http::bindings(method, &rule, statement.as_ref(), problems)
     }
 }
 

@@ -416,6 +416,7 @@ impl RustService {
                     &method.options,
                     (method.client_streaming, method.server_streaming),
                 ),
+                rest: Vec::new(),
                 spans: to_file_spans(&method.spans),
             })
             .collect();

@@ -34,7 +34,8 @@ pub async fn exchange(
                 sender.send_request(request).await.unwrap()
             }
             Over::Http2 => {
-                *request.uri_mut() = format!("http://{addr}{}", request.uri().path()).parse().unwrap();
+                let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
+                *request.uri_mut() = format!("http://{addr}{path}").parse().unwrap();
                 request.headers_mut().remove("host");
                 let executor = hyper_util::rt::TokioExecutor::new();
                 let (mut sender, connection) = hyper::client::conn::http2::handshake(executor, io).await.unwrap();
