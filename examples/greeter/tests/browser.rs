@@ -1,8 +1,9 @@
-//! A real browser calls the greeter over gRPC-Web (127.0.0.1 only, bounded): headless Chromium
+//! A real browser calls the greeter over gRPC-Web and REST (127.0.0.1 only, bounded): headless Chromium
 //! (Debian's, driven by playwright-core) loads `examples/greeter/web` — a page using Connect's
 //! gRPC-Web transport, typed at run time by the greeter's descriptor set, bundled by esbuild —
 //! from a page server on one port, and calls the greeter on another, so every call is
-//! cross-origin: unary and server-streaming calls are answered when the greeter admits the
+//! cross-origin: unary and server-streaming gRPC-Web calls and a REST `fetch` (POST with a JSON
+//! body, so preflighted) are answered when the greeter admits the
 //! page's origin, and refused by the browser (CORS) when it does not. The screenshots are kept
 //! in `target/browser/`.
 
@@ -90,7 +91,7 @@ fn screenshot(name: &str) -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chromium_calls_the_greeter_over_grpc_web_from_an_allowed_origin_only() {
+async fn chromium_calls_the_greeter_over_grpc_web_and_rest_from_an_allowed_origin_only() {
     build_page();
     let page = page_server().await;
     let origin = format!("http://{page}");
@@ -116,8 +117,10 @@ async fn chromium_calls_the_greeter_over_grpc_web_from_an_allowed_origin_only() 
         serde_json::json!(["Hello browser!", "Hello browser!", "Hello browser!"]),
         "{admitted}"
     );
+    assert_eq!(admitted["rest"], "Hello browser!", "{admitted}");
     // The browser refuses to hand the page an answer its origin was not admitted to.
     assert!(refused["unary"].as_str().unwrap().starts_with("error:"), "{refused}");
+    assert!(refused["rest"].as_str().unwrap().starts_with("error:"), "{refused}");
     assert!(refused["stream"][0].as_str().unwrap().starts_with("error:"), "{refused}");
     let console = refused["console"].to_string();
     assert!(console.contains("CORS") || console.contains("Access-Control-Allow-Origin"), "{console}");

@@ -16,7 +16,12 @@ try {
   await page.goto(url);
   await page.waitForSelector("body[data-done=true]", { timeout: 15000 });
   const text = async (id) => (await page.textContent(`#${id}`)) ?? "";
-  const shown = { unary: await text("unary"), stream: (await text("stream")).split("\n"), console };
+  const shown = {
+    unary: await text("unary"),
+    stream: (await text("stream")).split("\n"),
+    rest: await text("rest"),
+    console,
+  };
   await page.screenshot({ path: screenshot, fullPage: true });
   process.stdout.write(JSON.stringify(shown) + "\n");
 } finally {

@@ -1,6 +1,7 @@
 // Calls the greeter over gRPC-Web from the page: Connect's gRPC-Web transport, with the
 // service and message types read at run time from the descriptor set kuberpc writes (no
-// generated JavaScript). The server is the page's `?server=` (default: the page's origin).
+// generated JavaScript); and over REST with fetch (SayHello's google.api.http binding). The
+// server is the page's `?server=` (default: the page's origin).
 import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
@@ -35,7 +36,25 @@ async function greet(client, name, count) {
   } catch (error) {
     stream.textContent = `error: ${error.message}`;
   }
+  await greetOverRest(name);
   document.body.dataset.done = "true";
+}
+
+// POST /v1/greetings with the request as JSON: a cross-origin page's browser asks first (a
+// preflight), as it does for gRPC-Web.
+async function greetOverRest(name) {
+  const rest = document.getElementById("rest");
+  try {
+    const response = await fetch(`${baseUrl}/v1/greetings`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name }),
+    });
+    const body = await response.json();
+    rest.textContent = response.ok ? body.message : `error: ${response.status} ${body.message}`;
+  } catch (error) {
+    rest.textContent = `error: ${error.message}`;
+  }
 }
 
 const client = await greeterClient();
