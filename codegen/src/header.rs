@@ -35,6 +35,20 @@ pub(crate) fn text(source: &str, owner: &str) -> String {
     format!("{GENERATED_MARKER} from {} ({}){TAIL}", escape(source), escape(owner))
 }
 
+/// A JSON file's text: `value` (an object) with [`text`] as its first member `key` (JSON has
+/// no comments; readers ignore a member they do not know), on the first line, where
+/// [`is_generated`] looks.
+#[cfg(feature = "build")]
+pub(crate) fn json_file(key: &str, source: &str, owner: &str, value: serde_json::Value) -> String {
+    let member = |text: &str| serde_json::Value::String(text.to_string()).to_string();
+    let first = format!("{{ {}: {}", member(key), member(&text(source, owner)));
+    let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
+    match pretty.strip_prefix("{\n") {
+        Some(members) => format!("{first},\n{members}\n"),
+        None => format!("{first} }}\n"),
+    }
+}
+
 /// What a generated header says of its file, as written (escaped).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Header<'a> {

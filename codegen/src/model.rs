@@ -36,6 +36,9 @@ pub struct Service {
     pub methods: Vec<Method>,
     /// How the service is deployed, defaults resolved.
     pub deploy: Deploy,
+    /// The OpenAPI 3.1 document of its REST bindings (JSON), when it has any (the proto front
+    /// end only: it has the message types).
+    pub openapi: Option<String>,
     /// Where the service and each of its options were written.
     pub spans: Spans,
 }

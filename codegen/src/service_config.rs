@@ -64,19 +64,10 @@ pub(crate) fn service_config(service: &Service) -> Value {
     })
 }
 
-/// The file's text: the JSON with the generated marker as its first member (JSON has no
-/// comments; gRPC ignores members it does not know).
+/// The file's text, the generated marker its first member.
 #[cfg(feature = "build")]
 pub(crate) fn file(service: &Service) -> String {
-    let marker = crate::header::text(&service.source_file, &service.full_name);
-    let mut config = json!({ "//": marker });
-    if let (Some(object), Value::Object(rest)) = (config.as_object_mut(), service_config(service)) {
-        object.extend(rest);
-    }
-    let pretty = serde_json::to_string_pretty(&config).unwrap_or_default();
-    // The marker on the first line, where the writer looks for it.
-    let body = pretty.strip_prefix("{\n").unwrap_or(&pretty).trim_start();
-    format!("{{ {body}\n")
+    crate::header::json_file("//", &service.source_file, &service.full_name, service_config(service))
 }
 
 /// A protobuf JSON Duration: seconds with the nanoseconds as a nine-digit fraction,

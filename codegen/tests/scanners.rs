@@ -3,7 +3,8 @@
 //! 1.33, 1.34 and 1.35 (0 errors), and Pod Security Admission's own evaluator at the
 //! `restricted` level the overlays' namespaces enforce (0 violations); and hadolint over every
 //! generated Dockerfile (no finding at any level), which also has to agree with the pod it
-//! builds for (user, port). Each scanner also gets a deliberately broken input, so these tests
+//! builds for (user, port); and openapi-spec-validator over every OpenAPI document (the REST
+//! bindings' `base/openapi.json`). Each scanner also gets a deliberately broken input, so these tests
 //! can fail. The tools come from `scripts/setup-test-tools` (into `.venv`).
 
 mod common;
@@ -230,4 +231,54 @@ fn every_dockerfile_agrees_with_its_pod() {
         assert!(runtime_stage.contains("ENTRYPOINT [\""), "{app}: exec-form entrypoint");
         assert!(!runtime_stage.contains("\nRUN "), "{app}: the runtime stage must not need a shell");
     }
+}
+
+/// Every OpenAPI document kuberpc writes: the greeter's (committed), and the library example's
+/// two (googleapis' library.proto and kuberpc's well-known-type echo), generated, as
+/// `(name, path)` of files in `scratch`.
+fn openapi_documents(scratch: &Path) -> Vec<(String, PathBuf)> {
+    let examples = common::repo_root().join("examples");
+    let mut documents = vec![("greeter".to_string(), examples.join("greeter/deploy/greeter/base/openapi.json"))];
+    let proto = examples.join("library/proto");
+    let protos = [proto.join("google/example/library/v1/library.proto"), proto.join("wkt/v1/echo.proto")];
+    let generated = kuberpc_codegen::configure().stubs(false).generate(&protos, &[&proto]).unwrap();
+    for file in generated.files(kuberpc_codegen::Destination::Manifests) {
+        if file.path.ends_with("openapi.json") {
+            let name = file.path.iter().next().unwrap().to_string_lossy().to_string();
+            let path = scratch.join(format!("{name}.openapi.json"));
+            fs::write(&path, &file.content).unwrap();
+            documents.push((name, path));
+        }
+    }
+    assert_eq!(documents.len(), 3, "{documents:?}");
+    documents
+}
+
+fn openapi_spec_validator(file: &Path) -> Output {
+    Command::new(tool("openapi-spec-validator")).arg(file).output().unwrap()
+}
+
+#[test]
+fn openapi_spec_validator_accepts_every_document() {
+    let scratch = tempfile::tempdir().unwrap();
+    for (name, file) in openapi_documents(scratch.path()) {
+        let output = openapi_spec_validator(&file);
+        assert!(output.status.success(), "{name}: {}", text(&output));
+        let document: serde_json::Value = serde_json::from_slice(&fs::read(&file).unwrap()).unwrap();
+        assert_eq!(document["openapi"], "3.1.0", "{name}");
+    }
+}
+
+/// A path parameter the path does not name is an error the validator reports.
+#[test]
+fn openapi_spec_validator_flags_a_broken_document() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (_, file) = openapi_documents(scratch.path()).remove(0);
+    let document = fs::read_to_string(file).unwrap();
+    let broken = document.replace("\"/v1/greetings/{name}\"", "\"/v1/greetings/{who}\"");
+    assert_ne!(broken, document);
+    let path = scratch.path().join("broken.json");
+    fs::write(&path, broken).unwrap();
+    let output = openapi_spec_validator(&path);
+    assert!(!output.status.success(), "{}", text(&output));
 }

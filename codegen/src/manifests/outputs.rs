@@ -67,6 +67,11 @@ macro_rules! template {
 pub(crate) const PARTIALS: [Source; 4] =
     [template!("pod"), template!("hpa-metrics"), template!("networkpolicy-rules"), template!("networkpolicy-peers")];
 
+/// The service's OpenAPI document (`{}` when it has none: then the file is not wanted).
+fn openapi(service: &model::Service) -> Value {
+    service.openapi.as_deref().and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default()
+}
+
 /// Where an output file goes, relative to `deploy/<app>/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Place {
@@ -163,6 +168,8 @@ pub(crate) const OUTPUTS: &[Output] = &[
     // A StatefulSet claims its volumes through volumeClaimTemplates instead.
     Output { source: template!("pvc"), place: Place::Resource, file: "pvc.yaml", wanted: |s| s.deploy.storage.is_some() && s.deploy.workload == Workload::Deployment, check: k8s::<PersistentVolumeClaim>() },
     Output { source: Source::File(crate::service_config::file), place: Place::Base, file: crate::service_config::FILE, wanted: |_| true, check: Check::Code },
+    // OpenAPI allows no member but its own and `x-` extensions: the marker is `x-kuberpc`.
+    Output { source: Source::File(|s| crate::header::json_file("x-kuberpc", &s.source_file, &s.full_name, openapi(s))), place: Place::Base, file: "openapi.json", wanted: |s| s.openapi.is_some(), check: Check::Code },
     Output { source: template!("kustomization"), place: Place::Base, file: "kustomization.yaml", wanted: |_| true, check: own::<Kustomization>("Kustomization") },
     Output { source: template!("component-kustomization"), place: Place::Component, file: "kustomization.yaml", wanted: |_| true, check: Check::Kustomize },
     Output { source: template!("component-replicas"), place: Place::Component, file: "replicas.yaml", wanted: |_| true, check: Check::Kustomize },

@@ -18,7 +18,7 @@ use crate::model::{Method, Package, Service};
 use crate::options::{self, literal, MethodOptions, ServiceOptions, OPTIONS_PROTO, OPTIONS_PROTO_NAME};
 use crate::schema::{self, fields, Field};
 
-use super::http;
+use super::{http, openapi};
 
 const SERVICE_EXTENSION: &str = "kuberpc.v1.service";
 const METHOD_EXTENSION: &str = "kuberpc.v1.method";
@@ -401,12 +401,14 @@ impl OptionReader {
                     })
                     .collect();
                 http::duplicate_routes(&bindings, problems);
+                let openapi = openapi::of(&service, &bindings, &deploy);
                 Service {
                     name: service.name().to_string(),
                     full_name: service.full_name().to_string(),
                     source_file: file.name().to_string(),
                     methods,
                     deploy,
+                    openapi,
                     spans,
                 }
             })
