@@ -40,9 +40,9 @@
 //! read. The number of connections is bounded only by the process's file descriptors
 //! (the accept loop rests when they run out).
 //!
-//! ## The gRPC port with `web`: HTTP/1.1 beside HTTP/2
+//! ## The gRPC port with `web` or REST bindings: HTTP/1.1 beside HTTP/2
 //!
-//! An HTTP/1.1 connection (a browser's gRPC-Web) carries one call at a time, so the stream
+//! An HTTP/1.1 connection (a browser's gRPC-Web, a REST client) carries one call at a time, so the stream
 //! limits do not apply and one connection holds at most one partial message (4 MiB). The
 //! handshake deadline covers the first 24 bytes of its first head as it covers the HTTP/2
 //! preface, and [`Limits::handshake_timeout`] is also hyper's header read timeout for every head
@@ -51,7 +51,10 @@
 //! read buffer). HTTP/1.1 has no pings: the server's sockets then send TCP keepalive probes after
 //! [`Limits::keepalive_interval`] of silence, every [`Limits::keepalive_timeout`], three times, so
 //! a browser that vanished mid-stream is let go within about two minutes at the defaults. The
-//! idle timeout applies as for HTTP/2.
+//! idle timeout applies as for HTTP/2. A REST request's JSON body is read to its end before the
+//! call starts, at most [`crate::rest::MAX_BODY_BYTES`] (4 MiB; more is refused with 429
+//! RESOURCE_EXHAUSTED without being held), the same bound as a gRPC message; its path and query
+//! are part of the head.
 //!
 //! ## The metrics port (HTTP/1.1)
 //!

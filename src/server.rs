@@ -19,7 +19,10 @@
 //!
 //! gRPC-Web (`DEPLOY.web`): the port also speaks HTTP/1.1, and browsers' gRPC-Web calls go
 //! through the same stack as gRPC calls, with CORS for the allowed origins ([`crate::web`]).
-//! Without it nothing of gRPC-Web is in a call's path.
+//! Without it nothing of gRPC-Web is in a call's path. REST bindings (`DEPLOY.rest`, from
+//! `google.api.http`): the port also speaks HTTP/1.1, and each binding is answered with JSON by
+//! a call through the same stack ([`crate::rest`]); it needs the service's descriptors
+//! ([`Server::file_descriptor_set`]), or serving fails with [`ServerError::Rest`].
 //!
 //! What one peer may hold (streams per connection, header size, how long a connection may take
 //! to say hello or stay idle) is bounded by [`Limits`], each limit set by a setter here

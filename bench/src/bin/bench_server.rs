@@ -3,9 +3,13 @@
 //!
 //! - `handwritten`: plain tonic stubs + `HandWritten`, bare `tonic::transport::Server`;
 //! - `generated`: kuberpc's stubs + the example's handler, bare `tonic::transport::Server`;
-//! - `runtime`: the same under `kuberpc::Server` (health, reflection, call spans), gRPC-Web off;
+//! - `runtime`: the same under `kuberpc::Server` (health, reflection, call spans), gRPC-Web and
+//!   REST off;
 //! - `runtime+web`: the same with the example's `web` on (HTTP/1.1 beside HTTP/2, gRPC-Web and
 //!   CORS for every request that is not native gRPC): what a native gRPC call pays for it;
+//! - `runtime+rest`: the same with the example's REST bindings on (HTTP/1.1 beside HTTP/2, the
+//!   bindings answered as JSON): what a native gRPC call pays for them, and what a REST call
+//!   costs (`bench/rest.sh`);
 //! - `runtime+telemetry`: after `kuberpc::telemetry::init()`, as a generated `main` does;
 //! - `runtime+metrics`: with RPC metrics kept.
 
@@ -26,12 +30,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(observed) = variant.strip_prefix("runtime") {
         // "runtime": kuberpc::Server alone; "runtime+telemetry": after telemetry::init(), as a
         // generated main (exporting when OTEL_EXPORTER_OTLP_ENDPOINT is set); "runtime+metrics":
-        // with RPC metrics; "runtime+web": with gRPC-Web. kuberpc::Server sets TCP_NODELAY itself.
+        // with RPC metrics; "runtime+web": with gRPC-Web; "runtime+rest": with the REST bindings.
+        // kuberpc::Server sets TCP_NODELAY itself.
         let _telemetry = (observed == "+telemetry").then(kuberpc::telemetry::init).transpose()?;
-        let deploy: &'static kuberpc::Deploy = match observed {
-            "+web" => &greeter_deploy::DEPLOY,
-            _ => Box::leak(Box::new(kuberpc::Deploy { web: None, ..greeter_deploy::DEPLOY })),
+        let plain: kuberpc::Deploy = kuberpc::Deploy { web: None, rest: &[], ..greeter_deploy::DEPLOY };
+        let deploy = match observed {
+            "+web" => kuberpc::Deploy { web: greeter_deploy::DEPLOY.web, ..plain },
+            "+rest" => kuberpc::Deploy { rest: greeter_deploy::DEPLOY.rest, ..plain },
+            _ => plain,
         };
+        let deploy: &'static kuberpc::Deploy = Box::leak(Box::new(deploy));
         let mut server = kuberpc::Server::new(deploy)
             .add_service(GreeterServer::new(GreeterService::new("Hello")))
             .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET);
