@@ -77,6 +77,13 @@ pub(crate) fn origins(
     }
 }
 
+/// POST (gRPC-Web's), then each of `rest` not already named.
+fn methods(rest: Vec<Method>) -> Vec<Method> {
+    let mut methods = vec![Method::POST];
+    methods.extend(rest.into_iter().filter(|method| *method != Method::POST));
+    methods
+}
+
 /// CORS for gRPC-Web calls (and REST calls by `rest_methods`) from pages on `origins` (`*`: any
 /// page).
 pub(crate) fn cors(origins: &[String], rest_methods: Vec<Method>) -> CorsLayer {
@@ -88,7 +95,7 @@ pub(crate) fn cors(origins: &[String], rest_methods: Vec<Method>) -> CorsLayer {
     };
     CorsLayer::new()
         .allow_origin(allow_origin)
-        .allow_methods([vec![Method::POST], rest_methods].concat())
+        .allow_methods(methods(rest_methods))
         .allow_headers(ALLOW_HEADERS.map(HeaderName::from_static))
         .expose_headers(EXPOSE_HEADERS.map(HeaderName::from_static))
         .max_age(MAX_AGE)

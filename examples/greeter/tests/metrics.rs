@@ -38,6 +38,7 @@ async fn call_counts_per_method_and_status_reach_prometheus() {
     let (addr, metrics_addr) = (listener.local_addr().unwrap(), metrics_listener.local_addr().unwrap());
     let server = kuberpc::Server::new(&greeter_deploy::DEPLOY)
         .add_service(GreeterServer::new(switchable.handler))
+        .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET)
         .metrics(kuberpc::metrics::RpcMetrics::new(), Some(metrics_listener));
     tokio::spawn(server.serve_with_listener(listener, std::future::pending()));
 
@@ -102,6 +103,7 @@ async fn client_and_server_calls_share_the_process_page() {
     let (addr, metrics_addr) = (listener.local_addr().unwrap(), metrics_listener.local_addr().unwrap());
     let server = kuberpc::Server::new(&greeter_deploy::DEPLOY)
         .add_service(GreeterServer::new(greeter::GreeterService::new("Hello")))
+        .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET)
         .metrics(metrics, Some(metrics_listener));
     tokio::spawn(server.serve_with_listener(listener, std::future::pending()));
 

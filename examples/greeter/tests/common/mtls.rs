@@ -137,6 +137,7 @@ async fn serve_as(
     let (stop, stopped) = oneshot::channel::<()>();
     let server = kuberpc::Server::new(dir.map_or_else(plaintext_twin, |_| deploy()))
         .add_service(GreeterServer::new(GreeterService::new("Hello")))
+        .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET)
         .health_listener(health)
         .metrics(metrics, None)
         .drain(Duration::ZERO);
