@@ -54,6 +54,7 @@ scenarios! {
     dry_runs after crds;
     deploy after build, crds;
     balanced_client after deploy;
+    rest_and_web_on_the_pods after deploy;
     rolling_restart after deploy;
     force_deleted_pod after deploy;
     drain_respects_pdb after deploy;
@@ -121,6 +122,7 @@ mod tests {
             "dry_runs",
             "deploy",
             "balanced_client",
+            "rest_and_web_on_the_pods",
             "rolling_restart",
             "force_deleted_pod",
             "drain_respects_pdb",

@@ -20,7 +20,7 @@ use crate::parse;
 use crate::summary::{passed, skipped, Outcome};
 
 /// The greeter's namespace in its prod overlay.
-const GREETER: &str = "greeter-prod";
+pub(super) const GREETER: &str = "greeter-prod";
 /// SayHello's deadline (`timeout_ms` in greeter.proto), which the load's calls have.
 const SAY_HELLO_DEADLINE_MS: u64 = 500;
 
@@ -119,7 +119,7 @@ async fn deploy_app(cx: &Cx, app: &str, namespace: &str, kind: Workload) -> Resu
 }
 
 /// The IPs of the app's Running pods, sorted.
-async fn running_pod_ips(cx: &Cx, namespace: &str, app: &str) -> Result<Vec<String>> {
+pub(super) async fn running_pod_ips(cx: &Cx, namespace: &str, app: &str) -> Result<Vec<String>> {
     let mut ips: Vec<String> = app_pods(cx, namespace, app, true)
         .await?
         .iter()
