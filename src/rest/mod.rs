@@ -6,8 +6,10 @@
 //!
 //! - The request message: the path's variables, then the body (`body: "*"`: the whole message;
 //!   `body: "field"`: that field), then for the fields neither sets, the query string
-//!   (`?page_size=10&filter.kind=BOOK&ids=1&ids=2`, proto or JSON names, unknown ones ignored
-//!   as grpc-gateway does). A body is at most [`MAX_BODY_BYTES`].
+//!   (`?page_size=10&filter.kind=BOOK&ids=1&ids=2`, proto or JSON names). Fields and enum names
+//!   the request does not have are ignored, in the body and the query, as grpc-gateway does and
+//!   as protobuf's binary form does: a client newer than the pod it reaches mid-rollout is still
+//!   served. A body is at most [`MAX_BODY_BYTES`].
 //! - The answer: `200` with the response message (or its `response_body` field), fields
 //!   without presence written at their defaults (as `json_format` does with
 //!   `always_print_fields_with_no_presence`). A server-streaming method answers one JSON object

@@ -160,10 +160,10 @@ fn place(
 }
 
 /// A path or query value as the JSON the canonical mapping reads for `field`: booleans as JSON
-/// booleans, numbers as numbers where they parse (else the string, so `"NaN"` and mistakes
-/// reach the mapping's own checks), everything else — strings, bytes (base64), enums (by name
-/// or number), well-known types written as strings (Timestamp, Duration, FieldMask) — as a
-/// string.
+/// booleans, floating-point numbers and enums given by number as numbers where they parse (else
+/// the string, so `"NaN"` and mistakes reach the mapping's own checks), everything else —
+/// strings, integers (the mapping reads them quoted), bytes (base64), enums by name, well-known
+/// types written as strings (Timestamp, Duration, FieldMask) — as a string.
 fn json_of(field: &FieldDescriptor, value: &str) -> Result<Json, Status> {
     if field.is_map() {
         return Err(Status::invalid_argument(format!("{} is a map: set it in the body", field.name())));
@@ -179,6 +179,9 @@ fn json_of(field: &FieldDescriptor, value: &str) -> Result<Json, Status> {
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map_or_else(|| Json::from(value), Json::Number),
+        // An enum by number (`?mood=2`): a JSON number, which the mapping reads as the value's
+        // number (a string is read as a name).
+        Kind::Enum(_) if value.parse::<i32>().is_ok() => value.parse::<i32>().map(Json::from).unwrap_or_default(),
         Kind::Message(message) if message.full_name() == "google.protobuf.BoolValue" => {
             return json_of(&message.get_field(1).ok_or_else(|| Status::internal("BoolValue has no value"))?, value)
         }
