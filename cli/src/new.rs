@@ -1,7 +1,8 @@
 //! `kuberpc new <name> [--trait] [--path DIR]`: a crate that builds, serves, calls and tests
 //! as generated — Cargo.toml, the annotated API (a `.proto`, or `src/api.rs` with
 //! `#[rpc_service]`), build.rs, a server and a client binary, a test over 127.0.0.1 and a
-//! README; the first `cargo build` adds `deploy/<name>/` (manifests and Dockerfile).
+//! README; the proto kind also a REST binding, its test and a page calling it (`web/`); the
+//! first `cargo build` adds `deploy/<name>/` (manifests and Dockerfile).
 //!
 //! The kuberpc crates are named by path when this binary was built from a checkout that still
 //! exists (and by version otherwise). A directory that exists and is not empty is refused:
@@ -15,12 +16,14 @@ use kuberpc_codegen::{Error, Problem};
 const DEPENDENCIES: &str = r#"prost = "0.14"
 tonic = "0.14"
 tonic-prost = "0.14"
-tokio = { version = "1", features = ["macros", "rt-multi-thread", "net"] }"#;
+tokio = { version = "1", features = ["macros", "rt-multi-thread", "net", "io-util"] }"#;
 
 const PROTO_FILES: &[(&str, &str)] = &[
     ("proto/{{lib}}/v1/{{lib}}.proto", include_str!("new/proto/api.proto")),
     ("build.rs", include_str!("new/proto/build.rs")),
     ("src/lib.rs", include_str!("new/proto/lib.rs")),
+    ("tests/rest.rs", include_str!("new/proto/rest.rs")),
+    ("web/index.html", include_str!("new/proto/index.html")),
 ];
 
 const TRAIT_FILES: &[(&str, &str)] = &[
@@ -37,6 +40,13 @@ const COMMON_FILES: &[(&str, &str)] = &[
     ("README.md", include_str!("new/README.md")),
     (".gitignore", "/target\n"),
 ];
+
+/// The README's lines on the proto kind's REST binding and page.
+const REST_README: &str = "\nSayHello is also REST (`google.api.http` in the proto): `curl \
+http://127.0.0.1:50051/v1/hello/kuberpc` answers `{\"message\":\"Hello kuberpc!\"}`, and \
+`base/openapi.json` describes it. `web/index.html` calls it from a page: `python3 -m http.server \
+-d web 8000`, then open http://localhost:8000/?server=http://127.0.0.1:50051 (the proto's `web` \
+admits that origin).\n";
 
 /// Writes the crate `name` into `dir` (default `./<name>`); returns the files written.
 pub(crate) fn scaffold(name: &str, trait_first: bool, dir: Option<&Path>) -> Result<Vec<PathBuf>, Error> {
@@ -128,6 +138,7 @@ impl Words {
                 ("{{Service}}", service),
                 ("{{service}}", lib),
                 ("{{kuberpc}}", kuberpc_dependencies()),
+                ("{{rest}}", if trait_first { String::new() } else { REST_README.to_string() }),
             ],
         }
     }
