@@ -74,23 +74,24 @@ where
         if is_native_grpc(&request) {
             return Either::Left(self.grpc.call(request));
         }
-        let http1 = Http1 { grpc: self.grpc.clone(), web: self.web, rest: self.rest.clone() };
+        let not_native = NotNativeGrpc { grpc: self.grpc.clone(), web: self.web, rest: self.rest.clone() };
         Either::Right(match &self.cors {
-            Some(cors) => cors.layer(http1).oneshot(request).boxed(),
-            None => http1.oneshot(request).boxed(),
+            Some(cors) => cors.layer(not_native).oneshot(request).boxed(),
+            None => not_native.oneshot(request).boxed(),
         })
     }
 }
 
-/// After CORS: gRPC-Web calls to tonic-web, the rest to the REST routes.
+/// A request that is not native gRPC (HTTP/1.1, or HTTP/2 without `application/grpc`), after
+/// CORS: gRPC-Web calls to tonic-web, the rest to the REST routes.
 #[derive(Clone)]
-struct Http1<S> {
+struct NotNativeGrpc<S> {
     grpc: S,
     web: bool,
     rest: Option<Arc<Routes>>,
 }
 
-impl<S> Service<http::Request<Body>> for Http1<S>
+impl<S> Service<http::Request<Body>> for NotNativeGrpc<S>
 where
     S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,

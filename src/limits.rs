@@ -52,7 +52,7 @@
 //! [`Limits::keepalive_interval`] of silence, every [`Limits::keepalive_timeout`], three times, so
 //! a browser that vanished mid-stream is let go within about two minutes at the defaults. The
 //! idle timeout applies as for HTTP/2. A REST request's JSON body is read to its end before the
-//! call starts, at most [`crate::rest::MAX_BODY_BYTES`] (4 MiB; more is refused with 429
+//! call starts, at most [`crate::rest::MAX_BODY_BYTES`] (4 MiB; more is refused with 413
 //! RESOURCE_EXHAUSTED without being held), the same bound as a gRPC message; its path and query
 //! are part of the head.
 //!

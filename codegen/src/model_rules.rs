@@ -64,6 +64,12 @@ fn mtls_has_no_plaintext_way_in(service: &Service, problems: &mut Problems) {
             "a browser presents no client certificate, which its pods require",
             "serve browsers from a service without mtls that calls this one",
         ),
+        (
+            "REST bindings (google.api.http)",
+            service.methods.iter().any(|method| !method.rest.is_empty()),
+            "REST is not served with mutual TLS yet (its HTTP/1.1 clients and their certificates)",
+            "serve REST from a service without mtls that calls this one",
+        ),
     ];
     for (way_in, _, why, help) in ways_in.iter().filter(|(_, written, ..)| *written) {
         let message = format!("{} has mutual TLS (mtls) and {way_in}: {why}", service.deploy.app);

@@ -94,6 +94,10 @@ impl Routes {
         if deploy.rest.is_empty() {
             return Ok(None);
         }
+        if deploy.mtls.is_some() {
+            let why = "REST is not served with mutual TLS (the generator refuses the two as well)";
+            return Err(RestError(format!("{} has both mtls and REST bindings: {why}", deploy.app)));
+        }
         let mut pool = DescriptorPool::new();
         for set in descriptor_sets {
             pool.decode_file_descriptor_set(*set)
@@ -143,6 +147,10 @@ impl Route {
             .ok_or_else(|| missing(format!("no descriptor of {} (serve its descriptor set)", rule.method)))?;
         let (input, output) = (descriptor.input(), descriptor.output());
         let template = PathTemplate::parse(rule.template).map_err(|e| missing(e.to_string()))?;
+        for variable in template.variables() {
+            request::field_path(&input, variable, false)
+                .ok_or_else(|| missing(format!("{} has no field {variable} a path can bind", input.full_name())))?;
+        }
         let body = match rule.body {
             "" => BodyField::None,
             "*" => BodyField::Whole,
@@ -182,7 +190,7 @@ where
     };
     let message = match request::message(route, &values, parts.uri.query(), body).await {
         Ok(message) => message,
-        Err(status) => return response::status_response(&status, None),
+        Err(status) => return response::refused(&status),
     };
     let call = grpc_request(route, parts, message);
     let Ok(answer) = grpc.oneshot(call).await;

@@ -1,6 +1,6 @@
-//! The request message of a REST call: the body, the query string and the path's variables
-//! merged into one JSON object (in that order, each later one winning), which the canonical
-//! JSON mapping turns into the method's request message.
+//! The request message of a REST call: the body, then the query string for the fields the body
+//! and the path do not bind, then the path's variables (which win over the body), merged into
+//! one JSON object, which the canonical JSON mapping turns into the method's request message.
 
 use http_body_util::{BodyExt, Limited};
 use prost::Message;
@@ -11,7 +11,8 @@ use tonic::Status;
 
 use super::{BodyField, Route, MAX_BODY_BYTES};
 
-/// The encoded request message of `route` from the path's `values`, the `query` and `body`.
+/// The encoded request message of `route` from the path's `values`, the `query` and `body`;
+/// RESOURCE_EXHAUSTED only for a body over [`MAX_BODY_BYTES`].
 pub(super) async fn message(
     route: &Route,
     values: &[(&str, String)],
@@ -92,18 +93,38 @@ fn set_query(
     set(input, fields, &path, value, Placement::Append)
 }
 
-/// `key` (each part a field's proto or JSON name) as proto names, if every part is a field.
+/// `key` (each part a field's proto or JSON name) as proto names, if it names a field.
 fn proto_path(message: &MessageDescriptor, key: &str) -> Option<String> {
+    let fields = field_path(message, key, true)?;
+    Some(fields.iter().map(FieldDescriptor::name).collect::<Vec<_>>().join("."))
+}
+
+/// The most parts a query key or path variable may have: each is a level of nesting here and in
+/// the JSON mapping, and prost refuses messages nested deeper than 100 anyway.
+const MAX_FIELD_PATH_PARTS: usize = 32;
+
+/// The fields a dotted `key` names from `message`, each part a field's proto name (or its JSON
+/// name, with `json_names`), every part but the last a singular message field; `None` when it
+/// names no such field or has more than [`MAX_FIELD_PATH_PARTS`] parts.
+pub(super) fn field_path(message: &MessageDescriptor, key: &str, json_names: bool) -> Option<Vec<FieldDescriptor>> {
     let mut message = message.clone();
-    let mut names = Vec::new();
-    for part in key.split('.') {
-        let field = message.get_field_by_name(part).or_else(|| message.get_field_by_json_name(part))?;
-        names.push(field.name().to_string());
-        if let Kind::Message(child) = field.kind() {
-            message = child;
+    let mut fields = Vec::new();
+    let mut parts = key.split('.').peekable();
+    while let Some(part) = parts.next() {
+        if fields.len() == MAX_FIELD_PATH_PARTS {
+            return None;
         }
+        let by_json = || if json_names { message.get_field_by_json_name(part) } else { None };
+        let field = message.get_field_by_name(part).or_else(by_json)?;
+        if parts.peek().is_some() {
+            if field.is_list() || field.is_map() {
+                return None;
+            }
+            message = field.kind().as_message()?.clone();
+        }
+        fields.push(field);
     }
-    Some(names.join("."))
+    Some(fields)
 }
 
 /// Sets the field at the dotted proto `path` in `fields` to `value`, read as the field's type.
@@ -181,10 +202,67 @@ fn json_of(field: &FieldDescriptor, value: &str) -> Result<Json, Status> {
             .map_or_else(|| Json::from(value), Json::Number),
         // An enum by number (`?mood=2`): a JSON number, which the mapping reads as the value's
         // number (a string is read as a name).
-        Kind::Enum(_) if value.parse::<i32>().is_ok() => value.parse::<i32>().map(Json::from).unwrap_or_default(),
+        Kind::Enum(_) if value.parse::<i32>().is_ok() => Json::from(value.parse::<i32>().unwrap_or_default()),
         Kind::Message(message) if message.full_name() == "google.protobuf.BoolValue" => {
             return json_of(&message.get_field(1).ok_or_else(|| Status::internal("BoolValue has no value"))?, value)
         }
         _ => Json::from(value),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use prost_reflect::DescriptorPool;
+    use prost_types::field_descriptor_proto::{Label, Type};
+    use prost_types::{DescriptorProto, FieldDescriptorProto, FileDescriptorProto, FileDescriptorSet};
+
+    use super::*;
+
+    /// `message t.R { R child = 1; string text = 2; repeated R many = 3; }`
+    fn recursive() -> MessageDescriptor {
+        let field = |name: &str, number, kind: Type, label: Label| FieldDescriptorProto {
+            name: Some(name.into()),
+            json_name: Some(name.into()),
+            number: Some(number),
+            r#type: Some(kind as i32),
+            label: Some(label as i32),
+            type_name: (kind == Type::Message).then(|| ".t.R".into()),
+            ..FieldDescriptorProto::default()
+        };
+        let message = DescriptorProto {
+            name: Some("R".into()),
+            field: vec![
+                field("child", 1, Type::Message, Label::Optional),
+                field("text", 2, Type::String, Label::Optional),
+                field("many", 3, Type::Message, Label::Repeated),
+            ],
+            ..DescriptorProto::default()
+        };
+        let file = FileDescriptorProto {
+            name: Some("t.proto".into()),
+            package: Some("t".into()),
+            syntax: Some("proto3".into()),
+            message_type: vec![message],
+            ..FileDescriptorProto::default()
+        };
+        let pool = DescriptorPool::from_file_descriptor_set(FileDescriptorSet { file: vec![file] }).unwrap();
+        pool.get_message_by_name("t.R").unwrap()
+    }
+
+    #[test]
+    fn a_field_path_goes_through_singular_messages_a_bounded_depth() {
+        let r = recursive();
+        let names = |key: &str| proto_path(&r, key);
+        assert_eq!(names("child.child.text").as_deref(), Some("child.child.text"));
+        // Past a scalar, into a repeated field, or a name R does not have: no field (ignored).
+        assert_eq!(names("text.text"), None);
+        assert_eq!(names("many.text"), None);
+        assert_eq!(names("child.nothing"), None);
+        let deepest = format!("{}text", "child.".repeat(MAX_FIELD_PATH_PARTS - 1));
+        assert!(names(&deepest).is_some());
+        let deeper = format!("child.{deepest}");
+        assert_eq!(names(&deeper), None, "{} parts", MAX_FIELD_PATH_PARTS + 1);
+        // A key of thousands of parts is refused at once, without recursion.
+        assert_eq!(names(&"child.".repeat(5000)), None);
+    }
 }

@@ -162,6 +162,16 @@ pub(crate) fn status_response(status: &Status, pool: Option<&DescriptorPool>) ->
     json_response(http_status(status.code()), body)
 }
 
+/// A request refused before its call: its status's HTTP status, but 413 for a body too large
+/// (RESOURCE_EXHAUSTED's 429 would tell clients to retry the same body).
+pub(super) fn refused(status: &Status) -> http::Response<Body> {
+    let mut response = status_response(status, None);
+    if status.code() == Code::ResourceExhausted {
+        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    }
+    response
+}
+
 /// An error answer from the REST layer itself.
 pub(crate) fn error_response(code: Code, message: &str) -> http::Response<Body> {
     status_response(&Status::new(code, message), None)
@@ -171,7 +181,8 @@ pub(crate) fn error_response(code: Code, message: &str) -> http::Response<Body> 
 pub(super) fn method_not_allowed(method: &Method, allowed: Vec<&Method>) -> http::Response<Body> {
     let mut response = error_response(Code::Unimplemented, &format!("{method} is not bound on this path"));
     *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    let allow: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+    let mut allow: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+    allow.dedup();
     if let Ok(allow) = HeaderValue::from_str(&allow.join(", ")) {
         response.headers_mut().insert(header::ALLOW, allow);
     }

@@ -91,6 +91,10 @@ fn binding(
         problems.push(Problem::at(message, written.cloned()));
         return None;
     };
+    if let Some(why) = (key == "custom.path").then(|| kind_problem(&verb)).flatten() {
+        problems.push(Problem::at(why, field_at(written, "kind")));
+        return None;
+    }
     let at = written.and_then(|s| string_value(s, key, template.len()));
     let within =
         |offset: usize, len: usize| at.as_ref().map(|a| a.file().span(a.offset() + offset, len)).or(at.clone());
@@ -191,6 +195,15 @@ fn pattern(rule: &DynamicMessage) -> Option<(String, String, &'static str)> {
     let custom = rule.get_field_by_name("custom").filter(|_| rule.has_field_by_name("custom"))?;
     let custom = custom.as_message()?;
     Some((string(custom, "kind"), string(custom, "path"), "custom.path"))
+}
+
+/// A `custom` kind the server can match: an HTTP method's name, in capitals (`HEAD`, `OPTIONS`,
+/// `PURGE`); `*` (any method) is not served.
+fn kind_problem(kind: &str) -> Option<String> {
+    let capitals = !kind.is_empty() && kind.bytes().all(|b| b.is_ascii_uppercase());
+    (!capitals).then(|| {
+        format!("custom kind {kind:?}: an HTTP method's name in capitals (HEAD, OPTIONS, …); `*` is not served")
+    })
 }
 
 fn string(message: &DynamicMessage, field: &str) -> String {

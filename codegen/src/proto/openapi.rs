@@ -227,6 +227,8 @@ fn query_parameters(
             continue;
         }
         match field.kind() {
+            // A query value is a string: no object, list or any-value well-known type.
+            Kind::Message(child) if !written_as_string(&child) && well_known(&child).is_some() => {}
             Kind::Message(child) if well_known(&child).is_none() => {
                 if !field.is_list() && !prefix.split('.').any(|p| p == field.name()) && prefix.matches('.').count() < 4
                 {
@@ -237,6 +239,12 @@ fn query_parameters(
         }
     }
     parameters
+}
+
+/// Whether a well-known type's JSON is a string or a scalar (a query value can carry it).
+fn written_as_string(message: &MessageDescriptor) -> bool {
+    let objects = ["Struct", "Value", "ListValue", "Empty", "Any"];
+    !objects.iter().any(|name| message.full_name() == format!("google.protobuf.{name}"))
 }
 
 /// The component schemas, filled as messages and enums are referred to.

@@ -89,7 +89,8 @@ pub fn deploy() -> &'static Deploy {
         methods: &["/greeter.v1.Greeter/SayHello"],
     }];
     let mtls = Some(MutualTls { trust_domain: TRUST_DOMAIN, health_port: 0 });
-    Box::leak(Box::new(Deploy { mtls, callers: CALLERS, web: None, ..greeter_deploy::DEPLOY }))
+    let deploy: Deploy = Deploy { mtls, callers: CALLERS, web: None, rest: &[], ..greeter_deploy::DEPLOY };
+    Box::leak(Box::new(deploy))
 }
 
 /// [`deploy`] without mutual TLS (and so without callers to check).
