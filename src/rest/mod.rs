@@ -9,7 +9,8 @@
 //!   (`?page_size=10&filter.kind=BOOK&ids=1&ids=2`, proto or JSON names). Fields and enum names
 //!   the request does not have are ignored, in the body and the query, as grpc-gateway does and
 //!   as protobuf's binary form does: a client newer than the pod it reaches mid-rollout is still
-//!   served. A body is at most [`MAX_BODY_BYTES`].
+//!   served. A body is at most [`MAX_BODY_BYTES`] (413 beyond), a query key at most 32 fields
+//!   deep (deeper ones name no field). Not with mutual TLS: serving fails ([`RestError`]).
 //! - The answer: `200` with the response message (or its `response_body` field), fields
 //!   without presence written at their defaults (as `json_format` does with
 //!   `always_print_fields_with_no_presence`). A server-streaming method answers one JSON object
@@ -17,7 +18,7 @@
 //!   grpc-gateway uses).
 //! - Errors: the gRPC status's HTTP status (the mapping of grpc-gateway and Google's APIs) with a
 //!   `google.rpc.Status` body, `{"code": 5, "message": "…", "details": [...]}`; a path no
-//!   binding matches gets 404, a path bound for other HTTP methods only 405.
+//!   binding matches gets 404, a path bound for other HTTP methods only 405 with `Allow`.
 //! - Headers: `authorization`, `grpc-timeout` (a deadline), `traceparent`/`tracestate` and each
 //!   `grpc-metadata-<key>` (as `<key>`) go to the call as metadata.
 
