@@ -26,6 +26,7 @@
 //! scenarios must hold on.
 
 mod cx;
+mod http;
 mod k8s;
 mod parse;
 mod registry;

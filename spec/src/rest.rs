@@ -18,7 +18,5 @@ resolved! {
         pub body: S,
         /// The response field whose value is the answer's body; `""`: the whole response.
         pub response_body: S,
-        /// Whether the method answers with a stream (sent as one JSON object per line).
-        pub server_streaming: bool,
     }
 }

@@ -61,7 +61,6 @@ pub(crate) struct Routes {
 /// One binding, resolved against the descriptors.
 #[derive(Debug)]
 struct Route {
-    rule: &'static HttpRule,
     verb: Method,
     /// The method's HTTP/2 path.
     uri: http::Uri,
@@ -70,6 +69,8 @@ struct Route {
     output: MessageDescriptor,
     body: BodyField,
     response_body: Option<FieldDescriptor>,
+    /// The method answers with a stream (sent as one JSON object per line).
+    server_streaming: bool,
 }
 
 /// What a request's body holds.
@@ -171,7 +172,16 @@ impl Route {
         };
         let verb = Method::from_bytes(rule.verb.as_bytes()).map_err(|e| missing(e.to_string()))?;
         let uri = http::Uri::try_from(rule.method).map_err(|e| missing(e.to_string()))?;
-        Ok(Route { rule, verb, uri, template, input, output, body, response_body })
+        Ok(Route {
+            verb,
+            uri,
+            template,
+            server_streaming: descriptor.is_server_streaming(),
+            input,
+            output,
+            body,
+            response_body,
+        })
     }
 }
 

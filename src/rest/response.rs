@@ -25,7 +25,7 @@ pub(super) async fn answer(route: &Route, answer: http::Response<Body>) -> http:
         return status_response(&status, Some(pool));
     }
     let mut body = answer.into_body();
-    if route.rule.server_streaming {
+    if route.server_streaming {
         return stream(route, body);
     }
     let (mut frames, mut first) = (Frames::default(), None);

@@ -5,7 +5,7 @@
 //! one route). Each problem is located at the template or the field as written.
 
 use kuberpc_spec::{HttpRule, PathTemplate};
-use prost_reflect::{DynamicMessage, Kind, MessageDescriptor, MethodDescriptor, Value};
+use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, MethodDescriptor, Value};
 
 use crate::error::{Problem, Problems, Span};
 use crate::model::method_path;
@@ -123,14 +123,7 @@ fn binding(
         fine = false;
     }
     let method_path = method_path(method.parent_service().full_name(), method.name());
-    let rule = HttpRule {
-        method: method_path,
-        verb,
-        template,
-        body,
-        response_body,
-        server_streaming: method.is_server_streaming(),
-    };
+    let rule = HttpRule { method: method_path, verb, template, body, response_body };
     fine.then_some(Binding { rule, at })
 }
 
@@ -160,7 +153,7 @@ fn check_body(
 
 /// A path variable's field: each part a field, the ones before the last singular messages,
 /// the last a singular field of a scalar or enum type (a path segment holds one value).
-fn path_field(message: &MessageDescriptor, path: &str) -> Result<(), String> {
+pub(super) fn path_field(message: &MessageDescriptor, path: &str) -> Result<FieldDescriptor, String> {
     let mut message = message.clone();
     let mut parts = path.split('.').peekable();
     while let Some(part) = parts.next() {
@@ -179,10 +172,10 @@ fn path_field(message: &MessageDescriptor, path: &str) -> Result<(), String> {
                 ))
             }
             (_, Some(_)) => return Err(format!("`{part}` in `{path}` is not a message: it has no fields")),
-            (_, None) => {}
+            (_, None) => return Ok(field),
         }
     }
-    Ok(())
+    Err(format!("`{path}` names no field"))
 }
 
 /// The HTTP method, the template and the field holding it, from the rule's pattern.

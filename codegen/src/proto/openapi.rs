@@ -96,7 +96,7 @@ fn operation(
         Some(field) if !rule.response_body.is_empty() => schemas.field(&field),
         _ => schemas.message(&output),
     };
-    operation.insert("responses".into(), responses(answer, rule.server_streaming));
+    operation.insert("responses".into(), responses(answer, method.is_server_streaming()));
     Value::Object(operation)
 }
 
@@ -131,7 +131,7 @@ fn openapi_path(template: &str, input: &MessageDescriptor, schemas: &mut Schemas
         let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
         let variable = &rest[open + 1..close];
         let (field_path, segments) = variable.split_once('=').unwrap_or((variable, "*"));
-        let field = field_at(input, field_path);
+        let field = super::http::path_field(input, field_path).ok();
         let schema = field.as_ref().map_or_else(|| json!({ "type": "string" }), |f| schemas.field(f));
         let mut previous = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
         for (i, segment) in segments.split('/').enumerate() {
@@ -194,20 +194,6 @@ fn parameter_name(field_path: &str, previous: &str, segments: &str, taken: &[Val
         n += 1;
     }
     name
-}
-
-/// The field at a dotted proto path.
-fn field_at(message: &MessageDescriptor, path: &str) -> Option<FieldDescriptor> {
-    let mut message = message.clone();
-    let mut parts = path.split('.').peekable();
-    while let Some(part) = parts.next() {
-        let field = message.get_field_by_name(part)?;
-        if parts.peek().is_none() {
-            return Some(field);
-        }
-        message = field.kind().as_message()?.clone();
-    }
-    None
 }
 
 /// Query parameters: every field with a JSON form a query value can carry (scalars, enums,

@@ -12,7 +12,6 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{Api, DeleteParams, ListParams};
 use kube::runtime::watcher;
 use kube::ResourceExt;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::cx::{within, Cx, COMMAND_TIMEOUT};
 use crate::k8s::{self, Workload};
@@ -183,15 +182,11 @@ async fn served_calls(ip: &str) -> Result<u64> {
 
 /// The body of a plain HTTP/1.0 GET (the metrics port speaks it; no client library needed).
 async fn http_get(address: &str, path: &str) -> Result<String> {
-    let mut stream = tokio::net::TcpStream::connect(address).await?;
-    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes()).await?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await?;
-    let (head, body) = response.split_once("\r\n\r\n").context("an HTTP response without a body")?;
-    if head.lines().next().is_none_or(|status| status.split_whitespace().nth(1) != Some("200")) {
-        bail!("GET {path}: {}", head.lines().next().unwrap_or_default());
+    let (status, body) = crate::http::exchange(address, &crate::http::get(path)).await?;
+    if status.split_whitespace().nth(1) != Some("200") {
+        bail!("GET {path}: {status}");
     }
-    Ok(body.to_string())
+    Ok(String::from_utf8_lossy(&body).to_string())
 }
 
 /// Starts the greeter client calling SayHello from 4 tasks for `seconds`, as Job `name`.

@@ -1,15 +1,15 @@
 //! The greeter's REST bindings and gRPC-Web on its pods in the cluster (not only on
 //! 127.0.0.1): each pod of the prod overlay answers `GET /v1/greetings/e2e` with JSON and a
 //! gRPC-Web SayHello with `grpc-status: 0`, from the node over the pods' bridge, on the gRPC
-//! port, in HTTP/1.0 (no client library needed).
+//! port, in HTTP/1.0 ([`crate::http`]).
 
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::greeter::{running_pod_ips, GREETER};
 use crate::cx::{within, Cx};
+use crate::http::{exchange, get};
 use crate::summary::{passed, Outcome};
 
 /// The greeter's gRPC port (greeter.proto's `port`).
@@ -32,10 +32,6 @@ pub(crate) async fn rest_and_web_on_the_pods(cx: &Cx) -> Result<Outcome> {
     Ok(passed(format!("{} pods answered REST (JSON) and gRPC-Web (grpc-status 0)", ips.len())))
 }
 
-fn get(path: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.0\r\nHost: greeter\r\n\r\n").into_bytes()
-}
-
 /// A gRPC-Web SayHello request for `name` (HelloRequest: field 1, a string).
 fn grpc_web_hello(name: &str) -> Vec<u8> {
     let mut message = vec![0x0a, name.len() as u8];
@@ -49,17 +45,6 @@ fn grpc_web_hello(name: &str) -> Vec<u8> {
         body.len()
     );
     [head.into_bytes(), body].concat()
-}
-
-/// One request on a connection of its own; the status line and the body.
-async fn exchange(address: &str, request: &[u8]) -> Result<(String, Vec<u8>)> {
-    let mut stream = tokio::net::TcpStream::connect(address).await?;
-    stream.write_all(request).await?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await?;
-    let at = response.windows(4).position(|w| w == b"\r\n\r\n").context("an HTTP response without a body")?;
-    let head = String::from_utf8_lossy(&response[..at]).to_string();
-    Ok((head.lines().next().unwrap_or_default().to_string(), response[at + 4..].to_vec()))
 }
 
 fn check_rest((status, body): &(String, Vec<u8>)) -> Result<()> {
