@@ -486,10 +486,27 @@ pub(crate) async fn diagnose(cx: &Cx, namespaces: &[&str]) {
             cx.note(format!("(diagnostics of {namespace}: {error:#})"));
         }
     }
+    if !cx.existing {
+        node_errors(cx);
+    }
     for (namespace, job) in cx.jobs() {
         match job_logs(&cx.client, &namespace, &job).await {
             Ok(output) => cx.note(format!("--- logs of Job {namespace}/{job}:\n{}", last_lines(&output, 200))),
             Err(error) => cx.note(format!("--- logs of Job {namespace}/{job}: {error:#}")),
+        }
+    }
+}
+
+/// The test cluster's node: the last errors its kubelet and containerd logged, on stderr
+/// (a pod that never starts or is never probed says why there, not in the API).
+fn node_errors(cx: &Cx) {
+    for component in ["kubelet", "containerd"] {
+        let path = cx.cluster_dir.join(format!("logs/{component}.log"));
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let errors: Vec<&str> =
+            text.lines().filter(|line| line.starts_with('E') || line.contains("level=error")).collect();
+        for line in errors.iter().rev().take(5).rev() {
+            cx.say(format!("{component}: {}", line.chars().take(400).collect::<String>()));
         }
     }
 }
@@ -514,6 +531,13 @@ async fn diagnose_namespace(cx: &Cx, namespace: &str) -> Result<()> {
             troubled.push((pod.name_any(), restarts > 0));
         }
     }
+    let events: Api<Event> = Api::namespaced(cx.client.clone(), namespace);
+    let mut events = events.list(&ListParams::default()).await?.items;
+    events.sort_by_key(|e| e.last_timestamp.clone().map(|t| t.0).or(e.event_time.clone().map(|t| t.0)));
+    // What CI prints is stderr: each troubled pod's state in a line there, the rest in the log.
+    for pod in listed.iter().filter(|pod| troubled.iter().any(|(name, _)| *name == pod.name_any())) {
+        cx.say(format!("{namespace}/{}: {}", pod.name_any(), why_not_ready(pod, &events)));
+    }
     let slices: Api<EndpointSlice> = Api::namespaced(cx.client.clone(), namespace);
     cx.note(format!("--- EndpointSlices of {namespace}:"));
     for slice in slices.list(&ListParams::default()).await?.items {
@@ -528,11 +552,8 @@ async fn diagnose_namespace(cx: &Cx, namespace: &str) -> Result<()> {
         let service = slice.labels().get("kubernetes.io/service-name").cloned().unwrap_or_default();
         cx.note(format!("{} service={service} {}", slice.name_any(), endpoints.join(" ")));
     }
-    let events: Api<Event> = Api::namespaced(cx.client.clone(), namespace);
-    let mut listed = events.list(&ListParams::default()).await?.items;
-    listed.sort_by_key(|e| e.last_timestamp.clone().map(|t| t.0).or(e.event_time.clone().map(|t| t.0)));
     cx.note(format!("--- the last events of {namespace}:"));
-    for event in listed.iter().rev().take(40).rev() {
+    for event in events.iter().rev().take(40).rev() {
         cx.note(format!(
             "{} {} {}/{}: {} {}",
             event.last_timestamp.as_ref().map(|t| t.0.to_string()).unwrap_or_default(),
@@ -552,6 +573,50 @@ async fn diagnose_namespace(cx: &Cx, namespace: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// One line on why a pod is not (or was not always) ready: its phase, each container's
+/// waiting or last termination reason, and the last warning event about it (a failed probe,
+/// a scheduling failure, a failed mount).
+fn why_not_ready(pod: &Pod, events: &[Event]) -> String {
+    let status = pod.status.clone().unwrap_or_default();
+    let mut parts = vec![status.phase.unwrap_or_else(|| "no phase".into())];
+    for container in status.container_statuses.iter().flatten() {
+        let state = container.state.clone().unwrap_or_default();
+        if let Some(waiting) = state.waiting {
+            parts.push(format!(
+                "{} waiting: {} {}",
+                container.name,
+                waiting.reason.unwrap_or_default(),
+                waiting.message.unwrap_or_default()
+            ));
+        }
+        if let Some(ended) = container.last_state.clone().and_then(|last| last.terminated) {
+            parts.push(format!(
+                "{} ended ({} restarts): {} exit {}",
+                container.name,
+                container.restart_count,
+                ended.reason.unwrap_or_default(),
+                ended.exit_code
+            ));
+        }
+        if !container.ready {
+            parts.push(format!("{} not ready", container.name));
+        }
+    }
+    let name = pod.name_any();
+    let warning = events.iter().rev().find(|event| {
+        event.type_.as_deref() == Some("Warning") && event.involved_object.name.as_deref() == Some(name.as_str())
+    });
+    if let Some(event) = warning {
+        parts.push(format!(
+            "last warning ({}x): {} {}",
+            event.count.unwrap_or(1),
+            event.reason.as_deref().unwrap_or(""),
+            event.message.as_deref().unwrap_or("").trim()
+        ));
+    }
+    parts.join("; ")
 }
 
 #[cfg(test)]
