@@ -84,7 +84,7 @@ fn runtime_deploy(service: &Service) -> OwnedDeploy {
             .map(|mtls| MutualTls { trust_domain: mtls.trust_domain.clone(), health_port: mtls.health_port }),
         callers: CallersConstant,
         web: deploy.web.clone(),
-        rest: service.methods.iter().flat_map(|method| method.rest.iter().cloned()).collect(),
+        rest: service.rest_rules().cloned().collect(),
     }
 }
 

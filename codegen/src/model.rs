@@ -43,6 +43,19 @@ pub struct Service {
     pub spans: Spans,
 }
 
+impl Service {
+    /// Whether the port speaks HTTP/1.1 beside HTTP/2: for gRPC-Web or REST (what
+    /// `kuberpc_spec::Deploy::speaks_http1` says of the deployment generated from it).
+    pub fn speaks_http1(&self) -> bool {
+        self.deploy.web.is_some() || self.rest_rules().next().is_some()
+    }
+
+    /// Every REST binding of its methods, in declaration order.
+    pub fn rest_rules(&self) -> impl Iterator<Item = &kuberpc_spec::HttpRule<String>> {
+        self.methods.iter().flat_map(|method| &method.rest)
+    }
+}
+
 /// One RPC.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -57,7 +57,7 @@ fn mtls_has_no_plaintext_way_in(service: &Service, problems: &mut Problems) {
         "an outside path reaches a service without mtls; kuberpc has no identity for an ingress controller or a Gateway yet";
     let ways_in = [
         ("an Ingress (ingress)", service.deploy.ingress.is_some(), PROXY, PROXY_HELP),
-        ("a GRPCRoute (gateway)", service.deploy.gateway.is_some(), PROXY, PROXY_HELP),
+        ("a Gateway route (gateway)", service.deploy.gateway.is_some(), PROXY, PROXY_HELP),
         (
             "gRPC-Web (web)",
             service.deploy.web.is_some(),
@@ -66,7 +66,7 @@ fn mtls_has_no_plaintext_way_in(service: &Service, problems: &mut Problems) {
         ),
         (
             "REST bindings (google.api.http)",
-            service.methods.iter().any(|method| !method.rest.is_empty()),
+            service.rest_rules().next().is_some(),
             "REST is not served with mutual TLS yet (its HTTP/1.1 clients and their certificates)",
             "serve REST from a service without mtls that calls this one",
         ),

@@ -210,7 +210,7 @@ fn the_port_comes_from_one_field() {
     let (numeric, named): (Vec<&str>, Vec<&str>) =
         ports.iter().partition(|l| l.ends_with(|c: char| c.is_ascii_digit()));
     let (grpc, metrics): (Vec<&str>, Vec<&str>) = numeric.iter().partition(|l| l.ends_with(" 50051"));
-    assert_eq!(grpc.len(), 6, "containerPort, 3 probes, 2 Services: {grpc:?}");
+    assert_eq!(grpc.len(), 7, "containerPort, 3 probes, 2 Services, the HTTPRoute's backend (a number): {grpc:?}");
     assert_eq!(
         metrics,
         ["              containerPort: 9090", "      port: 9090"],

@@ -103,6 +103,30 @@ impl PathTemplate {
         shape
     }
 
+    /// What a proxy can route the template's requests by: the literal segments before the
+    /// first `*` or `**`, a variable's own included, as a request spells them ("/v1/greetings"
+    /// for "/v1/greetings/{name}:stream", "/v1/shelves" for "/v1/{name=shelves/*}", "/" for
+    /// "/{name=**}"), and whether that is the whole
+    /// template (no wildcard: the one path, with its verb, as in "/v1/things:count").
+    /// Literals are in canonical form, as in [`Self::shape`].
+    pub fn literal_prefix(&self) -> (String, bool) {
+        let literals: Vec<&str> = self
+            .segments
+            .iter()
+            .map_while(|segment| match segment {
+                Segment::Literal(literal) => Some(literal.as_str()),
+                Segment::Single | Segment::Multi => None,
+            })
+            .collect();
+        let whole = literals.len() == self.segments.len();
+        let mut prefix = format!("/{}", literals.join("/"));
+        if let (true, Some(verb)) = (whole, &self.verb) {
+            prefix.push(':');
+            prefix.push_str(verb);
+        }
+        (prefix, whole)
+    }
+
     /// Matches a request path (no query string, still percent-encoded) and returns each
     /// variable's field path and value, in the template's order, or `None`.
     ///
@@ -443,6 +467,23 @@ mod tests {
 
     fn template(text: &str) -> PathTemplate {
         PathTemplate::parse(text).unwrap_or_else(|error| panic!("{text}: {error} at {}", error.offset))
+    }
+
+    #[test]
+    fn the_literal_prefix_is_what_a_proxy_routes_by() {
+        let cases = [
+            ("/v1/greetings/{name}:stream", "/v1/greetings", false),
+            ("/v1/{name=shelves/*}/books", "/v1/shelves", false),
+            ("/v1/things:count", "/v1/things:count", true),
+            ("/v1/things", "/v1/things", true),
+            ("/{name=**}", "/", false),
+            ("/v1/*/x", "/v1", false),
+            ("/v1/%41b/{x}", "/v1/Ab", false),
+            ("/v1/a%20b", "/v1/a%20b", true),
+        ];
+        for (text, prefix, whole) in cases {
+            assert_eq!(template(text).literal_prefix(), (prefix.to_string(), whole), "{text}");
+        }
     }
 
     /// The values `text` binds in `path`, as owned pairs.

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::certificate::Certificate;
-use super::gateway::GrpcRoute;
+use super::gateway::{GrpcRoute, HttpRoute};
 use super::kustomization::Kustomization;
 use super::service_monitor::ServiceMonitor;
 use crate::model::{self, Workload};
@@ -63,9 +63,15 @@ macro_rules! template {
 /// Templates that are no file of their own but included by others: `pod` (`{{> pod}}`), the
 /// pod template of the Deployment and the StatefulSet; `hpa-metrics`, shared by the
 /// autoscaler and the environments' patches of it; `networkpolicy-rules` (with its
-/// `networkpolicy-peers`), shared by the NetworkPolicy and the environments' patches of it.
-pub(crate) const PARTIALS: [Source; 4] =
-    [template!("pod"), template!("hpa-metrics"), template!("networkpolicy-rules"), template!("networkpolicy-peers")];
+/// `networkpolicy-peers`), shared by the NetworkPolicy and the environments' patches of it;
+/// `route`, all of a GRPCRoute or an HTTPRoute but its kind and matches.
+pub(crate) const PARTIALS: [Source; 5] = [
+    template!("pod"),
+    template!("hpa-metrics"),
+    template!("networkpolicy-rules"),
+    template!("networkpolicy-peers"),
+    template!("route"),
+];
 
 /// The service's OpenAPI document (`{}` when it has none: then the file is not wanted).
 fn openapi(service: &model::Service) -> Value {
@@ -163,7 +169,10 @@ pub(crate) const OUTPUTS: &[Output] = &[
     Output { source: template!("networkpolicy"), place: Place::Resource, file: "networkpolicy.yaml", wanted: |_| true, check: k8s::<NetworkPolicy>() },
     Output { source: template!("hpa"), place: Place::Resource, file: "hpa.yaml", wanted: |s| s.deploy.autoscale.is_some(), check: k8s::<HorizontalPodAutoscaler>() },
     Output { source: template!("ingress"), place: Place::Resource, file: "ingress.yaml", wanted: |s| s.deploy.ingress.is_some(), check: k8s::<Ingress>() },
-    Output { source: template!("grpcroute"), place: Place::Resource, file: "grpcroute.yaml", wanted: |s| s.deploy.gateway.is_some(), check: own::<GrpcRoute>("GRPCRoute") },
+    // Gateway API allows no GRPCRoute beside an HTTPRoute for one host name: a port that
+    // speaks HTTP/1.1 too (gRPC-Web, REST) gets an HTTPRoute, which carries native gRPC as well.
+    Output { source: template!("grpcroute"), place: Place::Resource, file: "grpcroute.yaml", wanted: |s| s.deploy.gateway.is_some() && !s.speaks_http1(), check: own::<GrpcRoute>("GRPCRoute") },
+    Output { source: template!("httproute"), place: Place::Resource, file: "httproute.yaml", wanted: |s| s.deploy.gateway.is_some() && s.speaks_http1(), check: own::<HttpRoute>("HTTPRoute") },
     Output { source: template!("servicemonitor"), place: Place::Resource, file: "servicemonitor.yaml", wanted: |s| s.deploy.observability.service_monitor, check: own::<ServiceMonitor>("ServiceMonitor") },
     // A StatefulSet claims its volumes through volumeClaimTemplates instead.
     Output { source: template!("pvc"), place: Place::Resource, file: "pvc.yaml", wanted: |s| s.deploy.storage.is_some() && s.deploy.workload == Workload::Deployment, check: k8s::<PersistentVolumeClaim>() },

@@ -18,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::de::DeserializeOwned;
 
 use super::certificate::Certificate;
-use super::gateway::GrpcRoute;
+use super::gateway::{GrpcRoute, HttpRoute, Route, RouteRule};
 use super::service_monitor::ServiceMonitor;
 use crate::model_rules::{has_dns_label_characters, MAX_NAME_LEN};
 use crate::options::is_quantity;
@@ -32,7 +32,8 @@ pub(crate) struct RenderedSet {
     hpas: Vec<HorizontalPodAutoscaler>,
     pdbs: Vec<PodDisruptionBudget>,
     ingresses: Vec<Ingress>,
-    routes: Vec<GrpcRoute>,
+    grpc_routes: Vec<GrpcRoute>,
+    http_routes: Vec<HttpRoute>,
     monitors: Vec<ServiceMonitor>,
     claims: Vec<PersistentVolumeClaim>,
     policies: Vec<NetworkPolicy>,
@@ -55,7 +56,8 @@ impl RenderedSet {
                 "HorizontalPodAutoscaler" => set.hpas.push(typed(value)?),
                 "PodDisruptionBudget" => set.pdbs.push(typed(value)?),
                 "Ingress" => set.ingresses.push(typed(value)?),
-                "GRPCRoute" => set.routes.push(typed(value)?),
+                "GRPCRoute" => set.grpc_routes.push(typed(value)?),
+                "HTTPRoute" => set.http_routes.push(typed(value)?),
                 "ServiceMonitor" => set.monitors.push(typed(value)?),
                 "PersistentVolumeClaim" => set.claims.push(typed(value)?),
                 "NetworkPolicy" => set.policies.push(typed(value)?),
@@ -297,7 +299,8 @@ fn autoscaler_bounds(set: &RenderedSet, out: &mut Vec<String>) {
     }
 }
 
-/// Ingress and GRPCRoute backends must name a Service of the base and one of its ports.
+/// Ingress, GRPCRoute and HTTPRoute backends must name a Service of the base and one of its
+/// ports.
 fn backends_name_service_ports(set: &RenderedSet, out: &mut Vec<String>) {
     let has_port = |service: &str, name: Option<&str>, number: Option<i32>| {
         set.services.iter().filter(|s| name_of(&s.metadata) == service).any(|s| {
@@ -322,13 +325,22 @@ fn backends_name_service_ports(set: &RenderedSet, out: &mut Vec<String>) {
             }
         }
     }
-    for route in &set.routes {
-        for (service, port) in route.backends() {
-            if !has_port(service, None, port) {
-                out.push(format!("GRPCRoute: backend {service} port {port:?} names no Service port of the base"));
+    fn route_backends<R: RouteRule>(
+        routes: &[Route<R>],
+        has_port: impl Fn(&str, Option<&str>, Option<i32>) -> bool,
+        out: &mut Vec<String>,
+    ) {
+        for route in routes {
+            for (service, port) in route.backends().filter(|(service, port)| !has_port(service, None, *port)) {
+                out.push(format!(
+                    "{}: backend {service} port {port:?} names no Service port of the base",
+                    route.kind()
+                ));
             }
         }
     }
+    route_backends(&set.grpc_routes, has_port, out);
+    route_backends(&set.http_routes, has_port, out);
     for monitor in &set.monitors {
         let selected: Vec<&Service> =
             set.services.iter().filter(|s| has_labels(&s.metadata, &monitor.match_labels())).collect();
@@ -696,6 +708,8 @@ mod tests {
     fn route_backend_must_name_a_service_port() {
         let v = violations_after(ledger(), "grpcroute.yaml", "port: 50051", "port: 50052", 0);
         assert_violation(&v, "GRPCRoute: backend ledger port Some(50052)");
+        let v = violations_after(greeter(), "httproute.yaml", "port: 50051", "port: 50052", 0);
+        assert_violation(&v, "HTTPRoute: backend greeter port Some(50052)");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use kuberpc_spec::PathTemplate;
 use serde::Serialize;
 
 use super::network::{self, CallAddress, PolicyView};
@@ -161,7 +162,10 @@ struct GatewayView<'a> {
     parent_name: &'a str,
     parent_namespace: Option<&'a str>,
     hostnames: &'a [String],
+    /// A GRPCRoute's matches (a port that speaks HTTP/2 only).
     matches: Vec<RouteMatch<'a>>,
+    /// An HTTPRoute's matches (a port that speaks HTTP/1.1 too).
+    paths: Vec<RoutePath>,
 }
 
 /// One GRPCRoute match: a method of the service, or (`method` `None`) the whole service.
@@ -169,6 +173,14 @@ struct GatewayView<'a> {
 struct RouteMatch<'a> {
     service: &'a str,
     method: Option<&'a str>,
+}
+
+/// One HTTPRoute path match.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+struct RoutePath {
+    /// `PathPrefix` (whole segments) or `Exact`.
+    kind: &'static str,
+    value: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -417,21 +429,58 @@ fn env_config_map_name(app: &str, env: &BTreeMap<String, String>) -> String {
     format!("{app}-env-{:08x}", hash >> 32)
 }
 
-/// At most this many matches fit in one GRPCRoute rule; a larger service is matched whole.
+/// At most this many matches fit in one route rule (GRPCRoute and HTTPRoute alike); a larger
+/// service is matched whole (a GRPCRoute) or by every path (an HTTPRoute).
 const MAX_ROUTE_MATCHES: usize = 64;
 
 fn gateway_view<'a>(service: &'a Service, gateway: &'a Gateway) -> GatewayView<'a> {
     let service_name = service.full_name.as_str();
-    let matches = if service.methods.is_empty() || service.methods.len() > MAX_ROUTE_MATCHES {
-        vec![RouteMatch { service: service_name, method: None }]
+    let (matches, paths) = if service.speaks_http1() {
+        (Vec::new(), route_paths(service_name, service.rest_rules().map(|rule| rule.template.as_str())))
+    } else if service.methods.is_empty() || service.methods.len() > MAX_ROUTE_MATCHES {
+        (vec![RouteMatch { service: service_name, method: None }], Vec::new())
     } else {
-        service.methods.iter().map(|m| RouteMatch { service: service_name, method: Some(&m.name) }).collect()
+        let methods = service.methods.iter().map(|m| RouteMatch { service: service_name, method: Some(&m.name) });
+        (methods.collect(), Vec::new())
     };
     GatewayView {
         parent_name: &gateway.parent_name,
         parent_namespace: gateway.parent_namespace.as_deref(),
         hostnames: &gateway.hostnames,
         matches,
+        paths,
+    }
+}
+
+/// What an HTTPRoute matches: the service's own paths (`/pkg.Service/Method`: native gRPC and
+/// gRPC-Web) and each REST binding's literal prefix (its one path when it has no wildcard),
+/// none that another covers; every path (`/`) when more than a rule holds.
+fn route_paths<'t>(service_name: &str, templates: impl Iterator<Item = &'t str>) -> Vec<RoutePath> {
+    let prefix = |value: String| RoutePath { kind: "PathPrefix", value };
+    let rest = templates.filter_map(|template| PathTemplate::parse(template).ok()).map(|t| {
+        let (value, whole) = t.literal_prefix();
+        if whole {
+            RoutePath { kind: "Exact", value }
+        } else {
+            prefix(value)
+        }
+    });
+    let mut paths: Vec<RoutePath> = rest.chain([prefix(format!("/{service_name}"))]).collect();
+    paths.sort();
+    paths.dedup();
+    let covers = |outer: &RoutePath, inner: &RoutePath| {
+        outer != inner
+            && outer.kind == "PathPrefix"
+            && (outer.value == "/"
+                || inner.value == outer.value
+                || inner.value.starts_with(&format!("{}/", outer.value)))
+    };
+    let kept: Vec<RoutePath> =
+        paths.iter().filter(|path| !paths.iter().any(|outer| covers(outer, path))).cloned().collect();
+    if kept.len() > MAX_ROUTE_MATCHES {
+        vec![prefix("/".into())]
+    } else {
+        kept
     }
 }
 
@@ -504,6 +553,30 @@ mod tests {
         assert_eq!(image_name("localhost:5000/greeter"), "localhost:5000/greeter");
         assert_eq!(image_name("greeter@sha256:0123"), "greeter");
         assert_eq!(image_name("ghcr.io/acme/greeter:1.4@sha256:0123"), "ghcr.io/acme/greeter");
+    }
+
+    #[test]
+    fn an_httproute_matches_the_service_and_each_binding_once() {
+        let paths = |templates: &[&str]| -> Vec<(&'static str, String)> {
+            route_paths("shelf.v1.Shelves", templates.iter().copied()).into_iter().map(|p| (p.kind, p.value)).collect()
+        };
+        let prefix = |value: &str| ("PathPrefix", value.to_string());
+        assert_eq!(paths(&[]), [prefix("/shelf.v1.Shelves")]);
+        assert_eq!(
+            paths(&["/v1/{name=shelves/*}", "/v1/shelves", "/v1/shelves/{id}/books:move", "/v2/things:count"]),
+            [("Exact", "/v2/things:count".to_string()), prefix("/shelf.v1.Shelves"), prefix("/v1/shelves")],
+            "an Exact or a longer prefix under a prefix goes; an Exact of its own stays"
+        );
+        assert_eq!(paths(&["/v1/a", "/v1/a/{x}"]), [prefix("/shelf.v1.Shelves"), prefix("/v1/a")]);
+        assert_eq!(
+            paths(&["/v1/ab/{x}", "/v1/a/{x}"]),
+            [prefix("/shelf.v1.Shelves"), prefix("/v1/a"), prefix("/v1/ab")]
+        );
+        assert_eq!(paths(&["/{name=**}", "/v1/x/{y}"]), [prefix("/")], "'/' covers every path");
+        let many: Vec<String> = (0..MAX_ROUTE_MATCHES).map(|n| format!("/v1/r{n}/{{x}}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(paths(&many), [prefix("/")], "more than a rule holds: every path");
+        assert_eq!(paths(&many[1..]).len(), MAX_ROUTE_MATCHES);
     }
 
     #[test]

@@ -55,7 +55,9 @@ pub struct ServiceDeployment {
     /// then the time in-flight calls get to finish. Must exceed twice `drain_seconds`. Default: 30.
     #[prost(uint32, optional, tag = "12")]
     pub termination_grace_seconds: ::core::option::Option<u32>,
-    /// When set, a Gateway API GRPCRoute with one match per RPC is generated. Default: unset.
+    /// When set, a Gateway API route is generated: a GRPCRoute with one match per RPC, or, when
+    /// the port also speaks HTTP/1.1 (web, REST bindings), an HTTPRoute matching the service's
+    /// paths and each REST binding's. Default: unset.
     #[prost(message, optional, tag = "13")]
     pub gateway: ::core::option::Option<Gateway>,
     /// Arguments of the server container (its `args`; the image's entrypoint stays the
@@ -352,7 +354,8 @@ pub struct Scheduling {
     #[prost(string, repeated, tag = "3")]
     pub tolerations: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
 }
-/// A Gateway API (gateway.networking.k8s.io/v1) GRPCRoute attaching the service to a Gateway.
+/// A Gateway API (gateway.networking.k8s.io/v1) GRPCRoute or HTTPRoute attaching the service
+/// to a Gateway.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Gateway {
     /// The parent Gateway: "name" or "namespace/name". Required.

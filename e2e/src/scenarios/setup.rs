@@ -77,17 +77,23 @@ async fn load_image(cx: &Cx, tarball: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-/// Installs the CRDs the manifests use: ServiceMonitor (prometheus-operator) and GRPCRoute
-/// (Gateway API), at the versions `tools/test-cluster/versions.env` pins.
+/// Installs the CRDs the manifests use: ServiceMonitor (prometheus-operator), GRPCRoute and
+/// HTTPRoute (the Gateway API's standard channel: with what the routes attach to and what the
+/// test cluster's Gateway watches), at the versions `tools/test-cluster/versions.env` pins.
 pub(crate) async fn crds(cx: &Cx) -> Result<Outcome> {
     let versions = versions(cx)?;
     cx.say(format!(
-        "CRDs: ServiceMonitor from prometheus-operator {}, GRPCRoute from gateway-api {}",
+        "CRDs: ServiceMonitor from prometheus-operator {}, the Gateway API's standard channel from gateway-api {}",
         versions.prometheus_operator, versions.gateway_api
     ));
     install_crds(cx, &cx.client).await?;
-    Ok(passed("ServiceMonitor and GRPCRoute Established"))
+    Ok(passed(format!("{} Established", GATEWAY_API_KINDS.join(", "))))
 }
+
+/// The Gateway API's kinds the test cluster gets: the routes kuberpc generates, what they
+/// attach to, and the rest of what the test cluster's Gateway (Traefik) watches.
+const GATEWAY_API_KINDS: [&str; 7] =
+    ["gatewayclasses", "gateways", "grpcroutes", "httproutes", "referencegrants", "backendtlspolicies", "tlsroutes"];
 
 /// The CRDs applied to `client`'s API server, and Established.
 pub(crate) async fn install_crds(cx: &Cx, client: &Client) -> Result<()> {
@@ -95,16 +101,16 @@ pub(crate) async fn install_crds(cx: &Cx, client: &Client) -> Result<()> {
     let operator =
         module_dir(cx, "github.com/prometheus-operator/prometheus-operator", &versions.prometheus_operator).await?;
     let gateway = module_dir(cx, "sigs.k8s.io/gateway-api", &versions.gateway_api).await?;
-    let files = [
-        operator.join("example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml"),
-        gateway.join("config/crd/standard/gateway.networking.k8s.io_grpcroutes.yaml"),
-    ];
-    for file in &files {
+    let gateway_files = GATEWAY_API_KINDS
+        .map(|kind| gateway.join(format!("config/crd/standard/gateway.networking.k8s.io_{kind}.yaml")));
+    let files = [operator.join("example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml")];
+    for file in files.iter().chain(&gateway_files) {
         let yaml = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         k8s::apply(client, &yaml, false).await.with_context(|| format!("applying {}", file.display()))?;
     }
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in ["servicemonitors.monitoring.coreos.com", "grpcroutes.gateway.networking.k8s.io"] {
+    let gateway_crds = GATEWAY_API_KINDS.map(|kind| format!("{kind}.gateway.networking.k8s.io"));
+    for crd in ["servicemonitors.monitoring.coreos.com"].into_iter().chain(gateway_crds.iter().map(String::as_str)) {
         let established = await_condition(api.clone(), crd, conditions::is_crd_established());
         within(Duration::from_secs(30), &format!("CRD {crd} Established"), async { Ok(established.await?) }).await?;
     }
