@@ -55,6 +55,7 @@ scenarios! {
     deploy after build, crds;
     balanced_client after deploy;
     rest_and_web_on_the_pods after deploy;
+    gateway_routes after deploy;
     rolling_restart after deploy;
     force_deleted_pod after deploy;
     drain_respects_pdb after deploy;
@@ -123,6 +124,7 @@ mod tests {
             "deploy",
             "balanced_client",
             "rest_and_web_on_the_pods",
+            "gateway_routes",
             "rolling_restart",
             "force_deleted_pod",
             "drain_respects_pdb",

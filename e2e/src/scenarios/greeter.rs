@@ -182,8 +182,8 @@ async fn served_calls(ip: &str) -> Result<u64> {
 
 /// The body of a plain HTTP/1.0 GET (the metrics port speaks it; no client library needed).
 async fn http_get(address: &str, path: &str) -> Result<String> {
-    let (status, body) = crate::http::exchange(address, &crate::http::get(path)).await?;
-    if status.split_whitespace().nth(1) != Some("200") {
+    let (status, body) = crate::http::exchange(address, &crate::http::get(address, path)).await?;
+    if crate::http::status_code(&status) != "200" {
         bail!("GET {path}: {status}");
     }
     Ok(String::from_utf8_lossy(&body).to_string())

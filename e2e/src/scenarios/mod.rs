@@ -2,6 +2,7 @@
 //! Each returns its one-line result or fails with what it found; every wait in them is
 //! bounded.
 
+mod gateway;
 mod greeter;
 mod journal;
 mod manifests;
@@ -10,6 +11,7 @@ mod setup;
 mod system;
 mod web;
 
+pub(crate) use gateway::gateway_routes;
 pub(crate) use greeter::{
     balanced_client, deploy, drain_respects_pdb, force_deleted_pod, rolling_restart, wedged_server,
 };
@@ -22,4 +24,4 @@ pub(crate) use web::rest_and_web_on_the_pods;
 
 /// The namespaces the scenarios deploy to, whose state a failed scenario's log gets.
 pub(crate) const NAMESPACES: &[&str] =
-    &["greeter-prod", "prod", "journal-prod", "front-prod", "monitoring", "bank-prod"];
+    &["greeter-prod", "prod", "journal-prod", "front-prod", "monitoring", "bank-prod", "infra"];
