@@ -14,6 +14,7 @@ mod graph;
 mod new;
 
 use clap::{Args, Parser, Subcommand};
+use kuberpc_codegen::breaking::{Against, Category};
 use kuberpc_codegen::{Action, Config, Error, Generated, OverlayCheck, Problem};
 
 #[derive(Parser)]
@@ -32,8 +33,9 @@ enum Command {
     /// Write stubs and manifests.
     Generate(Inputs),
     /// Exit 1 with a unified diff when what is on disk (manifests, emitted protos, and the
-    /// stubs with --rust-out) differs from what would be generated.
-    Check(Inputs),
+    /// stubs with --rust-out) differs from what would be generated; with --against, exit 1
+    /// when the protos break callers of the reference instead.
+    Check(CheckArgs),
     /// Scaffold a crate that builds, serves, calls and tests as generated.
     New(NewArgs),
     /// Write the system's call graph (DOT, Mermaid or SVG); with --deploy, exit 1 when the
@@ -51,6 +53,25 @@ struct NewArgs {
     /// Where the crate goes (default: `./<name>`); must not exist or be empty.
     #[arg(long)]
     path: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    inputs: Inputs,
+    /// Check the protos against this instead: a descriptor set file (e.g. the
+    /// `descriptor.binpb` a build records), or a git revision of the protos (`HEAD`, `main`,
+    /// a tag); each breaking change is reported at its place in the protos.
+    #[arg(long, value_name = "REF")]
+    against: Option<String>,
+    /// With --against: the rule categories, as buf names them (FILE, PACKAGE, WIRE_JSON,
+    /// WIRE); repeat for several. Default: WIRE_JSON.
+    #[arg(long = "category", value_name = "CATEGORY", value_parser = category)]
+    categories: Vec<Category>,
+}
+
+fn category(name: &str) -> Result<Category, String> {
+    Category::from_name(name).ok_or_else(|| format!("unknown category `{name}`: FILE, PACKAGE, WIRE_JSON or WIRE"))
 }
 
 #[derive(Args)]
@@ -228,6 +249,32 @@ impl Inputs {
     }
 }
 
+/// `check --against`: each breaking change of the protos against the reference, located;
+/// exit 1 when there is one.
+fn breaking(inputs: &Inputs, reference: &str, categories: &[Category]) -> Result<ExitCode, Error> {
+    if inputs.sources.iter().any(|s| s.extension().is_some_and(|e| e == "rs")) {
+        return Err(Problem::new("check --against reads .proto files (a trait's emitted proto is one)").into());
+    }
+    let categories = if categories.is_empty() { vec![Category::WireJson] } else { categories.to_vec() };
+    let against = Against::parse(reference);
+    let names: Vec<&str> = categories.iter().map(|c| c.name()).collect();
+    let found = kuberpc_codegen::breaking::check(&inputs.sources, &inputs.includes(), &against, &categories)?;
+    if found.is_empty() {
+        println!("no breaking change against {against} ({})", names.join(", "));
+        return Ok(ExitCode::SUCCESS);
+    }
+    for problem in &found {
+        eprintln!("{:?}", miette::Report::new(problem.clone()));
+    }
+    let count = found.len();
+    eprintln!(
+        "kuberpc: {count} breaking change{} against {against} ({})",
+        if count == 1 { "" } else { "s" },
+        names.join(", ")
+    );
+    Ok(ExitCode::from(1))
+}
+
 fn main() -> ExitCode {
     // Unicode snippets, 100 columns, no hyperlinks; colour only on a terminal (and not with
     // NO_COLOR). Fixed so that diagnostics read the same in CI logs and snapshots.
@@ -270,7 +317,10 @@ fn run(command: &Command) -> Result<ExitCode, Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check(inputs) => {
+        Command::Check(CheckArgs { inputs, against: Some(reference), categories }) => {
+            breaking(inputs, reference, categories)
+        }
+        Command::Check(CheckArgs { inputs, against: None, .. }) => {
             let config = inputs.config();
             let generated = inputs.generate(&config)?;
             let (report, diff) = config.diff(&generated)?;

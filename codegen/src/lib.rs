@@ -25,6 +25,8 @@
 mod artifacts;
 mod attributes;
 #[cfg(feature = "build")]
+pub mod breaking;
+#[cfg(feature = "build")]
 mod config;
 mod deploy_module;
 #[cfg(feature = "build")]

@@ -52,13 +52,11 @@ pub struct Compiled {
 /// protobuf errors of every file that does not compile.
 pub(crate) fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<Compiled, Error> {
     let includes: Vec<PathBuf> = includes.iter().map(|i| i.as_ref().to_path_buf()).collect();
-    let mut resolver = ChainFileResolver::new();
-    resolver.add(VocabularyResolver);
+    let mut paths = ChainFileResolver::new();
     for include in &includes {
-        resolver.add(IncludeFileResolver::new(include.clone()));
+        paths.add(IncludeFileResolver::new(include.clone()));
     }
-    resolver.add(GoogleApiResolver);
-    resolver.add(GoogleFileResolver::new());
+    let resolver = resolver(paths);
     let source_of = |name: &str| {
         let path = includes.iter().map(|i| i.join(name)).find(|p| p.is_file())?;
         Some(SourceFile::new(display_path(&path), std::fs::read_to_string(&path).ok()?))
@@ -71,14 +69,22 @@ pub(crate) fn compile(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]
 /// vocabulary); for tests and fuzzing.
 pub fn compile_in_memory(files: &[(&str, &str)]) -> Result<Compiled, Error> {
     let files: BTreeMap<String, String> = files.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
-    let mut resolver = ChainFileResolver::new();
-    resolver.add(VocabularyResolver);
-    resolver.add(InMemoryResolver(files.clone()));
-    resolver.add(GoogleApiResolver);
-    resolver.add(GoogleFileResolver::new());
+    let resolver = resolver(InMemoryResolver(files.clone()));
     let source_of = |name: &str| files.get(name).map(|text| SourceFile::new(name, text.as_str()));
     let names: Vec<&Path> = files.keys().map(Path::new).collect();
     compile_with(resolver, &names, &source_of)
+}
+
+/// Where kuberpc finds a file a proto names: the vocabulary (`kuberpc/v1/options.proto`),
+/// then `sources` (the include paths, or another source of the same files), then googleapis'
+/// http annotations and the well-known types.
+pub(crate) fn resolver(sources: impl FileResolver + 'static) -> ChainFileResolver {
+    let mut resolver = ChainFileResolver::new();
+    resolver.add(VocabularyResolver);
+    resolver.add(sources);
+    resolver.add(GoogleApiResolver);
+    resolver.add(GoogleFileResolver::new());
+    resolver
 }
 
 fn compile_with(

@@ -1,0 +1,144 @@
+//! What a check compares: the protos as they are, against a reference — a descriptor set
+//! file (the one every build records), or the same protos at a git revision (read with
+//! `git show`, through the same include paths) — and the findings as located problems.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use prost::Message as _;
+use prost_types::FileDescriptorSet;
+use protox::file::{ChainFileResolver, File, FileResolver, IncludeFileResolver};
+
+use super::{compare, Category, Finding};
+use crate::error::{Problem, Problems, SourceFile};
+use crate::proto::front::resolver;
+use crate::Error;
+
+/// What the protos are checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Against {
+    /// An encoded `FileDescriptorSet` (`.binpb`, `.pb`, `.bin`: any existing file).
+    DescriptorSet(PathBuf),
+    /// A git revision of the repository the include paths are in.
+    Git(String),
+}
+
+impl Against {
+    /// An existing file is a descriptor set; anything else a git revision.
+    pub fn parse(reference: &str) -> Against {
+        if Path::new(reference).is_file() {
+            Against::DescriptorSet(reference.into())
+        } else {
+            Against::Git(reference.into())
+        }
+    }
+}
+
+impl std::fmt::Display for Against {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Against::DescriptorSet(path) => write!(f, "{}", path.display()),
+            Against::Git(revision) => write!(f, "git revision {revision}"),
+        }
+    }
+}
+
+/// The breaking changes of `protos` (found through `includes`) against `against`, under the
+/// rules of `categories`, as problems located in the protos; `Err` when either side does
+/// not compile or the reference cannot be read.
+pub fn check(
+    protos: &[PathBuf],
+    includes: &[PathBuf],
+    against: &Against,
+    categories: &[Category],
+) -> Result<Vec<Problem>, Error> {
+    let mut paths = ChainFileResolver::new();
+    for include in includes {
+        paths.add(IncludeFileResolver::new(include.clone()));
+    }
+    let new = descriptor_set(resolver(paths), protos)?;
+    let old = match against {
+        Against::DescriptorSet(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Problem::new(format!("reading {}: {e}", path.display())))?;
+            FileDescriptorSet::decode(bytes.as_slice())
+                .map_err(|e| Problem::new(format!("{} is not an encoded FileDescriptorSet: {e}", path.display())))?
+        }
+        Against::Git(revision) => {
+            let mut paths = ChainFileResolver::new();
+            for include in includes {
+                paths.add(GitFileResolver { dir: include.clone(), revision: revision.clone() });
+            }
+            descriptor_set(resolver(paths), protos).map_err(|e| at_revision(e, revision))?
+        }
+    };
+    let findings = compare(&old, &new, categories);
+    Ok(findings.iter().map(|finding| located(finding, includes)).collect())
+}
+
+/// The protos compiled (imports and source info included), by their names under the
+/// include paths.
+fn descriptor_set(resolver: ChainFileResolver, protos: &[PathBuf]) -> Result<FileDescriptorSet, Error> {
+    let mut compiler = protox::Compiler::with_file_resolver(resolver);
+    compiler.include_imports(true).include_source_info(true);
+    for proto in protos {
+        compiler.open_file(proto).map_err(|e| Problem::new(format!("{}: {e}", proto.display())))?;
+    }
+    Ok(compiler.file_descriptor_set())
+}
+
+fn at_revision(error: Error, revision: &str) -> Error {
+    let mut problems = Problems::default();
+    for problem in error.problems() {
+        problems.push(Problem::new(format!("at git revision {revision}: {}", problem.message())));
+    }
+    problems.into_error()
+}
+
+/// A finding as a problem at its place in the new proto (the file found through the include
+/// paths), its rule ID first.
+fn located(finding: &Finding, includes: &[PathBuf]) -> Problem {
+    let message = format!("{}: {}", finding.rule, finding.message);
+    let source = finding.file.as_ref().and_then(|name| {
+        let path = includes.iter().map(|include| include.join(name)).find(|path| path.is_file())?;
+        let text = std::fs::read_to_string(&path).ok()?;
+        Some(SourceFile::new(path.strip_prefix(".").unwrap_or(&path).display().to_string(), text))
+    });
+    // Source info (and span_lines) count from 0; findings from 1.
+    let (line, column) = (finding.line.saturating_sub(1), finding.column.saturating_sub(1));
+    let span = source.map(|source| source.span_lines(line, column, line, column + 1));
+    Problem::at(message, span)
+}
+
+/// Serves the files of an include directory as they were at a git revision (`git show
+/// REV:./name`, relative to the directory).
+struct GitFileResolver {
+    dir: PathBuf,
+    revision: String,
+}
+
+impl FileResolver for GitFileResolver {
+    /// A file path under the directory names the file its remainder names, as for an include
+    /// path.
+    fn resolve_path(&self, path: &Path) -> Option<String> {
+        let relative = match self.dir.as_path() {
+            dir if dir == Path::new(".") => path.strip_prefix(".").unwrap_or(path),
+            dir => path.strip_prefix(dir).ok()?,
+        };
+        let parts: Option<Vec<&str>> = relative.components().map(|c| c.as_os_str().to_str()).collect();
+        Some(parts?.join("/"))
+    }
+
+    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(&self.dir)
+            .args(["show", &format!("{}:./{name}", self.revision)])
+            .output()
+            .map_err(|_| protox::Error::file_not_found(name))?;
+        if !output.status.success() {
+            return Err(protox::Error::file_not_found(name));
+        }
+        let text = String::from_utf8(output.stdout).map_err(|_| protox::Error::file_not_found(name))?;
+        File::from_source(name, &text)
+    }
+}
