@@ -258,12 +258,17 @@ fn breaking(inputs: &Inputs, reference: &str, categories: &[Category]) -> Result
     let categories = if categories.is_empty() { vec![Category::WireJson] } else { categories.to_vec() };
     let against = Against::parse(reference);
     let names: Vec<&str> = categories.iter().map(|c| c.name()).collect();
-    let found = kuberpc_codegen::breaking::check(&inputs.sources, &inputs.includes(), &against, &categories)?;
+    let checked = kuberpc_codegen::breaking::check(&inputs.sources, &inputs.includes(), &against, &categories)?;
+    for accepted in &checked.accepted {
+        let place = accepted.span().map(|s| format!("{}:{}: ", s.file().name(), s.line_column().0)).unwrap_or_default();
+        println!("accepted on purpose: {place}{}", accepted.message());
+    }
+    let found = &checked.breaking;
     if found.is_empty() {
         println!("no breaking change against {against} ({})", names.join(", "));
         return Ok(ExitCode::SUCCESS);
     }
-    for problem in &found {
+    for problem in found {
         eprintln!("{:?}", miette::Report::new(problem.clone()));
     }
     let count = found.len();

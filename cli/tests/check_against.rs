@@ -88,3 +88,29 @@ fn a_bad_category_or_reference_is_refused() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("at git revision no-such-revision"), "{}", stderr(&output));
 }
+
+#[test]
+fn a_change_accepted_in_the_source_passes_and_says_so_and_a_typo_is_refused() {
+    let accepted = BEFORE.replace(
+        "  int32 total = 2;",
+        "  // kuberpc:accept FIELD_WIRE_JSON_COMPATIBLE_TYPE totals never pass 2^31; every caller reads int64 (#42)\n  int64 total = 2;",
+    );
+    let dir = repository(&accepted);
+    let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "HEAD"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("accepted on purpose: shop/v1/shop.proto:7: FIELD_WIRE_JSON_COMPATIBLE_TYPE"), "{stdout}");
+    assert!(stdout.contains("(accepted: totals never pass 2^31; every caller reads int64 (#42))"), "{stdout}");
+    // It accepts that rule only: under FILE the same change also breaks FIELD_SAME_TYPE.
+    let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "HEAD", "--category", "FILE"], dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("FIELD_SAME_TYPE"), "{}", stderr(&output));
+    // A misspelt rule accepts nothing, and is refused where it is written.
+    let dir = repository(&accepted.replace("FIELD_WIRE_JSON_COMPATIBLE_TYPE", "FIELD_WIRE_JSON_COMPATIBLE_TPYE"));
+    let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "HEAD"], dir.path());
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    let flat = text.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("`kuberpc:accept FIELD_WIRE_JSON_COMPATIBLE_TPYE` names no breaking rule"), "{text}");
+    assert!(text.contains("shop/v1/shop.proto:7:3"), "at the element it is on: {text}");
+}

@@ -9,7 +9,7 @@ use prost::Message as _;
 use prost_types::FileDescriptorSet;
 use protox::file::{ChainFileResolver, File, FileResolver, IncludeFileResolver};
 
-use super::{compare, Category, Finding};
+use super::{accepted, compare, unknown_rules, Category, Finding};
 use crate::error::{Problem, Problems, SourceFile};
 use crate::proto::front::resolver;
 use crate::Error;
@@ -43,15 +43,26 @@ impl std::fmt::Display for Against {
     }
 }
 
+/// What a check found: the breaking changes, and those the protos accept on purpose
+/// (`kuberpc:accept`), each as a problem located in the protos (an accepted one's message
+/// ends with the reason).
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// Changes that break callers of the reference.
+    pub breaking: Vec<Problem>,
+    /// Changes the source accepts.
+    pub accepted: Vec<Problem>,
+}
+
 /// The breaking changes of `protos` (found through `includes`) against `against`, under the
-/// rules of `categories`, as problems located in the protos; `Err` when either side does
-/// not compile or the reference cannot be read.
+/// rules of `categories`; `Err` when either side does not compile, the reference cannot be
+/// read, or a `kuberpc:accept` names no rule.
 pub fn check(
     protos: &[PathBuf],
     includes: &[PathBuf],
     against: &Against,
     categories: &[Category],
-) -> Result<Vec<Problem>, Error> {
+) -> Result<Checked, Error> {
     let mut paths = ChainFileResolver::new();
     for include in includes {
         paths.add(IncludeFileResolver::new(include.clone()));
@@ -71,8 +82,26 @@ pub fn check(
             descriptor_set(resolver(paths), protos).map_err(|e| at_revision(e, revision))?
         }
     };
-    let findings = compare(&old, &new, categories);
-    Ok(findings.iter().map(|finding| located(finding, includes)).collect())
+    let sources: Vec<String> =
+        new.file.iter().filter(|f| f.source_code_info.is_some()).map(|f| f.name().to_string()).collect();
+    let mut unknown = Problems::default();
+    for (file, line, column, rule) in unknown_rules(&new, &sources) {
+        let at = Finding { rule: "", message: String::new(), file: Some(file), line, column, path: Vec::new() };
+        let message = format!("`kuberpc:accept {rule}` names no breaking rule (buf's IDs, e.g. FIELD_SAME_TYPE)");
+        unknown.push(Problem::at(message, located(&at, includes).span().cloned()));
+    }
+    unknown.finish(())?;
+    let (breaking, accepted) = accepted(&new, compare(&old, &new, categories));
+    Ok(Checked {
+        breaking: breaking.iter().map(|finding| located(finding, includes)).collect(),
+        accepted: accepted
+            .iter()
+            .map(|a| {
+                let problem = located(&a.finding, includes);
+                Problem::at(format!("{} (accepted: {})", problem.message(), a.reason), problem.span().cloned())
+            })
+            .collect(),
+    })
 }
 
 /// The protos compiled (imports and source info included), by their names under the

@@ -8,11 +8,13 @@
 //! `*_NO_DELETE` rules'. `elements` holds the deletion and container rules, `fields` the
 //! field-pair rules; each finding is located in the new file (`Located`).
 
+mod accept;
 mod against;
 mod elements;
 mod fields;
 
-pub use against::{check, Against};
+pub use accept::{accepted, unknown_rules, Accepted, UnknownRule};
+pub use against::{check, Against, Checked};
 
 use std::collections::BTreeMap;
 
