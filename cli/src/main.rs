@@ -259,9 +259,18 @@ fn breaking(inputs: &Inputs, reference: &str, categories: &[Category]) -> Result
     let against = Against::parse(reference);
     let names: Vec<&str> = categories.iter().map(|c| c.name()).collect();
     let checked = kuberpc_codegen::breaking::check(&inputs.sources, &inputs.includes(), &against, &categories)?;
+    let place =
+        |p: &Problem| p.span().map(|s| format!("{}:{}: ", s.file().name(), s.line_column().0)).unwrap_or_default();
     for accepted in &checked.accepted {
-        let place = accepted.span().map(|s| format!("{}:{}: ", s.file().name(), s.line_column().0)).unwrap_or_default();
-        println!("accepted on purpose: {place}{}", accepted.message());
+        println!("accepted on purpose: {}{}", place(accepted), accepted.message());
+    }
+    for note in &checked.notes {
+        println!("note: {}{}", place(note), note.message());
+    }
+    if !checked.contract_checked {
+        println!(
+            "note: the deployment contract (app, port, idempotent, deadlines) is compared against git revisions only"
+        );
     }
     let found = &checked.breaking;
     if found.is_empty() {

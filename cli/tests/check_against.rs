@@ -114,3 +114,65 @@ fn a_change_accepted_in_the_source_passes_and_says_so_and_a_typo_is_refused() {
     assert!(flat.contains("`kuberpc:accept FIELD_WIRE_JSON_COMPATIBLE_TPYE` names no breaking rule"), "{text}");
     assert!(text.contains("shop/v1/shop.proto:7:3"), "at the element it is on: {text}");
 }
+
+const SERVICE: &str = r#"syntax = "proto3";
+package shop.v1;
+
+import "kuberpc/v1/options.proto";
+
+service Orders {
+  option (kuberpc.v1.service) = { image: "ghcr.io/acme/orders:1" port: 50051 };
+
+  rpc Get(Order) returns (Order) {
+    option (kuberpc.v1.method) = { timeout_ms: 2000 idempotent: true };
+  }
+  rpc Put(Order) returns (Order) {
+    option (kuberpc.v1.method) = { timeout_ms: 1000 };
+  }
+}
+
+message Order {
+  string id = 1;
+  int32 total = 2;
+}
+"#;
+
+/// The same repository as `repository`, with SERVICE as its committed proto.
+fn service_repository(after: &str) -> tempfile::TempDir {
+    let dir = repository(SERVICE);
+    fs::write(dir.path().join("shop/v1/shop.proto"), SERVICE).unwrap();
+    git(dir.path(), &["commit", "-q", "-am", "the service"]);
+    fs::write(dir.path().join("shop/v1/shop.proto"), after).unwrap();
+    dir
+}
+
+#[test]
+fn the_deployment_contract_is_checked_against_a_revision() {
+    let after = SERVICE
+        .replace("port: 50051", "port: 50052")
+        .replace("timeout_ms: 2000 idempotent: true", "timeout_ms: 500")
+        .replace(
+            "option (kuberpc.v1.method) = { timeout_ms: 1000 };",
+            "option (kuberpc.v1.method) = { timeout_ms: 1000 idempotent: true };",
+        );
+    let dir = service_repository(&after);
+    let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "HEAD"], dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    let flat = text.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    for expected in [
+        "KUBERPC_SAME_PORT: service \"shop.v1.Orders\" changed port from 50051 to 50052",
+        "KUBERPC_IDEMPOTENT_KEPT: shop.v1.Orders/Get is no longer idempotent",
+        "KUBERPC_DEADLINE_NOT_SHORTER: shop.v1.Orders/Get's deadline shrank from 2000 ms to 500 ms",
+        "3 breaking changes",
+    ] {
+        assert!(flat.contains(expected), "{expected}: {text}");
+    }
+    assert!(text.contains("shop/v1/shop.proto:7:"), "the port at its option: {text}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("note: shop/v1/shop.proto:13: shop.v1.Orders/Put became idempotent: safe only when orders rolls out before its callers"), "{stdout}");
+    // Unchanged options: nothing.
+    let dir = service_repository(SERVICE);
+    let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "HEAD"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}

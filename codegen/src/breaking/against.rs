@@ -7,11 +7,11 @@ use std::process::Command;
 
 use prost::Message as _;
 use prost_types::FileDescriptorSet;
-use protox::file::{ChainFileResolver, File, FileResolver, IncludeFileResolver};
+use protox::file::{ChainFileResolver, File, FileResolver};
 
-use super::{accepted, compare, unknown_rules, Category, Finding};
+use super::{accepted, compare, contract, unknown_rules, Category, Finding};
 use crate::error::{Problem, Problems, SourceFile};
-use crate::proto::front::resolver;
+use crate::proto::front::{self, resolver};
 use crate::Error;
 
 /// What the protos are checked against.
@@ -52,6 +52,11 @@ pub struct Checked {
     pub breaking: Vec<Problem>,
     /// Changes the source accepts.
     pub accepted: Vec<Problem>,
+    /// Changes that are safe in one rollout order only, which they name.
+    pub notes: Vec<Problem>,
+    /// Whether the deployment contract (`contract`: app, port, idempotent, deadlines) was
+    /// compared: a git revision has the options; a descriptor set file's are not read.
+    pub contract_checked: bool,
 }
 
 /// The breaking changes of `protos` (found through `includes`) against `against`, under the
@@ -63,24 +68,28 @@ pub fn check(
     against: &Against,
     categories: &[Category],
 ) -> Result<Checked, Error> {
-    let mut paths = ChainFileResolver::new();
-    for include in includes {
-        paths.add(IncludeFileResolver::new(include.clone()));
-    }
-    let new = descriptor_set(resolver(paths), protos)?;
-    let old = match against {
+    let compiled = front::compile(protos, includes)?;
+    let new = compiled.file_descriptor_set;
+    let (old, old_packages) = match against {
         Against::DescriptorSet(path) => {
             let bytes = std::fs::read(path).map_err(|e| Problem::new(format!("reading {}: {e}", path.display())))?;
-            FileDescriptorSet::decode(bytes.as_slice())
-                .map_err(|e| Problem::new(format!("{} is not an encoded FileDescriptorSet: {e}", path.display())))?
+            let set = FileDescriptorSet::decode(bytes.as_slice())
+                .map_err(|e| Problem::new(format!("{} is not an encoded FileDescriptorSet: {e}", path.display())))?;
+            (set, None)
         }
         Against::Git(revision) => {
             let mut paths = ChainFileResolver::new();
             for include in includes {
                 paths.add(GitFileResolver { dir: include.clone(), revision: revision.clone() });
             }
-            descriptor_set(resolver(paths), protos).map_err(|e| at_revision(e, revision))?
+            let old = front::compile_with(resolver(paths), &protos_of(protos), &|_| None)
+                .map_err(|e| at_revision(e, revision))?;
+            (old.file_descriptor_set, Some(old.packages))
         }
+    };
+    let (contract, notes) = match &old_packages {
+        Some(old) => contract::compare(old, &compiled.packages),
+        None => (Vec::new(), Vec::new()),
     };
     let sources: Vec<String> =
         new.file.iter().filter(|f| f.source_code_info.is_some()).map(|f| f.name().to_string()).collect();
@@ -93,7 +102,9 @@ pub fn check(
     unknown.finish(())?;
     let (breaking, accepted) = accepted(&new, compare(&old, &new, categories));
     Ok(Checked {
-        breaking: breaking.iter().map(|finding| located(finding, includes)).collect(),
+        breaking: breaking.iter().map(|finding| located(finding, includes)).chain(contract).collect(),
+        notes,
+        contract_checked: old_packages.is_some(),
         accepted: accepted
             .iter()
             .map(|a| {
@@ -104,15 +115,8 @@ pub fn check(
     })
 }
 
-/// The protos compiled (imports and source info included), by their names under the
-/// include paths.
-fn descriptor_set(resolver: ChainFileResolver, protos: &[PathBuf]) -> Result<FileDescriptorSet, Error> {
-    let mut compiler = protox::Compiler::with_file_resolver(resolver);
-    compiler.include_imports(true).include_source_info(true);
-    for proto in protos {
-        compiler.open_file(proto).map_err(|e| Problem::new(format!("{}: {e}", proto.display())))?;
-    }
-    Ok(compiler.file_descriptor_set())
+fn protos_of(protos: &[PathBuf]) -> Vec<&Path> {
+    protos.iter().map(PathBuf::as_path).collect()
 }
 
 fn at_revision(error: Error, revision: &str) -> Error {

@@ -10,11 +10,13 @@
 
 mod accept;
 mod against;
+mod contract;
 mod elements;
 mod fields;
 
 pub use accept::{accepted, unknown_rules, Accepted, UnknownRule};
 pub use against::{check, Against, Checked};
+pub use contract::CONTRACT_RULES;
 
 use std::collections::BTreeMap;
 

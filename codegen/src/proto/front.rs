@@ -87,7 +87,7 @@ pub(crate) fn resolver(sources: impl FileResolver + 'static) -> ChainFileResolve
     resolver
 }
 
-fn compile_with(
+pub(crate) fn compile_with(
     resolver: ChainFileResolver,
     protos: &[&Path],
     source_of: &dyn Fn(&str) -> Option<SourceFile>,
