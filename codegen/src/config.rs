@@ -50,6 +50,7 @@ pub struct Config {
     stub_options: StubOptions,
     peers: Vec<PathBuf>,
     peer_includes: Vec<PathBuf>,
+    breaking: Option<(crate::breaking::Against, Vec<crate::breaking::Category>)>,
 }
 
 impl Default for Config {
@@ -73,7 +74,19 @@ impl Config {
             stub_options: StubOptions::default(),
             peers: Vec::new(),
             peer_includes: Vec::new(),
+            breaking: None,
         }
+    }
+
+    /// Fails the run, before anything is written, when the protos break callers of
+    /// `reference` (a git revision, or a descriptor set file) under the rules of `categories`
+    /// (none: WIRE_JSON) — `kuberpc check --against` in the build. The protos may accept a
+    /// change on purpose (`kuberpc:accept RULE why` on the element).
+    pub fn breaking_against(&mut self, reference: &str, categories: &[crate::breaking::Category]) -> &mut Self {
+        let categories =
+            if categories.is_empty() { vec![crate::breaking::Category::WireJson] } else { categories.to_vec() };
+        self.breaking = Some((crate::breaking::Against::parse(reference), categories));
+        self
     }
 
     /// Where `<app>/base` and `<app>/overlays` are written. Default: `deploy`.
@@ -253,6 +266,12 @@ impl Config {
     pub fn generate(&self, protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> Result<Generated, Error> {
         let input = input_names(protos);
         let mut problems = Problems::default();
+        if let Some((against, categories)) = &self.breaking {
+            let protos: Vec<PathBuf> = protos.iter().map(|p| p.as_ref().to_path_buf()).collect();
+            let includes: Vec<PathBuf> = includes.iter().map(|i| i.as_ref().to_path_buf()).collect();
+            let checked = crate::breaking::check(&protos, &includes, against, categories)?;
+            checked.breaking.into_iter().for_each(|p| problems.push(p));
+        }
         let templates = problems.take(self.templates());
         let compiled = problems.take(guard::run(Stage::Parse, &input, || proto::compile(protos, includes)));
         let peers = problems.take(self.compile_peers(includes));
