@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 mod graph;
 mod new;
+mod reflection;
 
 use clap::{Args, Parser, Subcommand};
 use kuberpc_codegen::breaking::{Against, Category};
@@ -59,9 +60,9 @@ struct NewArgs {
 struct CheckArgs {
     #[command(flatten)]
     inputs: Inputs,
-    /// Check the protos against this instead: a descriptor set file (e.g. the
-    /// `descriptor.binpb` a build records), or a git revision of the protos (`HEAD`, `main`,
-    /// a tag); each breaking change is reported at its place in the protos.
+    /// Check the protos against this instead: a git revision of the protos (`HEAD`, `main`,
+    /// a tag), a descriptor set file, or a running server (`grpc://host:port`, read through
+    /// its gRPC reflection); each breaking change is reported at its place in the protos.
     #[arg(long, value_name = "REF")]
     against: Option<String>,
     /// With --against: the rule categories, as buf names them (FILE, PACKAGE, WIRE_JSON,
@@ -256,7 +257,12 @@ fn breaking(inputs: &Inputs, reference: &str, categories: &[Category]) -> Result
         return Err(Problem::new("check --against reads .proto files (a trait's emitted proto is one)").into());
     }
     let categories = if categories.is_empty() { vec![Category::WireJson] } else { categories.to_vec() };
-    let against = Against::parse(reference);
+    let against = match reference.strip_prefix("grpc://") {
+        Some(address) => {
+            Against::Descriptors { set: reflection::descriptor_set(address)?, from: reference.to_string() }
+        }
+        None => Against::parse(reference),
+    };
     let names: Vec<&str> = categories.iter().map(|c| c.name()).collect();
     let checked = kuberpc_codegen::breaking::check(&inputs.sources, &inputs.includes(), &against, &categories)?;
     let place =

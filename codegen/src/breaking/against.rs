@@ -15,12 +15,19 @@ use crate::proto::front::{self, resolver};
 use crate::Error;
 
 /// What the protos are checked against.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Against {
     /// An encoded `FileDescriptorSet` (`.binpb`, `.pb`, `.bin`: any existing file).
     DescriptorSet(PathBuf),
     /// A git revision of the repository the include paths are in.
     Git(String),
+    /// Descriptors read elsewhere (a running server's reflection), and where from.
+    Descriptors {
+        /// The files.
+        set: FileDescriptorSet,
+        /// Where they were read, as the check names its reference (`grpc://host:port`).
+        from: String,
+    },
 }
 
 impl Against {
@@ -39,6 +46,7 @@ impl std::fmt::Display for Against {
         match self {
             Against::DescriptorSet(path) => write!(f, "{}", path.display()),
             Against::Git(revision) => write!(f, "git revision {revision}"),
+            Against::Descriptors { from, .. } => f.write_str(from),
         }
     }
 }
@@ -55,7 +63,8 @@ pub struct Checked {
     /// Changes that are safe in one rollout order only, which they name.
     pub notes: Vec<Problem>,
     /// Whether the deployment contract (`contract`: app, port, idempotent, deadlines) was
-    /// compared: a git revision has the options; a descriptor set file's are not read.
+    /// compared: a git revision has the options; the options of descriptors read from a file
+    /// or a server are not read.
     pub contract_checked: bool,
 }
 
@@ -77,6 +86,7 @@ pub fn check(
                 .map_err(|e| Problem::new(format!("{} is not an encoded FileDescriptorSet: {e}", path.display())))?;
             (set, None)
         }
+        Against::Descriptors { set, .. } => (set.clone(), None),
         Against::Git(revision) => {
             let mut paths = ChainFileResolver::new();
             for include in includes {

@@ -1,0 +1,92 @@
+//! `check --against grpc://host:port`: the descriptors a running server serves through gRPC
+//! reflection (v1, which kuberpc servers answer): its services' files and every file they
+//! import, in dependency order.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kuberpc_codegen::Problem;
+use prost::Message as _;
+use prost_types::{FileDescriptorProto, FileDescriptorSet};
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+
+/// How long the server has to answer each request.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The files the server at `address` (`host:port`) serves, its own services' and their imports.
+pub(crate) fn descriptor_set(address: &str) -> Result<FileDescriptorSet, Problem> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Problem::new(format!("starting the reflection client: {e}")))?;
+    runtime.block_on(fetch(address)).map_err(|e| Problem::new(format!("grpc://{address}: {e}")))
+}
+
+async fn fetch(address: &str) -> Result<FileDescriptorSet, String> {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .map_err(|e| format!("not an address: {e}"))?
+        .connect_timeout(TIMEOUT)
+        .timeout(TIMEOUT)
+        .connect()
+        .await
+        .map_err(|e| format!("cannot connect: {e}"))?;
+    let mut client = ServerReflectionClient::new(channel);
+    let services = match ask(&mut client, MessageRequest::ListServices(String::new())).await? {
+        MessageResponse::ListServicesResponse(list) => list.service.into_iter().map(|s| s.name).collect::<Vec<_>>(),
+        other => return Err(format!("listing services answered {other:?}")),
+    };
+    let mut files: BTreeMap<String, FileDescriptorProto> = BTreeMap::new();
+    for service in services.iter().filter(|s| !s.starts_with("grpc.")) {
+        add(&mut files, ask(&mut client, MessageRequest::FileContainingSymbol(service.clone())).await?)?;
+    }
+    // Imports the answers named but did not include.
+    while let Some(missing) = missing_import(&files) {
+        add(&mut files, ask(&mut client, MessageRequest::FileByFilename(missing)).await?)?;
+    }
+    Ok(FileDescriptorSet { file: dependency_order(files) })
+}
+
+async fn ask(
+    client: &mut ServerReflectionClient<tonic::transport::Channel>,
+    request: MessageRequest,
+) -> Result<MessageResponse, String> {
+    let request = ServerReflectionRequest { host: String::new(), message_request: Some(request) };
+    let mut answers = client
+        .server_reflection_info(tokio_stream::once(request))
+        .await
+        .map_err(|s| format!("reflection: {}", s.message()))?
+        .into_inner();
+    let answer = answers.message().await.map_err(|s| format!("reflection: {}", s.message()))?;
+    answer.and_then(|a| a.message_response).ok_or_else(|| "reflection: no answer".to_string())
+}
+
+fn add(files: &mut BTreeMap<String, FileDescriptorProto>, response: MessageResponse) -> Result<(), String> {
+    let MessageResponse::FileDescriptorResponse(response) = response else {
+        return Err(format!("reflection answered {response:?}"));
+    };
+    for bytes in response.file_descriptor_proto {
+        let file =
+            FileDescriptorProto::decode(bytes.as_slice()).map_err(|e| format!("a file that does not decode: {e}"))?;
+        files.insert(file.name().to_string(), file);
+    }
+    Ok(())
+}
+
+fn missing_import(files: &BTreeMap<String, FileDescriptorProto>) -> Option<String> {
+    files.values().flat_map(|f| &f.dependency).find(|name| !files.contains_key(*name)).cloned()
+}
+
+/// The files with each one's imports before it.
+fn dependency_order(mut files: BTreeMap<String, FileDescriptorProto>) -> Vec<FileDescriptorProto> {
+    let mut ordered = Vec::new();
+    while let Some(name) =
+        files.keys().find(|name| files[*name].dependency.iter().all(|d| !files.contains_key(d))).cloned()
+    {
+        ordered.extend(files.remove(&name));
+    }
+    ordered.extend(files.into_values());
+    ordered
+}
