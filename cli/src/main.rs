@@ -15,7 +15,7 @@ mod new;
 mod reflection;
 
 use clap::{Args, Parser, Subcommand};
-use kuberpc_codegen::breaking::{Against, Category};
+use kuberpc_codegen::breaking::{Against, Category, Sources};
 use kuberpc_codegen::{Action, Config, Error, Generated, OverlayCheck, Problem};
 
 #[derive(Parser)]
@@ -264,7 +264,9 @@ fn breaking(inputs: &Inputs, reference: &str, categories: &[Category]) -> Result
         None => Against::parse(reference),
     };
     let names: Vec<&str> = categories.iter().map(|c| c.name()).collect();
-    let checked = kuberpc_codegen::breaking::check(&inputs.sources, &inputs.includes(), &against, &categories)?;
+    let includes = inputs.includes();
+    let sources = Sources { protos: &inputs.sources, includes: &includes, peers: &inputs.peers };
+    let checked = kuberpc_codegen::breaking::check(sources, &against, &categories)?;
     let place =
         |p: &Problem| p.span().map(|s| format!("{}:{}: ", s.file().name(), s.line_column().0)).unwrap_or_default();
     for accepted in &checked.accepted {

@@ -176,3 +176,52 @@ fn the_deployment_contract_is_checked_against_a_revision() {
     let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "HEAD"], dir.path());
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+const CALLER: &str = r#"syntax = "proto3";
+package front.v1;
+
+import "kuberpc/v1/options.proto";
+
+service Front {
+  option (kuberpc.v1.service) = {
+    image: "ghcr.io/acme/front:1"
+    calls { service: "shop.v1.Orders" methods: ["Get"] }
+  };
+  rpc Home(Page) returns (Page);
+}
+
+message Page {
+  string path = 1;
+}
+"#;
+
+#[test]
+fn a_changed_method_names_the_callers_that_still_use_it() {
+    let dir = service_repository(SERVICE);
+    fs::create_dir_all(dir.path().join("front/v1")).unwrap();
+    fs::write(dir.path().join("front/v1/front.proto"), CALLER).unwrap();
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "the front"]);
+    let changed = SERVICE
+        .replace("rpc Get(Order) returns (Order)", "rpc Get(Order) returns (stream Order)")
+        .replace("rpc Put(Order) returns (Order)", "rpc Put(Order) returns (stream Order)");
+    fs::write(dir.path().join("shop/v1/shop.proto"), changed).unwrap();
+    let args = ["check", "shop/v1/shop.proto", "--against", "HEAD", "--peer", "front/v1/front.proto"];
+    let output = kuberpc(&args, dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    let flat = text.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(
+            r#"RPC "Get" on service "Orders" changed from server unary to server streaming. — still called by front"#
+        ),
+        "Get is front's: {text}"
+    );
+    assert!(flat.contains(r#"RPC "Put" on service "Orders" changed from server unary to server streaming."#), "{text}");
+    assert!(!flat.contains("streaming. — still called by front Put"), "{text}");
+    let put = flat.split("RPC \"Put\"").nth(1).unwrap_or_default();
+    assert!(
+        !put.starts_with(" on service \"Orders\" changed from server unary to server streaming. — still"),
+        "no one calls Put: {text}"
+    );
+}

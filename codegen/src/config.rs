@@ -269,7 +269,8 @@ impl Config {
         if let Some((against, categories)) = &self.breaking {
             let protos: Vec<PathBuf> = protos.iter().map(|p| p.as_ref().to_path_buf()).collect();
             let includes: Vec<PathBuf> = includes.iter().map(|i| i.as_ref().to_path_buf()).collect();
-            let checked = crate::breaking::check(&protos, &includes, against, categories)?;
+            let sources = crate::breaking::Sources { protos: &protos, includes: &includes, peers: &self.peers };
+            let checked = crate::breaking::check(sources, against, categories)?;
             checked.breaking.into_iter().for_each(|p| problems.push(p));
         }
         let templates = problems.take(self.templates());

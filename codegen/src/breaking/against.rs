@@ -11,6 +11,7 @@ use protox::file::{ChainFileResolver, File, FileResolver};
 
 use super::{accepted, compare, contract, unknown_rules, Category, Finding};
 use crate::error::{Problem, Problems, SourceFile};
+use crate::model::Package;
 use crate::proto::front::{self, resolver};
 use crate::Error;
 
@@ -68,16 +69,29 @@ pub struct Checked {
     pub contract_checked: bool,
 }
 
-/// The breaking changes of `protos` (found through `includes`) against `against`, under the
-/// rules of `categories`; `Err` when either side does not compile, the reference cannot be
-/// read, or a `kuberpc:accept` names no rule.
-pub fn check(
-    protos: &[PathBuf],
-    includes: &[PathBuf],
-    against: &Against,
-    categories: &[Category],
-) -> Result<Checked, Error> {
-    let compiled = front::compile(protos, includes)?;
+/// What a check reads: the protos and their include paths, and the other services of the
+/// system (`peers`, as `kuberpc generate --peer` takes them), whose `calls` name the callers
+/// of a method that changes.
+#[derive(Debug, Clone, Copy)]
+pub struct Sources<'a> {
+    /// The protos checked.
+    pub protos: &'a [PathBuf],
+    /// Where their imports are found (peers' too).
+    pub includes: &'a [PathBuf],
+    /// The protos of the system's other services.
+    pub peers: &'a [PathBuf],
+}
+
+/// The breaking changes of the protos of `sources` against `against`, under the rules of
+/// `categories`; `Err` when either side does not compile, the reference cannot be read, or
+/// a `kuberpc:accept` names no rule.
+pub fn check(sources: Sources<'_>, against: &Against, categories: &[Category]) -> Result<Checked, Error> {
+    let Sources { protos, includes, peers } = sources;
+    let mut compiled = front::compile(protos, includes)?;
+    if !peers.is_empty() {
+        let peers = front::compile(peers, includes)?.packages;
+        crate::graph::resolve(&mut compiled.packages, &peers, &mut Problems::default());
+    }
     let new = compiled.file_descriptor_set;
     let (old, old_packages) = match against {
         Against::DescriptorSet(path) => {
@@ -105,14 +119,20 @@ pub fn check(
         new.file.iter().filter(|f| f.source_code_info.is_some()).map(|f| f.name().to_string()).collect();
     let mut unknown = Problems::default();
     for (file, line, column, rule) in unknown_rules(&new, &sources) {
-        let at = Finding { rule: "", message: String::new(), file: Some(file), line, column, path: Vec::new() };
+        let at =
+            Finding { rule: "", message: String::new(), file: Some(file), line, column, path: Vec::new(), rpc: None };
         let message = format!("`kuberpc:accept {rule}` names no breaking rule (buf's IDs, e.g. FIELD_SAME_TYPE)");
         unknown.push(Problem::at(message, located(&at, includes).span().cloned()));
     }
     unknown.finish(())?;
     let (breaking, accepted) = accepted(&new, compare(&old, &new, categories));
+    let callers = |finding: &Finding| callers_of(finding, &compiled.packages);
     Ok(Checked {
-        breaking: breaking.iter().map(|finding| located(finding, includes)).chain(contract).collect(),
+        breaking: breaking
+            .iter()
+            .map(|finding| with_callers(located(finding, includes), callers(finding)))
+            .chain(contract)
+            .collect(),
         notes,
         contract_checked: old_packages.is_some(),
         accepted: accepted
@@ -123,6 +143,25 @@ pub fn check(
             })
             .collect(),
     })
+}
+
+/// The app names of the declared callers of the method a finding is on (none for other
+/// findings, or when no peer calls it).
+fn callers_of(finding: &Finding, packages: &[Package]) -> Vec<String> {
+    let Some((service, method)) = finding.rpc.as_deref().and_then(|p| p.trim_start_matches('/').split_once('/')) else {
+        return Vec::new();
+    };
+    let services = packages.iter().flat_map(|p| &p.services);
+    let callers = services.filter(|s| s.full_name == service).flat_map(|s| &s.deploy.callers);
+    callers.filter(|c| c.methods.iter().any(|m| m == method)).map(|c| c.app.clone()).collect()
+}
+
+fn with_callers(problem: Problem, callers: Vec<String>) -> Problem {
+    if callers.is_empty() {
+        return problem;
+    }
+    let message = format!("{} — still called by {}", problem.message(), callers.join(", "));
+    Problem::at(message, problem.span().cloned())
 }
 
 fn protos_of(protos: &[PathBuf]) -> Vec<&Path> {

@@ -449,7 +449,7 @@ fn service_pair(old: &ServiceDescriptor, new: &ServiceDescriptor, out: &mut Out)
         let rpc = old_method.name();
         let Some(method) = new.methods().find(|m| m.name() == rpc) else {
             let message = format!("Previously present RPC {rpc:?} on service {service:?} was deleted.");
-            out.add("RPC_NO_DELETE", at(&file, new.path()), message);
+            out.add_rpc("RPC_NO_DELETE", at(&file, new.path()), message, rpc_path(new, rpc));
             continue;
         };
         let path = |suffix: &[i32]| [method.path(), suffix].concat();
@@ -471,7 +471,8 @@ fn service_pair(old: &ServiceDescriptor, new: &ServiceDescriptor, out: &mut Out)
             ),
         ];
         for (rule, which, was, is, field) in types.into_iter().filter(|(_, _, was, is, _)| was != is) {
-            out.add(rule, at(&file, &path(&[field])), format!("{prefix} {which} type from {was:?} to {is:?}."));
+            let message = format!("{prefix} {which} type from {was:?} to {is:?}.");
+            out.add_rpc(rule, at(&file, &path(&[field])), message, rpc_path(new, rpc));
         }
         let streaming = |on: bool| if on { "streaming" } else { "unary" };
         let sides = [
@@ -480,7 +481,7 @@ fn service_pair(old: &ServiceDescriptor, new: &ServiceDescriptor, out: &mut Out)
         ];
         for (rule, side, was, is) in sides.into_iter().filter(|(_, _, was, is)| was != is) {
             let message = format!("{prefix} from {side} {} to {side} {}.", streaming(was), streaming(is));
-            out.add(rule, at(&file, method.path()), message);
+            out.add_rpc(rule, at(&file, method.path()), message, rpc_path(new, rpc));
         }
         let level = |m: &prost_reflect::MethodDescriptor| {
             m.method_descriptor_proto()
@@ -491,9 +492,15 @@ fn service_pair(old: &ServiceDescriptor, new: &ServiceDescriptor, out: &mut Out)
         if level(&old_method) != level(&method) {
             let message =
                 format!("{prefix} option \"idempotency_level\" from {:?} to {:?}.", level(&old_method), level(&method));
-            out.add("RPC_SAME_IDEMPOTENCY_LEVEL", at(&file, &path(&[METHOD_OPTIONS, METHOD_IDEMPOTENCY])), message);
+            let at = at(&file, &path(&[METHOD_OPTIONS, METHOD_IDEMPOTENCY]));
+            out.add_rpc("RPC_SAME_IDEMPOTENCY_LEVEL", at, message, rpc_path(new, rpc));
         }
     }
+}
+
+/// `/pkg.Service/Method`.
+fn rpc_path(service: &ServiceDescriptor, method: &str) -> String {
+    format!("/{}/{method}", service.full_name())
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ mod elements;
 mod fields;
 
 pub use accept::{accepted, unknown_rules, Accepted, UnknownRule};
-pub use against::{check, Against, Checked};
+pub use against::{check, Against, Checked, Sources};
 pub use contract::CONTRACT_RULES;
 
 use std::collections::BTreeMap;
@@ -77,6 +77,9 @@ pub struct Finding {
     /// The descriptor path of the element in the new file (source_code_info's), to find its
     /// span; empty when it is the file or nothing.
     pub path: Vec<i32>,
+    /// The method the change is to (`/pkg.Service/Method`), for the rules on RPCs: its
+    /// callers are named with it.
+    pub rpc: Option<String>,
 }
 
 const F: u8 = 1 << Category::File as u8;
@@ -209,6 +212,7 @@ struct Raw {
     rule: &'static str,
     message: String,
     at: At,
+    rpc: Option<String>,
 }
 
 impl Raw {
@@ -219,7 +223,7 @@ impl Raw {
         };
         let span = file.as_ref().and_then(|name| new.files.get(name)).and_then(|f| span_of(f, &path));
         let (line, column) = span.unwrap_or((1, 1));
-        Finding { rule: self.rule, message: self.message, file, line, column, path }
+        Finding { rule: self.rule, message: self.message, file, line, column, path, rpc: self.rpc }
     }
 }
 
@@ -237,7 +241,12 @@ struct Out(Vec<Raw>);
 
 impl Out {
     fn add(&mut self, rule: &'static str, at: At, message: String) {
-        self.0.push(Raw { rule, message, at });
+        self.0.push(Raw { rule, message, at, rpc: None });
+    }
+
+    /// A finding on the method at `rpc` (`/pkg.Service/Method`).
+    fn add_rpc(&mut self, rule: &'static str, at: At, message: String, rpc: String) {
+        self.0.push(Raw { rule, message, at, rpc: Some(rpc) });
     }
 }
 
