@@ -39,6 +39,11 @@ pub struct Service {
     /// The OpenAPI 3.1 document of its REST bindings (JSON), when it has any (the proto front
     /// end only: it has the message types).
     pub openapi: Option<String>,
+    /// The record of its protos (`base/descriptor.json`, protobuf JSON of a
+    /// FileDescriptorSet): its file and the imports kuberpc does not embed, options kept,
+    /// source info left out — what `kuberpc check --against` compares the next change with
+    /// (the proto front end only).
+    pub descriptor: Option<String>,
     /// Where the service and each of its options were written.
     pub spans: Spans,
 }

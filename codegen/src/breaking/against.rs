@@ -18,7 +18,8 @@ use crate::Error;
 /// What the protos are checked against.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Against {
-    /// An encoded `FileDescriptorSet` (`.binpb`, `.pb`, `.bin`: any existing file).
+    /// A file: the record a build writes (`base/descriptor.json`), or an encoded
+    /// `FileDescriptorSet` (`.binpb`, `.pb`, `.bin`: any other existing file).
     DescriptorSet(PathBuf),
     /// A git revision of the repository the include paths are in.
     Git(String),
@@ -96,8 +97,13 @@ pub fn check(sources: Sources<'_>, against: &Against, categories: &[Category]) -
     let (old, old_packages) = match against {
         Against::DescriptorSet(path) => {
             let bytes = std::fs::read(path).map_err(|e| Problem::new(format!("reading {}: {e}", path.display())))?;
-            let set = FileDescriptorSet::decode(bytes.as_slice())
-                .map_err(|e| Problem::new(format!("{} is not an encoded FileDescriptorSet: {e}", path.display())))?;
+            let set = if path.extension().is_some_and(|e| e == "json") {
+                let text = String::from_utf8_lossy(&bytes);
+                super::record::read(&text).map_err(|e| Problem::new(format!("{}: {e}", path.display())))?
+            } else {
+                FileDescriptorSet::decode(bytes.as_slice())
+                    .map_err(|e| Problem::new(format!("{} is not an encoded FileDescriptorSet: {e}", path.display())))?
+            };
             (set, None)
         }
         Against::Descriptors { set, .. } => (set.clone(), None),

@@ -13,6 +13,7 @@ mod against;
 mod contract;
 mod elements;
 mod fields;
+mod record;
 
 pub use accept::{accepted, unknown_rules, Accepted, UnknownRule};
 pub use against::{check, Against, Checked, Sources};

@@ -78,6 +78,11 @@ fn openapi(service: &model::Service) -> Value {
     service.openapi.as_deref().and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default()
 }
 
+/// The service's descriptor record (`{}` when it has none: then the file is not wanted).
+fn record(service: &model::Service) -> Value {
+    service.descriptor.as_deref().and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default()
+}
+
 /// Where an output file goes, relative to `deploy/<app>/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Place {
@@ -179,6 +184,8 @@ pub(crate) const OUTPUTS: &[Output] = &[
     Output { source: Source::File(crate::service_config::file), place: Place::Base, file: crate::service_config::FILE, wanted: |_| true, check: Check::Code },
     // OpenAPI allows no member but its own and `x-` extensions: the marker is `x-kuberpc`.
     Output { source: Source::File(|s| crate::header::json_file("x-kuberpc", &s.source_file, &s.full_name, openapi(s))), place: Place::Base, file: "openapi.json", wanted: |s| s.openapi.is_some(), check: Check::Code },
+    // The record of the service's protos, the reference of the next change's check.
+    Output { source: Source::File(|s| crate::header::json_file(crate::proto::record::MARKER, &s.source_file, &s.full_name, record(s))), place: Place::Base, file: "descriptor.json", wanted: |s| s.descriptor.is_some(), check: Check::Code },
     Output { source: template!("kustomization"), place: Place::Base, file: "kustomization.yaml", wanted: |_| true, check: own::<Kustomization>("Kustomization") },
     Output { source: template!("component-kustomization"), place: Place::Component, file: "kustomization.yaml", wanted: |_| true, check: Check::Kustomize },
     Output { source: template!("component-replicas"), place: Place::Component, file: "replicas.yaml", wanted: |_| true, check: Check::Kustomize },

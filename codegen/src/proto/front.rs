@@ -415,6 +415,7 @@ impl OptionReader {
                     methods,
                     deploy,
                     openapi,
+                    descriptor: super::record::of(file),
                     spans,
                 }
             })

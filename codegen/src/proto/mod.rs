@@ -6,6 +6,7 @@
 pub(crate) mod front;
 mod http;
 mod openapi;
+pub(crate) mod record;
 pub(crate) mod stubs;
 
 pub(crate) use front::*;

@@ -420,8 +420,16 @@ impl RustService {
                 spans: to_file_spans(&method.spans),
             })
             .collect();
-        let service =
-            Service { full_name, name, source_file: source_file.to_string(), methods, deploy, openapi: None, spans };
+        let service = Service {
+            full_name,
+            name,
+            source_file: source_file.to_string(),
+            methods,
+            deploy,
+            openapi: None,
+            descriptor: None,
+            spans,
+        };
         let package = Package { name: self.package.clone(), services: vec![service] };
         Modelled { package, problems, tokens, fallback: self.item.ident.span() }
     }
