@@ -4,24 +4,11 @@
 
 mod common;
 
+use common::{git, kuberpc};
 use std::fs;
-use std::path::Path;
-use std::process::Command;
-
-use common::kuberpc;
 
 const BEFORE: &str =
     "syntax = \"proto3\";\npackage shop.v1;\n\nmessage Order {\n  string id = 1;\n  int32 total = 2;\n}\n";
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
 
 /// A repository with shop/v1/shop.proto committed as BEFORE, then changed to `after`.
 fn repository(after: &str) -> tempfile::TempDir {

@@ -1,10 +1,11 @@
 //! `Config::breaking_against` in a build: a proto that breaks callers of the committed one
 //! fails the run with the located change, and nothing is generated; an unchanged one builds.
 
-use std::fs;
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use std::fs;
+
+use common::git;
 use kuberpc_codegen::breaking::Category;
 use kuberpc_codegen::Config;
 
@@ -22,16 +23,6 @@ message Order {
   string id = 1;
 }
 "#;
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
 
 #[test]
 fn a_breaking_change_fails_the_build_and_an_unchanged_proto_builds() {

@@ -21,6 +21,17 @@ pub struct Case {
     pub peers: Vec<(PathBuf, PathBuf)>,
 }
 
+/// `git args` in `dir` as a throwaway identity (no signing); panics unless it succeeds.
+pub fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
