@@ -67,7 +67,7 @@ struct CheckArgs {
     against: Option<String>,
     /// With --against: the rule categories, as buf names them (FILE, PACKAGE, WIRE_JSON,
     /// WIRE); repeat for several. Default: WIRE_JSON.
-    #[arg(long = "category", value_name = "CATEGORY", value_parser = category)]
+    #[arg(long = "category", value_name = "CATEGORY", value_parser = category, requires = "against")]
     categories: Vec<Category>,
 }
 

@@ -15,6 +15,8 @@ use tonic_reflection::pb::v1::ServerReflectionRequest;
 
 /// How long the server has to answer each request.
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// The most files a server may name: a bound against one that names imports without end.
+const MAX_FILES: usize = 1_000;
 
 /// The files the server at `address` (`host:port`) serves, its own services' and their imports.
 pub(crate) fn descriptor_set(address: &str) -> Result<FileDescriptorSet, Problem> {
@@ -42,9 +44,16 @@ async fn fetch(address: &str) -> Result<FileDescriptorSet, String> {
     for service in services.iter().filter(|s| !s.starts_with("grpc.")) {
         add(&mut files, ask(&mut client, MessageRequest::FileContainingSymbol(service.clone())).await?)?;
     }
-    // Imports the answers named but did not include.
+    // Imports the answers named but did not include, each asked once; an answer without the
+    // file asked for is an error, not a reason to ask again.
     while let Some(missing) = missing_import(&files) {
-        add(&mut files, ask(&mut client, MessageRequest::FileByFilename(missing)).await?)?;
+        if files.len() >= MAX_FILES {
+            return Err(format!("more than {MAX_FILES} files named"));
+        }
+        add(&mut files, ask(&mut client, MessageRequest::FileByFilename(missing.clone())).await?)?;
+        if !files.contains_key(&missing) {
+            return Err(format!("asked for {missing}, answered without it"));
+        }
     }
     Ok(FileDescriptorSet { file: dependency_order(files) })
 }
@@ -54,13 +63,17 @@ async fn ask(
     request: MessageRequest,
 ) -> Result<MessageResponse, String> {
     let request = ServerReflectionRequest { host: String::new(), message_request: Some(request) };
-    let mut answers = client
-        .server_reflection_info(tokio_stream::once(request))
-        .await
-        .map_err(|s| format!("reflection: {}", s.message()))?
-        .into_inner();
-    let answer = answers.message().await.map_err(|s| format!("reflection: {}", s.message()))?;
-    answer.and_then(|a| a.message_response).ok_or_else(|| "reflection: no answer".to_string())
+    // The whole exchange, the stream's first message included, within TIMEOUT.
+    let exchange = async {
+        let mut answers = client
+            .server_reflection_info(tokio_stream::once(request))
+            .await
+            .map_err(|s| format!("reflection: {}", s.message()))?
+            .into_inner();
+        let answer = answers.message().await.map_err(|s| format!("reflection: {}", s.message()))?;
+        answer.and_then(|a| a.message_response).ok_or_else(|| "reflection: no answer".to_string())
+    };
+    tokio::time::timeout(TIMEOUT, exchange).await.map_err(|_| format!("reflection: no answer within {TIMEOUT:?}"))?
 }
 
 fn add(files: &mut BTreeMap<String, FileDescriptorProto>, response: MessageResponse) -> Result<(), String> {

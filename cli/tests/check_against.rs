@@ -73,7 +73,7 @@ fn a_bad_category_or_reference_is_refused() {
     assert!(stderr(&output).contains("unknown category `WIRES`"), "{}", stderr(&output));
     let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "no-such-revision"], dir.path());
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("at git revision no-such-revision"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("`no-such-revision` is neither a file nor a git revision"), "{}", stderr(&output));
 }
 
 #[test]
@@ -234,4 +234,39 @@ fn the_record_a_build_writes_is_the_reference_of_the_next_change() {
     let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", record], dir.path());
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(stderr(&output).contains("FIELD_WIRE_JSON_COMPATIBLE_TYPE"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_reference_that_cannot_be_the_old_protos_is_refused_not_passed() {
+    let dir = repository(&BEFORE.replace("int32 total", "string total"));
+    let run =
+        |reference: &str| kuberpc(&["check", "shop/v1/shop.proto", &format!("--against={reference}")], dir.path());
+    let refused = |reference: &str, why: &str| {
+        let output = run(reference);
+        assert_eq!(output.status.code(), Some(2), "{reference}: {}", stderr(&output));
+        let flat = stderr(&output).split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(why), "{reference}: {}", stderr(&output));
+    };
+    // A revision is never read as one of git's options.
+    let target = dir.path().join("written-by-git");
+    refused(&format!("--output={}", target.display()), "is neither a file nor a git revision");
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with("written-by-git")));
+    // Another JSON file than a record.
+    fs::write(dir.path().join("service-config.json"), r#"{"methodConfig": []}"#).unwrap();
+    refused("service-config.json", "not a descriptor record of kuberpc");
+    // Descriptors of other files only, and descriptors that do not resolve.
+    let other = protox::compile(["google/protobuf/empty.proto"], ["."]).unwrap();
+    fs::write(dir.path().join("other.binpb"), prost::Message::encode_to_vec(&other)).unwrap();
+    refused("other.binpb", "holds none of the checked files (shop/v1/shop.proto)");
+    let mut unresolved = protox::compile(["shop/v1/shop.proto"], [dir.path()]).unwrap();
+    unresolved.file[0].dependency.push("missing/import.proto".into());
+    fs::write(dir.path().join("unresolved.binpb"), prost::Message::encode_to_vec(&unresolved)).unwrap();
+    refused("unresolved.binpb", "does not resolve");
+    // --category means nothing without --against.
+    let output = kuberpc(&["check", "shop/v1/shop.proto", "--category", "FILE"], dir.path());
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }

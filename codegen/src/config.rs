@@ -268,7 +268,9 @@ impl Config {
         let mut problems = Problems::default();
         if let Some((against, categories)) = &self.breaking {
             let protos: Vec<PathBuf> = protos.iter().map(|p| p.as_ref().to_path_buf()).collect();
-            let includes: Vec<PathBuf> = includes.iter().map(|i| i.as_ref().to_path_buf()).collect();
+            let mut includes: Vec<PathBuf> = includes.iter().map(|i| i.as_ref().to_path_buf()).collect();
+            // The peers are found as compile_peers finds them.
+            includes.extend(self.peer_includes.iter().cloned());
             let sources = crate::breaking::Sources { protos: &protos, includes: &includes, peers: &self.peers };
             let checked = crate::breaking::check(sources, against, categories)?;
             checked.breaking.into_iter().for_each(|p| problems.push(p));

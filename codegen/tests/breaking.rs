@@ -189,7 +189,7 @@ fn verdicts(cases: &[(String, PathBuf)]) -> Vec<Verdicts> {
                 let (name, dir) = &cases[case];
                 let (old, new) = &compiled[case];
                 let ours = std::panic::catch_unwind(|| breaking::compare(old, new, &[category]))
-                    .map(|findings| findings.into_iter().map(Seen::from).collect())
+                    .map(|findings| findings.expect("both sides resolve").into_iter().map(Seen::from).collect())
                     .map_err(|panic| {
                         let text = panic
                             .downcast_ref::<String>()

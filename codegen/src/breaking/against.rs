@@ -1,6 +1,7 @@
-//! What a check compares: the protos as they are, against a reference — a descriptor set
-//! file (the one every build records), or the same protos at a git revision (read with
-//! `git show`, through the same include paths) — and the findings as located problems.
+//! What a check compares: the protos as they are, against a reference — the same protos at a
+//! git revision (read with `git show`, through the same include paths), a descriptor file
+//! (the record every build writes, or an encoded set), or descriptors read elsewhere (a
+//! server's reflection) — and the findings as located problems.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -108,9 +109,10 @@ pub fn check(sources: Sources<'_>, against: &Against, categories: &[Category]) -
         }
         Against::Descriptors { set, .. } => (set.clone(), None),
         Against::Git(revision) => {
+            let commit = commit_of(revision, includes)?;
             let mut paths = ChainFileResolver::new();
             for include in includes {
-                paths.add(GitFileResolver { dir: include.clone(), revision: revision.clone() });
+                paths.add(GitFileResolver { dir: include.clone(), commit: commit.clone() });
             }
             let old = front::compile_with(resolver(paths), &protos_of(protos), &|_| None)
                 .map_err(|e| at_revision(e, revision))?;
@@ -131,7 +133,9 @@ pub fn check(sources: Sources<'_>, against: &Against, categories: &[Category]) -
         unknown.push(Problem::at(message, located(&at, includes).span().cloned()));
     }
     unknown.finish(())?;
-    let (breaking, accepted) = accepted(&new, compare(&old, &new, categories));
+    shares_files(&old, &compiled.sources, against)?;
+    let findings = compare(&old, &new, categories).map_err(|e| Problem::new(format!("{against}: {e}")))?;
+    let (breaking, accepted) = accepted(&new, findings);
     let callers = |finding: &Finding| callers_of(finding, &compiled.packages);
     Ok(Checked {
         breaking: breaking
@@ -197,11 +201,43 @@ fn located(finding: &Finding, includes: &[PathBuf]) -> Problem {
     Problem::at(message, span)
 }
 
-/// Serves the files of an include directory as they were at a git revision (`git show
-/// REV:./name`, relative to the directory).
+/// The commit a revision names, resolved once in the first include path's repository; the
+/// revision never reaches git where an option could be read (`--end-of-options`), and only
+/// the commit's hash does after this.
+fn commit_of(revision: &str, includes: &[PathBuf]) -> Result<String, Error> {
+    let dir = includes.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(&dir)
+        .args(["rev-parse", "--verify", "--quiet", "--end-of-options", &format!("{revision}^{{commit}}")])
+        .output()
+        .map_err(|e| Problem::new(format!("running git: {e}")))?;
+    let commit = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    if !output.status.success() || commit.is_empty() || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Problem::new(format!(
+            "`{revision}` is neither a file nor a git revision of the repository at {}",
+            dir.display()
+        ))
+        .into());
+    }
+    Ok(commit)
+}
+
+/// Refuses a reference that holds none of the checked protos' files: comparing against it
+/// would find nothing, whatever changed (another file given by mistake, a server that serves
+/// other services).
+fn shares_files(old: &FileDescriptorSet, checked: &[String], against: &Against) -> Result<(), Error> {
+    if checked.iter().any(|name| old.file.iter().any(|f| f.name() == name)) {
+        return Ok(());
+    }
+    Err(Problem::new(format!("{against} holds none of the checked files ({})", checked.join(", "))).into())
+}
+
+/// Serves the files of an include directory as they were at a commit (`git show
+/// COMMIT:./name`, relative to the directory).
 struct GitFileResolver {
     dir: PathBuf,
-    revision: String,
+    commit: String,
 }
 
 impl FileResolver for GitFileResolver {
@@ -220,7 +256,7 @@ impl FileResolver for GitFileResolver {
         let output = Command::new("git")
             .arg("-C")
             .arg(&self.dir)
-            .args(["show", &format!("{}:./{name}", self.revision)])
+            .args(["show", &format!("{}:./{name}", self.commit)])
             .output()
             .map_err(|_| protox::Error::file_not_found(name))?;
         if !output.status.success() {

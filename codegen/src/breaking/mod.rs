@@ -5,8 +5,12 @@
 //! Elements pair as buf pairs them: files by path, messages, enums and services by full
 //! name, fields by number (extensions by extendee and number), enum values by number,
 //! methods by name; only pairs present on both sides are compared, and removals are the
-//! `*_NO_DELETE` rules'. `elements` holds the deletion and container rules, `fields` the
-//! field-pair rules; each finding is located in the new file (`Located`).
+//! `*_NO_DELETE` rules'. [`compare`] runs them: `elements` holds the deletion and container
+//! rules, `fields` the field-pair rules; each finding is located in the new file. [`check`]
+//! (`against`) is what the CLI and the build run: it reads the reference (a git revision, a
+//! descriptor file or the build's record, read by `record`, or descriptors from a server),
+//! adds what only kuberpc knows (`contract`: app, port, idempotent, deadlines) and the callers
+//! of a changed method, and sets apart what the source accepts on purpose (`accept`).
 
 mod accept;
 mod against;
@@ -163,12 +167,16 @@ pub fn categories_of(id: &str) -> Vec<Category> {
 }
 
 /// Every breaking change of `new` against `old` under the rules of `categories`, in buf's
-/// order (by file, line, column, rule, message).
-pub fn compare(old: &FileDescriptorSet, new: &FileDescriptorSet, categories: &[Category]) -> Vec<Finding> {
+/// order (by file, line, column, rule, message); `Err` when a side's files do not resolve
+/// into one set of descriptors (an import missing, a type named that no file declares).
+pub fn compare(
+    old: &FileDescriptorSet,
+    new: &FileDescriptorSet,
+    categories: &[Category],
+) -> Result<Vec<Finding>, String> {
     let wanted: u8 = categories.iter().fold(0, |bits, c| bits | c.bit());
-    let (Some(old), Some(new)) = (Side::of(old), Side::of(new)) else {
-        return Vec::new();
-    };
+    let old = Side::of(old).map_err(|e| format!("the reference does not resolve: {e}"))?;
+    let new = Side::of(new).map_err(|e| format!("the protos do not resolve: {e}"))?;
     let mut out = Out::default();
     elements::compare(&old, &new, &mut out);
     fields::compare(&old, &new, &mut out);
@@ -182,7 +190,7 @@ pub fn compare(old: &FileDescriptorSet, new: &FileDescriptorSet, categories: &[C
         (&a.file, a.line, a.column, a.rule, &a.message).cmp(&(&b.file, b.line, b.column, b.rule, &b.message))
     });
     findings.dedup();
-    findings
+    Ok(findings)
 }
 
 /// One side of the comparison: its pool and its files by name.
@@ -192,10 +200,10 @@ struct Side {
 }
 
 impl Side {
-    fn of(set: &FileDescriptorSet) -> Option<Side> {
-        let pool = DescriptorPool::from_file_descriptor_set(set.clone()).ok()?;
+    fn of(set: &FileDescriptorSet) -> Result<Side, String> {
+        let pool = DescriptorPool::from_file_descriptor_set(set.clone()).map_err(|e| e.to_string())?;
         let files = pool.files().map(|f| (f.name().to_string(), f)).collect();
-        Some(Side { pool, files })
+        Ok(Side { pool, files })
     }
 }
 

@@ -15,8 +15,9 @@ use crate::proto::record::MARKER;
 /// protos import added first.
 pub(crate) fn read(text: &str) -> Result<FileDescriptorSet, String> {
     let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    if let Some(members) = value.as_object_mut() {
-        members.remove(MARKER);
+    // Only a record: another JSON file (the service config, OpenAPI) would read as no files.
+    if value.as_object_mut().and_then(|members| members.remove(MARKER)).is_none() {
+        return Err(format!("not a descriptor record of kuberpc (no \"{MARKER}\" member)"));
     }
     let set = DescriptorPool::global()
         .get_message_by_name("google.protobuf.FileDescriptorSet")
