@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{git, kuberpc};
+use common::{git, kuberpc, unwrapped};
 use std::fs;
 
 const BEFORE: &str =
@@ -60,7 +60,7 @@ fn a_safe_addition_passes_and_a_descriptor_set_is_a_reference_too() {
     let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", reference.to_str().unwrap()], dir.path());
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = stderr(&output);
-    let flat = text.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    let flat = unwrapped(&text);
     assert!(flat.contains(r#"Previously present field "9" with name "paid" on message "Order" was deleted"#), "{text}");
     assert!(text.contains("shop/v1/shop.proto:4:1") && !text.contains("./shop"), "at the message: {text}");
 }
@@ -97,7 +97,7 @@ fn a_change_accepted_in_the_source_passes_and_says_so_and_a_typo_is_refused() {
     let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "HEAD"], dir.path());
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let text = stderr(&output);
-    let flat = text.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    let flat = unwrapped(&text);
     assert!(flat.contains("`kuberpc:accept FIELD_WIRE_JSON_COMPATIBLE_TPYE` names no breaking rule"), "{text}");
     assert!(text.contains("shop/v1/shop.proto:7:3"), "at the element it is on: {text}");
 }
@@ -146,7 +146,7 @@ fn the_deployment_contract_is_checked_against_a_revision() {
     let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "HEAD"], dir.path());
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = stderr(&output);
-    let flat = text.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    let flat = unwrapped(&text);
     for expected in [
         "KUBERPC_SAME_PORT: service \"shop.v1.Orders\" changed port from 50051 to 50052",
         "KUBERPC_IDEMPOTENT_KEPT: shop.v1.Orders/Get is no longer idempotent",
@@ -197,7 +197,7 @@ fn a_changed_method_names_the_callers_that_still_use_it() {
     let output = kuberpc(&args, dir.path());
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = stderr(&output);
-    let flat = text.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    let flat = unwrapped(&text);
     assert!(
         flat.contains(
             r#"RPC "Get" on service "Orders" changed from server unary to server streaming. — still called by front"#
@@ -244,7 +244,7 @@ fn a_reference_that_cannot_be_the_old_protos_is_refused_not_passed() {
     let refused = |reference: &str, why: &str| {
         let output = run(reference);
         assert_eq!(output.status.code(), Some(2), "{reference}: {}", stderr(&output));
-        let flat = stderr(&output).split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+        let flat = unwrapped(&stderr(&output));
         assert!(flat.contains(why), "{reference}: {}", stderr(&output));
     };
     // A revision is never read as one of git's options.

@@ -7,7 +7,7 @@ mod common;
 
 use std::fs;
 
-use common::{kuberpc, repo_root};
+use common::{kuberpc, repo_root, unwrapped};
 use greeter::pb::greeter_deploy;
 use greeter::pb::greeter_server::GreeterServer;
 use greeter::GreeterService;
@@ -52,7 +52,7 @@ fn a_changed_request_type_is_refused_against_the_running_old_server() {
     let output = check();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = stderr(&output);
-    let flat = text.split_whitespace().filter(|w| *w != "│").collect::<Vec<_>>().join(" ");
+    let flat = unwrapped(&text);
     assert!(
         flat.contains(r#"RPC_SAME_REQUEST_TYPE: RPC "SayHello" on service "Greeter" changed request type from "greeter.v1.HelloRequest" to "greeter.v1.HelloStreamRequest"."#),
         "{text}"

@@ -23,3 +23,8 @@ pub fn kuberpc_command(args: &[&str], cwd: &Path) -> Command {
 pub fn kuberpc(args: &[&str], cwd: &Path) -> Output {
     kuberpc_command(args, cwd).output().unwrap()
 }
+
+/// A diagnostic as one line of words: miette wraps long messages and draws `│` at each break.
+pub fn unwrapped(text: &str) -> String {
+    text.split_whitespace().filter(|word| *word != "│").collect::<Vec<_>>().join(" ")
+}

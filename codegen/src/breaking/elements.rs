@@ -216,7 +216,7 @@ fn package_file_deletions(
     new: &Side,
     out: &mut Out,
 ) {
-    let same_path = new.files.get(old_file.name());
+    let same_path = new.files.get(old_file.name()).map(|file| (file, Declared::of(file)));
     let kinds: [(&str, &str, Kind); 4] = [
         ("PACKAGE_MESSAGE_NO_DELETE", "message", |d| &d.messages),
         ("PACKAGE_ENUM_NO_DELETE", "enum", |d| &d.enums),
@@ -230,10 +230,10 @@ fn package_file_deletions(
             continue;
         }
         for name in of(before).keys().filter(|name| !after.iter().any(|d| of(d).contains_key(*name))) {
-            let location = match same_path {
+            let location = match &same_path {
                 None => At::Input,
-                Some(file) if kind == "service" => at(file, &[]),
-                Some(file) => at(file, &surviving_ancestor(name, &Declared::of(file).messages)),
+                Some((file, _)) if kind == "service" => at(file, &[]),
+                Some((file, declared)) => at(file, &surviving_ancestor(name, &declared.messages)),
             };
             out.add(
                 rule,

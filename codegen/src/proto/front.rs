@@ -174,7 +174,7 @@ impl FileResolver for VocabularyResolver {
 /// paths, so that a project's own copy of googleapis wins.
 struct GoogleApiResolver;
 
-const GOOGLE_API: [(&str, &str); 2] = [
+pub(crate) const GOOGLE_API: [(&str, &str); 2] = [
     ("google/api/annotations.proto", include_str!("../../proto/google/api/annotations.proto")),
     ("google/api/http.proto", include_str!("../../proto/google/api/http.proto")),
 ];

@@ -11,11 +11,12 @@ use prost_reflect::{DescriptorPool, DynamicMessage, FileDescriptor};
 /// The member that marks the record as generated (JSON has no comments).
 pub(crate) const MARKER: &str = "x-kuberpc";
 
-/// Files every kuberpc build has without a copy: the vocabulary, googleapis' http
-/// annotations, the well-known types and descriptor.proto.
+/// Files every kuberpc build has without a copy — the vocabulary, googleapis' http
+/// annotations (as `front`'s resolvers serve them), the well-known types and descriptor.proto.
 fn embedded(name: &str) -> bool {
     name.starts_with("google/protobuf/")
-        || matches!(name, "kuberpc/v1/options.proto" | "google/api/annotations.proto" | "google/api/http.proto")
+        || name == crate::options::OPTIONS_PROTO_NAME
+        || super::front::GOOGLE_API.iter().any(|(known, _)| *known == name)
 }
 
 /// The record of `file` and the imports it needs (each once, imports first), without the
