@@ -259,7 +259,7 @@ fn breaking(inputs: &Inputs, reference: &str, categories: &[Category]) -> Result
     let categories = if categories.is_empty() { vec![Category::WireJson] } else { categories.to_vec() };
     let against = match reference.strip_prefix("grpc://") {
         Some(address) => {
-            Against::Descriptors { set: reflection::descriptor_set(address)?, from: reference.to_string() }
+            Against::Descriptors { encoded: reflection::descriptor_set(address)?, from: reference.to_string() }
         }
         None => Against::parse(reference),
     };
@@ -267,19 +267,7 @@ fn breaking(inputs: &Inputs, reference: &str, categories: &[Category]) -> Result
     let includes = inputs.includes();
     let sources = Sources { protos: &inputs.sources, includes: &includes, peers: &inputs.peers };
     let checked = kuberpc_codegen::breaking::check(sources, &against, &categories)?;
-    let place =
-        |p: &Problem| p.span().map(|s| format!("{}:{}: ", s.file().name(), s.line_column().0)).unwrap_or_default();
-    for accepted in &checked.accepted {
-        println!("accepted on purpose: {}{}", place(accepted), accepted.message());
-    }
-    for note in &checked.notes {
-        println!("note: {}{}", place(note), note.message());
-    }
-    if !checked.contract_checked {
-        println!(
-            "note: the deployment contract (app, port, idempotent, deadlines) is compared against git revisions only"
-        );
-    }
+    checked.remarks().iter().for_each(|line| println!("{line}"));
     let found = &checked.breaking;
     if found.is_empty() {
         println!("no breaking change against {against} ({})", names.join(", "));

@@ -1,13 +1,14 @@
 //! `check --against grpc://host:port`: the descriptors a running server serves through gRPC
 //! reflection (v1, which kuberpc servers answer): its services' files and every file they
-//! import, in dependency order.
+//! import, in dependency order, as the server encoded them (their options, kuberpc's among
+//! them, kept).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kuberpc_codegen::Problem;
 use prost::Message as _;
-use prost_types::{FileDescriptorProto, FileDescriptorSet};
+use prost_types::FileDescriptorProto;
 use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
 use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
 use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
@@ -18,8 +19,9 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// The most files a server may name: a bound against one that names imports without end.
 const MAX_FILES: usize = 1_000;
 
-/// The files the server at `address` (`host:port`) serves, its own services' and their imports.
-pub(crate) fn descriptor_set(address: &str) -> Result<FileDescriptorSet, Problem> {
+/// The files the server at `address` (`host:port`) serves, its own services' and their
+/// imports, as an encoded `FileDescriptorSet`.
+pub(crate) fn descriptor_set(address: &str) -> Result<Vec<u8>, Problem> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -27,7 +29,10 @@ pub(crate) fn descriptor_set(address: &str) -> Result<FileDescriptorSet, Problem
     runtime.block_on(fetch(address)).map_err(|e| Problem::new(format!("grpc://{address}: {e}")))
 }
 
-async fn fetch(address: &str) -> Result<FileDescriptorSet, String> {
+/// A file as decoded (for its name and imports) and as the server encoded it.
+type Served = (FileDescriptorProto, Vec<u8>);
+
+async fn fetch(address: &str) -> Result<Vec<u8>, String> {
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
         .map_err(|e| format!("not an address: {e}"))?
         .connect_timeout(TIMEOUT)
@@ -40,7 +45,7 @@ async fn fetch(address: &str) -> Result<FileDescriptorSet, String> {
         MessageResponse::ListServicesResponse(list) => list.service.into_iter().map(|s| s.name).collect::<Vec<_>>(),
         other => return Err(format!("listing services answered {other:?}")),
     };
-    let mut files: BTreeMap<String, FileDescriptorProto> = BTreeMap::new();
+    let mut files: BTreeMap<String, Served> = BTreeMap::new();
     for service in services.iter().filter(|s| !s.starts_with("grpc.")) {
         add(&mut files, ask(&mut client, MessageRequest::FileContainingSymbol(service.clone())).await?)?;
     }
@@ -55,7 +60,12 @@ async fn fetch(address: &str) -> Result<FileDescriptorSet, String> {
             return Err(format!("asked for {missing}, answered without it"));
         }
     }
-    Ok(FileDescriptorSet { file: dependency_order(files) })
+    let mut set = Vec::new();
+    for (_, bytes) in dependency_order(files) {
+        // A FileDescriptorSet is its files, each field 1.
+        prost::encoding::bytes::encode(1, &bytes, &mut set);
+    }
+    Ok(set)
 }
 
 async fn ask(
@@ -76,27 +86,27 @@ async fn ask(
     tokio::time::timeout(TIMEOUT, exchange).await.map_err(|_| format!("reflection: no answer within {TIMEOUT:?}"))?
 }
 
-fn add(files: &mut BTreeMap<String, FileDescriptorProto>, response: MessageResponse) -> Result<(), String> {
+fn add(files: &mut BTreeMap<String, Served>, response: MessageResponse) -> Result<(), String> {
     let MessageResponse::FileDescriptorResponse(response) = response else {
         return Err(format!("reflection answered {response:?}"));
     };
     for bytes in response.file_descriptor_proto {
         let file =
             FileDescriptorProto::decode(bytes.as_slice()).map_err(|e| format!("a file that does not decode: {e}"))?;
-        files.insert(file.name().to_string(), file);
+        files.insert(file.name().to_string(), (file, bytes));
     }
     Ok(())
 }
 
-fn missing_import(files: &BTreeMap<String, FileDescriptorProto>) -> Option<String> {
-    files.values().flat_map(|f| &f.dependency).find(|name| !files.contains_key(*name)).cloned()
+fn missing_import(files: &BTreeMap<String, Served>) -> Option<String> {
+    files.values().flat_map(|(f, _)| &f.dependency).find(|name| !files.contains_key(*name)).cloned()
 }
 
 /// The files with each one's imports before it.
-fn dependency_order(mut files: BTreeMap<String, FileDescriptorProto>) -> Vec<FileDescriptorProto> {
+fn dependency_order(mut files: BTreeMap<String, Served>) -> Vec<Served> {
     let mut ordered = Vec::new();
     while let Some(name) =
-        files.keys().find(|name| files[*name].dependency.iter().all(|d| !files.contains_key(d))).cloned()
+        files.keys().find(|name| files[*name].0.dependency.iter().all(|d| !files.contains_key(d))).cloned()
     {
         ordered.extend(files.remove(&name));
     }

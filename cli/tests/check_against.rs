@@ -99,7 +99,76 @@ fn a_change_accepted_in_the_source_passes_and_says_so_and_a_typo_is_refused() {
     let text = stderr(&output);
     let flat = unwrapped(&text);
     assert!(flat.contains("`kuberpc:accept FIELD_WIRE_JSON_COMPATIBLE_TPYE` names no breaking rule"), "{text}");
-    assert!(text.contains("shop/v1/shop.proto:7:3"), "at the element it is on: {text}");
+    assert!(text.contains("shop/v1/shop.proto:6:6"), "where it is written: {text}");
+}
+
+/// The exit code and the text of a check of shop.proto against HEAD, after `after`, under the
+/// rules of `category`.
+fn check_head(after: &str, category: &str) -> (Option<i32>, String) {
+    let dir = repository(after);
+    let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "HEAD", "--category", category], dir.path());
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), stderr(&output));
+    (output.status.code(), unwrapped(&text))
+}
+
+#[test]
+fn a_directive_that_cannot_accept_anything_is_refused_where_it_is_written() {
+    let retyped = |comment: &str| BEFORE.replace("  int32 total = 2;", &format!("{comment}\n  int64 total = 2;"));
+    // No reason.
+    let (code, text) = check_head(&retyped("  // kuberpc:accept FIELD_WIRE_JSON_COMPATIBLE_TYPE"), "WIRE_JSON");
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("gives no reason") && text.contains("shop/v1/shop.proto:6:6"), "{text}");
+    // Detached from every element by blank lines: it would accept nothing.
+    let (code, text) =
+        check_head(&retyped("\n  // kuberpc:accept FIELD_WIRE_JSON_COMPATIBLE_TYPE fits\n"), "WIRE_JSON");
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("is in no element's comment, so it accepts nothing"), "{text}");
+    // Right below `id` and a blank line before `total`, protobuf makes it id's trailing comment:
+    // it accepts nothing there, and the check says so.
+    let (code, text) = check_head(&retyped("  // kuberpc:accept FIELD_WIRE_JSON_COMPATIBLE_TYPE fits\n"), "WIRE_JSON");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("note: shop/v1/shop.proto:6: `kuberpc:accept FIELD_WIRE_JSON_COMPATIBLE_TYPE` accepts nothing"),
+        "{text}"
+    );
+    // In a block comment, or beside the field: accepted.
+    let (code, text) =
+        check_head(&retyped("  /*\n   * kuberpc:accept FIELD_WIRE_JSON_COMPATIBLE_TYPE fits\n   */"), "WIRE_JSON");
+    assert_eq!(code, Some(0), "{text}");
+    let beside =
+        BEFORE.replace("int32 total = 2;", "int64 total = 2; // kuberpc:accept FIELD_WIRE_JSON_COMPATIBLE_TYPE fits");
+    let (code, text) = check_head(&beside, "WIRE_JSON");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("(accepted: fits)"), "{text}");
+}
+
+#[test]
+fn what_a_file_no_longer_declares_is_accepted_at_its_package_statement() {
+    let without_order = "syntax = \"proto3\";\npackage shop.v1;\n\nmessage Cart {\n  string id = 1;\n}\n";
+    let (code, text) = check_head(without_order, "FILE");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains(r#"MESSAGE_NO_DELETE: Previously present message "Order" was deleted from file."#), "{text}");
+    let accepted = without_order.replace(
+        "package shop.v1;",
+        "// kuberpc:accept MESSAGE_NO_DELETE Order moved to billing.v1; no caller is left (#57)\npackage shop.v1;",
+    );
+    let (code, text) = check_head(&accepted, "FILE");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("accepted on purpose: shop/v1/shop.proto:1: MESSAGE_NO_DELETE"), "{text}");
+}
+
+#[test]
+fn a_proto_added_since_the_revision_breaks_nobody() {
+    let dir = repository(BEFORE);
+    fs::write(dir.path().join("shop/v1/cart.proto"), "syntax = \"proto3\";\npackage shop.v1;\nmessage Cart {}\n")
+        .unwrap();
+    let both = ["check", "shop/v1/shop.proto", "shop/v1/cart.proto", "--against", "HEAD", "--category", "FILE"];
+    let output = kuberpc(&both, dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // Only new files: there is nothing to compare them with.
+    let output = kuberpc(&["check", "shop/v1/cart.proto", "--against", "HEAD"], dir.path());
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(unwrapped(&stderr(&output)).contains("holds none of the checked files"), "{}", stderr(&output));
 }
 
 const SERVICE: &str = r#"syntax = "proto3";
@@ -158,6 +227,29 @@ fn the_deployment_contract_is_checked_against_a_revision() {
     assert!(text.contains("shop/v1/shop.proto:7:"), "the port at its option: {text}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("note: shop/v1/shop.proto:13: shop.v1.Orders/Put became idempotent: safe only when orders rolls out before its callers"), "{stdout}");
+    // A contract change accepted on purpose, on the service.
+    let accepted = SERVICE.replace("port: 50051", "port: 50052").replace(
+        "service Orders {",
+        "// kuberpc:accept KUBERPC_SAME_PORT every caller reads the port from the generated config (#61)\nservice Orders {",
+    );
+    let dir = service_repository(&accepted);
+    let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "HEAD"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout)
+        .contains("accepted on purpose: shop/v1/shop.proto:8: KUBERPC_SAME_PORT"));
+    // The deadline a caller gets: Put has none of its own, so the service's default shrinking
+    // shortens it.
+    let shorter_default = SERVICE
+        .replace("timeout_ms: 1000 }", "}")
+        .replace("port: 50051 }", "port: 50051 client { default_timeout_ms: 800 } }");
+    let dir = service_repository(&SERVICE.replace("timeout_ms: 1000 }", "}"));
+    git(dir.path(), &["commit", "-q", "-am", "Put on the default deadline"]);
+    fs::write(dir.path().join("shop/v1/shop.proto"), shorter_default).unwrap();
+    let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "HEAD"], dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let flat = unwrapped(&stderr(&output));
+    assert!(flat.contains("shop.v1.Orders/Put's deadline shrank from 30000 ms to 800 ms"), "{flat}");
+    assert!(!flat.contains("Orders/Get's deadline"), "Get has its own: {flat}");
     // Unchanged options: nothing.
     let dir = service_repository(SERVICE);
     let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "HEAD"], dir.path());
@@ -214,6 +306,32 @@ fn a_changed_method_names_the_callers_that_still_use_it() {
 }
 
 #[test]
+fn a_removed_method_names_callers_that_call_every_method() {
+    let dir = service_repository(SERVICE);
+    fs::create_dir_all(dir.path().join("front/v1")).unwrap();
+    let calls_all =
+        CALLER.replace(r#"calls { service: "shop.v1.Orders" methods: ["Get"] }"#, r#"calls { service: "orders" }"#);
+    fs::write(dir.path().join("front/v1/front.proto"), calls_all).unwrap();
+    let removed = SERVICE.replace(
+        "  rpc Put(Order) returns (Order) {\n    option (kuberpc.v1.method) = { timeout_ms: 1000 };\n  }\n",
+        "",
+    );
+    assert_ne!(removed, SERVICE);
+    fs::write(dir.path().join("shop/v1/shop.proto"), removed).unwrap();
+    let args =
+        ["check", "shop/v1/shop.proto", "--against", "HEAD", "--category", "FILE", "--peer", "front/v1/front.proto"];
+    let output = kuberpc(&args, dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let flat = unwrapped(&stderr(&output));
+    assert!(
+        flat.contains(
+            r#"RPC_NO_DELETE: Previously present RPC "Put" on service "Orders" was deleted. — still called by front"#
+        ),
+        "{flat}"
+    );
+}
+
+#[test]
 fn the_record_a_build_writes_is_the_reference_of_the_next_change() {
     let dir = service_repository(SERVICE);
     let generate = kuberpc(&["generate", "shop/v1/shop.proto", "--out", "deploy"], dir.path());
@@ -234,6 +352,19 @@ fn the_record_a_build_writes_is_the_reference_of_the_next_change() {
     let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", record], dir.path());
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(stderr(&output).contains("FIELD_WIRE_JSON_COMPATIBLE_TYPE"), "{}", stderr(&output));
+    // The record keeps the options: the deployment contract is compared against it too.
+    fs::write(
+        dir.path().join("shop/v1/shop.proto"),
+        SERVICE.replace("timeout_ms: 2000 idempotent: true", "timeout_ms: 2000"),
+    )
+    .unwrap();
+    let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", record], dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        unwrapped(&stderr(&output)).contains("KUBERPC_IDEMPOTENT_KEPT: shop.v1.Orders/Get is no longer idempotent"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

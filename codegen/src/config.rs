@@ -273,6 +273,10 @@ impl Config {
             includes.extend(self.peer_includes.iter().cloned());
             let sources = crate::breaking::Sources { protos: &protos, includes: &includes, peers: &self.peers };
             let checked = crate::breaking::check(sources, against, categories)?;
+            if self.emit_rerun_if_changed {
+                // In a build script: what was accepted, and the rollout notes, shown by cargo.
+                checked.remarks().iter().for_each(|line| println!("cargo:warning=kuberpc: {line}"));
+            }
             checked.breaking.into_iter().for_each(|p| problems.push(p));
         }
         let templates = problems.take(self.templates());
@@ -288,12 +292,18 @@ impl Config {
         self.render(&mut generated, &peers, &templates, &input, problems)?;
         if self.stubs {
             let stubs = guard::run(Stage::Stubs, &input, || {
-                stubs::generate(&compiled.file_descriptor_set, &generated.packages, &self.stub_options)
+                stubs::generate(
+                    &compiled.file_descriptor_set,
+                    &compiled.encoded_descriptor_set,
+                    &generated.packages,
+                    &self.stub_options,
+                )
             })?;
             generated.add(Destination::Stubs, artifacts::stub_files(stubs));
             if let Some(name) = self.stub_options.file_descriptor_set_path.as_ref().and_then(|p| p.file_name()) {
-                // As prost-build writes it: everything protoc would give, source info included.
-                let set = prost::Message::encode_to_vec(&compiled.file_descriptor_set);
+                // As prost-build writes it: everything protoc would give, source info and
+                // every option included.
+                let set = compiled.encoded_descriptor_set.clone();
                 let file = (name.to_string_lossy().into_owned(), set);
                 generated.add(Destination::DescriptorSetPath, artifacts::stub_files([file]));
             }
@@ -357,12 +367,19 @@ impl Config {
         let packages = parsed.iter().flat_map(|f| &f.services).map(|s| s.package.clone()).collect();
         let sources = files.iter().map(|(name, _)| name.to_string()).collect();
         let mut generated = Generated::new(packages, sources);
-        self.render(&mut generated, &peers, &templates, &input, problems)?;
+        self.resolve(&mut generated, &peers, problems)?;
         let (emitted, descriptors) =
             guard::run(Stage::Traits, &input, || rust::proto_file::emit_all(&generated.packages, &parsed))?;
+        // Each service's record, from its emitted proto as compiled.
+        let recorded = descriptors.packages.iter().flat_map(|p| &p.services);
+        for service in generated.packages.iter_mut().flat_map(|p| &mut p.services) {
+            service.descriptor =
+                recorded.clone().find(|r| r.full_name == service.full_name).and_then(|r| r.descriptor.clone());
+        }
+        self.render_manifests(&mut generated, &templates, &input)?;
         generated.add(Destination::Protos, artifacts::generated_files(emitted));
         if self.stubs {
-            let descriptor_set = stubs::encode_without_source_info(&descriptors);
+            let descriptor_set = stubs::without_source_info(&descriptors.encoded_descriptor_set)?;
             let mut files = vec![(stubs::DESCRIPTOR_SET_FILE.to_string(), descriptor_set)];
             // The macro's module includes these: only this run knows the callees and callers.
             let services = generated.packages.iter().flat_map(|p| &p.services);
@@ -397,13 +414,28 @@ impl Config {
         peers: &[crate::model::Package],
         templates: &Templates,
         input: &str,
+        problems: Problems,
+    ) -> Result<(), Error> {
+        self.resolve(generated, peers, problems)?;
+        self.render_manifests(generated, templates, input)
+    }
+
+    /// The cross-service rules and the call graph over `generated` and `peers`; `Err` with
+    /// every problem of the run so far when any is found.
+    fn resolve(
+        &self,
+        generated: &mut Generated,
+        peers: &[crate::model::Package],
         mut problems: Problems,
     ) -> Result<(), Error> {
         problems.take(model_rules::enforce(&generated.packages));
         graph::resolve(&mut generated.packages, peers, &mut problems);
-        if !problems.is_empty() {
-            return Err(problems.into_error());
-        }
+        problems.finish(())
+    }
+
+    /// Every app's manifests, when they are switched on.
+    fn render_manifests(&self, generated: &mut Generated, templates: &Templates, input: &str) -> Result<(), Error> {
+        let mut problems = Problems::default();
         let mut files = Vec::new();
         for package in generated.packages.iter().filter(|_| self.manifests) {
             for service in &package.services {

@@ -1,77 +1,160 @@
-//! Breaking changes accepted on purpose, in the source: a line `kuberpc:accept RULE why` in
-//! the leading comments of the element a finding is at, or of one enclosing it (a message
-//! for its fields), accepts that rule's findings there — reviewed with the change, and gone
-//! with the next one, unlike a flag or a config entry that would hide every later change too.
+//! Breaking changes accepted on purpose, in the source: a comment line `kuberpc:accept RULE
+//! why` right above (or beside) the element a finding is at, or one enclosing it (a message
+//! for its fields, a service for its methods), accepts that rule's findings there. What a
+//! file no longer declares (a deleted message, enum or service) is accepted at the file's
+//! `package` statement; a deleted file or package at the `package` statement of any checked
+//! file. Reviewed with the change and gone with the next one, unlike a flag or a config entry
+//! that would hide every later change too. A directive that cannot accept anything — a rule
+//! no check has, no reason, a comment no element owns — is an error where it is written, so
+//! a typo or a stray blank line never accepts nothing silently.
 
-use prost_types::FileDescriptorSet;
+use prost_types::source_code_info::Location;
+use prost_types::{FileDescriptorProto, FileDescriptorSet};
 
+use super::contract::CONTRACT_RULES;
 use super::{Finding, RULES};
-
-/// A finding the source accepts, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Accepted {
-    /// What it accepts.
-    pub finding: Finding,
-    /// The words after the rule ID.
-    pub reason: String,
-}
-
-/// A `kuberpc:accept` line that names no rule: the file, the 1-based line and column of the
-/// element it is on, and the ID written.
-pub type UnknownRule = (String, usize, usize, String);
+use crate::error::{Problem, SourceFile};
 
 const DIRECTIVE: &str = "kuberpc:accept";
+/// The `package` statement's path in a file's source info.
+const PACKAGE: [i32; 1] = [2];
 
-/// `findings` split into those still breaking and those the new protos accept.
-pub fn accepted(new: &FileDescriptorSet, findings: Vec<Finding>) -> (Vec<Finding>, Vec<Accepted>) {
-    let mut breaking = Vec::new();
-    let mut accepted = Vec::new();
-    for finding in findings {
-        match acceptance(new, &finding) {
-            Some(reason) => accepted.push(Accepted { finding, reason }),
-            None => breaking.push(finding),
-        }
+/// Where a change was accepted: the file, the path of the element whose comment accepts it
+/// (`[2]`: the `package` statement), and the rule.
+pub(super) type Use = (String, Vec<i32>, &'static str);
+
+/// The reason the protos give for accepting `finding`, and where, if they do; `sources` are
+/// the checked files (a deleted file is accepted in any of them).
+pub(super) fn reason(new: &FileDescriptorSet, sources: &[String], finding: &Finding) -> Option<(String, Use)> {
+    let rule = finding.rule;
+    let at = |file: &FileDescriptorProto, path: &[i32]| {
+        reason_at(file, path, rule).map(|why| (why, (file.name().to_string(), path.to_vec(), rule)))
+    };
+    let Some(name) = finding.file.as_deref() else {
+        let checked = new.file.iter().filter(|f| sources.iter().any(|s| s == f.name()));
+        return checked.into_iter().find_map(|file| at(file, &PACKAGE));
+    };
+    let file = new.file.iter().find(|f| f.name() == name)?;
+    if finding.path.is_empty() {
+        return at(file, &PACKAGE);
     }
-    (breaking, accepted)
+    (1..=finding.path.len()).rev().find_map(|end| at(file, &finding.path[..end]))
 }
 
-/// The reason the source gives for accepting `finding`, if it does.
-fn acceptance(new: &FileDescriptorSet, finding: &Finding) -> Option<String> {
-    let file = new.file.iter().find(|f| Some(f.name()) == finding.file.as_deref())?;
+fn reason_at(file: &FileDescriptorProto, path: &[i32], rule: &str) -> Option<String> {
     let locations = &file.source_code_info.as_ref()?.location;
-    (1..=finding.path.len()).rev().find_map(|end| {
-        let location = locations.iter().find(|l| l.path == finding.path[..end])?;
-        directives(location.leading_comments()).find(|(rule, _)| *rule == finding.rule).map(|(_, why)| why.to_string())
-    })
+    let location = locations.iter().find(|l| l.path == path)?;
+    owned_directives(location).find(|(written, _)| *written == rule).map(|(_, why)| why.to_string())
 }
 
-/// Each `kuberpc:accept RULE why` of a comment: the rule and the reason.
+/// The directives of a location's own comments: those right above it and beside it.
+fn owned_directives(location: &Location) -> impl Iterator<Item = (&str, &str)> {
+    directives(location.leading_comments()).chain(directives(location.trailing_comments()))
+}
+
+/// Each `kuberpc:accept RULE why` of a comment's text: the rule and the reason.
 fn directives(comment: &str) -> impl Iterator<Item = (&str, &str)> {
-    comment.lines().filter_map(|line| {
-        let rest = line.trim().strip_prefix(DIRECTIVE)?;
-        let rest = rest.trim_start();
-        let (rule, why) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-        Some((rule, why.trim()))
-    })
+    comment.lines().filter_map(|line| directive(line).map(|(_, rule, why)| (rule, why)))
 }
 
-/// Every `kuberpc:accept` line of the given files whose rule buf does not have (a typo would
-/// otherwise accept nothing, silently).
-pub fn unknown_rules(new: &FileDescriptorSet, files: &[String]) -> Vec<UnknownRule> {
-    let mut unknown = Vec::new();
-    for file in new.file.iter().filter(|f| files.iter().any(|name| name == f.name())) {
-        for location in file.source_code_info.iter().flat_map(|info| &info.location) {
-            for (rule, _) in directives(location.leading_comments()) {
-                if !RULES.iter().any(|(known, _)| *known == rule) {
-                    let place = |at: usize| location.span.get(at).map_or(1, |n| *n as usize + 1);
-                    unknown.push((file.name().to_string(), place(0), place(1), rule.to_string()));
-                }
+/// A comment line's directive: its byte offset in the line, the rule and the reason. A block
+/// comment's lines may start with `*`.
+fn directive(line: &str) -> Option<(usize, &str, &str)> {
+    let content = line.trim_start().trim_start_matches('*').trim_start();
+    let rest = content.strip_prefix(DIRECTIVE)?;
+    let at = line.len() - content.len();
+    let rest = rest.trim_start();
+    let (rule, why) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    Some((at, rule, why.trim()))
+}
+
+/// Every `kuberpc:accept` written in the comments of `source` (the file `file` of the new
+/// protos) that cannot accept anything, located where it is written.
+pub(super) fn mistakes(file: &FileDescriptorProto, source: &SourceFile) -> Vec<Problem> {
+    let locations = file.source_code_info.iter().flat_map(|info| &info.location);
+    let owned: Vec<(&str, &str)> = locations.flat_map(owned_directives).collect();
+    let mut problems = Vec::new();
+    for (offset, line) in comment_lines(source.text()) {
+        let Some((at, rule, why)) = directive(line) else { continue };
+        let span = source.span(offset + at, DIRECTIVE.len() + 1 + rule.len());
+        let known = RULES.iter().map(|(id, _)| *id).chain(CONTRACT_RULES.iter().map(|(id, _)| *id));
+        let message = if !known.into_iter().any(|id| id == rule) {
+            format!("`{DIRECTIVE} {rule}` names no breaking rule (buf's IDs, e.g. FIELD_SAME_TYPE, or KUBERPC_*)")
+        } else if why.is_empty() {
+            format!("`{DIRECTIVE} {rule}` gives no reason: say why the change is safe (every check prints it)")
+        } else if !owned.contains(&(rule, why)) {
+            format!(
+                "`{DIRECTIVE} {rule}` is in no element's comment, so it accepts nothing: write it right above the element the change is at (no blank line between), beside it, or above the `package` statement"
+            )
+        } else {
+            continue;
+        };
+        problems.push(Problem::at(message, Some(span)));
+    }
+    problems
+}
+
+/// Every well-formed `kuberpc:accept` of `file` (its text `source`) that accepted no change
+/// (`used` holds those that did): a note, located where it is written — the change it was
+/// for has shipped, or it is on another element than the change.
+pub(super) fn unused(file: &FileDescriptorProto, source: &SourceFile, used: &[Use]) -> Vec<Problem> {
+    let mut notes = Vec::new();
+    for location in file.source_code_info.iter().flat_map(|info| &info.location) {
+        for (rule, why) in owned_directives(location) {
+            let accepted = used.iter().any(|(f, path, r)| f == file.name() && *path == location.path && *r == rule);
+            if accepted || why.is_empty() {
+                continue;
             }
+            let written = comment_lines(source.text()).into_iter().find_map(|(offset, line)| {
+                let (at, r, w) = directive(line)?;
+                (r == rule && w == why).then(|| source.span(offset + at, DIRECTIVE.len() + 1 + rule.len()))
+            });
+            let message = format!(
+                "`{DIRECTIVE} {rule}` accepts nothing: no {rule} change is at the element it is on (remove it once the change it was for has shipped)"
+            );
+            notes.push(Problem::at(message, written));
         }
     }
-    unknown.sort();
-    unknown.dedup();
-    unknown
+    notes
+}
+
+/// Each line of every comment of a proto's text, with the byte offset where it starts (after
+/// `//`, or inside `/* … */`); string literals are skipped.
+fn comment_lines(text: &str) -> Vec<(usize, &str)> {
+    let bytes = text.as_bytes();
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (b'"' | b'\'', _) => i = string_end(bytes, i),
+            (b'/', Some(b'/')) => {
+                let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
+                lines.push((i + 2, &text[i + 2..end]));
+                i = end;
+            }
+            (b'/', Some(b'*')) => {
+                let end = text[i + 2..].find("*/").map_or(text.len(), |n| i + 2 + n);
+                let mut start = i + 2;
+                for line in text[start..end].split('\n') {
+                    lines.push((start, line));
+                    start += line.len() + 1;
+                }
+                i = end + 2;
+            }
+            _ => i += 1,
+        }
+    }
+    lines
+}
+
+/// The index just past the string literal starting at `start` (its quote), escapes included.
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let quote = bytes[start];
+    let mut i = start + 1;
+    while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
+        i += if bytes[i] == b'\\' { 2 } else { 1 };
+    }
+    i + 1
 }
 
 #[cfg(test)]
@@ -80,9 +163,16 @@ mod tests {
 
     #[test]
     fn a_directive_names_a_rule_and_why() {
-        let comment = " The total.\n kuberpc:accept FIELD_WIRE_JSON_COMPATIBLE_TYPE totals never pass 2^31 (#42)\nkuberpc:accept RPC_NO_DELETE\n";
+        let comment = " The total.\n kuberpc:accept FIELD_WIRE_JSON_COMPATIBLE_TYPE totals never pass 2^31 (#42)\n * kuberpc:accept RPC_NO_DELETE\n";
         let found: Vec<(&str, &str)> = directives(comment).collect();
         assert_eq!(found, [("FIELD_WIRE_JSON_COMPATIBLE_TYPE", "totals never pass 2^31 (#42)"), ("RPC_NO_DELETE", "")]);
         assert_eq!(directives("kuberpc: accept X").count(), 0);
+    }
+
+    #[test]
+    fn comments_are_found_outside_strings_only() {
+        let text = "option x = \"// kuberpc:accept A b\";\n// one\nint32 a = 1; /* two\n * three */ // four\n";
+        let lines: Vec<&str> = comment_lines(text).into_iter().map(|(at, line)| &text[at..at + line.len()]).collect();
+        assert_eq!(lines, [" one", " two", " * three ", " four"]);
     }
 }

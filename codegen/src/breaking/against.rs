@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use prost::Message as _;
-use prost_types::FileDescriptorSet;
+use prost_reflect::DescriptorPool;
+use prost_types::{FileDescriptorProto, FileDescriptorSet};
 use protox::file::{ChainFileResolver, File, FileResolver};
 
-use super::{accepted, compare, contract, unknown_rules, Category, Finding};
+use super::{accept, compare, contract, Category, Finding};
 use crate::error::{Problem, Problems, SourceFile};
 use crate::model::Package;
 use crate::proto::front::{self, resolver};
@@ -26,8 +27,9 @@ pub enum Against {
     Git(String),
     /// Descriptors read elsewhere (a running server's reflection), and where from.
     Descriptors {
-        /// The files.
-        set: FileDescriptorSet,
+        /// The files, an encoded `FileDescriptorSet` (extension options, kuberpc's among
+        /// them, kept: the deployment contract is read from them).
+        encoded: Vec<u8>,
         /// Where they were read, as the check names its reference (`grpc://host:port`).
         from: String,
     },
@@ -41,6 +43,19 @@ impl Against {
         } else {
             Against::Git(reference.into())
         }
+    }
+
+    /// The record a build wrote (`record`, e.g. `deploy/greeter/base/descriptor.json`,
+    /// relative to `dir`) as committed at git `revision` (e.g. `HEAD`) of the repository `dir`
+    /// is in: what a crate's test checks its protos against, since every build rewrites the
+    /// record on disk. `Ok(None)` when nothing is committed there yet (no repository, no such
+    /// revision, or the record not in it): a first version breaks no caller.
+    pub fn committed_record(dir: &Path, record: &str, revision: &str) -> Result<Option<Against>, Error> {
+        let Ok(commit) = commit_of(revision, &[dir.to_path_buf()]) else { return Ok(None) };
+        let Some(text) = git_show(dir, &commit, record) else { return Ok(None) };
+        let from = format!("{record} at git revision {revision}");
+        let encoded = super::record::read(&text).map_err(|e| Problem::new(format!("{from}: {e}")))?;
+        Ok(Some(Against::Descriptors { encoded, from }))
     }
 }
 
@@ -65,10 +80,6 @@ pub struct Checked {
     pub accepted: Vec<Problem>,
     /// Changes that are safe in one rollout order only, which they name.
     pub notes: Vec<Problem>,
-    /// Whether the deployment contract (`contract`: app, port, idempotent, deadlines) was
-    /// compared: a git revision has the options; the options of descriptors read from a file
-    /// or a server are not read.
-    pub contract_checked: bool,
 }
 
 /// What a check reads: the protos and their include paths, and the other services of the
@@ -85,85 +96,158 @@ pub struct Sources<'a> {
 }
 
 /// The breaking changes of the protos of `sources` against `against`, under the rules of
-/// `categories`; `Err` when either side does not compile, the reference cannot be read, or
-/// a `kuberpc:accept` names no rule.
+/// `categories` (and the deployment contract's, `contract`); `Err` when either side does not
+/// compile, the reference cannot be read, or a `kuberpc:accept` cannot accept anything.
 pub fn check(sources: Sources<'_>, against: &Against, categories: &[Category]) -> Result<Checked, Error> {
     let Sources { protos, includes, peers } = sources;
-    let mut compiled = front::compile(protos, includes)?;
-    if !peers.is_empty() {
-        let peers = front::compile(peers, includes)?.packages;
-        crate::graph::resolve(&mut compiled.packages, &peers, &mut Problems::default());
+    let compiled = front::compile(protos, includes)?;
+    let peers = if peers.is_empty() { Vec::new() } else { front::compile(peers, includes)?.packages };
+    let new = &compiled.file_descriptor_set;
+    directive_mistakes(new, &compiled.sources, includes)?;
+    let mut old = reference(against, protos, includes)?;
+    shares_files(&old.set, &compiled.sources, against)?;
+    with_embedded_files_of(new, &mut old.set);
+    let findings = compare(&old.set, new, categories).map_err(|e| Problem::new(format!("{against}: {e}")))?;
+    let (contract, notes) = contract::compare(&old.packages, &compiled.packages, new);
+    let mut checked = Checked::default();
+    let mut used = Vec::new();
+    for finding in findings {
+        let callers = finding.rpc.as_deref().map(|rpc| callers_of(rpc, &old.packages, &peers)).unwrap_or_default();
+        let problem = with_callers(located(&finding, includes), callers);
+        used.extend(checked.sort(new, &compiled.sources, &finding, problem));
     }
-    let new = compiled.file_descriptor_set;
-    let (old, old_packages) = match against {
+    for (finding, span) in contract {
+        let problem = Problem::at(format!("{}: {}", finding.rule, finding.message), span);
+        used.extend(checked.sort(new, &compiled.sources, &finding, problem));
+    }
+    checked.notes = notes.into_iter().map(|(finding, span)| Problem::at(finding.message, span)).collect();
+    for file in checked_files(new, &compiled.sources) {
+        let Some(source) = source_file(file.name(), includes) else { continue };
+        checked.notes.extend(accept::unused(file, &source, &used));
+    }
+    Ok(checked)
+}
+
+/// The descriptors of the checked files (not their imports).
+fn checked_files<'a>(
+    new: &'a FileDescriptorSet,
+    sources: &'a [String],
+) -> impl Iterator<Item = &'a FileDescriptorProto> {
+    new.file.iter().filter(|f| sources.iter().any(|s| s == f.name()))
+}
+
+impl Checked {
+    /// What a check prints beside its verdict, one line each: the changes accepted on purpose
+    /// (`accepted on purpose: file:line: …`) and the rollout-order notes (`note: …`).
+    pub fn remarks(&self) -> Vec<String> {
+        let place =
+            |p: &Problem| p.span().map(|s| format!("{}:{}: ", s.file().name(), s.line_column().0)).unwrap_or_default();
+        let accepted = self.accepted.iter().map(|p| format!("accepted on purpose: {}{}", place(p), p.message()));
+        accepted.chain(self.notes.iter().map(|p| format!("note: {}{}", place(p), p.message()))).collect()
+    }
+
+    /// `problem` (the place of `finding`) among the accepted changes when the protos accept
+    /// it (and where they do), else among the breaking ones.
+    fn sort(
+        &mut self,
+        new: &FileDescriptorSet,
+        sources: &[String],
+        finding: &Finding,
+        problem: Problem,
+    ) -> Option<accept::Use> {
+        let Some((why, used)) = accept::reason(new, sources, finding) else {
+            self.breaking.push(problem);
+            return None;
+        };
+        self.accepted.push(Problem::at(format!("{} (accepted: {why})", problem.message()), problem.span().cloned()));
+        Some(used)
+    }
+}
+
+/// The old side: its descriptors and the services their options describe.
+struct Reference {
+    set: FileDescriptorSet,
+    packages: Vec<Package>,
+}
+
+/// The reference's descriptors, read from a file, a server's answer, or compiled from the
+/// checked protos as they were at a git revision (those that existed there: a proto added
+/// since breaks nobody).
+fn reference(against: &Against, protos: &[PathBuf], includes: &[PathBuf]) -> Result<Reference, Error> {
+    let encoded = match against {
         Against::DescriptorSet(path) => {
             let bytes = std::fs::read(path).map_err(|e| Problem::new(format!("reading {}: {e}", path.display())))?;
-            let set = if path.extension().is_some_and(|e| e == "json") {
+            if path.extension().is_some_and(|e| e == "json") {
                 let text = String::from_utf8_lossy(&bytes);
                 super::record::read(&text).map_err(|e| Problem::new(format!("{}: {e}", path.display())))?
             } else {
-                FileDescriptorSet::decode(bytes.as_slice())
-                    .map_err(|e| Problem::new(format!("{} is not an encoded FileDescriptorSet: {e}", path.display())))?
-            };
-            (set, None)
+                bytes
+            }
         }
-        Against::Descriptors { set, .. } => (set.clone(), None),
+        Against::Descriptors { encoded, .. } => encoded.clone(),
         Against::Git(revision) => {
             let commit = commit_of(revision, includes)?;
             let mut paths = ChainFileResolver::new();
             for include in includes {
                 paths.add(GitFileResolver { dir: include.clone(), commit: commit.clone() });
             }
-            let old = front::compile_with(resolver(paths), &protos_of(protos), &|_| None)
-                .map_err(|e| at_revision(e, revision))?;
-            (old.file_descriptor_set, Some(old.packages))
+            let existing: Vec<&Path> = protos
+                .iter()
+                .map(PathBuf::as_path)
+                .filter(|proto| paths.resolve_path(proto).is_some_and(|name| paths.open_file(&name).is_ok()))
+                .collect();
+            let old =
+                front::compile_with(resolver(paths), &existing, &|_| None).map_err(|e| at_revision(e, revision))?;
+            return Ok(Reference { set: old.file_descriptor_set, packages: old.packages });
         }
     };
-    let (contract, notes) = match &old_packages {
-        Some(old) => contract::compare(old, &compiled.packages),
-        None => (Vec::new(), Vec::new()),
-    };
-    let sources: Vec<String> =
-        new.file.iter().filter(|f| f.source_code_info.is_some()).map(|f| f.name().to_string()).collect();
-    let mut unknown = Problems::default();
-    for (file, line, column, rule) in unknown_rules(&new, &sources) {
-        let at =
-            Finding { rule: "", message: String::new(), file: Some(file), line, column, path: Vec::new(), rpc: None };
-        let message = format!("`kuberpc:accept {rule}` names no breaking rule (buf's IDs, e.g. FIELD_SAME_TYPE)");
-        unknown.push(Problem::at(message, located(&at, includes).span().cloned()));
-    }
-    unknown.finish(())?;
-    shares_files(&old, &compiled.sources, against)?;
-    let findings = compare(&old, &new, categories).map_err(|e| Problem::new(format!("{against}: {e}")))?;
-    let (breaking, accepted) = accepted(&new, findings);
-    let callers = |finding: &Finding| callers_of(finding, &compiled.packages);
-    Ok(Checked {
-        breaking: breaking
-            .iter()
-            .map(|finding| with_callers(located(finding, includes), callers(finding)))
-            .chain(contract)
-            .collect(),
-        notes,
-        contract_checked: old_packages.is_some(),
-        accepted: accepted
-            .iter()
-            .map(|a| {
-                let problem = located(&a.finding, includes);
-                Problem::at(format!("{} (accepted: {})", problem.message(), a.reason), problem.span().cloned())
-            })
-            .collect(),
-    })
+    let pool = DescriptorPool::decode(encoded.as_slice()).map_err(|e| {
+        match FileDescriptorSet::decode(encoded.as_slice()) {
+            Ok(_) => Problem::new(format!("{against}: the reference does not resolve: {e}")),
+            Err(e) => Problem::new(format!("{against} is not an encoded FileDescriptorSet: {e}")),
+        }
+    })?;
+    let set = FileDescriptorSet { file: pool.file_descriptor_protos().cloned().collect() };
+    Ok(Reference { set, packages: front::packages_of(&pool) })
 }
 
-/// The app names of the declared callers of the method a finding is on (none for other
-/// findings, or when no peer calls it).
-fn callers_of(finding: &Finding, packages: &[Package]) -> Vec<String> {
-    let Some((service, method)) = finding.rpc.as_deref().and_then(|p| p.trim_start_matches('/').split_once('/')) else {
-        return Vec::new();
+/// The files kuberpc embeds (descriptor.proto and the well-known types, its vocabulary,
+/// googleapis' annotations) as this build has them, in place of the reference's copies: a
+/// reference built with other versions of them is no change of the checked protos, and
+/// nothing the user could fix or accept.
+fn with_embedded_files_of(new: &FileDescriptorSet, old: &mut FileDescriptorSet) {
+    for file in old.file.iter_mut().filter(|f| crate::proto::record::embedded(f.name())) {
+        if let Some(ours) = new.file.iter().find(|f| f.name() == file.name()) {
+            *file = ours.clone();
+        }
+    }
+}
+
+/// Every `kuberpc:accept` of the checked files that cannot accept anything, as errors.
+fn directive_mistakes(new: &FileDescriptorSet, sources: &[String], includes: &[PathBuf]) -> Result<(), Error> {
+    let mut problems = Problems::default();
+    for file in checked_files(new, sources) {
+        let Some(source) = source_file(file.name(), includes) else { continue };
+        accept::mistakes(file, &source).into_iter().for_each(|p| problems.push(p));
+    }
+    problems.finish(())
+}
+
+/// The app names of the services of the system (`peers`) whose `calls` name the method
+/// `rpc` (`/pkg.Service/Method`), by the service's full name or its app name (in
+/// `services`), for all its methods or this one.
+fn callers_of(rpc: &str, services: &[Package], peers: &[Package]) -> Vec<String> {
+    let Some((service, method)) = rpc.trim_start_matches('/').split_once('/') else { return Vec::new() };
+    let app = services.iter().flat_map(|p| &p.services).find(|s| s.full_name == service).map(|s| &s.deploy.app);
+    let names_it = |call: &crate::model::Call| {
+        (call.service == service || Some(&call.service) == app)
+            && (call.methods.is_empty() || call.methods.iter().any(|m| m == method))
     };
-    let services = packages.iter().flat_map(|p| &p.services);
-    let callers = services.filter(|s| s.full_name == service).flat_map(|s| &s.deploy.callers);
-    callers.filter(|c| c.methods.iter().any(|m| m == method)).map(|c| c.app.clone()).collect()
+    let callers = peers.iter().flat_map(|p| &p.services).filter(|s| s.deploy.calls.iter().any(names_it));
+    let mut apps: Vec<String> = callers.map(|s| s.deploy.app.clone()).collect();
+    apps.sort();
+    apps.dedup();
+    apps
 }
 
 fn with_callers(problem: Problem, callers: Vec<String>) -> Problem {
@@ -172,10 +256,6 @@ fn with_callers(problem: Problem, callers: Vec<String>) -> Problem {
     }
     let message = format!("{} — still called by {}", problem.message(), callers.join(", "));
     Problem::at(message, problem.span().cloned())
-}
-
-fn protos_of(protos: &[PathBuf]) -> Vec<&Path> {
-    protos.iter().map(PathBuf::as_path).collect()
 }
 
 fn at_revision(error: Error, revision: &str) -> Error {
@@ -190,15 +270,18 @@ fn at_revision(error: Error, revision: &str) -> Error {
 /// paths), its rule ID first.
 fn located(finding: &Finding, includes: &[PathBuf]) -> Problem {
     let message = format!("{}: {}", finding.rule, finding.message);
-    let source = finding.file.as_ref().and_then(|name| {
-        let path = includes.iter().map(|include| include.join(name)).find(|path| path.is_file())?;
-        let text = std::fs::read_to_string(&path).ok()?;
-        Some(SourceFile::new(path.strip_prefix(".").unwrap_or(&path).display().to_string(), text))
-    });
+    let source = finding.file.as_ref().and_then(|name| source_file(name, includes));
     // Source info (and span_lines) count from 0; findings from 1.
     let (line, column) = (finding.line.saturating_sub(1), finding.column.saturating_sub(1));
     let span = source.map(|source| source.span_lines(line, column, line, column + 1));
     Problem::at(message, span)
+}
+
+/// The text of the proto `name`, found through the include paths.
+fn source_file(name: &str, includes: &[PathBuf]) -> Option<SourceFile> {
+    let path = includes.iter().map(|include| include.join(name)).find(|path| path.is_file())?;
+    let text = std::fs::read_to_string(&path).ok()?;
+    Some(SourceFile::new(path.strip_prefix(".").unwrap_or(&path).display().to_string(), text))
 }
 
 /// The commit a revision names, resolved once in the first include path's repository; the
@@ -253,16 +336,13 @@ impl FileResolver for GitFileResolver {
     }
 
     fn open_file(&self, name: &str) -> Result<File, protox::Error> {
-        let output = Command::new("git")
-            .arg("-C")
-            .arg(&self.dir)
-            .args(["show", &format!("{}:./{name}", self.commit)])
-            .output()
-            .map_err(|_| protox::Error::file_not_found(name))?;
-        if !output.status.success() {
-            return Err(protox::Error::file_not_found(name));
-        }
-        let text = String::from_utf8(output.stdout).map_err(|_| protox::Error::file_not_found(name))?;
+        let text = git_show(&self.dir, &self.commit, name).ok_or_else(|| protox::Error::file_not_found(name))?;
         File::from_source(name, &text)
     }
+}
+
+/// The text of the file `name` (relative to `dir`) at `commit` (a hash, never an option).
+fn git_show(dir: &Path, commit: &str, name: &str) -> Option<String> {
+    let output = Command::new("git").arg("-C").arg(dir).args(["show", &format!("{commit}:./{name}")]).output().ok()?;
+    output.status.success().then(|| String::from_utf8(output.stdout).ok()).flatten()
 }

@@ -6,7 +6,10 @@
 //! its callers (a method becoming idempotent: callers may retry it only once every pod is).
 //! Streaming changes are buf's RPC_SAME_*_STREAMING.
 
-use crate::error::Problem;
+use prost_types::FileDescriptorSet;
+
+use super::Finding;
+use crate::error::Span;
 use crate::model::{Package, Service};
 use crate::schema::path;
 
@@ -18,64 +21,104 @@ pub const CONTRACT_RULES: &[(&str, &str)] = &[
     ("KUBERPC_DEADLINE_NOT_SHORTER", "the time a method may take"),
 ];
 
-/// What the deployment contract of `new` breaks against `old` (located at the option in the
-/// new proto), and the changes that need the callee to roll out first (notes).
-pub(super) fn compare(old: &[Package], new: &[Package]) -> (Vec<Problem>, Vec<Problem>) {
-    let mut breaking = Vec::new();
-    let mut notes = Vec::new();
+/// A change to the contract: the finding (its rule, message and the element it is on, for
+/// `kuberpc:accept`) and the option it is located at in the new proto.
+pub(super) type Breach = (Finding, Option<Span>);
+
+/// What the deployment contract of `new` (whose descriptors are `set`) breaks against `old`,
+/// and the changes that need the callee to roll out first (notes).
+pub(super) fn compare(old: &[Package], new: &[Package], set: &FileDescriptorSet) -> (Vec<Breach>, Vec<Breach>) {
+    let mut out = Out { set, breaking: Vec::new(), notes: Vec::new() };
     let services = |packages: &[Package]| packages.iter().flat_map(|p| p.services.clone()).collect::<Vec<Service>>();
     let (old, new) = (services(old), services(new));
     for was in &old {
         let Some(is) = new.iter().find(|s| s.full_name == was.full_name) else { continue };
-        service(was, is, &mut breaking, &mut notes);
+        service(was, is, &mut out);
     }
-    (breaking, notes)
+    (out.breaking, out.notes)
 }
 
-fn service(was: &Service, is: &Service, breaking: &mut Vec<Problem>, notes: &mut Vec<Problem>) {
+struct Out<'a> {
+    set: &'a FileDescriptorSet,
+    breaking: Vec<Breach>,
+    notes: Vec<Breach>,
+}
+
+impl Out<'_> {
+    /// A finding of `rule` on `service` (and its `method`), at `span`.
+    fn add(
+        &mut self,
+        note: bool,
+        rule: &'static str,
+        message: String,
+        (service, method): (&Service, Option<&str>),
+        span: Option<Span>,
+    ) {
+        let file = self.set.file.iter().find(|f| f.name() == service.source_file);
+        let index = |i: Option<usize>| i.and_then(|i| i32::try_from(i).ok());
+        let service_at = file.and_then(|f| index(f.service.iter().position(|s| s.name() == service.name)));
+        let mut path: Vec<i32> = service_at.map(|i| vec![6, i]).unwrap_or_default();
+        if let (Some(method), Some(service)) = (method, service_at.and_then(|i| file?.service.get(i as usize))) {
+            path.extend(
+                index(service.method.iter().position(|m| m.name() == method)).map(|j| [2, j]).into_iter().flatten(),
+            );
+        }
+        let file = Some(service.source_file.clone());
+        let finding = Finding { rule, message, file, line: 1, column: 1, path, rpc: None };
+        if note {
+            self.notes.push((finding, span))
+        } else {
+            self.breaking.push((finding, span))
+        }
+    }
+}
+
+fn service(was: &Service, is: &Service, out: &mut Out<'_>) {
     let name = &is.full_name;
     let at = |option| is.spans.get(option);
     if was.deploy.app != is.deploy.app {
         let message = format!(
-            "KUBERPC_SAME_APP: service {name:?} changed app from {:?} to {:?}: its Deployment, Services and DNS names change, so callers of {}-headless lose it",
+            "service {name:?} changed app from {:?} to {:?}: its Deployment, Services and DNS names change, so callers of {}-headless lose it",
             was.deploy.app, is.deploy.app, was.deploy.app
         );
-        breaking.push(Problem::at(message, at(path::NAME)));
+        out.add(false, "KUBERPC_SAME_APP", message, (is, None), at(path::NAME));
     }
     if was.deploy.port != is.deploy.port {
         let message = format!(
-            "KUBERPC_SAME_PORT: service {name:?} changed port from {} to {}: callers configured with the old port (and the old pods' probes during the rollout) fail to connect",
+            "service {name:?} changed port from {} to {}: callers configured with the old port (and the old pods' probes during the rollout) fail to connect",
             was.deploy.port, is.deploy.port
         );
-        breaking.push(Problem::at(message, at(path::PORT)));
+        out.add(false, "KUBERPC_SAME_PORT", message, (is, None), at(path::PORT));
     }
     for old_method in &was.methods {
         let Some(method) = is.methods.iter().find(|m| m.name == old_method.name) else { continue };
         let (before, after) = (&old_method.policy, &method.policy);
         let rpc = format!("{name}/{}", method.name);
+        let on = (is, Some(method.name.as_str()));
         if before.idempotent && !after.idempotent {
             let message = format!(
-                "KUBERPC_IDEMPOTENT_KEPT: {rpc} is no longer idempotent: callers still on the old service config retry and hedge it, running it twice"
+                "{rpc} is no longer idempotent: callers still on the old service config retry and hedge it, running it twice"
             );
-            breaking.push(Problem::at(
-                message,
-                method.spans.get(path::IDEMPOTENT).or_else(|| method.spans.get(path::NAME)),
-            ));
+            let span = method.spans.get(path::IDEMPOTENT).or_else(|| method.spans.get(path::NAME));
+            out.add(false, "KUBERPC_IDEMPOTENT_KEPT", message, on, span);
         }
-        if let (Some(was_ms), Some(is_ms)) = (before.timeout_ms, after.timeout_ms) {
-            if is_ms < was_ms {
-                let message = format!(
-                    "KUBERPC_DEADLINE_NOT_SHORTER: {rpc}'s deadline shrank from {was_ms} ms to {is_ms} ms: calls that took longer than {is_ms} ms now fail"
-                );
-                breaking.push(Problem::at(message, method.spans.get(path::TIMEOUT_MS)));
-            }
+        let deadline = (before.deadline_ms(&was.deploy.client), after.deadline_ms(&is.deploy.client));
+        let shrank = match deadline {
+            (Some(was_ms), Some(is_ms)) if is_ms < was_ms => Some(format!("shrank from {was_ms} ms to {is_ms} ms")),
+            (None, Some(is_ms)) => Some(format!("is {is_ms} ms where it had none")),
+            _ => None,
+        };
+        if let (Some(shrank), Some(is_ms)) = (shrank, deadline.1) {
+            let message = format!("{rpc}'s deadline {shrank}: calls that took longer than {is_ms} ms now fail");
+            let span = method.spans.get(path::TIMEOUT_MS).or_else(|| at(path::CLIENT_DEFAULT_TIMEOUT_MS));
+            out.add(false, "KUBERPC_DEADLINE_NOT_SHORTER", message, on, span);
         }
         if !before.idempotent && after.idempotent {
             let message = format!(
                 "{rpc} became idempotent: safe only when {} rolls out before its callers take the new service config (they will retry and hedge it)",
                 is.deploy.app
             );
-            notes.push(Problem::at(message, method.spans.get(path::IDEMPOTENT)));
+            out.add(true, "", message, on, method.spans.get(path::IDEMPOTENT));
         }
     }
 }

@@ -19,7 +19,6 @@ mod elements;
 mod fields;
 mod record;
 
-pub use accept::{accepted, unknown_rules, Accepted, UnknownRule};
 pub use against::{check, Against, Checked, Sources};
 pub use contract::CONTRACT_RULES;
 

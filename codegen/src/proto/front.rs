@@ -35,7 +35,11 @@ pub struct Compiled {
     /// One entry per protobuf package that declares services in the given files.
     pub packages: Vec<Package>,
     /// Every compiled file, imports included, with source info (for stub generation).
+    /// prost's types drop extension options: [`Compiled::encoded_descriptor_set`] keeps them.
     pub file_descriptor_set: prost_types::FileDescriptorSet,
+    /// The same files encoded as protoc would write them: options of every vocabulary
+    /// (kuberpc's, googleapis', the user's own) kept, source info included.
+    pub encoded_descriptor_set: Vec<u8>,
     /// Every file read from disk, imports included (for `cargo:rerun-if-changed`).
     pub inputs: Vec<PathBuf>,
     /// The names of the given (non-import) files, as descriptors and headers name them.
@@ -122,16 +126,34 @@ pub(crate) fn compile_with(
         };
         source_packages.push(file.package_name().to_string());
         let locator = Locator::new(&file, source_of(meta.name()));
-        for service in reader.services(&file, &locator, &mut problems) {
-            match packages.iter_mut().find(|p| p.name == file.package_name()) {
-                Some(package) => package.services.push(service),
-                None => packages.push(Package { name: file.package_name().to_string(), services: vec![service] }),
-            }
-        }
+        add_services(&mut packages, &file, reader.services(&file, &locator, &mut problems));
     }
     let file_descriptor_set = compiler.file_descriptor_set();
+    let encoded_descriptor_set = compiler.encode_file_descriptor_set();
     let problems = problems.into_error().problems().to_vec();
-    Ok(Compiled { packages, file_descriptor_set, inputs, sources, source_packages, problems })
+    Ok(Compiled { packages, file_descriptor_set, encoded_descriptor_set, inputs, sources, source_packages, problems })
+}
+
+/// The services every file of `pool` declares, read from their options (those encoded as
+/// extensions: a pool decoded from bytes keeps them), without source places; option mistakes
+/// are not reported (they are a build's to report).
+pub(crate) fn packages_of(pool: &DescriptorPool) -> Vec<Package> {
+    let reader = OptionReader::new(pool);
+    let mut packages = Vec::new();
+    for file in pool.files() {
+        let services = reader.services(&file, &Locator::new(&file, None), &mut Problems::default());
+        add_services(&mut packages, &file, services);
+    }
+    packages
+}
+
+fn add_services(packages: &mut Vec<Package>, file: &FileDescriptor, services: Vec<Service>) {
+    for service in services {
+        match packages.iter_mut().find(|p| p.name == file.package_name()) {
+            Some(package) => package.services.push(service),
+            None => packages.push(Package { name: file.package_name().to_string(), services: vec![service] }),
+        }
+    }
 }
 
 /// A path as shown in diagnostics: `./greeter.proto` → `greeter.proto`.

@@ -13,7 +13,7 @@ pub(crate) const MARKER: &str = "x-kuberpc";
 
 /// Files every kuberpc build has without a copy — the vocabulary, googleapis' http
 /// annotations (as `front`'s resolvers serve them), the well-known types and descriptor.proto.
-fn embedded(name: &str) -> bool {
+pub(crate) fn embedded(name: &str) -> bool {
     name.starts_with("google/protobuf/")
         || name == crate::options::OPTIONS_PROTO_NAME
         || super::front::GOOGLE_API.iter().any(|(known, _)| *known == name)

@@ -33,7 +33,7 @@ enum Definition<'a> {
 pub(crate) fn emit_all(
     packages: &[Package],
     parsed: &[ParsedFile],
-) -> Result<(Vec<(String, String)>, prost_types::FileDescriptorSet), Error> {
+) -> Result<(Vec<(String, String)>, crate::proto::Compiled), Error> {
     let mut problems = Problems::default();
     let mut names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
     names.sort();
@@ -50,7 +50,7 @@ pub(crate) fn emit_all(
     if imports_vocabulary {
         emitted.push((OPTIONS_PROTO_NAME.to_string(), crate::options::vocabulary_file()));
     }
-    Ok((emitted, descriptors.file_descriptor_set))
+    Ok((emitted, descriptors))
 }
 
 /// The emitted file of `package`: its path under the proto directory

@@ -5,25 +5,17 @@
 //! --against`, WIRE_JSON rules.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use kuberpc_codegen::breaking::{check, Against, Category, Sources};
-
-const RECORD: &str = "deploy/greeter/base/descriptor.json";
 
 #[test]
 fn greeter_proto_keeps_the_committed_callers_working() {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let committed =
-        Command::new("git").args(["show", &format!("HEAD:./{RECORD}")]).current_dir(crate_dir).output().expect("git");
-    assert!(committed.status.success(), "the committed record: {}", String::from_utf8_lossy(&committed.stderr));
-    let reference = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
-    std::fs::write(reference.path(), &committed.stdout).unwrap();
-
+    let against = Against::committed_record(crate_dir, "deploy/greeter/base/descriptor.json", "HEAD").unwrap();
+    let against = against.expect("the greeter's record is committed");
     let protos = [crate_dir.join("proto/greeter/v1/greeter.proto")];
     let includes = [crate_dir.join("proto")];
     let sources = Sources { protos: &protos, includes: &includes, peers: &[] as &[PathBuf] };
-    let against = Against::DescriptorSet(reference.path().to_path_buf());
     let checked = check(sources, &against, &[Category::WireJson]).unwrap();
     let found: Vec<String> = checked.breaking.iter().map(|p| p.to_string()).collect();
     assert!(found.is_empty(), "greeter.proto breaks callers of the committed greeter:\n{}", found.join("\n"));
