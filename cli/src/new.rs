@@ -1,8 +1,9 @@
-//! `kuberpc new <name> [--trait] [--path DIR]`: a crate that builds, serves, calls and tests
-//! as generated — Cargo.toml, the annotated API (a `.proto`, or `src/api.rs` with
-//! `#[rpc_service]`), build.rs, a server and a client binary, a test over 127.0.0.1 and a
-//! README; the proto kind also a REST binding, its test and a page calling it (`web/`); the
-//! first `cargo build` adds `deploy/<name>/` (manifests and Dockerfile).
+//! `kuberpc new <name> [--trait] [--path DIR]`: a crate that builds, serves, calls and tests as
+//! generated — Cargo.toml, the annotated API (a `.proto`, or `src/api.rs` with
+//! `#[rpc_service]`), build.rs, a server and a client binary, a test over 127.0.0.1, a test
+//! that the API still serves the callers of its last committed version, and a README; the proto
+//! kind also a REST binding, its test and a page calling it (`web/`); the first `cargo build`
+//! adds `deploy/<name>/` (manifests and Dockerfile).
 //!
 //! The kuberpc crates are named by path when this binary was built from a checkout that still
 //! exists (and by version otherwise). A directory that exists and is not empty is refused:
@@ -37,6 +38,7 @@ const COMMON_FILES: &[(&str, &str)] = &[
     ("src/bin/server.rs", include_str!("new/server.rs")),
     ("src/bin/client.rs", include_str!("new/client.rs")),
     ("tests/call.rs", include_str!("new/call.rs")),
+    ("tests/compatible.rs", include_str!("new/compatible.rs")),
     ("README.md", include_str!("new/README.md")),
     (".gitignore", "/target\n"),
 ];
@@ -161,9 +163,9 @@ fn kuberpc_dependencies() -> String {
         }
         None => format!("{name} = \"0.1\""),
     };
+    let codegen = line("kuberpc-codegen", "codegen");
     format!(
-        "[dependencies]\n{}\n{DEPENDENCIES}\n\n[build-dependencies]\n{}",
+        "[dependencies]\n{}\n{DEPENDENCIES}\n\n[dev-dependencies]\n{codegen}\n\n[build-dependencies]\n{codegen}",
         line("kuberpc", ""),
-        line("kuberpc-codegen", "codegen")
     )
 }

@@ -5,7 +5,8 @@
 //! no path into this checkout. From it `cargo install kuberpc-cli` (debug) installs the
 //! binary; the README's quick start, exactly as written, builds and its server answers its
 //! client; `kuberpc new` crates of both kinds pass their own test, `kuberpc check` finds them
-//! up to date and hadolint accepts their Dockerfile.
+//! up to date and hadolint accepts their Dockerfile; once committed, a field renumbered in
+//! the proto crate's API fails its `compatible` test.
 //!
 //! Everything builds in the scratch target directory outside the clone
 //! (`~/.cache/kuberpc/scratch-target`, or `KUBERPC_SCRATCH_TARGET`). Replaced sources keep
@@ -213,6 +214,25 @@ fn a_new_crate_passes_its_test_and_is_up_to_date(
     assert!(hadolint.status.success() && text(&hadolint).trim().is_empty(), "{name}: {}", text(&hadolint));
 }
 
+/// The new crate `name` under `root`, committed to git, then its proto changed so that a
+/// caller of the committed version breaks (a field renumbered): its `compatible` test fails,
+/// naming the change.
+fn a_breaking_change_to_a_committed_new_crate_fails_its_test(machine: &Machine, root: &Path, name: &str) {
+    let dir = root.join(name);
+    common::git(&dir, &["init", "-q"]);
+    common::git(&dir, &["add", "."]);
+    common::git(&dir, &["commit", "-q", "-m", "the first version"]);
+    let lib = name.replace('-', "_");
+    let proto = dir.join(format!("proto/{lib}/v1/{lib}.proto"));
+    let text_before = std::fs::read_to_string(&proto).unwrap();
+    let renumbered = text_before.replacen("string name = 1;", "string name = 2;", 1);
+    assert_ne!(renumbered, text_before, "{name}: the proto has no `string name = 1;`");
+    std::fs::write(&proto, renumbered).unwrap();
+    let test = machine.cargo(&["test", "--quiet", "--test", "compatible"], &dir).output().unwrap();
+    assert!(!test.status.success(), "{name}: a renumbered field passed its compatible test:\n{}", text(&test));
+    assert!(text(&test).contains("FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED"), "{name}: {}", text(&test));
+}
+
 #[test]
 fn the_packaged_crates_install_the_cli_build_the_quick_start_and_both_new_crates() {
     let started = Instant::now();
@@ -242,6 +262,7 @@ fn the_packaged_crates_install_the_cli_build_the_quick_start_and_both_new_crates
 
     let proto_check = ["check", "proto/hello_proto/v1/hello_proto.proto", "-I", "proto", "--out", "deploy"];
     a_new_crate_passes_its_test_and_is_up_to_date(&machine, scratch.path(), "hello-proto", &[], &proto_check);
+    a_breaking_change_to_a_committed_new_crate_fails_its_test(&machine, scratch.path(), "hello-proto");
     let trait_check = ["check", "src/api.rs", "--out", "deploy"];
     a_new_crate_passes_its_test_and_is_up_to_date(&machine, scratch.path(), "hello-trait", &["--trait"], &trait_check);
     println!("done after {:?}", started.elapsed());

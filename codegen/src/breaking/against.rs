@@ -136,6 +136,22 @@ fn checked_files<'a>(
     new.file.iter().filter(|f| sources.iter().any(|s| s == f.name()))
 }
 
+/// The check a crate's test runs: its protos against the record (`record`, relative to the
+/// crate directory `dir`) committed at `HEAD` — a change that would break a caller of the last
+/// committed version fails the test until it is made safe or accepted in the proto. Nothing
+/// is breaking when no record is committed yet (a new crate: its first version breaks nobody).
+pub fn check_committed(
+    dir: &Path,
+    record: &str,
+    sources: Sources<'_>,
+    categories: &[Category],
+) -> Result<Checked, Error> {
+    match Against::committed_record(dir, record, "HEAD")? {
+        Some(against) => check(sources, &against, categories),
+        None => Ok(Checked::default()),
+    }
+}
+
 impl Checked {
     /// What a check prints beside its verdict, one line each: the changes accepted on purpose
     /// (`accepted on purpose: file:line: …`) and the rollout-order notes (`note: …`).

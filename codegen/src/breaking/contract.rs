@@ -1,10 +1,12 @@
-//! What only kuberpc knows breaks: the deployment contract the options state, which callers
-//! and the cluster rely on beside the wire — the app name (its Services' DNS names and
-//! labels), the port, a method losing `idempotent` (callers' service config stops retrying
-//! and hedging it, and a caller still on the old config retries what is no longer safe to),
-//! a shorter deadline; and the changes that are safe only when the callee rolls out before
-//! its callers (a method becoming idempotent: callers may retry it only once every pod is).
-//! Streaming changes are buf's RPC_SAME_*_STREAMING.
+//! What only kuberpc knows breaks: the deployment contract the options state, which callers and
+//! the cluster rely on beside the wire — the app name (its Services' DNS names and labels), the
+//! port, a method losing `idempotent` (callers' service config stops retrying and hedging it,
+//! and a caller still on the old config retries what is no longer safe to), a shorter deadline
+//! (the one a caller gets: the method's, else the service's default); and the changes that are
+//! safe only when the callee rolls out before its callers (a method becoming idempotent:
+//! callers may retry it only once every pod is). Streaming changes are buf's
+//! RPC_SAME_*_STREAMING. Each finding is on its service or method, so `kuberpc:accept
+//! KUBERPC_…` above it accepts it.
 
 use prost_types::FileDescriptorSet;
 

@@ -19,7 +19,7 @@ mod elements;
 mod fields;
 mod record;
 
-pub use against::{check, Against, Checked, Sources};
+pub use against::{check, check_committed, Against, Checked, Sources};
 pub use contract::CONTRACT_RULES;
 
 use std::collections::BTreeMap;

@@ -138,7 +138,7 @@ pub(crate) fn compile_with(
 /// extensions: a pool decoded from bytes keeps them), without source places; option mistakes
 /// are not reported (they are a build's to report).
 pub(crate) fn packages_of(pool: &DescriptorPool) -> Vec<Package> {
-    let reader = OptionReader::new(pool);
+    let reader = OptionReader { outputs: false, ..OptionReader::new(pool) };
     let mut packages = Vec::new();
     for file in pool.files() {
         let services = reader.services(&file, &Locator::new(&file, None), &mut Problems::default());
@@ -382,6 +382,9 @@ struct OptionReader {
     method: Option<ExtensionDescriptor>,
     /// `google.api.http`, when a compiled file imports google/api/annotations.proto.
     http: Option<ExtensionDescriptor>,
+    /// Whether each service's OpenAPI document and descriptor record are made (a build's
+    /// outputs; a check's reference needs neither).
+    outputs: bool,
 }
 
 impl OptionReader {
@@ -390,6 +393,7 @@ impl OptionReader {
             service: pool.get_extension_by_name(SERVICE_EXTENSION),
             method: pool.get_extension_by_name(METHOD_EXTENSION),
             http: pool.get_extension_by_name(http::HTTP_EXTENSION),
+            outputs: true,
         }
     }
 
@@ -429,7 +433,7 @@ impl OptionReader {
                     })
                     .collect();
                 http::duplicate_routes(&bindings, problems);
-                let openapi = openapi::of(&service, &bindings, &deploy);
+                let openapi = self.outputs.then(|| openapi::of(&service, &bindings, &deploy)).flatten();
                 Service {
                     name: service.name().to_string(),
                     full_name: service.full_name().to_string(),
@@ -437,7 +441,7 @@ impl OptionReader {
                     methods,
                     deploy,
                     openapi,
-                    descriptor: super::record::of(file),
+                    descriptor: self.outputs.then(|| super::record::of(file)).flatten(),
                     spans,
                 }
             })
