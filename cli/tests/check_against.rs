@@ -306,6 +306,27 @@ fn a_changed_method_names_the_callers_that_still_use_it() {
 }
 
 #[test]
+fn a_changed_message_names_the_callers_of_the_methods_that_carry_it() {
+    let dir = service_repository(SERVICE);
+    fs::create_dir_all(dir.path().join("front/v1")).unwrap();
+    fs::write(dir.path().join("front/v1/front.proto"), CALLER).unwrap();
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "the front"]);
+    // Order is Get's request and response (front calls Get) and Put's (nobody does).
+    fs::write(dir.path().join("shop/v1/shop.proto"), SERVICE.replace("int32 total = 2;", "string total = 2;")).unwrap();
+    let args = ["check", "shop/v1/shop.proto", "--against", "HEAD", "--peer", "front/v1/front.proto"];
+    let output = kuberpc(&args, dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let flat = unwrapped(&stderr(&output));
+    assert!(
+        flat.contains(r#"on message "Order" changed type from "int32" to "string"."#)
+            && flat.contains("— still called by front (through shop.v1.Orders/Get)"),
+        "{flat}"
+    );
+    assert!(!flat.contains("Orders/Put"), "nobody calls Put: {flat}");
+}
+
+#[test]
 fn a_removed_method_names_callers_that_call_every_method() {
     let dir = service_repository(SERVICE);
     fs::create_dir_all(dir.path().join("front/v1")).unwrap();

@@ -11,6 +11,7 @@ use prost_reflect::DescriptorPool;
 use prost_types::{FileDescriptorProto, FileDescriptorSet};
 use protox::file::{ChainFileResolver, File, FileResolver};
 
+use super::callers::Callers;
 use super::{accept, compare, contract, Category, Finding};
 use crate::error::{Problem, Problems, SourceFile};
 use crate::model::Package;
@@ -111,9 +112,9 @@ pub fn check(sources: Sources<'_>, against: &Against, categories: &[Category]) -
     let (contract, notes) = contract::compare(&old.packages, &compiled.packages, new);
     let mut checked = Checked::default();
     let mut used = Vec::new();
+    let callers = Callers::new(&old.packages, &peers, new);
     for finding in findings {
-        let callers = finding.rpc.as_deref().map(|rpc| callers_of(rpc, &old.packages, &peers)).unwrap_or_default();
-        let problem = with_callers(located(&finding, includes), callers);
+        let problem = callers.name(&finding, located(&finding, includes));
         used.extend(checked.sort(new, &compiled.sources, &finding, problem));
     }
     for (finding, span) in contract {
@@ -247,31 +248,6 @@ fn directive_mistakes(new: &FileDescriptorSet, sources: &[String], includes: &[P
         accept::mistakes(file, &source).into_iter().for_each(|p| problems.push(p));
     }
     problems.finish(())
-}
-
-/// The app names of the services of the system (`peers`) whose `calls` name the method
-/// `rpc` (`/pkg.Service/Method`), by the service's full name or its app name (in
-/// `services`), for all its methods or this one.
-fn callers_of(rpc: &str, services: &[Package], peers: &[Package]) -> Vec<String> {
-    let Some((service, method)) = rpc.trim_start_matches('/').split_once('/') else { return Vec::new() };
-    let app = services.iter().flat_map(|p| &p.services).find(|s| s.full_name == service).map(|s| &s.deploy.app);
-    let names_it = |call: &crate::model::Call| {
-        (call.service == service || Some(&call.service) == app)
-            && (call.methods.is_empty() || call.methods.iter().any(|m| m == method))
-    };
-    let callers = peers.iter().flat_map(|p| &p.services).filter(|s| s.deploy.calls.iter().any(names_it));
-    let mut apps: Vec<String> = callers.map(|s| s.deploy.app.clone()).collect();
-    apps.sort();
-    apps.dedup();
-    apps
-}
-
-fn with_callers(problem: Problem, callers: Vec<String>) -> Problem {
-    if callers.is_empty() {
-        return problem;
-    }
-    let message = format!("{} — still called by {}", problem.message(), callers.join(", "));
-    Problem::at(message, problem.span().cloned())
 }
 
 fn at_revision(error: Error, revision: &str) -> Error {

@@ -10,10 +10,12 @@
 //! (`against`) is what the CLI and the build run: it reads the reference (a git revision, a
 //! descriptor file or the build's record, read by `record`, or descriptors from a server),
 //! adds what only kuberpc knows (`contract`: app, port, idempotent, deadlines) and the callers
-//! of a changed method, and sets apart what the source accepts on purpose (`accept`).
+//! of a changed method or message (`callers`), and sets apart what the source accepts on
+//! purpose (`accept`).
 
 mod accept;
 mod against;
+mod callers;
 mod contract;
 mod elements;
 mod fields;
