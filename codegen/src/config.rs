@@ -294,7 +294,7 @@ impl Config {
             let stubs = guard::run(Stage::Stubs, &input, || {
                 stubs::generate(
                     &compiled.file_descriptor_set,
-                    &compiled.encoded_descriptor_set,
+                    &compiled.pool.encode_to_vec(),
                     &generated.packages,
                     &self.stub_options,
                 )
@@ -303,7 +303,7 @@ impl Config {
             if let Some(name) = self.stub_options.file_descriptor_set_path.as_ref().and_then(|p| p.file_name()) {
                 // As prost-build writes it: everything protoc would give, source info and
                 // every option included.
-                let set = compiled.encoded_descriptor_set.clone();
+                let set = compiled.pool.encode_to_vec();
                 let file = (name.to_string_lossy().into_owned(), set);
                 generated.add(Destination::DescriptorSetPath, artifacts::stub_files([file]));
             }
@@ -379,7 +379,7 @@ impl Config {
         self.render_manifests(&mut generated, &templates, &input)?;
         generated.add(Destination::Protos, artifacts::generated_files(emitted));
         if self.stubs {
-            let descriptor_set = stubs::without_source_info(&descriptors.encoded_descriptor_set)?;
+            let descriptor_set = stubs::without_source_info(&descriptors.pool.encode_to_vec())?;
             let mut files = vec![(stubs::DESCRIPTOR_SET_FILE.to_string(), descriptor_set)];
             // The macro's module includes these: only this run knows the callees and callers.
             let services = generated.packages.iter().flat_map(|p| &p.services);

@@ -37,9 +37,10 @@ pub struct Compiled {
     /// Every compiled file, imports included, with source info (for stub generation).
     /// prost's types drop extension options: [`Compiled::encoded_descriptor_set`] keeps them.
     pub file_descriptor_set: prost_types::FileDescriptorSet,
-    /// The same files encoded as protoc would write them: options of every vocabulary
-    /// (kuberpc's, googleapis', the user's own) kept, source info included.
-    pub encoded_descriptor_set: Vec<u8>,
+    /// The same files as compiled, options of every vocabulary (kuberpc's, googleapis', the
+    /// user's own) kept: `pool.encode_to_vec()` is the descriptor set protoc would write
+    /// (encoded when asked: most runs need none).
+    pub pool: DescriptorPool,
     /// Every file read from disk, imports included (for `cargo:rerun-if-changed`).
     pub inputs: Vec<PathBuf>,
     /// The names of the given (non-import) files, as descriptors and headers name them.
@@ -129,9 +130,8 @@ pub(crate) fn compile_with(
         add_services(&mut packages, &file, reader.services(&file, &locator, &mut problems));
     }
     let file_descriptor_set = compiler.file_descriptor_set();
-    let encoded_descriptor_set = compiler.encode_file_descriptor_set();
     let problems = problems.into_error().problems().to_vec();
-    Ok(Compiled { packages, file_descriptor_set, encoded_descriptor_set, inputs, sources, source_packages, problems })
+    Ok(Compiled { packages, file_descriptor_set, pool, inputs, sources, source_packages, problems })
 }
 
 /// The services every file of `pool` declares, read from their options (those encoded as
