@@ -32,6 +32,7 @@ pub mod metrics;
 mod policy;
 pub mod rest;
 mod rpc;
+mod sampling;
 mod server;
 pub mod telemetry;
 pub mod tls;

@@ -26,6 +26,7 @@ use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use http::HeaderValue;
 use http_body_util::{BodyExt, Full};
+use opentelemetry::trace::SpanKind;
 use tonic::body::Body;
 use tonic::{Code, Status};
 use tower::{Service, ServiceExt};
@@ -34,6 +35,7 @@ use tracing::Instrument;
 use crate::balance::{Lease, Pool};
 use crate::call::{rpc_name, Side};
 use crate::metrics::{self, RpcMetrics};
+use crate::sampling::{self, Verdict};
 use crate::trace;
 use crate::{ClientPolicy, Deploy, MethodPolicy};
 
@@ -72,13 +74,18 @@ impl Service<http::Request<Body>> for PolicyChannel {
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let span = self.client_span(request.uri().path());
+        let verdict = sampling::decide(trace::client_parent, SpanKind::Client);
+        let span = sampling::span(&verdict, || self.client_span(request.uri().path()));
+        let dropped = match &verdict {
+            Verdict::Dropped(dropped) => Some(dropped),
+            _ => None,
+        };
         let start = Instant::now();
         let (active, mut request) = metrics::observe(RpcMetrics::global_in_use(), Side::Client, request);
         let call: BoxFuture<Outcome> = match self.pool.problem() {
             Some(problem) => Box::pin(async move { Ok(Status::unavailable(problem).into_http()) }),
             None => {
-                trace::inject(&span, request.headers_mut());
+                trace::inject(&span, dropped, request.headers_mut());
                 self.call_with_policy(request)
             }
         };

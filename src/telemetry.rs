@@ -66,7 +66,13 @@ impl fmt::Debug for Telemetry {
 /// exporter than `otlp`, an invalid endpoint) and when a global `tracing` subscriber is
 /// already installed.
 pub fn init() -> Result<Telemetry, TelemetryError> {
-    let export = if export_wanted(&|name| std::env::var(name).ok())? { Some(Export::start()?) } else { None };
+    let var = |name: &str| std::env::var(name).ok();
+    let export = if export_wanted(&var)? {
+        let sampler = crate::sampling::from_env(&var).map_err(TelemetryError)?;
+        Some(Export::start(sampler)?)
+    } else {
+        None
+    };
     let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_filter(EnvFilter::builder().with_default_directive(LevelFilter::INFO.into()).from_env_lossy());
@@ -92,11 +98,22 @@ pub fn init() -> Result<Telemetry, TelemetryError> {
 }
 
 /// What becomes an OTLP span: kuberpc's call spans (at DEBUG, so that without export they
-/// cost nothing under the default log level) and the program's own spans at INFO and above.
-fn exported() -> tracing_subscriber::filter::FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool> {
-    tracing_subscriber::filter::filter_fn(|metadata| {
+/// cost nothing under the default log level) and the program's own spans at INFO and above —
+/// none made while handling a call the sampler dropped (`sampling`).
+fn exported<S>() -> impl tracing_subscriber::layer::Filter<S> {
+    let wanted = |metadata: &tracing::Metadata<'_>| {
         let ours = metadata.is_span() && metadata.target().starts_with("kuberpc");
         ours || *metadata.level() <= tracing::Level::INFO
+    };
+    tracing_subscriber::filter::dynamic_filter_fn(move |metadata, _| {
+        wanted(metadata) && !crate::sampling::in_dropped_call()
+    })
+    .with_callsite_filter(move |metadata| {
+        if wanted(metadata) {
+            tracing::subscriber::Interest::sometimes()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
     })
 }
 
@@ -127,7 +144,7 @@ impl Export {
     /// The exporter (endpoint, headers and timeout from the environment) behind a batch
     /// processor whose task runs on a one-thread runtime of its own: export works whatever
     /// runtime (or none) the program uses, and shutting down can wait for it from anywhere.
-    fn start() -> Result<Self, TelemetryError> {
+    fn start(sampler: opentelemetry_sdk::trace::Sampler) -> Result<Self, TelemetryError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("kuberpc-otlp")
@@ -141,7 +158,13 @@ impl Export {
             .build()
             .map_err(|error| TelemetryError(format!("OTLP exporter (OTEL_EXPORTER_OTLP_ENDPOINT?): {error}")))?;
         let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio).build();
-        let provider = SdkTracerProvider::builder().with_span_processor(processor).build();
+        // The calls are decided by the same sampler before their spans are built (`sampling`).
+        crate::sampling::install(sampler.clone());
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(processor)
+            .with_sampler(sampler)
+            .with_id_generator(crate::sampling::PresetIds::default())
+            .build();
         Ok(Self { provider, runtime })
     }
 }

@@ -20,7 +20,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceContextExt};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tonic::body::Body;
 use tonic::transport::server::TcpConnectInfo;
@@ -30,6 +30,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::call::{rpc_name, Side};
 use crate::metrics::{ActiveCall, MessageFrames, RpcMetrics};
+use crate::sampling::{self, Verdict};
 
 tokio::task_local! {
     /// The trace context the call being handled came with.
@@ -66,17 +67,32 @@ fn extract(headers: &http::HeaderMap) -> opentelemetry::Context {
     TraceContextPropagator::new().extract(&HeaderExtractor(headers))
 }
 
-/// Adds the trace context of an outgoing call to its headers, unless the caller set one: the
-/// context of `span` (the call's client span) when it is exported, else a child of the
+/// `f` of the trace context the call being handled came with (or the decision not to trace
+/// it), when code runs while handling one.
+pub(crate) fn caller_context<R>(f: impl FnOnce(&opentelemetry::Context) -> R) -> Option<R> {
+    CALLER.try_with(f).ok()
+}
+
+/// Where an outgoing call's parent is: the current span (when it is exported), else the
 /// context the call being handled came with, if any.
-pub(crate) fn inject(span: &tracing::Span, headers: &mut http::HeaderMap) {
+pub(crate) fn client_parent() -> Option<opentelemetry::Context> {
+    let current = tracing::Span::current();
+    let exported = if current.is_disabled() { None } else { Some(current.context()) };
+    exported.filter(|cx| cx.span().span_context().is_valid()).or_else(|| CALLER.try_with(Clone::clone).ok())
+}
+
+/// Adds the trace context of an outgoing call to its headers, unless the caller set one: the
+/// context of `span` (the call's client span) when it is exported, else a child of `dropped`
+/// (the decision not to trace the call) or of the context the call being handled came with,
+/// if any.
+pub(crate) fn inject(span: &tracing::Span, dropped: Option<&opentelemetry::Context>, headers: &mut http::HeaderMap) {
     if headers.contains_key("traceparent") {
         return;
     }
     let exported = if span.is_disabled() { None } else { Some(span.context()) };
     let context = match exported.filter(|cx| cx.span().span_context().is_valid()) {
         Some(context) => context,
-        None => match CALLER.try_with(child_of).ok().flatten() {
+        None => match dropped.and_then(child_of).or_else(|| CALLER.try_with(child_of).ok().flatten()) {
             Some(context) => context,
             None => return,
         },
@@ -164,8 +180,14 @@ where
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let span = server_span(&request);
         let caller = request.headers().contains_key("traceparent").then(|| extract(request.headers()));
+        let verdict = sampling::decide(|| caller.clone(), SpanKind::Server);
+        let span = sampling::span(&verdict, || server_span(&request));
+        // A dropped call carries the decision on, to the calls made while handling it.
+        let caller = match verdict {
+            Verdict::Dropped(dropped) => Some(dropped),
+            _ => caller,
+        };
         let start = Instant::now();
         let (active, request) = crate::metrics::observe(self.metrics.as_ref(), Side::Server, request);
         let call = self.inner.call(request);
@@ -313,7 +335,7 @@ mod tests {
     async fn an_unexported_call_continues_the_callers_trace_under_a_new_parent_id() {
         let caller = extract(&headers(&[("traceparent", PARENT), ("tracestate", "vendor=1")]));
         let mut outgoing = http::HeaderMap::new();
-        CALLER.scope(caller, async { inject(&tracing::Span::none(), &mut outgoing) }).await;
+        CALLER.scope(caller, async { inject(&tracing::Span::none(), None, &mut outgoing) }).await;
         let child = outgoing["traceparent"].to_str().unwrap();
         assert!(child.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{child}");
         assert!(child.ends_with("-01"));
@@ -327,15 +349,17 @@ mod tests {
         for bad in ["", "00-xyz-00f067aa0ba902b7-01", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"] {
             let mut outgoing = http::HeaderMap::new();
             let caller = extract(&headers(&[("traceparent", bad)]));
-            CALLER.scope(caller, async { inject(&tracing::Span::none(), &mut outgoing) }).await;
+            CALLER.scope(caller, async { inject(&tracing::Span::none(), None, &mut outgoing) }).await;
             assert!(outgoing.is_empty(), "{bad}: {outgoing:?}");
         }
         let mut outside = http::HeaderMap::new();
-        inject(&tracing::Span::none(), &mut outside);
+        inject(&tracing::Span::none(), None, &mut outside);
         assert!(outside.is_empty(), "{outside:?}");
         let mut own = headers(&[("traceparent", PARENT)]);
         CALLER
-            .scope(extract(&headers(&[("traceparent", PARENT)])), async { inject(&tracing::Span::none(), &mut own) })
+            .scope(extract(&headers(&[("traceparent", PARENT)])), async {
+                inject(&tracing::Span::none(), None, &mut own)
+            })
             .await;
         assert_eq!(own["traceparent"], PARENT);
     }

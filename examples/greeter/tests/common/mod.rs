@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod otlp;
+
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
