@@ -1,14 +1,17 @@
 //! What a kuberpc program reports about itself: logs on stderr and, when a collector is
 //! configured, its call spans exported over OTLP/gRPC.
 //!
-//! [`init`] is the one line a server's (or client's) `main` starts with. It installs a
+//! [`init`] is the one line a server's (or client's) `main` starts with ([`layer`] gives the
+//! span export alone, for a program that installs its own subscriber). It installs a
 //! `tracing` subscriber printing to stderr (filtered by `RUST_LOG`, default `info`) and, when
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, the
 //! OpenTelemetry SDK: the per-call spans of [`crate::trace`] and the client become OTLP spans,
 //! batched and exported by a task on a thread of their own, so a slow or absent collector
-//! never holds up a call. Everything else follows the standard `OTEL_*` variables, read by the
-//! SDK itself: `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER` and
-//! `_ARG` (default parent-based, always on), `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_TIMEOUT`,
+//! never holds up a call. `OTEL_TRACES_SAMPLER` and `_ARG` (default parent-based, always on)
+//! are read by kuberpc, which decides each call before its span is built (`sampling`: a
+//! dropped call costs no span) and gives the SDK the same sampler; a value it cannot honour is
+//! an error. Everything else follows the standard `OTEL_*` variables, read by the SDK itself:
+//! `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_TIMEOUT`,
 //! `OTEL_EXPORTER_OTLP_HEADERS`. `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`
 //! turn the export off. kuberpc's call spans are at DEBUG: without an endpoint (and with
 //! `RUST_LOG` at its default) they are never created, and a call costs what it costs without
@@ -66,6 +69,39 @@ impl fmt::Debug for Telemetry {
 /// exporter than `otlp`, an invalid endpoint) and when a global `tracing` subscriber is
 /// already installed.
 pub fn init() -> Result<Telemetry, TelemetryError> {
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(EnvFilter::builder().with_default_directive(LevelFilter::INFO.into()).from_env_lossy());
+    let (spans, telemetry) = layer()?;
+    tracing_subscriber::registry().with(logs).with(spans).try_init().map_err(|error| {
+        TelemetryError(format!("kuberpc::telemetry::init: a tracing subscriber is already installed ({error})"))
+    })?;
+    if telemetry.is_exporting() {
+        tracing::info!("exporting spans over OTLP/gRPC (OTEL_EXPORTER_OTLP_ENDPOINT)");
+    }
+    Ok(telemetry)
+}
+
+/// The span export of [`init`] as a layer, for a program that installs its own `tracing`
+/// subscriber (its own log format, filters and layers): add the layer to it, and keep the
+/// [`Telemetry`] until `main` returns. The layer is `None` when the environment asks for no
+/// export (`Option<Layer>` is a layer); it exports what `init` would — kuberpc's call spans
+/// and the program's spans at INFO and above, sampled as `init` samples — and leaves the logs
+/// to the program. Sets the W3C trace-context propagator and, when exporting, the global
+/// tracer provider. Fails as `init` does on a variable it cannot honour.
+///
+/// ```no_run
+/// use tracing_subscriber::layer::SubscriberExt as _;
+/// use tracing_subscriber::util::SubscriberInitExt as _;
+///
+/// let (spans, _telemetry) = kuberpc::telemetry::layer()?;
+/// tracing_subscriber::registry().with(tracing_subscriber::fmt::layer().with_target(false)).with(spans).init();
+/// # Ok::<(), kuberpc::telemetry::TelemetryError>(())
+/// ```
+pub fn layer<S>() -> Result<(Option<SpanExport<S>>, Telemetry), TelemetryError>
+where
+    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span> + Send + Sync,
+{
     let var = |name: &str| std::env::var(name).ok();
     let export = if export_wanted(&var)? {
         let sampler = crate::sampling::from_env(&var).map_err(TelemetryError)?;
@@ -73,29 +109,26 @@ pub fn init() -> Result<Telemetry, TelemetryError> {
     } else {
         None
     };
-    let logs = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_filter(EnvFilter::builder().with_default_directive(LevelFilter::INFO.into()).from_env_lossy());
     let spans = export.as_ref().map(|export| {
         // Only the conventions' attributes: no source locations, threads or busy/idle times.
-        tracing_opentelemetry::layer()
+        let layer = tracing_opentelemetry::layer()
             .with_tracer(export.provider.tracer(SCOPE))
             .with_location(false)
             .with_threads(false)
             .with_target(false)
             .with_tracked_inactivity(false)
-            .with_filter(exported())
+            .with_filter(exported());
+        Box::new(layer) as SpanExport<S>
     });
-    tracing_subscriber::registry().with(logs).with(spans).try_init().map_err(|error| {
-        TelemetryError(format!("kuberpc::telemetry::init: a tracing subscriber is already installed ({error})"))
-    })?;
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     if let Some(export) = &export {
         opentelemetry::global::set_tracer_provider(export.provider.clone());
-        tracing::info!("exporting spans over OTLP/gRPC (OTEL_EXPORTER_OTLP_ENDPOINT)");
     }
-    Ok(Telemetry { export })
+    Ok((spans, Telemetry { export }))
 }
+
+/// The layer [`layer`] gives: kuberpc's span export, for a subscriber `S`.
+pub type SpanExport<S> = Box<dyn tracing_subscriber::Layer<S> + Send + Sync + 'static>;
 
 /// What becomes an OTLP span: kuberpc's call spans (at DEBUG, so that without export they
 /// cost nothing under the default log level) and the program's own spans at INFO and above —

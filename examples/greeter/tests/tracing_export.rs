@@ -9,12 +9,14 @@
 //! The only test in its binary: telemetry is process-global.
 
 mod common;
+#[path = "common/otlp.rs"]
+mod otlp;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::otlp::{chain, chained, check_chain, client_of, collect, export_to, receiver};
 use greeter::pb::HelloRequest;
+use otlp::{chain, chained, check_chain, client_of, collect, export_to, receiver};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

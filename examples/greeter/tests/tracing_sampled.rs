@@ -9,13 +9,15 @@
 //! The only test in its binary: telemetry is process-global.
 
 mod common;
+#[path = "common/otlp.rs"]
+mod otlp;
 
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::otlp::{chain, chained, check_chain, client_of, export_to, receiver};
 use greeter::pb::HelloRequest;
+use otlp::{chain, chained, check_chain, client_of, export_to, receiver};
 use serde_json::Value;
 
 const CALLS: usize = 200;

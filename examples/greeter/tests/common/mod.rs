@@ -2,8 +2,6 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-pub mod otlp;
-
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;

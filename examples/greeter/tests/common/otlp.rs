@@ -1,7 +1,10 @@
 //! A call chain traced over OTLP, for the tracing tests: the greeter chained through its own
 //! client (the test's client → service A → A's client → service B, on 127.0.0.1), a real OTLP
 //! receiver (`otlp_receiver.py`, built from the OpenTelemetry project's own protocol
-//! definitions) printing each span it gets, and the checks of one call's spans.
+//! definitions) printing each span it gets, and the checks of one call's spans. Included by
+//! the tracing tests beside `common` (`#[path = "common/otlp.rs"] mod otlp;`).
+
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -15,7 +18,7 @@ use kuberpc::client::{Client, PolicyChannel};
 use serde_json::Value;
 use tonic::{Request, Status};
 
-use super::{Reply, Unary};
+use crate::common::{self, Reply, Unary};
 
 /// Points the OTLP export at the receiver on `port`, with the resource `check_chain` expects
 /// (process environment: call before `kuberpc::telemetry::init`).
@@ -30,7 +33,7 @@ pub const HOST: &str = "greeter-headless.test.svc.cluster.local";
 pub async fn client_of(addr: std::net::SocketAddr) -> GreeterClient<PolicyChannel> {
     let channel = Client::new(&greeter_deploy::DEPLOY)
         .target(HOST, addr.port())
-        .resolver(super::Fixed::new(vec![addr]))
+        .resolver(common::Fixed::new(vec![addr]))
         .connect()
         .await
         .unwrap();
@@ -46,7 +49,7 @@ pub fn chained(next: Option<GreeterClient<PolicyChannel>>) -> Unary<impl Fn(Requ
             match next {
                 Some(mut next) => next.say_hello(request.into_inner()).await,
                 None if request.get_ref().name == "bad" => Err(Status::invalid_argument("bad name")),
-                None => super::hello(request).await,
+                None => common::hello(request).await,
             }
         }) as Reply
     })
