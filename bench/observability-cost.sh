@@ -8,6 +8,7 @@
 # each variant is also measured on that binary, alternating with this checkout's (A/B).
 # Writes bench/results/observability-cost-<date>.txt.
 #   CALLS=1000 BEFORE=/path/to/old/bench_server bench/observability-cost.sh
+# ONLY=<text> measures only the rows whose name contains it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CALLS=${CALLS:-1000}
@@ -30,9 +31,10 @@ otlp_port=$(awk '/^listening/ {print $2; exit}' "$work/spans.jsonl")
 instructions() { # binary variant calls [env...]
   local binary=$1 variant=$2 calls=$3; shift 3
   env "$@" KUBERPC_DRAIN_SECONDS=0 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
-    "$binary" "$variant" 127.0.0.1:0 > "$work/server.out" 2> /dev/null &
+    "$binary" "$variant" 127.0.0.1:0 > "$work/server.out" 2> "$work/server.err" &
   local pid=$!
-  for _ in $(seq 400); do grep -q " on " "$work/server.out" 2>/dev/null && break; sleep 0.05; done
+  for _ in $(seq 1200); do grep -q " on " "$work/server.out" 2>/dev/null && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  grep -q " on " "$work/server.out" || { echo "the server did not start: $(grep -v '^==' "$work/server.err" | tail -5)" >&2; kill "$pid" 2>/dev/null; return 1; }
   local addr
   addr=$(awk '{print $3}' "$work/server.out")
   h2load -n "$calls" -c 10 -m 1 -t 1 -d "$work/unary.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
@@ -44,8 +46,8 @@ instructions() { # binary variant calls [env...]
 per_call() { # binary variant [env...]
   local binary=$1 variant=$2; shift 2
   local low high
-  low=$(instructions "$binary" "$variant" "$CALLS" "$@")
-  high=$(instructions "$binary" "$variant" $((CALLS * 4)) "$@")
+  low=$(instructions "$binary" "$variant" "$CALLS" "$@") || exit 1
+  high=$(instructions "$binary" "$variant" $((CALLS * 4)) "$@") || exit 1
   echo $(( (high - low) / (CALLS * 3) ))
 }
 
@@ -63,11 +65,12 @@ out="bench/results/observability-cost-$(date -u +%F).txt"
   )
   for row in "${rows[@]}"; do
     IFS='|' read -r name variant extra <<< "$row"
+    [[ -z "${ONLY:-}" || "$name" == *"$ONLY"* ]] || continue
     env_for=()
     [ -n "$extra" ] && read -r -a env_for <<< "$extra" && env_for+=("${export_env[@]}")
-    a=$(per_call "$after" "$variant" "${env_for[@]}")
+    a=$(per_call "$after" "$variant" "${env_for[@]}") || exit 1
     if [ -n "${BEFORE:-}" ]; then
-      b=$(per_call "$BEFORE" "$variant" "${env_for[@]}")
+      b=$(per_call "$BEFORE" "$variant" "${env_for[@]}") || exit 1
       echo "$name: a=$a b=$b"
     else
       echo "$name: a=$a"

@@ -191,10 +191,14 @@ where
         let start = Instant::now();
         let (active, request) = crate::metrics::observe(self.metrics.as_ref(), Side::Server, request);
         let call = self.inner.call(request);
-        // Pay only for what is used: no subscriber wants the span, no trace context came in
-        // and no metrics are kept → the call runs as it would without this layer.
-        if span.is_disabled() && caller.is_none() && active.is_none() {
-            return Box::pin(call);
+        // Pay only for what is used: no subscriber wants the span (or the call was not
+        // sampled), no metrics are kept and nothing logs the call's end → the call runs as it
+        // would without this layer, carrying on the trace context it came with, if any.
+        if span.is_disabled() && active.is_none() && !tracing::enabled!(tracing::Level::DEBUG) {
+            return match caller {
+                Some(caller) => Box::pin(CALLER.scope(caller, call)),
+                None => Box::pin(call),
+            };
         }
         if let Some(caller) = &caller {
             // Fails only when nothing exports the span; the task-local below still carries it.
