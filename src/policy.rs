@@ -86,7 +86,7 @@ impl Service<http::Request<Body>> for PolicyChannel {
             Some(problem) => Box::pin(async move { Ok(Status::unavailable(problem).into_http()) }),
             None => {
                 trace::inject(&span, dropped, request.headers_mut());
-                self.call_with_policy(request)
+                self.call_with_policy(request, &span)
             }
         };
         if span.is_disabled() && active.is_none() {
@@ -110,14 +110,14 @@ impl Service<http::Request<Body>> for PolicyChannel {
 
 impl PolicyChannel {
     /// The deadline, then one attempt or several (see the module docs).
-    fn call_with_policy(&self, mut request: http::Request<Body>) -> BoxFuture<Outcome> {
+    fn call_with_policy(&self, mut request: http::Request<Body>, span: &tracing::Span) -> BoxFuture<Outcome> {
         let policy = self.deploy.method(request.uri().path());
         let deadline = apply_deadline(&mut request, policy, &self.deploy.client);
         let at = deadline.map(|d| Instant::now() + d);
         self.pool.budget.deposit();
         let pool = self.pool.clone();
         let call: BoxFuture<Outcome> = match policy.filter(|p| p.retries()) {
-            Some(policy) => Box::pin(Attempts::new(pool, at, policy).run(request)),
+            Some(policy) => Box::pin(Attempts::new(pool, at, policy, span.clone()).run(request)),
             None => Box::pin(call_once(pool, request, at)),
         };
         Box::pin(async move {
@@ -223,11 +223,14 @@ struct Attempts {
     tried: Vec<SocketAddr>,
     pending: FuturesUnordered<BoxFuture<(Lease, Outcome)>>,
     backoff: Duration,
+    /// The call's client span: each attempt gets one under it (none when it is disabled).
+    span: tracing::Span,
 }
 
 impl Attempts {
-    fn new(pool: Arc<Pool>, deadline: Option<Instant>, policy: &MethodPolicy) -> Self {
+    fn new(pool: Arc<Pool>, deadline: Option<Instant>, policy: &MethodPolicy, span: tracing::Span) -> Self {
         Self {
+            span,
             pool,
             deadline,
             hedge: policy.hedge_delay(),
@@ -314,12 +317,38 @@ impl Attempts {
             None => self.deadline,
         };
         let lease = self.pool.pick(&self.tried, overdue_at)?;
+        let previous = self.tried.len();
         self.tried.push(lease.addr());
         let parts = self.parts.as_ref().ok_or_else(|| Status::internal("attempt before the request was read"))?;
-        let request = rebuild(parts, self.body.clone());
-        self.pending.push(Box::pin(attempt(lease, request)));
+        let mut request = rebuild(parts, self.body.clone());
+        let span = attempt_span(&self.span, parts.uri.path(), lease.addr(), previous);
+        // The pod's server span is the attempt's child.
+        trace::reinject(&span, request.headers_mut());
+        self.pending.push(Box::pin(attempt(lease, request).instrument(span)));
         Ok(())
     }
+}
+
+/// The span of one attempt of a call that may be retried or hedged, under the call's span
+/// (gRPC's design, gRFC A72: `Attempt.<service>.<method>`, with the attempts before it);
+/// none when the call's span is disabled.
+fn attempt_span(call: &tracing::Span, path: &str, pod: SocketAddr, previous: usize) -> tracing::Span {
+    if call.is_disabled() {
+        return tracing::Span::none();
+    }
+    let (service, method) = rpc_name(path);
+    tracing::debug_span!(
+        parent: call,
+        "grpc.client.attempt",
+        otel.name = %format_args!("Attempt.{service}.{method}"),
+        otel.kind = "client",
+        rpc.system = "grpc",
+        rpc.service = %service,
+        rpc.method = %method,
+        network.peer.address = %pod.ip(),
+        network.peer.port = i64::from(pod.port()),
+        "previous-rpc-attempts" = i64::try_from(previous).unwrap_or(i64::MAX),
+    )
 }
 
 /// The caller's deadline (`grpc-timeout`, set by `Request::set_timeout`) wins; otherwise the

@@ -100,6 +100,18 @@ pub(crate) fn inject(span: &tracing::Span, dropped: Option<&opentelemetry::Conte
     TraceContextPropagator::new().inject_context(&context, &mut HeaderInjector(headers));
 }
 
+/// Replaces the trace context of an attempt's headers with `span`'s (the attempt's), when it
+/// is exported; else leaves what the call put there.
+pub(crate) fn reinject(span: &tracing::Span, headers: &mut http::HeaderMap) {
+    if span.is_disabled() {
+        return;
+    }
+    let context = span.context();
+    if context.span().span_context().is_valid() {
+        TraceContextPropagator::new().inject_context(&context, &mut HeaderInjector(headers));
+    }
+}
+
 /// A context continuing `caller`'s trace under a new span id, for calls nothing exports.
 fn child_of(caller: &opentelemetry::Context) -> Option<opentelemetry::Context> {
     let parent = caller.span().span_context().clone();

@@ -1,7 +1,8 @@
 //! A program with its own `tracing` subscriber adds kuberpc's span export to it
 //! (`kuberpc::telemetry::layer()`) instead of calling `init`: its own layer still sees every
 //! event, and the call chain (the test's client → service A → A's client → service B) reaches a
-//! real OTLP receiver as one trace of four spans, as with `init`.
+//! real OTLP receiver as one trace (a call span, an attempt span and a server span per hop), as
+//! with `init`.
 //!
 //! The only test in its binary: telemetry is process-global.
 
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use greeter::pb::HelloRequest;
-use otlp::{chain, chained, check_chain, client_of, collect, export_to, receiver};
+use otlp::{chain, chained, check_chain, client_of, collect, export_to, receiver, HOP};
 use serde_json::Value;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -46,7 +47,7 @@ async fn the_export_joins_the_programs_own_subscriber() {
     assert_eq!(reply.into_inner().message, "Hello layered!");
     telemetry.flush();
 
-    let spans: Vec<Value> = collect(&received, 4);
+    let spans: Vec<Value> = collect(&received, 2 * HOP);
     drop(receiver.stdin.take());
     let _ = receiver.wait();
     let trace: Vec<&Value> = spans.iter().collect();

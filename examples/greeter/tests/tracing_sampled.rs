@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use greeter::pb::HelloRequest;
-use otlp::{chain, chained, check_chain, client_of, export_to, receiver};
+use otlp::{chain, chained, check_chain, client_of, export_to, receiver, HOP};
 use serde_json::Value;
 
 const CALLS: usize = 200;
@@ -67,5 +67,5 @@ async fn a_ratio_keeps_whole_traces_and_drops_the_rest_everywhere() {
         // Four spans, each the parent of the next: no hop decided otherwise.
         check_chain(&chain(trace), [a.addr.port(), b.addr.port()], 0);
     }
-    assert_eq!(spans.len(), 4 * traces.len(), "nothing of a dropped call was exported");
+    assert_eq!(spans.len(), 2 * HOP * traces.len(), "nothing of a dropped call was exported");
 }

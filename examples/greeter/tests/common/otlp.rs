@@ -31,9 +31,15 @@ pub fn export_to(port: u16) {
 pub const HOST: &str = "greeter-headless.test.svc.cluster.local";
 
 pub async fn client_of(addr: std::net::SocketAddr) -> GreeterClient<PolicyChannel> {
+    client_with(vec![addr]).await
+}
+
+/// A greeter client over the pods at `addrs` (all on one port number's Service, by name).
+pub async fn client_with(addrs: Vec<std::net::SocketAddr>) -> GreeterClient<PolicyChannel> {
+    let port = addrs[0].port();
     let channel = Client::new(&greeter_deploy::DEPLOY)
-        .target(HOST, addr.port())
-        .resolver(common::Fixed::new(vec![addr]))
+        .target(HOST, port)
+        .resolver(common::Fixed::new(addrs))
         .connect()
         .await
         .unwrap();
@@ -92,14 +98,18 @@ pub fn collect(received: &mpsc::Receiver<Value>, count: usize) -> Vec<Value> {
     spans
 }
 
-/// The four spans of one call in call order: test client, A server, A client, B server —
-/// each the parent of the next.
+/// Spans per hop: the client's call span, its attempt's span (SayHello is hedged, so each
+/// attempt has one, gRPC's design), the server's span.
+pub const HOP: usize = 3;
+
+/// The six spans of one call in call order: test client's call and attempt, A server, A
+/// client's call and attempt, B server — each the parent of the next.
 pub fn chain<'a>(trace: &[&'a Value]) -> Vec<&'a Value> {
-    assert_eq!(trace.len(), 4, "{trace:#?}");
+    assert_eq!(trace.len(), 2 * HOP, "{trace:#?}");
     let root: Vec<_> = trace.iter().filter(|s| s["parent_span_id"] == "").collect();
     assert_eq!(root.len(), 1, "one root span: {trace:#?}");
     let mut chain = vec![*root[0]];
-    while chain.len() < 4 {
+    while chain.len() < 2 * HOP {
         let parent = chain.last().unwrap()["span_id"].as_str().unwrap();
         let child = trace.iter().find(|s| s["parent_span_id"] == parent);
         chain.push(child.unwrap_or_else(|| panic!("nothing under {parent}: {trace:#?}")));
@@ -109,18 +119,24 @@ pub fn chain<'a>(trace: &[&'a Value]) -> Vec<&'a Value> {
 
 pub fn check_chain(chain: &[&Value], [a_port, b_port]: [u16; 2], code: i64) {
     let kinds: Vec<&str> = chain.iter().map(|s| s["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["SPAN_KIND_CLIENT", "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT", "SPAN_KIND_SERVER"]);
-    for (span, port) in chain.iter().zip([a_port, a_port, b_port, b_port]) {
+    let hop = ["SPAN_KIND_CLIENT", "SPAN_KIND_CLIENT", "SPAN_KIND_SERVER"];
+    assert_eq!(kinds, [hop, hop].concat());
+    let ports = [a_port, a_port, a_port, b_port, b_port, b_port];
+    for (i, (span, port)) in chain.iter().zip(ports).enumerate() {
         let attributes = &span["attributes"];
-        assert_eq!(span["name"], "greeter.v1.Greeter/SayHello", "{span:#}");
         assert_eq!(span["scope"], "kuberpc");
         assert_eq!(attributes["rpc.system"], "grpc", "{span:#}");
         assert_eq!(attributes["rpc.service"], "greeter.v1.Greeter", "{span:#}");
         assert_eq!(attributes["rpc.method"], "SayHello", "{span:#}");
-        assert_eq!(attributes["rpc.grpc.status_code"], code, "{span:#}");
-        assert_eq!(attributes["server.port"], port, "{span:#}");
         assert_eq!(span["resource"]["service.name"], "greeter-chain");
         assert_eq!(span["resource"]["k8s.namespace.name"], "test");
+        if i % HOP == 1 {
+            check_attempt(span, port, 0);
+            continue;
+        }
+        assert_eq!(span["name"], "greeter.v1.Greeter/SayHello", "{span:#}");
+        assert_eq!(attributes["rpc.grpc.status_code"], code, "{span:#}");
+        assert_eq!(attributes["server.port"], port, "{span:#}");
         let client = span["kind"] == "SPAN_KIND_CLIENT";
         if client {
             assert_eq!(attributes["server.address"], HOST, "{span:#}");
@@ -132,4 +148,13 @@ pub fn check_chain(chain: &[&Value], [a_port, b_port]: [u16; 2], code: i64) {
         let status = if client && code != 0 { "STATUS_CODE_ERROR" } else { "STATUS_CODE_UNSET" };
         assert_eq!(span["status"], status, "{span:#}");
     }
+}
+
+/// An attempt's span: on the pod at `port`, after `previous` attempts of its call.
+pub fn check_attempt(span: &Value, port: u16, previous: i64) {
+    assert_eq!(span["name"], "Attempt.greeter.v1.Greeter.SayHello", "{span:#}");
+    assert_eq!(span["kind"], "SPAN_KIND_CLIENT", "{span:#}");
+    assert_eq!(span["attributes"]["network.peer.address"], "127.0.0.1", "{span:#}");
+    assert_eq!(span["attributes"]["network.peer.port"], port, "{span:#}");
+    assert_eq!(span["attributes"]["previous-rpc-attempts"], previous, "{span:#}");
 }
