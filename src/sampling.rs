@@ -7,7 +7,7 @@
 //! ask it first ([`decide`]), with the same inputs the SDK would give it — the caller's context
 //! (`traceparent`) and the trace id. A call it drops gets no span; the context it carries on
 //! (to the calls made while handling it, and to its own spans, which the export filter then
-//! drops: [`in_dropped_call`]) says "not sampled", so the whole trace stays unsampled across
+//! drops: `trace::in_dropped_call`) says "not sampled", so the whole trace stays unsampled across
 //! services as parent-based sampling expects. A root call it keeps gets the very trace id the
 //! decision was made on ([`PresetIds`]), so the SDK, asking the same sampler again, agrees.
 
@@ -112,17 +112,6 @@ pub(crate) fn span(verdict: &Verdict, make: impl FnOnce() -> tracing::Span) -> t
             span
         }
     }
-}
-
-/// Whether the code running is handling a call that was dropped: its own spans are not
-/// exported either (the export's filter asks).
-pub(crate) fn in_dropped_call() -> bool {
-    crate::trace::caller_context(|cx| {
-        let span = cx.span();
-        let context = span.span_context();
-        context.is_valid() && !context.is_sampled()
-    })
-    .unwrap_or(false)
 }
 
 /// The SDK's random ids, except that a root span started by [`span`] gets the trace id its

@@ -139,7 +139,7 @@ fn exported<S>() -> impl tracing_subscriber::layer::Filter<S> {
         ours || *metadata.level() <= tracing::Level::INFO
     };
     tracing_subscriber::filter::dynamic_filter_fn(move |metadata, _| {
-        wanted(metadata) && !crate::sampling::in_dropped_call()
+        wanted(metadata) && !crate::trace::in_dropped_call()
     })
     .with_callsite_filter(move |metadata| {
         if wanted(metadata) {

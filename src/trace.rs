@@ -67,10 +67,16 @@ fn extract(headers: &http::HeaderMap) -> opentelemetry::Context {
     TraceContextPropagator::new().extract(&HeaderExtractor(headers))
 }
 
-/// `f` of the trace context the call being handled came with (or the decision not to trace
-/// it), when code runs while handling one.
-pub(crate) fn caller_context<R>(f: impl FnOnce(&opentelemetry::Context) -> R) -> Option<R> {
-    CALLER.try_with(f).ok()
+/// Whether the code running is handling a call the sampler dropped (`sampling`): its own
+/// spans are not exported either (the export's filter asks).
+pub(crate) fn in_dropped_call() -> bool {
+    CALLER
+        .try_with(|cx| {
+            let span = cx.span();
+            let context = span.span_context();
+            context.is_valid() && !context.is_sampled()
+        })
+        .unwrap_or(false)
 }
 
 /// Where an outgoing call's parent is: the current span (when it is exported), else the
