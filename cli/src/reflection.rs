@@ -1,7 +1,7 @@
 //! `check --against grpc://host:port`: the descriptors a running server serves through gRPC
 //! reflection (v1, which kuberpc servers answer): its services' files and every file they
-//! import, in dependency order, as the server encoded them (their options, kuberpc's among
-//! them, kept).
+//! import, in dependency order, as the server encoded them (extension options kept where a
+//! server serves them; kuberpc's own servers leave them out of what they embed).
 
 use std::collections::BTreeMap;
 use std::time::Duration;

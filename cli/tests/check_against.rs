@@ -165,10 +165,39 @@ fn a_proto_added_since_the_revision_breaks_nobody() {
     let both = ["check", "shop/v1/shop.proto", "shop/v1/cart.proto", "--against", "HEAD", "--category", "FILE"];
     let output = kuberpc(&both, dir.path());
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    // Only new files: there is nothing to compare them with.
+    // Only new files: a first version breaks no caller, and the check says why it passes.
     let output = kuberpc(&["check", "shop/v1/cart.proto", "--against", "HEAD"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("none of the checked protos existed at git revision HEAD"), "{stdout}");
+}
+
+#[test]
+fn a_proto_is_the_same_file_however_its_path_is_written() {
+    // Under an include path, as ./path, and by its name from the include path: each is the
+    // committed shop.proto, whose retyped field breaks (not a new file that breaks nobody).
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("proto/shop/v1")).unwrap();
+    fs::write(dir.path().join("proto/shop/v1/shop.proto"), BEFORE).unwrap();
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "before"]);
+    fs::write(dir.path().join("proto/shop/v1/shop.proto"), BEFORE.replace("int32 total", "string total")).unwrap();
+    for (proto, include) in [
+        ("proto/shop/v1/shop.proto", "proto"),
+        ("./proto/shop/v1/shop.proto", "proto"),
+        ("proto/shop/v1/shop.proto", "./proto"),
+    ] {
+        let output = kuberpc(&["check", proto, "-I", include, "--against", "HEAD"], dir.path());
+        assert_eq!(output.status.code(), Some(1), "{proto} -I {include}: {}", stderr(&output));
+    }
+    // A proto that is there but does not compile at the revision is an error, not a new file.
+    fs::write(dir.path().join("proto/shop/v1/shop.proto"), BEFORE.replace("string id = 1;", "string id = 1")).unwrap();
+    git(dir.path(), &["commit", "-q", "-am", "broken"]);
+    fs::write(dir.path().join("proto/shop/v1/shop.proto"), BEFORE).unwrap();
+    let output = kuberpc(&["check", "proto/shop/v1/shop.proto", "-I", "proto", "--against", "HEAD"], dir.path());
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(unwrapped(&stderr(&output)).contains("holds none of the checked files"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("at git revision HEAD"), "{}", stderr(&output));
 }
 
 const SERVICE: &str = r#"syntax = "proto3";
@@ -237,6 +266,16 @@ fn the_deployment_contract_is_checked_against_a_revision() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(String::from_utf8_lossy(&output.stdout)
         .contains("accepted on purpose: shop/v1/shop.proto:8: KUBERPC_SAME_PORT"));
+    // The same, written above the option that changed (or beside it).
+    for (option, placed) in [
+        ("  option (kuberpc.v1.service) =", "  // kuberpc:accept KUBERPC_SAME_PORT every caller reads the generated config (#61)\n  option (kuberpc.v1.service) ="),
+        ("port: 50052 };", "port: 50052 }; // kuberpc:accept KUBERPC_SAME_PORT every caller reads the generated config (#61)"),
+    ] {
+        let accepted = SERVICE.replace("port: 50051", "port: 50052").replace(option, placed);
+        let dir = service_repository(&accepted);
+        let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "HEAD"], dir.path());
+        assert_eq!(output.status.code(), Some(0), "{placed}: {}", stderr(&output));
+    }
     // The deadline a caller gets: Put has none of its own, so the service's default shrinking
     // shortens it.
     let shorter_default = SERVICE
@@ -386,6 +425,20 @@ fn the_record_a_build_writes_is_the_reference_of_the_next_change() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn descriptors_that_lost_the_options_compare_no_contract_and_say_so() {
+    // prost's types drop extension options: such a set (as kuberpc wrote before it kept them)
+    // would otherwise read as every option at its default.
+    let dir = service_repository(SERVICE);
+    let vocabulary = common::repo_root().join("proto");
+    let set = protox::compile(["shop/v1/shop.proto"], [dir.path(), vocabulary.as_path()]).unwrap();
+    fs::write(dir.path().join("old.binpb"), prost::Message::encode_to_vec(&set)).unwrap();
+    let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "old.binpb"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "no false KUBERPC_* change: {}", stderr(&output));
+    let stdout = unwrapped(&String::from_utf8_lossy(&output.stdout));
+    assert!(stdout.contains("old.binpb carries no kuberpc option"), "{stdout}");
 }
 
 #[test]

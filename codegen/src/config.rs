@@ -292,18 +292,13 @@ impl Config {
         self.render(&mut generated, &peers, &templates, &input, problems)?;
         if self.stubs {
             let stubs = guard::run(Stage::Stubs, &input, || {
-                stubs::generate(
-                    &compiled.file_descriptor_set,
-                    &compiled.pool.encode_to_vec(),
-                    &generated.packages,
-                    &self.stub_options,
-                )
+                stubs::generate(&compiled.file_descriptor_set, &generated.packages, &self.stub_options)
             })?;
             generated.add(Destination::Stubs, artifacts::stub_files(stubs));
             if let Some(name) = self.stub_options.file_descriptor_set_path.as_ref().and_then(|p| p.file_name()) {
-                // As prost-build writes it: everything protoc would give, source info and
-                // every option included.
-                let set = compiled.pool.encode_to_vec();
+                // As prost-build writes it: source info included (extension options are
+                // left out, as by `kuberpc_descriptor.bin`).
+                let set = prost::Message::encode_to_vec(&compiled.file_descriptor_set);
                 let file = (name.to_string_lossy().into_owned(), set);
                 generated.add(Destination::DescriptorSetPath, artifacts::stub_files([file]));
             }
@@ -379,7 +374,7 @@ impl Config {
         self.render_manifests(&mut generated, &templates, &input)?;
         generated.add(Destination::Protos, artifacts::generated_files(emitted));
         if self.stubs {
-            let descriptor_set = stubs::without_source_info(&descriptors.pool.encode_to_vec())?;
+            let descriptor_set = stubs::encode_without_source_info(&descriptors.file_descriptor_set);
             let mut files = vec![(stubs::DESCRIPTOR_SET_FILE.to_string(), descriptor_set)];
             // The macro's module includes these: only this run knows the callees and callers.
             let services = generated.packages.iter().flat_map(|p| &p.services);

@@ -44,7 +44,10 @@ pub(super) fn reason(new: &FileDescriptorSet, sources: &[String], finding: &Find
 fn reason_at(file: &FileDescriptorProto, path: &[i32], rule: &str) -> Option<String> {
     let locations = &file.source_code_info.as_ref()?.location;
     let location = locations.iter().find(|l| l.path == path)?;
-    owned_directives(location).find(|(written, _)| *written == rule).map(|(_, why)| why.to_string())
+    // A directive without a reason accepts nothing (and is an error where it is checked).
+    owned_directives(location)
+        .find(|(written, why)| *written == rule && !why.is_empty())
+        .map(|(_, why)| why.to_string())
 }
 
 /// The directives of a location's own comments: those right above it and beside it.
@@ -62,6 +65,10 @@ fn directives(comment: &str) -> impl Iterator<Item = (&str, &str)> {
 fn directive(line: &str) -> Option<(usize, &str, &str)> {
     let content = line.trim_start().trim_start_matches('*').trim_start();
     let rest = content.strip_prefix(DIRECTIVE)?;
+    // `kuberpc:accepted …` in prose is no directive.
+    if rest.starts_with(|c: char| !c.is_whitespace()) {
+        return None;
+    }
     let at = line.len() - content.len();
     let rest = rest.trim_start();
     let (rule, why) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
@@ -94,20 +101,30 @@ pub(super) fn mistakes(file: &FileDescriptorProto, source: &SourceFile) -> Vec<P
     problems
 }
 
-/// Every well-formed `kuberpc:accept` of `file` (its text `source`) that accepted no change
-/// (`used` holds those that did): a note, located where it is written — the change it was
-/// for has shipped, or it is on another element than the change.
-pub(super) fn unused(file: &FileDescriptorProto, source: &SourceFile, used: &[Use]) -> Vec<Problem> {
+/// Every well-formed `kuberpc:accept` of `file` (its text `source`) for a rule this check ran
+/// (`checked`) that accepted no change (`used` holds those that did): a note, located where
+/// it is written — the change it was for has shipped, or it is on another element than the
+/// change.
+pub(super) fn unused(
+    file: &FileDescriptorProto,
+    source: &SourceFile,
+    used: &[Use],
+    checked: &dyn Fn(&str) -> bool,
+) -> Vec<Problem> {
     let mut notes = Vec::new();
     for location in file.source_code_info.iter().flat_map(|info| &info.location) {
         for (rule, why) in owned_directives(location) {
             let accepted = used.iter().any(|(f, path, r)| f == file.name() && *path == location.path && *r == rule);
-            if accepted || why.is_empty() {
+            if accepted || why.is_empty() || !checked(rule) {
                 continue;
             }
-            let written = comment_lines(source.text()).into_iter().find_map(|(offset, line)| {
+            // The copy of the text nearest above the element's end: its own.
+            let end_line = location.span.get(if location.span.len() > 3 { 2 } else { 0 }).map_or(0, |l| *l as usize);
+            let written = comment_lines(source.text()).into_iter().rev().find_map(|(offset, line)| {
                 let (at, r, w) = directive(line)?;
-                (r == rule && w == why).then(|| source.span(offset + at, DIRECTIVE.len() + 1 + rule.len()))
+                let span = source.span(offset + at, DIRECTIVE.len() + 1 + rule.len());
+                let near = span.line_column().0 <= end_line + 2;
+                (r == rule && w == why && near).then_some(span)
             });
             let message = format!(
                 "`{DIRECTIVE} {rule}` accepts nothing: no {rule} change is at the element it is on (remove it once the change it was for has shipped)"
@@ -167,6 +184,7 @@ mod tests {
         let found: Vec<(&str, &str)> = directives(comment).collect();
         assert_eq!(found, [("FIELD_WIRE_JSON_COMPATIBLE_TYPE", "totals never pass 2^31 (#42)"), ("RPC_NO_DELETE", "")]);
         assert_eq!(directives("kuberpc: accept X").count(), 0);
+        assert_eq!(directives("kuberpc:accepted changes are listed in the changelog").count(), 0);
     }
 
     #[test]

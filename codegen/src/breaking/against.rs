@@ -28,8 +28,8 @@ pub enum Against {
     Git(String),
     /// Descriptors read elsewhere (a running server's reflection), and where from.
     Descriptors {
-        /// The files, an encoded `FileDescriptorSet` (extension options, kuberpc's among
-        /// them, kept: the deployment contract is read from them).
+        /// The files, an encoded `FileDescriptorSet` (the deployment contract is read from
+        /// kuberpc's extension options, when they are there).
         encoded: Vec<u8>,
         /// Where they were read, as the check names its reference (`grpc://host:port`).
         from: String,
@@ -50,10 +50,14 @@ impl Against {
     /// relative to `dir`) as committed at git `revision` (e.g. `HEAD`) of the repository `dir`
     /// is in: what a crate's test checks its protos against, since every build rewrites the
     /// record on disk. `Ok(None)` when nothing is committed there yet (no repository, no such
-    /// revision, or the record not in it): a first version breaks no caller.
+    /// revision, or the record not in it): a first version breaks no caller. `Err` when git
+    /// cannot say (not installed, a repository it refuses to read), with git's words.
     pub fn committed_record(dir: &Path, record: &str, revision: &str) -> Result<Option<Against>, Error> {
+        if !in_repository(dir)? {
+            return Ok(None);
+        }
         let Ok(commit) = commit_of(revision, &[dir.to_path_buf()]) else { return Ok(None) };
-        let Some(text) = git_show(dir, &commit, record) else { return Ok(None) };
+        let Some(text) = git_file(dir, &commit, record).map_err(Problem::new)? else { return Ok(None) };
         let from = format!("{record} at git revision {revision}");
         let encoded = super::record::read(&text).map_err(|e| Problem::new(format!("{from}: {e}")))?;
         Ok(Some(Against::Descriptors { encoded, from }))
@@ -104,8 +108,11 @@ pub fn check(sources: Sources<'_>, against: &Against, categories: &[Category]) -
     let compiled = front::compile(protos, includes)?;
     let peers = if peers.is_empty() { Vec::new() } else { front::compile(peers, includes)?.packages };
     let new = &compiled.file_descriptor_set;
-    directive_mistakes(new, &compiled.sources, includes)?;
-    let mut old = reference(against, protos, includes)?;
+    directive_mistakes(new, includes)?;
+    let Some(mut old) = reference(against, protos, includes)? else {
+        let note = format!("none of the checked protos existed at {against}: a first version breaks no caller");
+        return Ok(Checked { notes: vec![Problem::new(note)], ..Checked::default() });
+    };
     shares_files(&old.set, &compiled.sources, against)?;
     with_embedded_files_of(new, &mut old.set);
     let findings = compare(&old.set, new, categories).map_err(|e| Problem::new(format!("{against}: {e}")))?;
@@ -118,13 +125,18 @@ pub fn check(sources: Sources<'_>, against: &Against, categories: &[Category]) -
         used.extend(checked.sort(new, &compiled.sources, &finding, problem));
     }
     for (finding, span) in contract {
-        let problem = Problem::at(format!("{}: {}", finding.rule, finding.message), span);
+        let problem = callers.name(&finding, Problem::at(format!("{}: {}", finding.rule, finding.message), span));
         used.extend(checked.sort(new, &compiled.sources, &finding, problem));
     }
-    checked.notes = notes.into_iter().map(|(finding, span)| Problem::at(finding.message, span)).collect();
+    checked.notes = std::mem::take(&mut old.notes);
+    checked.notes.extend(notes.into_iter().map(|(finding, span)| Problem::at(finding.message, span)));
+    let ran = |rule: &str| {
+        let contract = contract::CONTRACT_RULES.iter().any(|(id, _)| *id == rule) && !old.packages.is_empty();
+        contract || super::categories_of(rule).iter().any(|c| categories.contains(c))
+    };
     for file in checked_files(new, &compiled.sources) {
         let Some(source) = source_file(file.name(), includes) else { continue };
-        checked.notes.extend(accept::unused(file, &source, &used));
+        checked.notes.extend(accept::unused(file, &source, &used, &ran));
     }
     Ok(checked)
 }
@@ -181,16 +193,19 @@ impl Checked {
     }
 }
 
-/// The old side: its descriptors and the services their options describe.
+/// The old side: its descriptors and the services their options describe (none when the
+/// descriptors carry no kuberpc option: then the contract is not compared, and `notes` says
+/// why).
 struct Reference {
     set: FileDescriptorSet,
     packages: Vec<Package>,
+    notes: Vec<Problem>,
 }
 
 /// The reference's descriptors, read from a file, a server's answer, or compiled from the
 /// checked protos as they were at a git revision (those that existed there: a proto added
-/// since breaks nobody).
-fn reference(against: &Against, protos: &[PathBuf], includes: &[PathBuf]) -> Result<Reference, Error> {
+/// since breaks nobody); `None` when none of them existed there.
+fn reference(against: &Against, protos: &[PathBuf], includes: &[PathBuf]) -> Result<Option<Reference>, Error> {
     let encoded = match against {
         Against::DescriptorSet(path) => {
             let bytes = std::fs::read(path).map_err(|e| Problem::new(format!("reading {}: {e}", path.display())))?;
@@ -202,21 +217,7 @@ fn reference(against: &Against, protos: &[PathBuf], includes: &[PathBuf]) -> Res
             }
         }
         Against::Descriptors { encoded, .. } => encoded.clone(),
-        Against::Git(revision) => {
-            let commit = commit_of(revision, includes)?;
-            let mut paths = ChainFileResolver::new();
-            for include in includes {
-                paths.add(GitFileResolver { dir: include.clone(), commit: commit.clone() });
-            }
-            let existing: Vec<&Path> = protos
-                .iter()
-                .map(PathBuf::as_path)
-                .filter(|proto| paths.resolve_path(proto).is_some_and(|name| paths.open_file(&name).is_ok()))
-                .collect();
-            let old =
-                front::compile_with(resolver(paths), &existing, &|_| None).map_err(|e| at_revision(e, revision))?;
-            return Ok(Reference { set: old.file_descriptor_set, packages: old.packages });
-        }
+        Against::Git(revision) => return at_git_revision(revision, protos, includes),
     };
     let pool = DescriptorPool::decode(encoded.as_slice()).map_err(|e| {
         match FileDescriptorSet::decode(encoded.as_slice()) {
@@ -225,7 +226,46 @@ fn reference(against: &Against, protos: &[PathBuf], includes: &[PathBuf]) -> Res
         }
     })?;
     let set = FileDescriptorSet { file: pool.file_descriptor_protos().cloned().collect() };
-    Ok(Reference { set, packages: front::packages_of(&pool) })
+    if pool.services().len() > 0 && !front::has_vocabulary_options(&pool) {
+        let note = format!(
+            "{against} carries no kuberpc option (descriptors written before kuberpc kept them?): the deployment contract is not compared against it"
+        );
+        return Ok(Some(Reference { set, packages: Vec::new(), notes: vec![Problem::new(note)] }));
+    }
+    Ok(Some(Reference { set, packages: front::packages_of(&pool), notes: Vec::new() }))
+}
+
+/// The checked protos as they were at a git revision, through the same include paths, by the
+/// names the compiler gives them now; those not found there are new.
+fn at_git_revision(revision: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Result<Option<Reference>, Error> {
+    let commit = commit_of(revision, includes)?;
+    let mut paths = ChainFileResolver::new();
+    for include in includes {
+        paths.add(GitFileResolver { dir: include.clone(), commit: commit.clone() });
+    }
+    // As protox names a path: through the include paths, else the path itself.
+    let existed = |proto: &&Path| {
+        let name = paths.resolve_path(proto).or_else(|| name_of(proto));
+        name.is_some_and(|name| !matches!(paths.open_file(&name), Err(e) if e.is_file_not_found()))
+    };
+    let existing: Vec<&Path> = protos.iter().map(PathBuf::as_path).filter(existed).collect();
+    if existing.is_empty() {
+        return Ok(None);
+    }
+    let old = front::compile_with(resolver(paths), &existing, &|_| None).map_err(|e| at_revision(e, revision))?;
+    Ok(Some(Reference { set: old.file_descriptor_set, packages: old.packages, notes: Vec::new() }))
+}
+
+/// A relative path without its `.` parts, as a proto name (`a/b.proto`).
+fn name_of(path: &Path) -> Option<String> {
+    let path = normal(path);
+    let parts: Option<Vec<&str>> = path.components().map(|c| c.as_os_str().to_str()).collect();
+    parts.map(|parts| parts.join("/")).filter(|name| !name.is_empty())
+}
+
+/// `path` without its `.` components.
+fn normal(path: &Path) -> PathBuf {
+    path.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
 }
 
 /// The files kuberpc embeds (descriptor.proto and the well-known types, its vocabulary,
@@ -240,10 +280,11 @@ fn with_embedded_files_of(new: &FileDescriptorSet, old: &mut FileDescriptorSet) 
     }
 }
 
-/// Every `kuberpc:accept` of the checked files that cannot accept anything, as errors.
-fn directive_mistakes(new: &FileDescriptorSet, sources: &[String], includes: &[PathBuf]) -> Result<(), Error> {
+/// Every `kuberpc:accept` of the protos (the checked ones and the imports found through the
+/// include paths) that cannot accept anything, as errors.
+fn directive_mistakes(new: &FileDescriptorSet, includes: &[PathBuf]) -> Result<(), Error> {
     let mut problems = Problems::default();
-    for file in checked_files(new, sources) {
+    for file in new.file.iter().filter(|f| !crate::proto::record::embedded(f.name())) {
         let Some(source) = source_file(file.name(), includes) else { continue };
         accept::mistakes(file, &source).into_iter().for_each(|p| problems.push(p));
     }
@@ -319,22 +360,46 @@ impl FileResolver for GitFileResolver {
     /// A file path under the directory names the file its remainder names, as for an include
     /// path.
     fn resolve_path(&self, path: &Path) -> Option<String> {
-        let relative = match self.dir.as_path() {
-            dir if dir == Path::new(".") => path.strip_prefix(".").unwrap_or(path),
-            dir => path.strip_prefix(dir).ok()?,
-        };
-        let parts: Option<Vec<&str>> = relative.components().map(|c| c.as_os_str().to_str()).collect();
-        Some(parts?.join("/"))
+        name_of(normal(path).strip_prefix(normal(&self.dir)).ok()?)
     }
 
     fn open_file(&self, name: &str) -> Result<File, protox::Error> {
-        let text = git_show(&self.dir, &self.commit, name).ok_or_else(|| protox::Error::file_not_found(name))?;
-        File::from_source(name, &text)
+        match git_file(&self.dir, &self.commit, name) {
+            Ok(Some(text)) => File::from_source(name, &text),
+            Ok(None) | Err(_) => Err(protox::Error::file_not_found(name)),
+        }
     }
 }
 
-/// The text of the file `name` (relative to `dir`) at `commit` (a hash, never an option).
-fn git_show(dir: &Path, commit: &str, name: &str) -> Option<String> {
-    let output = Command::new("git").arg("-C").arg(dir).args(["show", &format!("{commit}:./{name}")]).output().ok()?;
-    output.status.success().then(|| String::from_utf8(output.stdout).ok()).flatten()
+/// The text of the file `name` (relative to `dir`) at `commit` (a hash, never an option);
+/// `None` when it is not there; git's words when git cannot say.
+fn git_file(dir: &Path, commit: &str, name: &str) -> Result<Option<String>, String> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["show", &format!("{commit}:./{name}")])
+        .output()
+        .map_err(|e| format!("running git: {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        let absent = stderr.contains("does not exist") || stderr.contains("exists on disk, but not in");
+        return if absent { Ok(None) } else { Err(format!("git show {commit}:./{name}: {}", stderr.trim())) };
+    }
+    String::from_utf8(output.stdout).map(Some).map_err(|_| format!("{name} at {commit} is not UTF-8 text"))
+}
+
+/// Whether `dir` is in a git repository; git's words when git cannot say (not installed, a
+/// repository it refuses to read).
+fn in_repository(dir: &Path) -> Result<bool, Error> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--git-dir"])
+        .output()
+        .map_err(|e| Problem::new(format!("running git: {e}")))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.success() || stderr.contains("not a git repository") {
+        return Ok(output.status.success());
+    }
+    Err(Problem::new(format!("git in {}: {}", dir.display(), stderr.trim())).into())
 }

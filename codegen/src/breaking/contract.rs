@@ -23,6 +23,13 @@ pub const CONTRACT_RULES: &[(&str, &str)] = &[
     ("KUBERPC_DEADLINE_NOT_SHORTER", "the time a method may take"),
 ];
 
+// descriptor.proto's field numbers and the vocabulary's extensions, for source paths.
+const SERVICE_METHOD: i32 = 2;
+const SERVICE_OPTIONS: i32 = 3;
+const METHOD_OPTIONS: i32 = 4;
+const SERVICE_EXTENSION: i32 = 50401;
+const METHOD_EXTENSION: i32 = 50402;
+
 /// A change to the contract: the finding (its rule, message and the element it is on, for
 /// `kuberpc:accept`) and the option it is located at in the new proto.
 pub(super) type Breach = (Finding, Option<Span>);
@@ -60,13 +67,19 @@ impl Out<'_> {
         let index = |i: Option<usize>| i.and_then(|i| i32::try_from(i).ok());
         let service_at = file.and_then(|f| index(f.service.iter().position(|s| s.name() == service.name)));
         let mut path: Vec<i32> = service_at.map(|i| vec![6, i]).unwrap_or_default();
-        if let (Some(method), Some(service)) = (method, service_at.and_then(|i| file?.service.get(i as usize))) {
-            path.extend(
-                index(service.method.iter().position(|m| m.name() == method)).map(|j| [2, j]).into_iter().flatten(),
-            );
+        let method_at = method.and_then(|method| {
+            let declared = service_at.and_then(|i| file?.service.get(i as usize))?;
+            index(declared.method.iter().position(|m| m.name() == method))
+        });
+        // At the kuberpc option statement, so a comment above or beside it accepts the change.
+        match method_at {
+            Some(j) => path.extend([SERVICE_METHOD, j, METHOD_OPTIONS, METHOD_EXTENSION]),
+            None if !path.is_empty() => path.extend([SERVICE_OPTIONS, SERVICE_EXTENSION]),
+            None => {}
         }
+        let rpc = method.map(|method| format!("/{}/{method}", service.full_name));
         let file = Some(service.source_file.clone());
-        let finding = Finding { rule, message, file, line: 1, column: 1, path, rpc: None };
+        let finding = Finding { rule, message, file, line: 1, column: 1, path, rpc };
         if note {
             self.notes.push((finding, span))
         } else {

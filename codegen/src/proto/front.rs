@@ -35,12 +35,8 @@ pub struct Compiled {
     /// One entry per protobuf package that declares services in the given files.
     pub packages: Vec<Package>,
     /// Every compiled file, imports included, with source info (for stub generation).
-    /// prost's types drop extension options: [`Compiled::encoded_descriptor_set`] keeps them.
+    /// prost's types drop extension options (the record, `proto::record`, keeps them).
     pub file_descriptor_set: prost_types::FileDescriptorSet,
-    /// The same files as compiled, options of every vocabulary (kuberpc's, googleapis', the
-    /// user's own) kept: `pool.encode_to_vec()` is the descriptor set protoc would write
-    /// (encoded when asked: most runs need none).
-    pub pool: DescriptorPool,
     /// Every file read from disk, imports included (for `cargo:rerun-if-changed`).
     pub inputs: Vec<PathBuf>,
     /// The names of the given (non-import) files, as descriptors and headers name them.
@@ -131,7 +127,7 @@ pub(crate) fn compile_with(
     }
     let file_descriptor_set = compiler.file_descriptor_set();
     let problems = problems.into_error().problems().to_vec();
-    Ok(Compiled { packages, file_descriptor_set, pool, inputs, sources, source_packages, problems })
+    Ok(Compiled { packages, file_descriptor_set, inputs, sources, source_packages, problems })
 }
 
 /// The services every file of `pool` declares, read from their options (those encoded as
@@ -145,6 +141,16 @@ pub(crate) fn packages_of(pool: &DescriptorPool) -> Vec<Package> {
         add_services(&mut packages, &file, services);
     }
     packages
+}
+
+/// Whether any service of `pool`, or any of its methods, carries a kuberpc option (a pool
+/// decoded from descriptors that dropped them has none).
+pub(crate) fn has_vocabulary_options(pool: &DescriptorPool) -> bool {
+    let reader = OptionReader::new(pool);
+    pool.services().any(|service| {
+        extension_in(&service.options(), reader.service.as_ref()).is_some()
+            || service.methods().any(|method| extension_in(&method.options(), reader.method.as_ref()).is_some())
+    })
 }
 
 fn add_services(packages: &mut Vec<Package>, file: &FileDescriptor, services: Vec<Service>) {

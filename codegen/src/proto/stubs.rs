@@ -173,7 +173,6 @@ const VOCABULARY_PACKAGE: &str = ".kuberpc.v1";
 /// its own: `Config::generate` adds it.)
 pub fn generate(
     fds: &prost_types::FileDescriptorSet,
-    encoded: &[u8],
     packages: &[Package],
     options: &StubOptions,
 ) -> Result<BTreeMap<String, Vec<u8>>, Error> {
@@ -203,7 +202,7 @@ pub fn generate(
     }
     let tree = include_file(modules.keys().collect(), &file_names, PROTO_COMMENTS_ARE_NOT_MARKDOWN);
     files.insert(INCLUDE_FILE.to_string(), tree.into_bytes());
-    files.insert(DESCRIPTOR_SET_FILE.to_string(), without_source_info(encoded)?);
+    files.insert(DESCRIPTOR_SET_FILE.to_string(), encode_without_source_info(fds));
     Ok(files)
 }
 
@@ -245,23 +244,16 @@ fn include_file(mut modules: Vec<&Module>, file_names: &BTreeMap<Module, String>
     out
 }
 
-/// Source info only helps code generation; reflection clients do not need it.
-pub(crate) fn without_source_info(encoded: &[u8]) -> Result<Vec<u8>, Error> {
-    let internal =
-        |e: &dyn std::fmt::Display| Problem::new(format!("internal error: re-encoding the descriptors: {e}"));
-    let set = prost_reflect::DescriptorPool::global()
-        .get_message_by_name("google.protobuf.FileDescriptorSet")
-        .ok_or_else(|| internal(&"no descriptor.proto types"))?;
-    // A dynamic message keeps the fields it does not know (the extension options) as they are.
-    let mut message = prost_reflect::DynamicMessage::decode(set, encoded).map_err(|e| internal(&e))?;
-    if let Some(prost_reflect::Value::List(files)) = message.get_field_by_name_mut("file") {
-        for file in files.iter_mut() {
-            if let prost_reflect::Value::Message(file) = file {
-                file.clear_field_by_name("source_code_info");
-            }
-        }
+/// Source info only helps code generation; reflection clients do not need it. Encoded from
+/// prost's types, which leave extension options out (kuberpc's, googleapis', a user's own):
+/// prost-reflect encodes their map fields in hash order, and the set is embedded in every
+/// binary, which must build byte for byte alike; `base/descriptor.json` keeps the options.
+pub(crate) fn encode_without_source_info(fds: &prost_types::FileDescriptorSet) -> Vec<u8> {
+    let mut fds = fds.clone();
+    for file in &mut fds.file {
+        file.source_code_info = None;
     }
-    Ok(message.encode_to_vec())
+    fds.encode_to_vec()
 }
 
 /// The deploy module as formatted source, for the proto front end's stub files.
