@@ -32,6 +32,9 @@ use crate::call::{rpc_name, Side};
 use crate::metrics::{ActiveCall, MessageFrames, RpcMetrics};
 use crate::sampling::{self, Verdict};
 
+/// The W3C trace context header, parsed once.
+static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+
 tokio::task_local! {
     /// The trace context the call being handled came with.
     static CALLER: opentelemetry::Context;
@@ -92,7 +95,7 @@ pub(crate) fn client_parent() -> Option<opentelemetry::Context> {
 /// (the decision not to trace the call) or of the context the call being handled came with,
 /// if any.
 pub(crate) fn inject(span: &tracing::Span, dropped: Option<&opentelemetry::Context>, headers: &mut http::HeaderMap) {
-    if headers.contains_key("traceparent") {
+    if headers.contains_key(&TRACEPARENT) {
         return;
     }
     let exported = if span.is_disabled() { None } else { Some(span.context()) };
@@ -198,7 +201,7 @@ where
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let caller = request.headers().contains_key("traceparent").then(|| extract(request.headers()));
+        let caller = request.headers().contains_key(&TRACEPARENT).then(|| extract(request.headers()));
         let verdict = sampling::decide(|| caller.clone(), SpanKind::Server);
         let span = sampling::span(&verdict, || server_span(&request));
         // A dropped call carries the decision on, to the calls made while handling it.
