@@ -389,6 +389,19 @@ fn a_removed_method_names_callers_that_call_every_method() {
         ),
         "{flat}"
     );
+    // The whole service deleted: its callers are named too.
+    let start = SERVICE.find("service Orders").unwrap();
+    let end = SERVICE.find("message Order").unwrap();
+    fs::write(dir.path().join("shop/v1/shop.proto"), format!("{}{}", &SERVICE[..start], &SERVICE[end..])).unwrap();
+    let output = kuberpc(&args, dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let flat = unwrapped(&stderr(&output));
+    assert!(
+        flat.contains(
+            r#"SERVICE_NO_DELETE: Previously present service "Orders" was deleted from file. — still called by front"#
+        ),
+        "{flat}"
+    );
 }
 
 #[test]
@@ -425,6 +438,17 @@ fn the_record_a_build_writes_is_the_reference_of_the_next_change() {
         "{}",
         stderr(&output)
     );
+    // A record whose options were edited into what kuberpc refuses (a port past 65535) states
+    // no contract: the check says so rather than read a default in its place.
+    let text = fs::read_to_string(dir.path().join(record)).unwrap();
+    let edited = text.replace("50051", "70000");
+    assert_ne!(edited, text, "the record names the port");
+    fs::write(dir.path().join("edited.json"), edited).unwrap();
+    fs::write(dir.path().join("shop/v1/shop.proto"), SERVICE.replace("port: 50051", "port: 50052")).unwrap();
+    let output = kuberpc(&["check", "shop/v1/shop.proto", "--against", "edited.json"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stdout = unwrapped(&String::from_utf8_lossy(&output.stdout));
+    assert!(stdout.contains("its kuberpc options do not read as valid"), "{stdout}");
 }
 
 #[test]

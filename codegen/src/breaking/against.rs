@@ -232,7 +232,18 @@ fn reference(against: &Against, protos: &[PathBuf], includes: &[PathBuf]) -> Res
         );
         return Ok(Some(Reference { set, packages: Vec::new(), notes: vec![Problem::new(note)] }));
     }
-    Ok(Some(Reference { set, packages: front::packages_of(&pool), notes: Vec::new() }))
+    match front::packages_of(&pool) {
+        Ok(packages) => Ok(Some(Reference { set, packages, notes: Vec::new() })),
+        // Written by hand, or by a kuberpc with other rules: not the contract it states.
+        Err(error) => {
+            let mistakes: Vec<&str> = error.problems().iter().map(Problem::message).collect();
+            let note = format!(
+                "{against}: its kuberpc options do not read as valid ({}): the deployment contract is not compared against it",
+                mistakes.join("; ")
+            );
+            Ok(Some(Reference { set, packages: Vec::new(), notes: vec![Problem::new(note)] }))
+        }
+    }
 }
 
 /// The checked protos as they were at a git revision, through the same include paths, by the

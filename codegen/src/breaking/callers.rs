@@ -58,15 +58,16 @@ impl<'a> Callers<'a> {
         Problem::at(message, problem.span().cloned())
     }
 
-    /// The app names of the peers whose `calls` name the method `rpc` (`/pkg.Service/Method`),
-    /// by the service's full name or app name, for all its methods or this one.
+    /// The app names of the peers whose `calls` name the method `rpc` (`/pkg.Service/Method`;
+    /// `*`: any of the service's), by the service's full name or app name, for all its methods
+    /// or this one.
     fn of(&self, rpc: &str) -> Vec<String> {
         let Some((service, method)) = rpc.trim_start_matches('/').split_once('/') else { return Vec::new() };
         let services = self.services.iter().flat_map(|p| &p.services);
         let app = services.clone().find(|s| s.full_name == service).map(|s| &s.deploy.app);
         let names_it = |call: &Call| {
             (call.service == service || Some(&call.service) == app)
-                && (call.methods.is_empty() || call.methods.iter().any(|m| m == method))
+                && (method == "*" || call.methods.is_empty() || call.methods.iter().any(|m| m == method))
         };
         let callers = self.peers.iter().flat_map(|p| &p.services).filter(|s| s.deploy.calls.iter().any(names_it));
         callers.map(|s| s.deploy.app.clone()).collect()

@@ -164,11 +164,11 @@ fn file_deletions(old: &FileDescriptor, new: Option<&FileDescriptor>, out: &mut 
         }
     }
     for name in before.services.keys().filter(|name| !after.services.contains_key(*name)) {
-        out.add(
-            "SERVICE_NO_DELETE",
-            at(new, &[]),
-            format!("Previously present service {name:?} was deleted from file."),
-        );
+        let message = format!("Previously present service {name:?} was deleted from file.");
+        // Every method of it is gone: its callers are named (`/<service>/*`).
+        let service =
+            if old.package_name().is_empty() { name.clone() } else { format!("{}.{name}", old.package_name()) };
+        out.add_rpc("SERVICE_NO_DELETE", at(new, &[]), message, format!("/{service}/*"));
     }
 }
 

@@ -131,16 +131,18 @@ pub(crate) fn compile_with(
 }
 
 /// The services every file of `pool` declares, read from their options (those encoded as
-/// extensions: a pool decoded from bytes keeps them), without source places; option mistakes
-/// are not reported (they are a build's to report).
-pub(crate) fn packages_of(pool: &DescriptorPool) -> Vec<Package> {
+/// extensions: a pool decoded from bytes keeps them), without source places; `Err` with the
+/// options' mistakes (a build reports them in its sources; in descriptors they were written
+/// by hand).
+pub(crate) fn packages_of(pool: &DescriptorPool) -> Result<Vec<Package>, Error> {
     let reader = OptionReader { outputs: false, ..OptionReader::new(pool) };
     let mut packages = Vec::new();
+    let mut problems = Problems::default();
     for file in pool.files() {
-        let services = reader.services(&file, &Locator::new(&file, None), &mut Problems::default());
+        let services = reader.services(&file, &Locator::new(&file, None), &mut problems);
         add_services(&mut packages, &file, services);
     }
-    packages
+    problems.finish(packages)
 }
 
 /// Whether any service of `pool`, or any of its methods, carries a kuberpc option (a pool
