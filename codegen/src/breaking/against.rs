@@ -4,14 +4,14 @@
 //! server's reflection) — and the findings as located problems.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use prost::Message as _;
 use prost_reflect::DescriptorPool;
 use prost_types::{FileDescriptorProto, FileDescriptorSet};
-use protox::file::{ChainFileResolver, File, FileResolver};
+use protox::file::{ChainFileResolver, FileResolver};
 
 use super::callers::Callers;
+use super::git::{commit_of, git_file, in_repository, name_of, GitFileResolver};
 use super::{accept, compare, contract, Category, Finding};
 use crate::error::{Problem, Problems, SourceFile};
 use crate::model::Package;
@@ -267,18 +267,6 @@ fn at_git_revision(revision: &str, protos: &[PathBuf], includes: &[PathBuf]) -> 
     Ok(Some(Reference { set: old.file_descriptor_set, packages: old.packages, notes: Vec::new() }))
 }
 
-/// A relative path without its `.` parts, as a proto name (`a/b.proto`).
-fn name_of(path: &Path) -> Option<String> {
-    let path = normal(path);
-    let parts: Option<Vec<&str>> = path.components().map(|c| c.as_os_str().to_str()).collect();
-    parts.map(|parts| parts.join("/")).filter(|name| !name.is_empty())
-}
-
-/// `path` without its `.` components.
-fn normal(path: &Path) -> PathBuf {
-    path.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
-}
-
 /// The files kuberpc embeds (descriptor.proto and the well-known types, its vocabulary,
 /// googleapis' annotations) as this build has them, in place of the reference's copies: a
 /// reference built with other versions of them is no change of the checked protos, and
@@ -328,28 +316,6 @@ fn source_file(name: &str, includes: &[PathBuf]) -> Option<SourceFile> {
     Some(SourceFile::new(path.strip_prefix(".").unwrap_or(&path).display().to_string(), text))
 }
 
-/// The commit a revision names, resolved once in the first include path's repository; the
-/// revision never reaches git where an option could be read (`--end-of-options`), and only
-/// the commit's hash does after this.
-fn commit_of(revision: &str, includes: &[PathBuf]) -> Result<String, Error> {
-    let dir = includes.first().cloned().unwrap_or_else(|| PathBuf::from("."));
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(&dir)
-        .args(["rev-parse", "--verify", "--quiet", "--end-of-options", &format!("{revision}^{{commit}}")])
-        .output()
-        .map_err(|e| Problem::new(format!("running git: {e}")))?;
-    let commit = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    if !output.status.success() || commit.is_empty() || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Problem::new(format!(
-            "`{revision}` is neither a file nor a git revision of the repository at {}",
-            dir.display()
-        ))
-        .into());
-    }
-    Ok(commit)
-}
-
 /// Refuses a reference that holds none of the checked protos' files: comparing against it
 /// would find nothing, whatever changed (another file given by mistake, a server that serves
 /// other services).
@@ -358,59 +324,4 @@ fn shares_files(old: &FileDescriptorSet, checked: &[String], against: &Against) 
         return Ok(());
     }
     Err(Problem::new(format!("{against} holds none of the checked files ({})", checked.join(", "))).into())
-}
-
-/// Serves the files of an include directory as they were at a commit (`git show
-/// COMMIT:./name`, relative to the directory).
-struct GitFileResolver {
-    dir: PathBuf,
-    commit: String,
-}
-
-impl FileResolver for GitFileResolver {
-    /// A file path under the directory names the file its remainder names, as for an include
-    /// path.
-    fn resolve_path(&self, path: &Path) -> Option<String> {
-        name_of(normal(path).strip_prefix(normal(&self.dir)).ok()?)
-    }
-
-    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
-        match git_file(&self.dir, &self.commit, name) {
-            Ok(Some(text)) => File::from_source(name, &text),
-            Ok(None) | Err(_) => Err(protox::Error::file_not_found(name)),
-        }
-    }
-}
-
-/// The text of the file `name` (relative to `dir`) at `commit` (a hash, never an option);
-/// `None` when it is not there; git's words when git cannot say.
-fn git_file(dir: &Path, commit: &str, name: &str) -> Result<Option<String>, String> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["show", &format!("{commit}:./{name}")])
-        .output()
-        .map_err(|e| format!("running git: {e}"))?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
-        let absent = stderr.contains("does not exist") || stderr.contains("exists on disk, but not in");
-        return if absent { Ok(None) } else { Err(format!("git show {commit}:./{name}: {}", stderr.trim())) };
-    }
-    String::from_utf8(output.stdout).map(Some).map_err(|_| format!("{name} at {commit} is not UTF-8 text"))
-}
-
-/// Whether `dir` is in a git repository; git's words when git cannot say (not installed, a
-/// repository it refuses to read).
-fn in_repository(dir: &Path) -> Result<bool, Error> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "--git-dir"])
-        .output()
-        .map_err(|e| Problem::new(format!("running git: {e}")))?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if output.status.success() || stderr.contains("not a git repository") {
-        return Ok(output.status.success());
-    }
-    Err(Problem::new(format!("git in {}: {}", dir.display(), stderr.trim())).into())
 }

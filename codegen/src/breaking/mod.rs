@@ -7,8 +7,9 @@
 //! methods by name; only pairs present on both sides are compared, and removals are the
 //! `*_NO_DELETE` rules'. [`compare`] runs them: `elements` holds the deletion and container
 //! rules, `fields` the field-pair rules; each finding is located in the new file. [`check`]
-//! (`against`) is what the CLI and the build run: it reads the reference (a git revision, a
-//! descriptor file or the build's record, read by `record`, or descriptors from a server),
+//! (`against`) is what the CLI and the build run: it reads the reference (a git revision,
+//! read by `git`; a descriptor file or the build's record, read by `record`; or descriptors
+//! from a server),
 //! adds what only kuberpc knows (`contract`: app, port, idempotent, deadlines) and the callers
 //! of a changed method or message (`callers`), and sets apart what the source accepts on
 //! purpose (`accept`).
@@ -19,6 +20,7 @@ mod callers;
 mod contract;
 mod elements;
 mod fields;
+mod git;
 mod record;
 
 pub use against::{check, check_committed, Against, Checked, Sources};
