@@ -130,9 +130,11 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server for the service described by `deploy` (`<service>_deploy::DEPLOY`). The drain
+    /// A server for the service described by `deploy` (`<service>_deploy::DEPLOY`); its methods'
+    /// latency objectives become bounds of the call duration histograms. The drain
     /// delay defaults to the deploy's [`Lifecycle::drain`](crate::Lifecycle::drain), or `KUBERPC_DRAIN_SECONDS` when set.
     pub fn new(deploy: &'static Deploy) -> Self {
+        crate::metrics::add_objective_bounds(deploy);
         let drain =
             std::env::var(DRAIN_ENV).ok().and_then(|s| s.parse::<u32>().ok()).map(|s| Duration::from_secs(s.into()));
         Self {

@@ -505,14 +505,17 @@ mod tests {
                 );
             }
         }
-        // The method options are scalars: each written once, in table order, with its sample.
+        // The method's scalar options: each written once, in table order, with its sample (its
+        // groups' fields were found above).
         let scalar = |field: &Field| match field.kind {
-            Kind::Bool => format!("{}: true", field.name),
-            _ => format!("{}: 7", field.name),
+            Kind::Bool => Some(format!("{}: true", field.name)),
+            Kind::Group(_) | Kind::GroupList(_) => None,
+            _ => Some(format!("{}: 7", field.name)),
         };
+        let written = option_text(fields::METHOD_BEHAVIOUR, &method);
         assert_eq!(
-            option_text(fields::METHOD_BEHAVIOUR, &method),
-            fields::METHOD_BEHAVIOUR.iter().map(scalar).collect::<Vec<_>>()
+            written.into_iter().filter(|text| !text.contains('{')).collect::<Vec<_>>(),
+            fields::METHOD_BEHAVIOUR.iter().filter_map(scalar).collect::<Vec<_>>()
         );
     }
 

@@ -59,6 +59,11 @@ impl Service {
     pub fn rest_rules(&self) -> impl Iterator<Item = &kuberpc_spec::HttpRule<String>> {
         self.methods.iter().flat_map(|method| &method.rest)
     }
+
+    /// Whether any method has service-level objectives (`slo`).
+    pub fn has_objectives(&self) -> bool {
+        self.methods.iter().any(|method| method.slo.is_some())
+    }
 }
 
 /// One RPC.
@@ -71,8 +76,76 @@ pub struct Method {
     pub policy: MethodPolicy<String>,
     /// Its REST bindings (`google.api.http`; the proto front end only).
     pub rest: Vec<kuberpc_spec::HttpRule<String>>,
+    /// Its service-level objectives (`slo`, the service's and its own), if it has any.
+    pub slo: Option<Slo>,
     /// Where the method and each of its options were written.
     pub spans: Spans,
+}
+
+/// The service-level objectives of one method, over 30 days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Slo {
+    /// The share of calls that must succeed (`slo.availability`).
+    pub availability: Millionths,
+    /// The latency objective, for a method that does not stream.
+    pub latency: Option<LatencyObjective>,
+}
+
+/// "`share` of the calls end within `threshold_ms`" (`slo.latency_percent`, `slo.latency_ms`;
+/// the threshold is also the method's [`MethodPolicy::latency_objective_ms`], which the
+/// runtime reads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LatencyObjective {
+    /// The share of calls that must end within the threshold.
+    pub share: Millionths,
+    /// The threshold, in milliseconds.
+    pub threshold_ms: u64,
+}
+
+/// A share of calls in millionths (99.9 % is 999,000), so objectives are compared and written
+/// exactly, with no float rounding in a rule's threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Millionths(pub u32);
+
+impl Millionths {
+    /// All of them.
+    pub const ALL: u32 = 1_000_000;
+
+    /// The share as a percentage, shortest form: `99.9`.
+    pub fn percent(self) -> String {
+        decimal(u64::from(self.0), 4)
+    }
+
+    /// The share as a ratio: `0.999` for 99.9 %.
+    pub fn ratio(self) -> String {
+        decimal(u64::from(self.0), 6)
+    }
+
+    /// What may miss the objective, as a ratio: `0.001` for 99.9 % (the error budget).
+    pub fn budget_ratio(self) -> String {
+        decimal(u64::from(Self::ALL.saturating_sub(self.0)), 6)
+    }
+
+    /// The error budget times `factor` (a burn rate) and one part in a billion more, as a
+    /// ratio: `0.0144000000144` for 99.9 % at 14.4 (`factor_tenths` = 144). The margin keeps a
+    /// share exactly at the objective, once the rates' float arithmetic has rounded it, from
+    /// reading as a burn above it.
+    pub fn burn_threshold(self, factor_tenths: u64) -> String {
+        decimal(u64::from(Self::ALL.saturating_sub(self.0)) * factor_tenths * 1_000_000_001, 16)
+    }
+}
+
+/// `value / 10^scale` in decimal, without trailing zeros.
+fn decimal(value: u64, scale: u32) -> String {
+    let unit = 10u64.pow(scale);
+    let fraction = format!("{:0width$}", value % unit, width = scale as usize);
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() {
+        (value / unit).to_string()
+    } else {
+        format!("{}.{fraction}", value / unit)
+    }
 }
 
 /// Name of the headless Service of `app`, over which clients balance across pods.

@@ -93,8 +93,8 @@ fn manifests_of_the_trait_equal_those_of_the_equivalent_protos() {
         Config::new().stubs(false).generate(&[fixtures.join("counter/v1/counter.proto")], &[&fixtures]).unwrap();
     assert_eq!(
         from_trait.files(Destination::Manifests).len(),
-        24,
-        "10 base files (the service config and the descriptor record among them) + 4 files for each of 2 components + 2 for each of 2 overlays + the Dockerfile and its ignore file, of one autoscaled app"
+        25,
+        "11 base files (the service config, the dashboard and the descriptor record among them) + 4 files for each of 2 components + 2 for each of 2 overlays + the Dockerfile and its ignore file, of one autoscaled app"
     );
     assert_eq!(without_headers(&from_trait), without_headers(&from_proto));
     assert_eq!(from_trait.packages[0].services[0].deploy, from_proto.packages[0].services[0].deploy);

@@ -56,6 +56,10 @@ defaults! {
     MTLS_ISSUER_NAME: &str = "kuberpc-ca" for "mtls.issuer.name";
     /// The API group of that issuer.
     MTLS_ISSUER_GROUP: &str = "cert-manager.io" for "mtls.issuer.group";
+    /// The percentage of calls that must succeed, under `slo`.
+    SLO_AVAILABILITY: f64 = 99.9 for "slo.availability";
+    /// The percentage of calls that must end within the latency threshold, under `slo`.
+    SLO_LATENCY_PERCENT: f64 = 99.0 for "slo.latency_percent";
     /// The plaintext port of gRPC health, for the kubelet's probes, under mutual TLS.
     MTLS_HEALTH_PORT: u16 = 8081 for "mtls.health_port";
     /// How long a pod's certificate is valid, in hours.

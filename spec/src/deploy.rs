@@ -139,6 +139,10 @@ resolved! {
         /// For idempotent calls: when the pod picked has not answered after this long, the same
         /// call is also sent to another pod and the first answer wins.
         pub hedge_delay_ms: Option<u64>,
+        /// The threshold of the method's latency objective (`slo.latency_ms`), if it has one:
+        /// the server's call duration histogram gets a bucket bound there, so that the
+        /// objective's rules count exactly.
+        pub latency_objective_ms: Option<u64>,
     }
 }
 
@@ -152,6 +156,7 @@ impl<S> MethodPolicy<S> {
             client_streaming: false,
             server_streaming: false,
             hedge_delay_ms: None,
+            latency_objective_ms: None,
         }
     }
 

@@ -46,6 +46,41 @@ use crate::limits::Limits;
 
 /// Bucket bounds of the call duration, in seconds (the OpenTelemetry RPC conventions' advice).
 const DURATION_BUCKETS: [f64; 14] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+/// Bounds the served methods' latency objectives add to [`DURATION_BUCKETS`], in seconds
+/// ([`add_objective_bounds`]).
+static OBJECTIVE_BOUNDS: RwLock<Vec<f64>> = RwLock::new(Vec::new());
+
+/// Adds the latency objectives' thresholds of `deploy`'s methods
+/// ([`crate::MethodPolicy::latency_objective_ms`]) to the bounds of every call duration
+/// histogram created from then on, so that the objectives' rules count the calls within each
+/// threshold exactly (`le="0.3"`) rather than at the nearest bound. [`crate::Server::new`]
+/// adds its service's.
+pub(crate) fn add_objective_bounds(deploy: &crate::Deploy) {
+    let thresholds = deploy.methods.iter().filter_map(|m| m.latency_objective_ms);
+    let seconds: Vec<f64> = thresholds.map(|ms| ms as f64 / 1000.0).collect();
+    if seconds.is_empty() {
+        return;
+    }
+    let mut bounds = OBJECTIVE_BOUNDS.write().unwrap_or_else(PoisonError::into_inner);
+    bounds.extend(seconds.into_iter().filter(|s| !DURATION_BUCKETS.contains(s)));
+    bounds.sort_by(f64::total_cmp);
+    bounds.dedup();
+}
+
+/// The call duration's bucket bounds: [`DURATION_BUCKETS`] and the objectives' thresholds.
+fn duration_bounds() -> Vec<f64> {
+    let mut bounds = DURATION_BUCKETS.to_vec();
+    bounds.extend(OBJECTIVE_BOUNDS.read().unwrap_or_else(PoisonError::into_inner).iter());
+    bounds.sort_by(f64::total_cmp);
+    bounds
+}
+
+/// Lines of the duration histogram of one status code of a method: each bucket, `+Inf`,
+/// `_sum`, `_count`.
+fn duration_lines() -> usize {
+    duration_bounds().len() + 3
+}
+
 /// Bucket bounds of messages per call: powers of two.
 const MESSAGE_BUCKETS: [f64; 11] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0];
 
@@ -85,8 +120,6 @@ pub const DEFAULT_MAX_SERIES_BYTES: usize = 16 << 20;
 /// Lines of a method's own series: its active-calls gauge, and two message histograms (each
 /// bucket, `+Inf`, `_sum`, `_count`).
 const METHOD_LINES: usize = 1 + 2 * (MESSAGE_BUCKETS.len() + 3);
-/// Lines of the duration histogram of one status code of a method.
-const DURATION_LINES: usize = DURATION_BUCKETS.len() + 3;
 /// An upper bound on the bytes of one line besides its service and method labels' values: the
 /// longest metric name, the other labels and the value.
 const LINE_BYTES: usize = 192;
@@ -156,7 +189,7 @@ struct MethodMetrics {
 impl EndMetrics {
     fn register(registry: &mut Registry, end: &'static str, party: &str, max_bytes: usize) -> Self {
         let metrics = Self {
-            duration: Family::new_with_constructor(|| Histogram::new(DURATION_BUCKETS)),
+            duration: Family::new_with_constructor(|| Histogram::new(duration_bounds())),
             active: Family::default(),
             requests: Family::new_with_constructor(|| Histogram::new(MESSAGE_BUCKETS)),
             responses: Family::new_with_constructor(|| Histogram::new(MESSAGE_BUCKETS)),
@@ -225,7 +258,7 @@ impl EndMetrics {
         if let Some(histogram) = method.duration[code].get() {
             return histogram.observe(seconds);
         }
-        if method.budgeted && !self.budget.take(page_bytes(DURATION_LINES, &method.labels)) {
+        if method.budgeted && !self.budget.take(page_bytes(duration_lines(), &method.labels)) {
             // No room for this code's series of this method: its calls with this code count
             // under _OTHER's series for the code, kept with the method (a clone shares them).
             let other = self.other(&mut self.methods.write().unwrap_or_else(PoisonError::into_inner));
@@ -542,6 +575,44 @@ mod tests {
     }
 
     #[test]
+    fn a_latency_objective_is_a_bucket_bound_of_histograms_created_after_it() {
+        static METHODS: [crate::MethodPolicy; 1] = [crate::MethodPolicy {
+            latency_objective_ms: Some(340),
+            ..crate::MethodPolicy::unary("/slo.v1.Timed/Get")
+        }];
+        static DEPLOY: crate::Deploy = crate::Deploy {
+            app: "timed",
+            service: "slo.v1.Timed",
+            port: 50051,
+            headless_service: "timed-headless",
+            reflection: true,
+            lifecycle: kuberpc_spec::Lifecycle::DEFAULT,
+            methods: &METHODS,
+            client: kuberpc_spec::ClientPolicy::DEFAULT,
+            mtls: None,
+            callers: &[],
+            web: None,
+            rest: &[],
+        };
+        let metrics = RpcMetrics::new();
+        add_objective_bounds(&DEPLOY);
+        for seconds in [0.2, 0.3, 0.4] {
+            metrics.started(Side::Server, "/slo.v1.Timed/Get").finished("0", seconds);
+        }
+        let page = metrics.encode();
+        let bucket = |le: &str| {
+            lines(&page, "rpc_server_call_duration_seconds_bucket")
+                .into_iter()
+                .find(|l| l.contains(&format!("le=\"{le}\"")))
+                .map(|l| l.rsplit(' ').next().unwrap().to_string())
+        };
+        // The rules write the threshold as Prometheus normalizes a bound: 0.34, 1.0.
+        assert_eq!(bucket("0.34").as_deref(), Some("2"), "{page}");
+        assert_eq!(bucket("0.25").as_deref(), Some("1"), "{page}");
+        assert_eq!(bucket("1.0").as_deref(), Some("3"), "{page}");
+    }
+
+    #[test]
     fn a_methods_calls_share_its_series_whatever_their_status() {
         let metrics = RpcMetrics::new();
         for status in ["0", "0", "3", "99"] {
@@ -602,10 +673,10 @@ mod tests {
             assert!(with_method - empty <= page_bytes(METHOD_LINES, &labels), "{service:.20}/{method:.20}");
             call.finished("16", 12345.678);
             let with_code = metrics.encode().len();
-            assert!(with_code - with_method <= page_bytes(DURATION_LINES, &labels), "{service:.20}/{method:.20}");
+            assert!(with_code - with_method <= page_bytes(duration_lines(), &labels), "{service:.20}/{method:.20}");
             // Not so far over that common names would not fit: within 3 times.
             if method == "SayHello" {
-                assert!(3 * (with_code - empty) >= page_bytes(METHOD_LINES + DURATION_LINES, &labels));
+                assert!(3 * (with_code - empty) >= page_bytes(METHOD_LINES + duration_lines(), &labels));
             }
         }
     }
@@ -633,7 +704,7 @@ mod tests {
         assert!((10..40).contains(&series.len()), "{} series", series.len());
         // _OTHER's own series (two codes here) are outside the budget.
         let other_labels = MethodLabels { rpc_system: "grpc", rpc_service: OTHER.into(), rpc_method: OTHER.into() };
-        let other_bytes = page_bytes(METHOD_LINES + 2 * DURATION_LINES, &other_labels);
+        let other_bytes = page_bytes(METHOD_LINES + 2 * duration_lines(), &other_labels);
         assert!(page.len() <= baseline + budget + other_bytes, "{} bytes", page.len());
         assert!(page.len() >= baseline + budget / 4, "the budget is used, not wasted: {} bytes", page.len());
     }

@@ -10,13 +10,16 @@
 //! Entry point: [`render`].
 
 mod certificate;
+mod dashboard;
 mod gateway;
 mod kustomization;
 mod locate;
 mod network;
 mod outputs;
+mod prometheus_rule;
 mod rules;
 mod service_monitor;
+mod slo;
 #[cfg(test)]
 mod template_names;
 mod templates;

@@ -20,6 +20,7 @@ use serde_json::Value;
 use super::certificate::Certificate;
 use super::gateway::{GrpcRoute, HttpRoute};
 use super::kustomization::Kustomization;
+use super::prometheus_rule::PrometheusRule;
 use super::service_monitor::ServiceMonitor;
 use crate::model::{self, Workload};
 use crate::writer::Ownership;
@@ -184,6 +185,8 @@ pub(crate) const OUTPUTS: &[Output] = &[
     Output { source: Source::File(crate::service_config::file), place: Place::Base, file: crate::service_config::FILE, wanted: |_| true, check: Check::Code },
     // OpenAPI allows no member but its own and `x-` extensions: the marker is `x-kuberpc`.
     Output { source: Source::File(|s| crate::header::json_file("x-kuberpc", &s.source_file, &s.full_name, openapi(s))), place: Place::Base, file: "openapi.json", wanted: |s| s.openapi.is_some(), check: Check::Code },
+    // Grafana's dashboard model has its own `description`: the marker is there.
+    Output { source: Source::File(super::dashboard::file), place: Place::Base, file: "dashboard.json", wanted: |s| s.deploy.observability.metrics_port.is_some(), check: Check::Code },
     // The record of the service's protos, the reference of the next change's check.
     Output { source: Source::File(|s| crate::header::json_file(crate::proto::record::MARKER, &s.source_file, &s.full_name, record(s))), place: Place::Base, file: "descriptor.json", wanted: |s| s.descriptor.is_some(), check: Check::Code },
     Output { source: template!("kustomization"), place: Place::Base, file: "kustomization.yaml", wanted: |_| true, check: own::<Kustomization>("Kustomization") },
@@ -191,6 +194,7 @@ pub(crate) const OUTPUTS: &[Output] = &[
     Output { source: template!("component-replicas"), place: Place::Component, file: "replicas.yaml", wanted: |_| true, check: Check::Kustomize },
     Output { source: template!("component-resources"), place: Place::Component, file: "resources.yaml", wanted: |_| true, check: Check::Kustomize },
     Output { source: template!("component-networkpolicy"), place: Place::Component, file: "networkpolicy.yaml", wanted: |_| true, check: Check::Kustomize },
+    Output { source: template!("slo-rules"), place: Place::Component, file: "slo-rules.yaml", wanted: |s| s.has_objectives(), check: own::<PrometheusRule>("PrometheusRule") },
     Output { source: template!("component-calls"), place: Place::Component, file: "calls.yaml", wanted: |s| !s.deploy.calls.is_empty(), check: Check::Kustomize },
     Output { source: template!("overlay-kustomization"), place: Place::Overlay, file: "kustomization.yaml", wanted: |_| true, check: Check::Kustomize },
     Output { source: template!("overlay-namespace"), place: Place::Overlay, file: "namespace.yaml", wanted: |_| true, check: k8s::<Namespace>() },

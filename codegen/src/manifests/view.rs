@@ -222,6 +222,8 @@ struct EnvironmentFacts<'a> {
     variables: Vec<Variable>,
     /// What those variables are, in words, a line each, for the patch's comment.
     variables_are: Vec<&'static str>,
+    /// The objectives' rule groups there (none without `slo`).
+    slo_rules: Vec<super::slo::RuleGroup>,
 }
 
 /// One variable of the server container.
@@ -504,6 +506,7 @@ pub(crate) fn environment_view<'a>(
         autoscale: environment.autoscale.as_ref(),
         resources: &environment.resources,
         ingress_host: environment.ingress_host.as_deref(),
+        slo_rules: super::slo::rule_groups(model, &environment.namespace),
     };
     EnvironmentView { service, environment: facts }
 }

@@ -138,6 +138,37 @@ pub struct ServiceDeployment {
     /// certificate). Default: unset (HTTP/2 gRPC only).
     #[prost(message, optional, tag = "27")]
     pub web: ::core::option::Option<Web>,
+    /// Service-level objectives of every method: written (`slo { }` is enough), each environment's
+    /// component gets a PrometheusRule (`slo-rules.yaml`, monitoring.coreos.com/v1) with the
+    /// SRE workbook's multi-window, multi-burn-rate alerts over a 30-day window (a page at 14.4x
+    /// and 6x the error budget's burn rate, a ticket at 3x and 1x), read from the server's own
+    /// metrics in the environment's namespace, and `dashboard.json` beside the manifests is a
+    /// Grafana dashboard with each method's objectives. A method's `slo` overrides these field by
+    /// field, and alone gives that method objectives. Needs metrics (`metrics_port` not 0).
+    /// Default: unset (no objectives, no rules).
+    #[prost(message, optional, tag = "28")]
+    pub slo: ::core::option::Option<Slo>,
+}
+/// Service-level objectives of a service's methods (`slo { … }`), over 30 days.
+#[derive(Clone, Copy, PartialEq, ::prost::Message)]
+pub struct Slo {
+    /// The percentage of calls that must succeed, more than 0 and less than 100. A call fails
+    /// when the server ends it with UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL,
+    /// UNAVAILABLE or DATA_LOSS: the codes that say the service failed, not the caller.
+    /// Default: 99.9.
+    #[prost(double, optional, tag = "1")]
+    pub availability: ::core::option::Option<f64>,
+    /// The percentage of calls that must end within `latency_ms`, more than 0 and less than 100,
+    /// as the server measures them (to the last response byte). Methods that stream have no
+    /// latency objective: a stream lasts as long as its caller wants. Default: 99.0.
+    #[prost(double, optional, tag = "2")]
+    pub latency_percent: ::core::option::Option<f64>,
+    /// The latency objective's threshold, in milliseconds: at least 1, at most the method's
+    /// deadline (`timeout_ms`, else `client.default_timeout_ms`), as a call that outlives its
+    /// deadline fails anyway. The server's duration histogram gets a bucket bound there, so the
+    /// rules count exactly. Default: the method's deadline.
+    #[prost(uint64, optional, tag = "3")]
+    pub latency_ms: ::core::option::Option<u64>,
 }
 /// gRPC-Web of one service (`web { … }`).
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -443,7 +474,7 @@ pub struct Storage {
     pub access_mode: ::core::option::Option<::prost::alloc::string::String>,
 }
 /// Behaviour of one RPC.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, Copy, PartialEq, ::prost::Message)]
 pub struct MethodBehaviour {
     /// Deadline applied by the generated client when the caller sets none, in milliseconds.
     /// Default: unset (no deadline).
@@ -459,4 +490,9 @@ pub struct MethodBehaviour {
     /// `timeout_ms`. Default: unset (no hedging).
     #[prost(uint64, optional, tag = "3")]
     pub hedge_delay_ms: ::core::option::Option<u64>,
+    /// This method's service-level objectives: each field written here replaces the service's
+    /// `slo` (a method of a service without `slo` gets objectives of its own). Default: the
+    /// service's.
+    #[prost(message, optional, tag = "4")]
+    pub slo: ::core::option::Option<Slo>,
 }

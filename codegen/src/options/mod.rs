@@ -18,7 +18,7 @@ use kuberpc_spec::defaults;
 use crate::error::{Problem, Problems, Spans};
 use crate::model::{
     method_path, Autoscale, Call, ClientPolicy, ContainerBuild, Deploy, Gateway, Ingress, Issuer, Lifecycle,
-    MethodPolicy, MutualTls, Observability, Resources, Scheduling, SecretVolume, Storage, Toleration, Workload,
+    MethodPolicy, MutualTls, Observability, Resources, Scheduling, SecretVolume, Slo, Storage, Toleration, Workload,
 };
 
 /// The source text of the vocabulary, resolvable as `kuberpc/v1/options.proto` without any
@@ -58,8 +58,11 @@ mod environments;
 mod image;
 #[cfg(feature = "build")]
 pub(crate) mod literal;
+mod slo;
 
 mod values;
+
+pub(crate) use slo::ServiceContext;
 
 use crate::schema::{path, OptionPath};
 
@@ -67,6 +70,8 @@ use crate::schema::{path, OptionPath};
 pub(crate) type ServiceOptions = written::ServiceDeployment;
 /// `(kuberpc.v1.method)` as written.
 pub(crate) type MethodOptions = written::MethodBehaviour;
+/// `slo { … }` as written (of a service or a method).
+pub(crate) type SloOptions = written::Slo;
 /// `resources { … }` as written.
 pub(crate) type ResourceOptions = written::Resources;
 /// `autoscale { … }` as written.
@@ -161,25 +166,35 @@ pub fn resolve_deploy(service_name: &str, options: &ServiceOptions, spans: &Span
     deploy.environments = environments::resolve_environments(&options.environments, &deploy, &mut rules);
     let metrics_port = deploy.observability.metrics_port;
     deploy.mtls = options.mtls.as_ref().map(|m| resolve_mtls(m, deploy.port, metrics_port, &mut rules));
+    if let Some(objectives) = &options.slo {
+        slo::check_service(objectives, metrics_port.is_some(), &mut rules);
+    }
     deploy
 }
 
-/// The call policy of the RPC `method` of the service `service_full_name`, from its
-/// `(kuberpc.v1.method)` as written and its streaming kind: what both front ends give a method.
+/// The call policy and objectives of the RPC `method` of `service`, from its
+/// `(kuberpc.v1.method)` as written (at `spans`) and its streaming kind: what both front ends
+/// give a method.
 pub(crate) fn resolve_method(
-    service_full_name: &str,
+    service: &ServiceContext<'_>,
     method: &str,
     written: &MethodOptions,
     (client_streaming, server_streaming): (bool, bool),
-) -> MethodPolicy<String> {
-    MethodPolicy {
-        path: method_path(service_full_name, method),
+    spans: &Spans,
+    problems: &mut Problems,
+) -> (MethodPolicy<String>, Option<Slo>) {
+    let mut policy = MethodPolicy {
+        path: method_path(service.full_name, method),
         timeout_ms: written.timeout_ms,
         idempotent: written.idempotent.unwrap_or(false),
         client_streaming,
         server_streaming,
         hedge_delay_ms: written.hedge_delay_ms,
-    }
+        latency_objective_ms: None,
+    };
+    let slo = slo::resolve(service, written, &policy, spans, problems);
+    policy.latency_objective_ms = slo.and_then(|s| s.latency).map(|l| l.threshold_ms);
+    (policy, slo)
 }
 
 /// An explicit `workload` wins; otherwise single-writer storage that several replicas would
@@ -987,13 +1002,18 @@ mod generated_tests {
     fn the_option_paths_are_generated_from_options_proto() {
         let file = vocabulary();
         let mut out = String::from(HEADER);
-        let mut seen = std::collections::BTreeSet::new();
+        // A path both roots have (`slo.…`) is one constant: spans are looked up per element.
+        let mut seen = std::collections::BTreeMap::new();
         for root in ["ServiceDeployment", "MethodBehaviour"] {
             let mut paths = Vec::new();
             collect_paths(&file, root, "", &mut paths);
             for path in paths {
                 let name = path.replace('.', "_").to_shouty_snake_case();
-                assert!(seen.insert(name.clone()), "two option paths make the constant {name}");
+                match seen.insert(name.clone(), path.clone()) {
+                    Some(same) if same == path => continue,
+                    Some(other) => panic!("the option paths {other} and {path} make the constant {name}"),
+                    None => {}
+                }
                 out.push_str(&format!("/// `{path}`\npub(crate) const {name}: OptionPath = OptionPath({path:?});\n"));
             }
         }

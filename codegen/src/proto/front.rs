@@ -412,9 +412,16 @@ impl OptionReader {
             .map(|(i, service)| {
                 let item = [FILE_SERVICE, index_of(i)];
                 let spans = locator.spans(&item, SERVICE_OPTIONS, self.service.as_ref());
-                let written =
-                    extension_in(&service.options(), self.service.as_ref()).map(|m| read_typed::<ServiceOptions>(&m));
-                let deploy = options::resolve_deploy(service.name(), &written.unwrap_or_default(), &spans, problems);
+                let written = extension_in(&service.options(), self.service.as_ref())
+                    .map(|m| read_typed::<ServiceOptions>(&m))
+                    .unwrap_or_default();
+                let deploy = options::resolve_deploy(service.name(), &written, &spans, problems);
+                let context = options::ServiceContext {
+                    full_name: service.full_name(),
+                    written: &written,
+                    deploy: &deploy,
+                    spans: &spans,
+                };
                 let mut bindings = Vec::new();
                 let methods = service
                     .methods()
@@ -427,17 +434,11 @@ impl OptionReader {
                         let rest = self.bindings(&method, &item, locator, problems);
                         let method_rest = rest.iter().map(|binding| binding.rule.clone()).collect();
                         bindings.extend(rest);
-                        Method {
-                            name: method.name().to_string(),
-                            policy: options::resolve_method(
-                                service.full_name(),
-                                method.name(),
-                                &written.unwrap_or_default(),
-                                streaming,
-                            ),
-                            rest: method_rest,
-                            spans: locator.spans(&item, METHOD_OPTIONS, self.method.as_ref()),
-                        }
+                        let spans = locator.spans(&item, METHOD_OPTIONS, self.method.as_ref());
+                        let written = written.unwrap_or_default();
+                        let (policy, slo) =
+                            options::resolve_method(&context, method.name(), &written, streaming, &spans, problems);
+                        Method { name: method.name().to_string(), policy, rest: method_rest, slo, spans }
                     })
                     .collect();
                 http::duplicate_routes(&bindings, problems);

@@ -18,7 +18,7 @@ use syn::spanned::Spanned;
 use crate::attributes::{parse_method_attribute, parse_service_attribute_leniently, Errors};
 use crate::error::{Problems, SourceFile, Spans};
 use crate::model::{Method, Package, Service};
-use crate::options::{resolve_deploy, resolve_method, MethodOptions, ServiceOptions};
+use crate::options::{resolve_deploy, resolve_method, MethodOptions, ServiceContext, ServiceOptions};
 
 /// One `#[rpc_service]` trait, read.
 #[derive(Debug, Clone)]
@@ -405,21 +405,15 @@ impl RustService {
         let qualified =
             |name: &str| if self.package.is_empty() { name.to_string() } else { format!("{}.{name}", self.package) };
         let full_name = qualified(&name);
-        let methods = self
-            .methods
-            .iter()
-            .map(|method| Method {
-                name: method.rpc_name.clone(),
-                policy: resolve_method(
-                    &full_name,
-                    &method.rpc_name,
-                    &method.options,
-                    (method.client_streaming, method.server_streaming),
-                ),
-                rest: Vec::new(),
-                spans: to_file_spans(&method.spans),
-            })
-            .collect();
+        let context = ServiceContext { full_name: &full_name, written: &self.options, deploy: &deploy, spans: &spans };
+        let mut methods = Vec::new();
+        for method in &self.methods {
+            let method_spans = to_file_spans(&method.spans);
+            let streaming = (method.client_streaming, method.server_streaming);
+            let (policy, slo) =
+                resolve_method(&context, &method.rpc_name, &method.options, streaming, &method_spans, &mut problems);
+            methods.push(Method { name: method.rpc_name.clone(), policy, rest: Vec::new(), slo, spans: method_spans });
+        }
         let service = Service {
             full_name,
             name,

@@ -30,6 +30,14 @@ pub(crate) const SERVICE_DEPLOYMENT: &[Field] = &[
     Field { name: "forbid_call_cycles", number: 25, kind: Kind::Bool },
     Field { name: "mtls", number: 26, kind: Kind::Group(MUTUAL_TLS) },
     Field { name: "web", number: 27, kind: Kind::Group(WEB) },
+    Field { name: "slo", number: 28, kind: Kind::Group(SLO) },
+];
+
+/// `kuberpc.v1.Slo`
+pub(crate) const SLO: &[Field] = &[
+    Field { name: "availability", number: 1, kind: Kind::F64 },
+    Field { name: "latency_percent", number: 2, kind: Kind::F64 },
+    Field { name: "latency_ms", number: 3, kind: Kind::U64 },
 ];
 
 /// `kuberpc.v1.Web`
@@ -159,4 +167,5 @@ pub(crate) const METHOD_BEHAVIOUR: &[Field] = &[
     Field { name: "timeout_ms", number: 1, kind: Kind::U64 },
     Field { name: "idempotent", number: 2, kind: Kind::Bool },
     Field { name: "hedge_delay_ms", number: 3, kind: Kind::U64 },
+    Field { name: "slo", number: 4, kind: Kind::Group(SLO) },
 ];

@@ -194,6 +194,14 @@ pub(crate) const MTLS_CERTIFICATE_HOURS: OptionPath = OptionPath("mtls.certifica
 pub(crate) const WEB: OptionPath = OptionPath("web");
 /// `web.origins`
 pub(crate) const WEB_ORIGINS: OptionPath = OptionPath("web.origins");
+/// `slo`
+pub(crate) const SLO: OptionPath = OptionPath("slo");
+/// `slo.availability`
+pub(crate) const SLO_AVAILABILITY: OptionPath = OptionPath("slo.availability");
+/// `slo.latency_percent`
+pub(crate) const SLO_LATENCY_PERCENT: OptionPath = OptionPath("slo.latency_percent");
+/// `slo.latency_ms`
+pub(crate) const SLO_LATENCY_MS: OptionPath = OptionPath("slo.latency_ms");
 /// `timeout_ms`
 pub(crate) const TIMEOUT_MS: OptionPath = OptionPath("timeout_ms");
 /// `idempotent`

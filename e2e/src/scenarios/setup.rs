@@ -77,13 +77,13 @@ async fn load_image(cx: &Cx, tarball: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-/// Installs the CRDs the manifests use: ServiceMonitor (prometheus-operator), GRPCRoute and
+/// Installs the CRDs the manifests use: ServiceMonitor and PrometheusRule (prometheus-operator), GRPCRoute and
 /// HTTPRoute (the Gateway API's standard channel: with what the routes attach to and what the
 /// test cluster's Gateway watches), at the versions `tools/test-cluster/versions.env` pins.
 pub(crate) async fn crds(cx: &Cx) -> Result<Outcome> {
     let versions = versions(cx)?;
     cx.say(format!(
-        "CRDs: ServiceMonitor from prometheus-operator {}, the Gateway API's standard channel from gateway-api {}",
+        "CRDs: ServiceMonitor and PrometheusRule from prometheus-operator {}, the Gateway API's standard channel from gateway-api {}",
         versions.prometheus_operator, versions.gateway_api
     ));
     install_crds(cx, &cx.client).await?;
@@ -103,14 +103,17 @@ pub(crate) async fn install_crds(cx: &Cx, client: &Client) -> Result<()> {
     let gateway = module_dir(cx, "sigs.k8s.io/gateway-api", &versions.gateway_api).await?;
     let gateway_files = GATEWAY_API_KINDS
         .map(|kind| gateway.join(format!("config/crd/standard/gateway.networking.k8s.io_{kind}.yaml")));
-    let files = [operator.join("example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml")];
+    let operator_kinds = ["servicemonitors", "prometheusrules"];
+    let files = operator_kinds
+        .map(|kind| operator.join(format!("example/prometheus-operator-crd/monitoring.coreos.com_{kind}.yaml")));
     for file in files.iter().chain(&gateway_files) {
         let yaml = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         k8s::apply(client, &yaml, false).await.with_context(|| format!("applying {}", file.display()))?;
     }
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     let gateway_crds = GATEWAY_API_KINDS.map(|kind| format!("{kind}.gateway.networking.k8s.io"));
-    for crd in ["servicemonitors.monitoring.coreos.com"].into_iter().chain(gateway_crds.iter().map(String::as_str)) {
+    let operator_crds = operator_kinds.map(|kind| format!("{kind}.monitoring.coreos.com"));
+    for crd in operator_crds.iter().chain(&gateway_crds).map(String::as_str) {
         let established = await_condition(api.clone(), crd, conditions::is_crd_established());
         within(Duration::from_secs(30), &format!("CRD {crd} Established"), async { Ok(established.await?) }).await?;
     }
