@@ -67,6 +67,7 @@ scenarios! {
     declared_edges after system_deploy, policy_engine;
     undeclared_refused after system_deploy, policy_engine;
     system_rolling_restart after declared_edges;
+    traces_in_jaeger after system_deploy;
     mtls_deploy after build, policy_engine;
     mtls_refused after mtls_deploy;
     mtls_rotation after mtls_deploy;

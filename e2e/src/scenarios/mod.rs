@@ -9,6 +9,7 @@ mod manifests;
 mod mtls;
 mod setup;
 mod system;
+mod traces;
 mod web;
 
 pub(crate) use gateway::gateway_routes;
@@ -20,6 +21,7 @@ pub(crate) use manifests::{dry_runs, ledger_grpcroute, skew_dry_runs};
 pub(crate) use mtls::{mtls_deploy, mtls_refused, mtls_rotation};
 pub(crate) use setup::{build, crds};
 pub(crate) use system::{declared_edges, policy_engine, system_deploy, system_rolling_restart, undeclared_refused};
+pub(crate) use traces::traces_in_jaeger;
 pub(crate) use web::rest_and_web_on_the_pods;
 
 /// The namespaces the scenarios deploy to, whose state a failed scenario's log gets.

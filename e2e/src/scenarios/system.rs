@@ -22,7 +22,7 @@ const FRONT: &str = "front-prod";
 const GREETER_ADDRESS: &str = "greeter-headless.greeter-prod.svc.cluster.local:50051";
 /// The counter's: a service the front does not declare.
 const COUNTER_ADDRESS: &str = "counter-headless.prod.svc.cluster.local:50051";
-/// The stand-in OTLP collector's (the front's `otlp_endpoint`).
+/// The OTLP collector's, a real Jaeger (the front's `otlp_endpoint`).
 const COLLECTOR_ADDRESS: &str = "otel-collector.monitoring:4317";
 /// The labels the front's NetworkPolicy selects (a pod carrying them is held to its egress),
 /// and the e2e's client label (the counter's e2e policy admits it: only the front's egress can
@@ -42,10 +42,10 @@ pub(crate) async fn policy_engine(cx: &Cx) -> Result<Outcome> {
     Ok(passed(said.lines().last().unwrap_or("enforcing").to_string()))
 }
 
-/// The front from `tools/test-cluster/e2e/front` (its prod overlay) and the stand-in collector;
+/// The front from `tools/test-cluster/e2e/front` (its prod overlay) and Jaeger as the collector;
 /// the front's pods become Ready through their gRPC probes with default-deny policies on.
 pub(crate) async fn system_deploy(cx: &Cx) -> Result<Outcome> {
-    for dir in ["tools/test-cluster/e2e/otel-collector", "tools/test-cluster/e2e/front"] {
+    for dir in ["tools/test-cluster/e2e/jaeger", "tools/test-cluster/e2e/front"] {
         let dir = cx.repo.join(dir);
         k8s::dry_run(cx, &cx.client, &dir).await?;
         let built = k8s::kustomize(cx, &dir).await?;
@@ -55,14 +55,14 @@ pub(crate) async fn system_deploy(cx: &Cx) -> Result<Outcome> {
     }
     k8s::rollout(&cx.client, "monitoring", Workload::Deployment, "otel-collector", Duration::from_secs(120))
         .await
-        .context("the stand-in collector did not become Ready")?;
+        .context("Jaeger (the OTLP collector) did not become Ready")?;
     k8s::rollout(&cx.client, FRONT, Workload::Deployment, "front", Duration::from_secs(180))
         .await
         .context("the front did not become Ready through its probes")?;
     let deployments: Api<Deployment> = Api::namespaced(cx.client.clone(), FRONT);
     let ready = deployments.get("front").await?.status.and_then(|s| s.ready_replicas).unwrap_or(0);
     Ok(passed(format!(
-        "front: {ready} pods Ready behind their default-deny NetworkPolicy; the stand-in collector Ready"
+        "front: {ready} pods Ready behind their default-deny NetworkPolicy; Jaeger (the OTLP collector) Ready"
     )))
 }
 
