@@ -1,6 +1,7 @@
 //! The service's Grafana dashboard (`deploy/<app>/base/dashboard.json`): one row per
 //! environment (its namespace), each with the calls per second, the share of failed calls and
-//! the duration quantiles of every method, as the server measures them and as its callers do,
+//! the duration quantiles of every method, as the server measures them and as its callers do
+//! (from the namespaces its declared callers run in there, and its own),
 //! and, for a service with objectives, how fast each objective's error budget burns (from the
 //! series [`super::slo`]'s rules record). Typed here in the dashboard model's own field names
 //! (schema version 42, as the Grafana Foundation SDK writes it); the tests decode it strictly
@@ -9,7 +10,7 @@
 use serde::Serialize;
 
 use super::slo::{CLIENT_DURATION, ERROR_RATIO, FAILURE_CODES, OBJECTIVE, SERVER_DURATION};
-use crate::model::Service;
+use crate::model::{Environment, Service};
 
 /// Width of the dashboard grid, and of one panel (three to a line).
 const GRID_WIDTH: u32 = 24;
@@ -141,15 +142,17 @@ fn dashboard(service: &Service) -> Dashboard {
             ..panel("row", id, title, (0, y, GRID_WIDTH, 1))
         });
         y += 1;
-        for (i, chart) in charts(service, &environment.namespace).into_iter().enumerate() {
+        let charts = charts(service, environment);
+        let lines = charts.len().div_ceil(3) as u32;
+        for (i, chart) in charts.into_iter().enumerate() {
             let (x, line) = ((i as u32 % 3) * PANEL_WIDTH, i as u32 / 3);
             let id = panels.len() as u32 + 1;
             panels.push(time_series(id, chart, (x, y + line * PANEL_HEIGHT)));
         }
-        y += PANEL_HEIGHT * charts(service, "").len().div_ceil(3) as u32;
+        y += PANEL_HEIGHT * lines;
     }
     Dashboard {
-        uid: format!("kuberpc-{app}"),
+        uid: uid(app),
         title: format!("{app} ({})", service.full_name),
         tags: vec!["kuberpc".into(), app.clone()],
         timezone: "browser",
@@ -164,6 +167,17 @@ fn dashboard(service: &Service) -> Dashboard {
         annotations: Annotations {},
         panels,
     }
+}
+
+/// Grafana's uids are at most 40 characters: `kuberpc-<app>`, or for a longer app name its
+/// first 31 characters and a hash of the whole.
+fn uid(app: &str) -> String {
+    let uid = format!("kuberpc-{app}");
+    if uid.len() <= 40 {
+        return uid;
+    }
+    let hash = uid.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{}-{:08x}", &uid[..31], hash as u32)
 }
 
 /// A panel with nothing but its kind, id, title and place `(x, y, w, h)`.
@@ -198,17 +212,25 @@ fn time_series(id: u32, chart: Chart, (x, y): (u32, u32)) -> Panel {
 }
 
 /// The panels of one environment: the server's view, its callers' view, the objectives.
-fn charts(service: &Service, namespace: &str) -> Vec<Chart> {
-    let selector = format!("namespace={namespace:?},rpc_service={:?}", service.full_name);
+fn charts(service: &Service, environment: &Environment) -> Vec<Chart> {
+    let own = &environment.namespace;
+    let server = format!("namespace={own:?},rpc_service={:?}", service.full_name);
+    // A client's series carry the namespace the caller runs in: this one, or a declared
+    // caller's own there.
+    let mut namespaces: Vec<&str> =
+        service.deploy.callers.iter().map(|caller| caller.namespace_in(&environment.name, own)).collect();
+    namespaces.push(own);
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    let callers = format!("namespace=~{:?},rpc_service={:?}", namespaces.join("|"), service.full_name);
     let mut charts = Vec::new();
-    for (side, histogram) in [("server", SERVER_DURATION), ("callers", CLIENT_DURATION)] {
-        let rate = |filter: &str, by: &str| {
-            format!("sum by ({by}) (rate({histogram}{{{selector}{filter}}}[$__rate_interval]))")
+    for (side, histogram, selector) in [("server", SERVER_DURATION, &server), ("callers", CLIENT_DURATION, &callers)] {
+        let rate = |series: &str, filter: &str, by: &str| {
+            format!("sum by ({by}) (rate({histogram}_{series}{{{selector}{filter}}}[$__rate_interval]))")
         };
-        let calls = rate("", "rpc_method").replace(histogram, &format!("{histogram}_count"));
-        let failed = rate(&format!(",rpc_grpc_status_code=~\"{FAILURE_CODES}\""), "rpc_method")
-            .replace(histogram, &format!("{histogram}_count"));
-        let buckets = rate("", "rpc_method, le").replace(histogram, &format!("{histogram}_bucket"));
+        let calls = rate("count", "", "rpc_method");
+        let failed = rate("count", &format!(",rpc_grpc_status_code=~\"{FAILURE_CODES}\""), "rpc_method");
+        let buckets = rate("bucket", "", "rpc_method, le");
         charts.push(Chart {
             title: format!("Calls per second ({side})"),
             unit: "reqps",
@@ -224,14 +246,14 @@ fn charts(service: &Service, namespace: &str) -> Vec<Chart> {
         charts.push(Chart {
             title: format!("Duration ({side})"),
             unit: "s",
-            queries: ["0.5", "0.9", "0.99"]
+            queries: [("0.5", "p50"), ("0.9", "p90"), ("0.99", "p99")]
                 .into_iter()
-                .map(|q| (format!("{{{{rpc_method}}}} p{}", &q[2..]), format!("histogram_quantile({q}, {buckets})")))
+                .map(|(q, name)| (format!("{{{{rpc_method}}}} {name}"), format!("histogram_quantile({q}, {buckets})")))
                 .collect(),
         });
     }
     if service.has_objectives() {
-        let burn = format!("{ERROR_RATIO}1h{{{selector}}}\n/\n(1 - {OBJECTIVE}{{{selector}}})");
+        let burn = format!("{ERROR_RATIO}1h{{{server}}}\n/\n(1 - {OBJECTIVE}{{{server}}})");
         charts.push(Chart {
             title: "Error budget burn rate, last hour (1: the budget lasts 30 days)".into(),
             unit: "none",
@@ -239,4 +261,33 @@ fn charts(service: &Service, namespace: &str) -> Vec<Chart> {
         });
     }
     charts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_uid_fits_grafanas_40_characters_and_stays_apart() {
+        let long = "a".repeat(54);
+        let (one, other) = (uid(&long), uid(&format!("{}b", "a".repeat(53))));
+        assert!(one.len() <= 40 && other.len() <= 40, "{one} {other}");
+        assert_ne!(one, other);
+        assert_eq!(uid("greeter"), "kuberpc-greeter");
+    }
+
+    /// The greeter is called by the front, which runs in its own namespace in prod: the
+    /// callers' panels read the front's namespace as well as the greeter's.
+    #[test]
+    fn the_callers_panels_read_the_namespaces_the_callers_run_in() {
+        let packages = super::super::tests::fixtures();
+        let greeter = packages.iter().flat_map(|p| &p.services).find(|s| s.deploy.app == "greeter").unwrap();
+        let prod = greeter.deploy.environments.iter().find(|e| e.name == "prod").unwrap();
+        let queries: Vec<String> =
+            charts(greeter, prod).into_iter().flat_map(|c| c.queries.into_iter().map(|(_, q)| q)).collect();
+        let client = queries.iter().find(|q| q.contains(CLIENT_DURATION)).unwrap();
+        assert!(client.contains(r#"namespace=~"front-prod|greeter-prod""#), "{client}");
+        let server = queries.iter().find(|q| q.contains(SERVER_DURATION)).unwrap();
+        assert!(server.contains(r#"namespace="greeter-prod""#), "{server}");
+    }
 }

@@ -100,12 +100,17 @@ fn objectives<'a>(service: &'a Service, namespace: &str) -> Vec<Objective<'a>> {
         });
         if let Some(latency) = slo.latency {
             let le = bucket_bound(latency.threshold_ms);
-            let within = format!("sum(rate({SERVER_DURATION}_bucket{{{selector},le=\"{le}\"}}[{{window}}]))");
+            let bucket = format!("rate({SERVER_DURATION}_bucket{{{selector},le=\"{le}\"}}[{{window}}])");
+            // Only the calls of pods that have the threshold's bucket: while a new threshold
+            // rolls out, the old pods' calls would otherwise all count as slow.
+            let counted = format!(
+                "sum(\n  rate({SERVER_DURATION}_count{{{selector}}}[{{window}}])\n  and on (instance, rpc_grpc_status_code)\n  {bucket}\n)"
+            );
             objectives.push(Objective {
                 name: name("latency"),
-                // The slow calls' share, as pyrra writes it (`1 - within / total` would round
-                // a share exactly at the objective above it).
-                errors: format!("(\n{total}\n-\n{within}\n)\n/\n{total}"),
+                // The slow calls' share (`1 - within / counted` would round a share exactly at
+                // the objective above it).
+                errors: format!("(\n{counted}\n-\nsum({bucket})\n)\n/\n{counted}"),
                 stated: format!(
                     "{} % of {} calls end within {} ms",
                     latency.share.percent(),

@@ -144,7 +144,9 @@ pub struct ServiceDeployment {
     /// and 6x the error budget's burn rate, a ticket at 3x and 1x), read from the server's own
     /// metrics in the environment's namespace, and `dashboard.json` beside the manifests is a
     /// Grafana dashboard with each method's objectives. A method's `slo` overrides these field by
-    /// field, and alone gives that method objectives. Needs metrics (`metrics_port` not 0).
+    /// field, and alone gives that method objectives. Needs metrics (`metrics_port` not 0), and a
+    /// cluster with the Prometheus Operator's CRDs (the PrometheusRule is theirs); Prometheus must
+    /// label the scraped series with `namespace` and `instance` (a ServiceMonitor does).
     /// Default: unset (no objectives, no rules).
     #[prost(message, optional, tag = "28")]
     pub slo: ::core::option::Option<Slo>,
@@ -477,7 +479,7 @@ pub struct Storage {
 #[derive(Clone, Copy, PartialEq, ::prost::Message)]
 pub struct MethodBehaviour {
     /// Deadline applied by the generated client when the caller sets none, in milliseconds.
-    /// Default: unset (no deadline).
+    /// At least 1. Default: unset (no deadline).
     #[prost(uint64, optional, tag = "1")]
     pub timeout_ms: ::core::option::Option<u64>,
     /// The method can safely be retried: the generated client retries it on UNAVAILABLE, on

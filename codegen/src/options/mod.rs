@@ -192,6 +192,7 @@ pub(crate) fn resolve_method(
         hedge_delay_ms: written.hedge_delay_ms,
         latency_objective_ms: None,
     };
+    FieldRules { spans, problems: &mut *problems, element: None }.at_least_one(path::TIMEOUT_MS, written.timeout_ms);
     let slo = slo::resolve(service, written, &policy, spans, problems);
     policy.latency_objective_ms = slo.and_then(|s| s.latency).map(|l| l.threshold_ms);
     (policy, slo)

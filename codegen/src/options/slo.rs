@@ -84,7 +84,8 @@ fn latency(
         }
         return None;
     }
-    let deadline = policy.deadline_ms(&service.deploy.client)?;
+    // A deadline of 0 is refused where it is written; no objective fits under it.
+    let deadline = policy.deadline_ms(&service.deploy.client).filter(|ms| *ms > 0)?;
     let (threshold, written_at) =
         match (own.and_then(|s| s.latency_ms), service.written.slo.as_ref().and_then(|s| s.latency_ms)) {
             (Some(ms), _) => (ms, Some(rules.spans)),

@@ -50,8 +50,10 @@ pub(crate) async fn build(cx: &Cx) -> Result<Outcome> {
         cx.run("python3", [&["scripts/image-tarball".as_ref()][..], &args].concat(), COMMAND_TIMEOUT).await?;
         load_image(cx, &tarball).await.with_context(|| format!("loading {reference}"))?;
     }
-    let jaeger =
-        std::env::var("KUBERPC_JAEGER").context("KUBERPC_JAEGER is unset (scripts/test-cluster env sets it)")?;
+    let jaeger = std::env::var("KUBERPC_JAEGER").context(
+        "KUBERPC_JAEGER is unset: scripts/test-cluster env sets it; for an existing cluster, set it to the \
+             binary `scripts/test-cluster build` makes (`scripts/test-cluster env` prints its path)",
+    )?;
     let (tarball, reference) = (cx.work.path().join("jaeger.tar"), "kuberpc.local/jaeger:e2e");
     let args = ["scripts/image-tarball".as_ref(), jaeger.as_ref(), reference.as_ref(), tarball.as_os_str()];
     cx.run("python3", args, COMMAND_TIMEOUT).await?;

@@ -6,7 +6,8 @@
 //!   this runtime really exports (scraped from a live server after real calls) or the rules
 //!   record (`slo-check`, tools/slo-check);
 //! - the rules pass `promtool check rules`, and `promtool test rules` fires each alert from
-//!   synthetic series at its burn rate and keeps it silent at the objective;
+//!   synthetic series at its burn rates (both windows of each), keeps it silent at the objective,
+//!   once a burn has stopped (the page), and while a new latency threshold rolls out;
 //! - the server's duration histogram has a bucket at the latency objective's threshold, written
 //!   as the rules write it.
 
@@ -153,28 +154,57 @@ async fn the_dashboard_and_the_rules_read_only_what_the_runtime_exports() {
     assert!(!ok && out.contains("rpc_client_call_duration_seconds_count"), "{out}");
 }
 
-/// The labels of SayHello's series in `namespace`.
-fn series(name: &str, namespace: &str, extra: &str) -> String {
+/// SayHello's series `name` in greeter-prod, scraped from the pod `instance`.
+fn series(name: &str, instance: &str, extra: &str) -> String {
     format!(
-        r#"{name}{{namespace="{namespace}",rpc_service="greeter.v1.Greeter",rpc_method="SayHello",rpc_system="grpc"{extra}}}"#
+        r#"{name}{{namespace="greeter-prod",instance="{instance}",rpc_service="greeter.v1.Greeter",rpc_method="SayHello",rpc_system="grpc"{extra}}}"#
     )
 }
 
-/// A promtool input: SayHello's calls in greeter-prod, per minute: `ok` that succeed within
-/// 300 ms, `slow` that succeed after it, `failed` with UNAVAILABLE.
-fn input(ok: u64, slow: u64, failed: u64) -> String {
-    let ns = "greeter-prod";
-    let counter =
-        |name: String, per_minute: u64| format!("      - series: '{name}'\n        values: '0+{per_minute}x300'\n");
-    let count = "rpc_server_call_duration_seconds_count";
-    let bucket = "rpc_server_call_duration_seconds_bucket";
-    [
-        counter(series(count, ns, r#",rpc_grpc_status_code="0""#), ok + slow),
-        counter(series(count, ns, r#",rpc_grpc_status_code="14""#), failed),
-        counter(series(bucket, ns, r#",rpc_grpc_status_code="0",le="0.3""#), ok),
-        counter(series(bucket, ns, r#",rpc_grpc_status_code="14",le="0.3""#), failed),
-    ]
-    .concat()
+/// One pod's calls per minute, as promtool input: `ok` that succeed within 300 ms, `slow` that
+/// succeed after it, `failed` with UNAVAILABLE; from minute `until` on (if any) only fast
+/// successes (the burn stopped). A pod `without_bucket` (an old version, from before the
+/// threshold was a bound) has no `le="0.3"` series.
+#[derive(Clone, Copy)]
+struct Pod {
+    instance: &'static str,
+    ok: u64,
+    slow: u64,
+    failed: u64,
+    until: Option<u64>,
+    without_bucket: bool,
+}
+
+fn pod(ok: u64, slow: u64, failed: u64) -> Pod {
+    Pod { instance: "10.88.0.10:9090", ok, slow, failed, until: None, without_bucket: false }
+}
+
+/// A counter growing by `per_minute` while `pod` burns, then by `after` per minute.
+fn values(pod: Pod, per_minute: u64, after: u64) -> String {
+    match pod.until {
+        None => format!("0+{per_minute}x300"),
+        Some(minutes) => format!("0+{per_minute}x{minutes} {}+{after}x{}", per_minute * minutes, 300 - minutes),
+    }
+}
+
+/// The promtool input of `pods`.
+fn input(pods: &[Pod]) -> String {
+    let counter = |name: String, values: String| format!("      - series: '{name}'\n        values: '{values}'\n");
+    let (count, bucket) = ("rpc_server_call_duration_seconds_count", "rpc_server_call_duration_seconds_bucket");
+    let mut lines = Vec::new();
+    for pod in pods {
+        let calls = pod.ok + pod.slow + pod.failed;
+        let ok = series(count, pod.instance, r#",rpc_grpc_status_code="0""#);
+        lines.push(counter(ok, values(*pod, pod.ok + pod.slow, calls)));
+        lines.push(counter(series(count, pod.instance, r#",rpc_grpc_status_code="14""#), values(*pod, pod.failed, 0)));
+        if !pod.without_bucket {
+            let fast = series(bucket, pod.instance, r#",rpc_grpc_status_code="0",le="0.3""#);
+            lines.push(counter(fast, values(*pod, pod.ok, calls)));
+            let failed = series(bucket, pod.instance, r#",rpc_grpc_status_code="14",le="0.3""#);
+            lines.push(counter(failed, values(*pod, pod.failed, 0)));
+        }
+    }
+    lines.concat()
 }
 
 /// The annotations the rules give `slo`'s alert of `severity`, from the rules file.
@@ -198,14 +228,17 @@ fn alert(groups: &str, slo: &str, severity: &str) -> String {
     )
 }
 
-/// One promtool test: the input, and the alerts expected 70 minutes in.
-fn case(input: &str, expected: &[String]) -> String {
+/// One promtool test: the input, and the alerts expected `minutes` in.
+fn case(input: &str, minutes: u32, expected: &[String]) -> String {
     let alerts = if expected.is_empty() {
         "        exp_alerts: []\n".to_string()
     } else {
         format!("        exp_alerts:\n{}", expected.concat())
     };
-    format!("  - interval: 1m\n    input_series:\n{input}    alert_rule_test:\n      - eval_time: 70m\n        alertname: KuberpcErrorBudgetBurn\n{alerts}")
+    format!(
+        "  - interval: 1m\n    input_series:\n{input}    alert_rule_test:\n      - eval_time: {minutes}m\n        \
+         alertname: KuberpcErrorBudgetBurn\n{alerts}"
+    )
 }
 
 #[test]
@@ -223,18 +256,30 @@ fn each_alert_fires_at_its_burn_rate_and_none_at_the_objective() {
     // Availability 99.9 % (a budget of 0.1 % of the calls), latency 99.5 % within 300 ms (0.5 %).
     let cases = [
         // 2 % fail: 20 times the budget's rate, past 14.4 (page) and 3 (ticket).
-        case(&input(980, 0, 20), &[a("page"), a("ticket")]),
+        case(&input(&[pod(980, 0, 20)]), 70, &[a("page"), a("ticket")]),
+        // 1 % fail: 10 times, under 14.4 but past 6 over six hours and 30 minutes (page), and 3.
+        case(&input(&[pod(990, 0, 10)]), 70, &[a("page"), a("ticket")]),
         // 0.5 % fail: 5 times, past 3 only.
-        case(&input(995, 0, 5), &[a("ticket")]),
+        case(&input(&[pod(995, 0, 5)]), 70, &[a("ticket")]),
+        // 2 % failed for an hour, then none for 40 minutes: the short windows (5 and 30 minutes)
+        // are clean, so no page; over a day and two hours the budget still burns: a ticket.
+        case(&input(&[Pod { until: Some(60), ..pod(980, 0, 20) }]), 100, &[a("ticket")]),
         // At the objective (0.1 % fail), and below it: silent.
-        case(&input(999, 0, 1), &[]),
-        case(&input(9_999, 0, 1), &[]),
+        case(&input(&[pod(999, 0, 1)]), 70, &[]),
+        case(&input(&[pod(9_999, 0, 1)]), 70, &[]),
         // 10 % slow: 20 times the latency budget.
-        case(&input(900, 100, 0), &[l("page"), l("ticket")]),
+        case(&input(&[pod(900, 100, 0)]), 70, &[l("page"), l("ticket")]),
         // 2 % slow: 4 times (page at 6 and 14.4 stays silent).
-        case(&input(980, 20, 0), &[l("ticket")]),
+        case(&input(&[pod(980, 20, 0)]), 70, &[l("ticket")]),
         // At the latency objective (0.5 % slow): silent.
-        case(&input(995, 5, 0), &[]),
+        case(&input(&[pod(995, 5, 0)]), 70, &[]),
+        // Beside a pod within the objective, one of the old version, before 300 ms was a bound:
+        // its calls are not counted as slow.
+        case(
+            &input(&[pod(995, 5, 0), Pod { instance: "10.88.0.11:9090", without_bucket: true, ..pod(1000, 0, 0) }]),
+            70,
+            &[],
+        ),
     ];
     let test =
         |cases: &[String]| format!("rule_files:\n  - prod.yaml\nevaluation_interval: 1m\ntests:\n{}", cases.concat());
@@ -245,7 +290,7 @@ fn each_alert_fires_at_its_burn_rate_and_none_at_the_objective() {
     assert!(out.contains("SUCCESS"), "{out}");
 
     // The same tool fails an expectation the rules do not meet: a fast burn that stays silent.
-    std::fs::write(&file, test(&[case(&input(980, 0, 20), &[])])).unwrap();
+    std::fs::write(&file, test(&[case(&input(&[pod(980, 0, 20)]), 70, &[])])).unwrap();
     let (ok, out) = run("promtool", &[Path::new("test"), Path::new("rules"), &file]);
     assert!(!ok && out.contains("greeter-say-hello-availability"), "{out}");
 }

@@ -23,7 +23,7 @@ pub fn example_config() -> PathBuf {
 pub fn config_with_timeout(dir: &tempfile::TempDir, ms: u64) -> PathBuf {
     let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("proto");
     let source = std::fs::read_to_string(example.join("greeter/v1/greeter.proto")).unwrap();
-    let changed = source.replace("timeout_ms: 500 ", &format!("timeout_ms: {ms} "));
+    let changed = source.replace("timeout_ms: 500\n", &format!("timeout_ms: {ms}\n"));
     assert_ne!(source, changed, "SayHello's timeout_ms is no longer written as expected");
     let proto = dir.path().join("greeter/v1/greeter.proto");
     std::fs::create_dir_all(proto.parent().unwrap()).unwrap();
