@@ -18,9 +18,6 @@ use tower::{Layer, Service};
 
 use crate::policy::parse_grpc_timeout;
 
-/// gRPC's deadline header, parsed once.
-static GRPC_TIMEOUT: http::HeaderName = http::HeaderName::from_static("grpc-timeout");
-
 /// How much sooner than tonic's timer this layer answers.
 const AHEAD: Duration = Duration::from_millis(2);
 
@@ -57,7 +54,9 @@ where
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let timeout = request.headers().get(&GRPC_TIMEOUT).and_then(|v| v.to_str().ok()).and_then(parse_grpc_timeout);
+        let timeout = crate::call::header(request.headers(), &crate::call::GRPC_TIMEOUT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_grpc_timeout);
         let call = self.inner.call(request);
         let Some(timeout) = timeout else { return Box::pin(call) };
         Box::pin(async move {

@@ -99,7 +99,7 @@ impl Service<http::Request<Body>> for PolicyChannel {
                 Err(error) => {
                     // tonic reports a transport error as UNAVAILABLE.
                     if let Some(mut active) = active {
-                        active.finished("14", start.elapsed().as_secs_f64());
+                        active.finished(14, start.elapsed().as_secs_f64());
                     }
                     Err(error)
                 }
@@ -359,7 +359,7 @@ fn apply_deadline(
     policy: Option<&MethodPolicy>,
     client: &ClientPolicy,
 ) -> Option<Duration> {
-    if let Some(header) = request.headers().get("grpc-timeout") {
+    if let Some(header) = crate::call::header(request.headers(), &crate::call::GRPC_TIMEOUT) {
         return parse_grpc_timeout(header.to_str().ok()?);
     }
     let timeout_ms = match policy {
@@ -411,7 +411,7 @@ fn rebuild(parts: &http::request::Parts, body: Bytes) -> http::Request<Body> {
 
 /// The status of a trailers-only response (errors before any message).
 fn status_in_headers(response: &http::Response<Body>) -> Option<Code> {
-    let status = response.headers().get("grpc-status")?.to_str().ok()?.parse::<i32>().ok()?;
+    let status = i32::from(crate::call::grpc_status(response.headers())?);
     Some(Code::from_i32(status))
 }
 

@@ -28,7 +28,7 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::call::{rpc_name, Side};
+use crate::call::{grpc_status, header, rpc_name, Side};
 use crate::metrics::{ActiveCall, MessageFrames, RpcMetrics};
 use crate::sampling::{self, Verdict};
 
@@ -95,7 +95,7 @@ pub(crate) fn client_parent() -> Option<opentelemetry::Context> {
 /// (the decision not to trace the call) or of the context the call being handled came with,
 /// if any.
 pub(crate) fn inject(span: &tracing::Span, dropped: Option<&opentelemetry::Context>, headers: &mut http::HeaderMap) {
-    if headers.contains_key(&TRACEPARENT) {
+    if header(headers, &TRACEPARENT).is_some() {
         return;
     }
     let exported = if span.is_disabled() { None } else { Some(span.context()) };
@@ -149,7 +149,7 @@ pub(crate) fn record_response(
     active: Option<ActiveCall>,
 ) -> http::Response<Body> {
     let (parts, body) = response.into_parts();
-    let status = parts.headers.get("grpc-status").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let status = grpc_status(&parts.headers);
     let frames = MessageFrames::default();
     let body = RecordedBody { inner: body, span, side, start, status, active, frames, finished: false };
     http::Response::from_parts(parts, Body::new(body))
@@ -201,7 +201,7 @@ where
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let caller = request.headers().contains_key(&TRACEPARENT).then(|| extract(request.headers()));
+        let caller = header(request.headers(), &TRACEPARENT).is_some().then(|| extract(request.headers()));
         let verdict = sampling::decide(|| caller.clone(), SpanKind::Server);
         let span = sampling::span(&verdict, || server_span(&request));
         // A dropped call carries the decision on, to the calls made while handling it.
@@ -274,7 +274,7 @@ struct RecordedBody {
     side: Side,
     start: Instant,
     /// `grpc-status`, from the headers (trailers-only responses) or the trailers.
-    status: Option<String>,
+    status: Option<u16>,
     /// The call in the metrics, if they are kept.
     active: Option<ActiveCall>,
     /// The response's messages, counted into `active`.
@@ -289,16 +289,16 @@ impl RecordedBody {
         }
         self.finished = true;
         // A body that ended without a status was cut short: CANCELLED if dropped, else UNKNOWN.
-        let code = match (self.status.as_deref(), outcome) {
+        let code = match (self.status, outcome) {
             (Some(code), _) => code,
-            (None, "cancelled") => "1",
-            (None, _) => "2",
+            (None, "cancelled") => 1,
+            (None, _) => 2,
         };
         let seconds = self.start.elapsed().as_secs_f64();
         if let Some(active) = &mut self.active {
             active.finished(code, seconds);
         }
-        let numeric: i64 = code.parse().unwrap_or(2);
+        let numeric = i64::from(code);
         self.span.record("rpc.grpc.status_code", numeric);
         if self.side.is_error(numeric) {
             self.span.record("otel.status_code", "error");
@@ -316,8 +316,8 @@ impl http_body::Body for RecordedBody {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
-                if let Some(status) = frame.trailers_ref().and_then(|t| t.get("grpc-status")) {
-                    self.status = status.to_str().ok().map(str::to_string);
+                if let Some(status) = frame.trailers_ref().and_then(grpc_status) {
+                    self.status = Some(status);
                 }
                 let this = &mut *self;
                 if let (Some(active), Some(data)) = (&mut this.active, frame.data_ref()) {

@@ -204,9 +204,11 @@ fn the_port_comes_from_one_field() {
         .filter(|f| f.path.starts_with("greeter/base"))
         .map(|f| String::from_utf8_lossy(&f.content).into_owned())
         .collect();
-    // The cluster DNS's port in the NetworkPolicy's egress is not the service's.
+    // The cluster DNS's and the OTLP collector's ports in the NetworkPolicy's egress are not
+    // the service's.
+    let theirs = |l: &str| l.ends_with("port: 53") || l.ends_with("port: 4317");
     let ports: Vec<&str> =
-        text.lines().filter(|l| (l.contains("port: ") || l.contains("Port: ")) && !l.ends_with("port: 53")).collect();
+        text.lines().filter(|l| (l.contains("port: ") || l.contains("Port: ")) && !theirs(l)).collect();
     let (numeric, named): (Vec<&str>, Vec<&str>) =
         ports.iter().partition(|l| l.ends_with(|c: char| c.is_ascii_digit()));
     let (grpc, metrics): (Vec<&str>, Vec<&str>) = numeric.iter().partition(|l| l.ends_with(" 50051"));

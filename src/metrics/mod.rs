@@ -26,7 +26,7 @@ mod process;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::task::{Context, Poll};
 
@@ -168,8 +168,9 @@ struct EndMetrics {
     requests: HistogramFamily<MethodLabels>,
     responses: HistogramFamily<MethodLabels>,
     /// Each method's series, by request path, looked up once per call instead of building and
-    /// hashing label sets for every observation.
-    methods: Arc<RwLock<HashMap<String, Arc<MethodMetrics>>>>,
+    /// hashing label sets for every observation (with foldhash, seeded per process: the paths
+    /// come from peers).
+    methods: Arc<RwLock<HashMap<String, Arc<MethodMetrics>, foldhash::fast::RandomState>>>,
     /// What further series may add to the page.
     budget: Arc<Budget>,
 }
@@ -232,7 +233,10 @@ impl EndMetrics {
     }
 
     /// The series of `_OTHER`, created on first use (outside the budget: they are one method's).
-    fn other(&self, methods: &mut HashMap<String, Arc<MethodMetrics>>) -> Arc<MethodMetrics> {
+    fn other(
+        &self,
+        methods: &mut HashMap<String, Arc<MethodMetrics>, foldhash::fast::RandomState>,
+    ) -> Arc<MethodMetrics> {
         let entry = methods.entry(OTHER.to_string()).or_insert_with(|| {
             let labels =
                 MethodLabels { rpc_system: "grpc", rpc_service: OTHER.to_string(), rpc_method: OTHER.to_string() };
@@ -252,9 +256,10 @@ impl EndMetrics {
         })
     }
 
-    /// Records a call of `method` that ended with `status` (a numeric code) after `seconds`.
-    fn observe_duration(&self, method: &MethodMetrics, status: &str, seconds: f64) {
-        let code = status.parse::<usize>().ok().filter(|&code| code <= LAST_STATUS_CODE).unwrap_or(UNKNOWN);
+    /// Records a call of `method` that ended with the gRPC status `code` after `seconds`.
+    fn observe_duration(&self, method: &MethodMetrics, code: u16, seconds: f64) {
+        let code = usize::from(code);
+        let code = if code <= LAST_STATUS_CODE { code } else { UNKNOWN };
         if let Some(histogram) = method.duration[code].get() {
             return histogram.observe(seconds);
         }
@@ -292,8 +297,11 @@ struct AuthorizationLabels {
 
 /// RPC and process metrics; clones share them.
 #[derive(Clone)]
-pub struct RpcMetrics {
-    registry: Arc<Registry>,
+pub struct RpcMetrics(Arc<Shared>);
+
+/// What clones of [`RpcMetrics`] share (one reference count for a call to take).
+struct Shared {
+    registry: Registry,
     server: EndMetrics,
     client: EndMetrics,
     authorization: Family<AuthorizationLabels, Counter>,
@@ -334,7 +342,7 @@ impl RpcMetrics {
             authorization.clone(),
         );
         registry.register_collector(Box::new(process::ProcessCollector));
-        Self { registry: Arc::new(registry), server, client, authorization }
+        Self(Arc::new(Shared { registry, server, client, authorization }))
     }
 
     /// The process's metrics, created on first use: what [`crate::Server`] serves when
@@ -350,8 +358,8 @@ impl RpcMetrics {
 
     fn end(&self, side: Side) -> &EndMetrics {
         match side {
-            Side::Server => &self.server,
-            Side::Client => &self.client,
+            Side::Server => &self.0.server,
+            Side::Client => &self.0.client,
         }
     }
 
@@ -359,20 +367,20 @@ impl RpcMetrics {
     fn started(&self, side: Side, path: &str) -> ActiveCall {
         let method = self.end(side).method(path);
         method.active.inc();
-        ActiveCall { metrics: self.clone(), side, method: Some(method), requests: Arc::default(), responses: 0 }
+        ActiveCall { metrics: self.clone(), side, method: Some(method), responses: 0 }
     }
 
     /// The counter of a mutual-TLS server's decisions for `caller` (`allowed` or not).
     pub(crate) fn authorization_counter(&self, caller: &'static str, allowed: bool) -> Counter {
         let decision = if allowed { "allowed" } else { "denied" };
-        self.authorization.get_or_create_owned(&AuthorizationLabels { caller, decision })
+        self.0.authorization.get_or_create_owned(&AuthorizationLabels { caller, decision })
     }
 
     /// Everything, in the Prometheus text format.
     pub fn encode(&self) -> String {
         let mut text = String::new();
         // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.0.registry);
         text
     }
 }
@@ -396,17 +404,15 @@ pub(crate) struct ActiveCall {
     metrics: RpcMetrics,
     side: Side,
     method: Option<Arc<MethodMetrics>>,
-    /// Request messages, counted as the request body is read ([`ActiveCall::count_requests`]).
-    requests: Arc<AtomicU64>,
     /// Response messages, counted by [`ActiveCall::count_responses`].
     responses: u64,
 }
 
 impl ActiveCall {
-    /// The request, its body counting messages into this call.
+    /// The request, its body counting its messages into the method's series (once dropped).
     fn count_requests(&self, request: http::Request<Body>) -> http::Request<Body> {
-        let requests = self.requests.clone();
-        request.map(|inner| Body::new(CountedBody { inner, frames: MessageFrames::default(), count: requests }))
+        let Some(method) = self.method.clone() else { return request };
+        request.map(|inner| Body::new(CountedBody { inner, frames: MessageFrames::default(), method, count: 0 }))
     }
 
     /// Response messages complete in `frames` after `data`.
@@ -414,20 +420,19 @@ impl ActiveCall {
         self.responses += frames.feed(data);
     }
 
-    /// The call ended with `status` (numeric gRPC code) after `seconds`.
-    pub(crate) fn finished(&mut self, status: &str, seconds: f64) {
+    /// The call ended with the gRPC status `code` after `seconds`.
+    pub(crate) fn finished(&mut self, code: u16, seconds: f64) {
         let Some(method) = self.method.take() else { return };
         method.active.dec();
-        method.requests.observe(self.requests.load(Ordering::Relaxed) as f64);
         method.responses.observe(self.responses as f64);
-        self.metrics.end(self.side).observe_duration(&method, status, seconds);
+        self.metrics.end(self.side).observe_duration(&method, code, seconds);
     }
 }
 
 impl Drop for ActiveCall {
     fn drop(&mut self) {
         // A call dropped before it finished (the client went away) was cancelled.
-        self.finished("1", 0.0);
+        self.finished(1, 0.0);
     }
 }
 
@@ -471,7 +476,15 @@ impl MessageFrames {
 struct CountedBody {
     inner: Body,
     frames: MessageFrames,
-    count: Arc<AtomicU64>,
+    /// The series the count goes to, when the body is dropped (read or not).
+    method: Arc<MethodMetrics>,
+    count: u64,
+}
+
+impl Drop for CountedBody {
+    fn drop(&mut self) {
+        self.method.requests.observe(self.count as f64);
+    }
 }
 
 impl http_body::Body for CountedBody {
@@ -483,8 +496,7 @@ impl http_body::Body for CountedBody {
         if let Poll::Ready(Some(Ok(frame))) = &polled {
             if let Some(data) = frame.data_ref() {
                 let this = &mut *self;
-                let started = this.frames.feed(data);
-                this.count.fetch_add(started, Ordering::Relaxed);
+                this.count += this.frames.feed(data);
             }
         }
         polled
@@ -597,7 +609,7 @@ mod tests {
         let metrics = RpcMetrics::new();
         add_objective_bounds(&DEPLOY);
         for seconds in [0.2, 0.3, 0.4] {
-            metrics.started(Side::Server, "/slo.v1.Timed/Get").finished("0", seconds);
+            metrics.started(Side::Server, "/slo.v1.Timed/Get").finished(0, seconds);
         }
         let page = metrics.encode();
         let bucket = |le: &str| {
@@ -615,12 +627,12 @@ mod tests {
     #[test]
     fn a_methods_calls_share_its_series_whatever_their_status() {
         let metrics = RpcMetrics::new();
-        for status in ["0", "0", "3", "99"] {
+        for status in [0, 0, 3, 99] {
             let mut call = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello");
             call.finished(status, 0.001);
         }
         let _open = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello");
-        assert_eq!(metrics.server.methods.read().unwrap().len(), 1);
+        assert_eq!(metrics.0.server.methods.read().unwrap().len(), 1);
         let page = metrics.encode();
         let count = |code: &str| {
             lines(&page, "rpc_server_call_duration_seconds_count")
@@ -643,9 +655,9 @@ mod tests {
     fn past_the_most_methods_further_paths_share_one_series() {
         let metrics = RpcMetrics::new();
         for n in 0..MAX_METHODS + 50 {
-            metrics.started(Side::Server, &format!("/scan.v1.Probe/M{n}")).finished("12", 0.0);
+            metrics.started(Side::Server, &format!("/scan.v1.Probe/M{n}")).finished(12, 0.0);
         }
-        metrics.started(Side::Server, "/scan.v1.Probe/M0").finished("12", 0.0);
+        metrics.started(Side::Server, "/scan.v1.Probe/M0").finished(12, 0.0);
         let page = metrics.encode();
         let series = lines(&page, "rpc_server_call_duration_seconds_count");
         assert_eq!(series.len(), MAX_METHODS + 1, "{} series: the kept methods and _OTHER", series.len());
@@ -668,10 +680,10 @@ mod tests {
             let path = format!("/{service}/{method}");
             let empty = metrics.encode().len();
             let mut call = metrics.started(Side::Server, &path);
-            let labels = metrics.server.method(&path).labels.clone();
+            let labels = metrics.0.server.method(&path).labels.clone();
             let with_method = metrics.encode().len();
             assert!(with_method - empty <= page_bytes(METHOD_LINES, &labels), "{service:.20}/{method:.20}");
-            call.finished("16", 12345.678);
+            call.finished(16, 12345.678);
             let with_code = metrics.encode().len();
             assert!(with_code - with_method <= page_bytes(duration_lines(), &labels), "{service:.20}/{method:.20}");
             // Not so far over that common names would not fit: within 3 times.
@@ -690,7 +702,7 @@ mod tests {
         let baseline = metrics.encode().len();
         let name = "m".repeat(500);
         for n in 0..200 {
-            for status in ["0", "12"] {
+            for status in [0, 12] {
                 metrics.started(Side::Server, &format!("/scan.v1.Probe/{n}{name}")).finished(status, 0.0);
             }
         }
