@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
+use super::service_monitor::ApiVersion;
+
 /// A PrometheusRule object.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -16,12 +18,6 @@ pub(crate) struct PrometheusRule {
     kind: Kind,
     metadata: ObjectMeta,
     spec: PrometheusRuleSpec,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-enum ApiVersion {
-    #[serde(rename = "monitoring.coreos.com/v1")]
-    V1,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]

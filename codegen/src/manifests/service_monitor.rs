@@ -19,8 +19,9 @@ pub(crate) struct ServiceMonitor {
     spec: ServiceMonitorSpec,
 }
 
+/// The Prometheus Operator's API version (its PrometheusRule's too).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-enum ApiVersion {
+pub(super) enum ApiVersion {
     #[serde(rename = "monitoring.coreos.com/v1")]
     V1,
 }
