@@ -124,7 +124,8 @@ pub(crate) async fn undeclared_refused(cx: &Cx) -> Result<Outcome> {
     let declared = probe(cx, FRONT, "as-front", AS_FRONT, GREETER_ADDRESS).await?;
     served("a pod held to the front's egress → greeter, by its DNS name", &declared)?;
     let collector = probe(cx, FRONT, "as-front", AS_FRONT, COLLECTOR_ADDRESS).await?;
-    served("a pod held to the front's egress → the OTLP collector's port", &collector)?;
+    // Jaeger's OTLP port answers the greeter's method UNIMPLEMENTED: a gRPC server answered.
+    reached("a pod held to the front's egress → the OTLP collector's port", &collector)?;
     Ok(passed(format!(
         "refused: same namespace ({same_namespace}), other namespace ({other_namespace}), undeclared egress \
          ({undeclared}); reached: DNS and greeter ({declared}), collector ({collector})"
@@ -152,7 +153,8 @@ fn refused(what: &str, summary: &str) -> Result<()> {
     Ok(())
 }
 
-/// Every call got a server's answer: OK, or (a greeter client asking the counter) UNIMPLEMENTED.
+/// Every call got a server's answer: OK, or (a greeter client asking the counter, or the OTLP
+/// collector) UNIMPLEMENTED.
 fn reached(what: &str, summary: &str) -> Result<()> {
     let codes = parse::failure_codes(summary);
     match parse::call_counts(summary) {
