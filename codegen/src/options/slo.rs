@@ -21,11 +21,14 @@ pub(crate) struct ServiceContext<'a> {
     pub(crate) spans: &'a Spans,
 }
 
+/// Objectives where no metrics are served: their rules would read nothing.
+const WITHOUT_METRICS: &str = "slo needs the metrics its rules read: metrics_port is 0";
+
 /// Checks the service's `slo` once, where it is written; its methods inherit it.
 pub(super) fn check_service(slo: &SloOptions, metrics: bool, rules: &mut FieldRules<'_>) {
     check_fields(slo, rules);
     if !metrics {
-        rules.fail(path::SLO, "slo needs the metrics its rules read: metrics_port is 0".to_string());
+        rules.fail(path::SLO, WITHOUT_METRICS.to_string());
     }
 }
 
@@ -48,7 +51,7 @@ pub(super) fn resolve(
     if let Some(own) = own {
         check_fields(own, &mut rules);
         if service.deploy.observability.metrics_port.is_none() && inherited.is_none() {
-            rules.fail(path::SLO, "slo needs the metrics its rules read: metrics_port is 0".to_string());
+            rules.fail(path::SLO, WITHOUT_METRICS.to_string());
         }
     }
     let field = |get: fn(&SloOptions) -> Option<f64>| own.and_then(get).or(inherited.and_then(get));
