@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use http::uri::PathAndQuery;
 use http::HeaderValue;
 use http_body_util::{BodyExt, Full};
 use opentelemetry::trace::SpanKind;
@@ -33,9 +34,10 @@ use tower::{Service, ServiceExt};
 use tracing::Instrument;
 
 use crate::balance::{Lease, Pool};
-use crate::call::{rpc_name, Side};
+use crate::call::Side;
 use crate::metrics::{self, RpcMetrics};
 use crate::sampling::{self, Verdict};
+use crate::span::{CallSpan, Kind, Parent};
 use crate::trace;
 use crate::{ClientPolicy, Deploy, MethodPolicy};
 
@@ -74,33 +76,36 @@ impl Service<http::Request<Body>> for PolicyChannel {
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let verdict = sampling::decide(trace::client_parent, SpanKind::Client);
-        let span = sampling::span(&verdict, || self.client_span(request.uri().path()));
-        let dropped = match &verdict {
-            Verdict::Dropped(dropped) => Some(dropped),
-            _ => None,
+        let path = request.uri().path();
+        let span = client_log_span(path);
+        let (exported, dropped) = match sampling::decide(trace::client_parent, SpanKind::Client) {
+            Verdict::Kept(parent) => (self.client_span(&request, &parent), None),
+            Verdict::Dropped(dropped) => (CallSpan::default(), Some(dropped)),
+            Verdict::Unsampled => (CallSpan::default(), None),
         };
         let start = Instant::now();
         let (active, mut request) = metrics::observe(RpcMetrics::global_in_use(), Side::Client, request);
         let call: BoxFuture<Outcome> = match self.pool.problem() {
             Some(problem) => Box::pin(async move { Ok(Status::unavailable(problem).into_http()) }),
             None => {
-                trace::inject(&span, dropped, request.headers_mut());
-                self.call_with_policy(request, &span)
+                trace::inject(&exported, dropped.as_ref(), request.headers_mut());
+                self.call_with_policy(request, &span, exported.parent())
             }
         };
-        if span.is_disabled() && active.is_none() {
+        if !exported.is_traced() && span.is_disabled() && active.is_none() {
             return call;
         }
         let traced = call.instrument(span.clone());
         Box::pin(async move {
             match traced.await {
-                Ok(response) => Ok(trace::record_response(response, span, Side::Client, start, active)),
+                Ok(response) => Ok(trace::record_response(response, span, exported, Side::Client, start, active)),
                 Err(error) => {
                     // tonic reports a transport error as UNAVAILABLE.
                     if let Some(mut active) = active {
                         active.finished(14, start.elapsed().as_secs_f64());
                     }
+                    let mut exported = exported;
+                    exported.status(14, true);
                     Err(error)
                 }
             }
@@ -110,14 +115,19 @@ impl Service<http::Request<Body>> for PolicyChannel {
 
 impl PolicyChannel {
     /// The deadline, then one attempt or several (see the module docs).
-    fn call_with_policy(&self, mut request: http::Request<Body>, span: &tracing::Span) -> BoxFuture<Outcome> {
+    fn call_with_policy(
+        &self,
+        mut request: http::Request<Body>,
+        span: &tracing::Span,
+        traced: Option<Parent>,
+    ) -> BoxFuture<Outcome> {
         let policy = self.deploy.method(request.uri().path());
         let deadline = apply_deadline(&mut request, policy, &self.deploy.client);
         let at = deadline.map(|d| Instant::now() + d);
         self.pool.budget.deposit();
         let pool = self.pool.clone();
         let call: BoxFuture<Outcome> = match policy.filter(|p| p.retries()) {
-            Some(policy) => Box::pin(Attempts::new(pool, at, policy, span.clone()).run(request)),
+            Some(policy) => Box::pin(Attempts::new(pool, at, policy, span.clone(), traced).run(request)),
             None => Box::pin(call_once(pool, request, at)),
         };
         Box::pin(async move {
@@ -136,28 +146,29 @@ impl PolicyChannel {
         })
     }
 
-    /// The client span of one call, per the OpenTelemetry RPC conventions.
-    fn client_span(&self, path: &str) -> tracing::Span {
-        let (service, method) = rpc_name(path);
-        let path = path.trim_start_matches('/');
-        let (address, port) = match &self.server {
-            // Integers as i64: the OTLP bridge records unsigned ones as text.
-            Some((host, port)) => (Some(&**host), Some(i64::from(*port))),
-            None => (None, None),
-        };
-        tracing::debug_span!(
-            "grpc.client",
-            otel.name = %path,
-            otel.kind = "client",
-            otel.status_code = tracing::field::Empty,
-            rpc.system = "grpc",
-            rpc.service = %service,
-            rpc.method = %method,
-            rpc.grpc.status_code = tracing::field::Empty,
-            server.address = address,
-            server.port = port,
-        )
+    /// The client span of a kept call, with the target it goes to.
+    fn client_span(&self, request: &http::Request<Body>, parent: &Parent) -> CallSpan {
+        let mut span = CallSpan::start(parent, Kind::Client, path_of(request));
+        if let (Some(record), Some((host, port))) = (span.record(), &self.server) {
+            record.server_address = Some(host.clone());
+            record.server_port = Some(*port);
+        }
+        span
     }
+}
+
+/// A request's path (shared with it, not copied).
+fn path_of(request: &http::Request<Body>) -> PathAndQuery {
+    request.uri().path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"))
+}
+
+/// The `tracing` span a call is logged in (disabled unless a subscriber wants DEBUG).
+fn client_log_span(path: &str) -> tracing::Span {
+    let span = tracing::debug_span!("grpc.client", rpc = tracing::field::Empty);
+    if !span.is_disabled() {
+        span.record("rpc", path.trim_start_matches('/'));
+    }
+    span
 }
 
 /// One attempt on one pod, reported to the pool. A call given up on at its deadline counts as
@@ -167,12 +178,13 @@ async fn call_once(pool: Arc<Pool>, request: http::Request<Body>, deadline: Opti
         Ok(lease) => lease,
         Err(status) => return Ok(status.into_http()),
     };
-    let (lease, outcome) = attempt(lease, request).await;
+    let (lease, outcome) = attempt(lease, request, CallSpan::default()).await;
     report(lease, &outcome);
     outcome
 }
 
-async fn attempt(lease: Lease, request: http::Request<Body>) -> (Lease, Outcome) {
+/// `_span` (the attempt's, if traced) ends with the attempt, or when a hedge that lost is dropped.
+async fn attempt(lease: Lease, request: http::Request<Body>, _span: CallSpan) -> (Lease, Outcome) {
     let mut channel = lease.channel();
     let outcome = match channel.ready().await {
         Ok(ready) => ready.call(request).await.map_err(Into::into),
@@ -223,14 +235,23 @@ struct Attempts {
     tried: Vec<SocketAddr>,
     pending: FuturesUnordered<BoxFuture<(Lease, Outcome)>>,
     backoff: Duration,
-    /// The call's client span: each attempt gets one under it (none when it is disabled).
+    /// The call's log span: each attempt's is under it.
     span: tracing::Span,
+    /// The call's exported span, when traced: each attempt gets one under it.
+    traced: Option<Parent>,
 }
 
 impl Attempts {
-    fn new(pool: Arc<Pool>, deadline: Option<Instant>, policy: &MethodPolicy, span: tracing::Span) -> Self {
+    fn new(
+        pool: Arc<Pool>,
+        deadline: Option<Instant>,
+        policy: &MethodPolicy,
+        span: tracing::Span,
+        traced: Option<Parent>,
+    ) -> Self {
         Self {
             span,
+            traced,
             pool,
             deadline,
             hedge: policy.hedge_delay(),
@@ -321,34 +342,27 @@ impl Attempts {
         self.tried.push(lease.addr());
         let parts = self.parts.as_ref().ok_or_else(|| Status::internal("attempt before the request was read"))?;
         let mut request = rebuild(parts, self.body.clone());
-        let span = attempt_span(&self.span, parts.uri.path(), lease.addr(), previous);
+        let exported = match &self.traced {
+            Some(call) => attempt_span(call, &request, lease.addr(), previous),
+            None => CallSpan::default(),
+        };
         // The pod's server span is the attempt's child.
-        trace::reinject(&span, request.headers_mut());
-        self.pending.push(Box::pin(attempt(lease, request).instrument(span)));
+        trace::reinject(&exported, request.headers_mut());
+        let span = tracing::debug_span!(parent: &self.span, "grpc.client.attempt", pod = %lease.addr(), previous);
+        self.pending.push(Box::pin(attempt(lease, request, exported).instrument(span)));
         Ok(())
     }
 }
 
 /// The span of one attempt of a call that may be retried or hedged, under the call's span
-/// (gRPC's design, gRFC A72: `Attempt.<service>.<method>`, with the attempts before it);
-/// none when the call's span is disabled.
-fn attempt_span(call: &tracing::Span, path: &str, pod: SocketAddr, previous: usize) -> tracing::Span {
-    if call.is_disabled() {
-        return tracing::Span::none();
+/// (gRPC's design, gRFC A72: `Attempt.<service>.<method>`, with the attempts before it).
+fn attempt_span(call: &Parent, request: &http::Request<Body>, pod: SocketAddr, previous: usize) -> CallSpan {
+    let mut span = CallSpan::start(call, Kind::Client, path_of(request));
+    if let Some(record) = span.record() {
+        record.attempt = Some(u32::try_from(previous).unwrap_or(u32::MAX));
+        record.peer = Some(pod);
     }
-    let (service, method) = rpc_name(path);
-    tracing::debug_span!(
-        parent: call,
-        "grpc.client.attempt",
-        otel.name = %format_args!("Attempt.{service}.{method}"),
-        otel.kind = "client",
-        rpc.system = "grpc",
-        rpc.service = %service,
-        rpc.method = %method,
-        network.peer.address = %pod.ip(),
-        network.peer.port = i64::from(pod.port()),
-        "previous-rpc-attempts" = i64::try_from(previous).unwrap_or(i64::MAX),
-    )
+    span
 }
 
 /// The caller's deadline (`grpc-timeout`, set by `Request::set_timeout`) wins; otherwise the

@@ -1,30 +1,24 @@
 //! Deciding whether a call is traced before anything of its span is built.
 //!
-//! The OpenTelemetry bridge builds an SDK span from every `tracing` span it sees and asks the
-//! sampler only then: a call the sampler drops cost nearly what an exported one did. So when
-//! [`crate::telemetry`] exports, it sets the [`Sampler`] it gives the SDK (read from
+//! When [`crate::telemetry`] exports, it sets the [`Sampler`] it gives the SDK (read from
 //! `OTEL_TRACES_SAMPLER` and `_ARG`, as the SDK reads them) here too, and the per-call layers
 //! ask it first ([`decide`]), with the same inputs the SDK would give it — the caller's context
-//! (`traceparent`) and the trace id. A call it drops gets no span; the context it carries on
-//! (to the calls made while handling it, and to its own spans, which the export filter then
-//! drops: `trace::in_dropped_call`) says "not sampled", so the whole trace stays unsampled across
-//! services as parent-based sampling expects. A root call it keeps gets the very trace id the
-//! decision was made on ([`PresetIds`]), so the SDK, asking the same sampler again, agrees.
+//! (`traceparent`) and the trace id. A call it keeps gets a span ([`crate::span`]) under its
+//! caller, or at the root of a new trace with the trace id the decision was made on. A call it
+//! drops gets no span; the context it carries on (to the calls made while handling it, and to
+//! the program's own spans, which the export filter then drops: `trace::in_dropped_call`) says
+//! "not sampled", so the whole trace stays unsampled across services as parent-based sampling
+//! expects.
 
-use std::cell::Cell;
 use std::sync::OnceLock;
 
-use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceContextExt, TraceFlags, TraceId};
-use opentelemetry::Context;
+use opentelemetry::trace::{SpanContext, SpanKind, TraceFlags, TraceId};
+
+use crate::span::{self, Parent};
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator, Sampler, SamplingDecision, ShouldSample};
 
 /// The sampler of the export, once [`crate::telemetry`] has started one.
 static SAMPLER: OnceLock<Sampler> = OnceLock::new();
-
-thread_local! {
-    /// The trace id the next root span made on this thread must have (see [`PresetIds`]).
-    static PRESET: Cell<Option<TraceId>> = const { Cell::new(None) };
-}
 
 /// Makes `sampler` the one calls are decided by; the first export's stays.
 pub(crate) fn install(sampler: Sampler) {
@@ -62,76 +56,54 @@ pub(crate) fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Sampler, 
 /// What a call's span is to be.
 #[derive(Debug)]
 pub(crate) enum Verdict {
-    /// Nothing exports: the span is whatever the subscriber makes of it (logs, or nothing).
+    /// Nothing exports: no span is exported (a `tracing` span may still log the call).
     Unsampled,
-    /// Traced. A root span must have this trace id (the one the decision was made on).
-    Kept(Option<TraceId>),
+    /// Traced: the call's span is exported, under this parent (a new trace for a root, with
+    /// the trace id the decision was made on).
+    Kept(Parent),
     /// Not traced: no span. This context (its flags: not sampled) is what the call carries on.
-    Dropped(Context),
+    Dropped(SpanContext),
 }
 
 /// The verdict on a `kind` span of a call whose caller's context `parent` gives (none: a
 /// root); `parent` is asked only when spans are exported.
-pub(crate) fn decide(parent: impl FnOnce() -> Option<Context>, kind: SpanKind) -> Verdict {
+pub(crate) fn decide(parent: impl FnOnce() -> Option<SpanContext>, kind: SpanKind) -> Verdict {
     match SAMPLER.get() {
         Some(sampler) => verdict(sampler, parent().as_ref(), kind),
         None => Verdict::Unsampled,
     }
 }
 
-fn verdict(sampler: &Sampler, parent: Option<&Context>, kind: SpanKind) -> Verdict {
-    let parent = parent.filter(|cx| cx.span().span_context().is_valid());
-    let trace_id = match parent {
-        Some(cx) => cx.span().span_context().trace_id(),
-        None => RandomIdGenerator::default().new_trace_id(),
+fn verdict(sampler: &Sampler, parent: Option<&SpanContext>, kind: SpanKind) -> Verdict {
+    let parent = parent.filter(|context| context.is_valid());
+    let trace_id = parent.map_or_else(|| RandomIdGenerator::default().new_trace_id(), SpanContext::trace_id);
+    let kept = match (sampler, parent) {
+        // Parent-based with the SDK's defaults for a parent (the only kind `from_env` makes):
+        // the parent's decision stands, sampled or not.
+        (Sampler::ParentBased(_), Some(parent)) => parent.is_sampled(),
+        (Sampler::ParentBased(root), None) => samples(root.as_ref(), trace_id, kind),
+        // The others decide on the trace id alone.
+        (other, _) => samples(other, trace_id, kind),
     };
-    let decision = sampler.should_sample(parent, trace_id, "", &kind, &[], &[]).decision;
-    if decision == SamplingDecision::RecordAndSample {
-        return Verdict::Kept(parent.is_none().then_some(trace_id));
+    if kept {
+        return Verdict::Kept(parent.map_or_else(|| span::root(trace_id), span::under));
     }
     let (span_id, state) = match parent {
-        Some(cx) => (cx.span().span_context().span_id(), cx.span().span_context().trace_state().clone()),
+        Some(parent) => (parent.span_id(), parent.trace_state().clone()),
         None => (RandomIdGenerator::default().new_span_id(), Default::default()),
     };
-    let dropped = SpanContext::new(trace_id, span_id, TraceFlags::default(), true, state);
-    Verdict::Dropped(Context::new().with_remote_span_context(dropped))
+    Verdict::Dropped(SpanContext::new(trace_id, span_id, TraceFlags::default(), true, state))
 }
 
-/// `make`'s span for a kept call (for a root, started now with the trace id decided on);
-/// none for a dropped one.
-pub(crate) fn span(verdict: &Verdict, make: impl FnOnce() -> tracing::Span) -> tracing::Span {
-    match verdict {
-        Verdict::Dropped(_) => tracing::Span::none(),
-        Verdict::Unsampled | Verdict::Kept(None) => make(),
-        Verdict::Kept(Some(trace_id)) => {
-            PRESET.with(|preset| preset.set(Some(*trace_id)));
-            let span = make();
-            // Starting the span takes its trace id now, on this thread.
-            let _ = tracing_opentelemetry::OpenTelemetrySpanExt::context(&span);
-            PRESET.with(|preset| preset.set(None));
-            span
-        }
-    }
-}
-
-/// The SDK's random ids, except that a root span started by [`span`] gets the trace id its
-/// call was decided on.
-#[derive(Debug, Default)]
-pub(crate) struct PresetIds(RandomIdGenerator);
-
-impl IdGenerator for PresetIds {
-    fn new_trace_id(&self) -> TraceId {
-        PRESET.with(Cell::take).unwrap_or_else(|| self.0.new_trace_id())
-    }
-
-    fn new_span_id(&self) -> SpanId {
-        self.0.new_span_id()
-    }
+/// Whether `sampler` samples a span of a new trace `trace_id`.
+fn samples(sampler: &dyn ShouldSample, trace_id: TraceId, kind: SpanKind) -> bool {
+    sampler.should_sample(None, trace_id, "", &kind, &[], &[]).decision == SamplingDecision::RecordAndSample
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opentelemetry::trace::SpanId;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
@@ -153,37 +125,30 @@ mod tests {
     #[test]
     fn a_decision_follows_the_parent_and_a_dropped_call_carries_it_on() {
         let remote = |flags| {
-            let context = SpanContext::new(
-                TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
-                SpanId::from_hex("00f067aa0ba902b7").unwrap(),
-                flags,
-                true,
-                Default::default(),
-            );
-            Context::new().with_remote_span_context(context)
+            let trace_id = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap();
+            SpanContext::new(trace_id, SpanId::from_hex("00f067aa0ba902b7").unwrap(), flags, true, Default::default())
         };
         let none = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.0)));
         let sampled = remote(TraceFlags::SAMPLED);
-        assert!(matches!(verdict(&none, Some(&sampled), SpanKind::Server), Verdict::Kept(None)));
+        let Verdict::Kept(under) = verdict(&none, Some(&sampled), SpanKind::Server) else {
+            panic!("a sampled parent keeps the call")
+        };
+        assert_eq!(under.trace_id, sampled.trace_id());
+        assert_eq!(under.span_id, Some(sampled.span_id()), "the caller's span is the parent");
         let Verdict::Dropped(carried) = verdict(&none, Some(&remote(TraceFlags::default())), SpanKind::Server) else {
             panic!("an unsampled parent drops the call")
         };
-        let carried = carried.span().span_context().clone();
-        assert_eq!(carried.trace_id(), sampled.span().span_context().trace_id(), "the caller's trace goes on");
+        assert_eq!(carried.trace_id(), sampled.trace_id(), "the caller's trace goes on");
         assert!(!carried.is_sampled() && carried.is_valid());
         let Verdict::Dropped(root) = verdict(&none, None, SpanKind::Client) else {
             panic!("a ratio of 0 drops a root")
         };
-        assert!(root.span().span_context().is_valid() && !root.span().span_context().is_sampled());
+        assert!(root.is_valid() && !root.is_sampled());
         let all = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(1.0)));
-        assert!(
-            matches!(verdict(&all, None, SpanKind::Server), Verdict::Kept(Some(_))),
-            "a kept root has its trace id"
-        );
-        // The ids a root span gets: the preset one once, then random ones.
-        let ids = PresetIds::default();
-        PRESET.with(|preset| preset.set(Some(TraceId::from(42u128))));
-        assert_eq!(ids.new_trace_id(), TraceId::from(42u128));
-        assert_ne!(ids.new_trace_id(), TraceId::from(42u128));
+        let Verdict::Kept(root) = verdict(&all, None, SpanKind::Server) else { panic!("a ratio of 1 keeps a root") };
+        assert!(root.span_id.is_none() && root.trace_id != TraceId::INVALID, "a kept root starts a trace: {root:?}");
+        // Not parent-based: the trace id decides, whatever the parent says.
+        let never = Sampler::TraceIdRatioBased(0.0);
+        assert!(matches!(verdict(&never, Some(&sampled), SpanKind::Server), Verdict::Dropped(_)));
     }
 }

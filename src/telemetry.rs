@@ -33,6 +33,8 @@ use tracing_subscriber::Layer as _;
 
 /// The instrumentation scope of kuberpc's spans.
 const SCOPE: &str = "kuberpc";
+/// How long flushing waits for the call spans' export.
+const FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Installed telemetry; dropping it flushes and stops the span export.
 #[must_use = "dropping Telemetry stops the span export: keep it until main returns"]
@@ -40,8 +42,10 @@ pub struct Telemetry {
     export: Option<Export>,
 }
 
-/// The OTLP pipeline: the provider and the runtime its export task runs on.
+/// The OTLP pipelines — kuberpc's call spans ([`crate::otlp`]) and the program's own (the
+/// SDK's provider) — and the runtime their export tasks run on.
 struct Export {
+    calls: crate::otlp::Exporter,
     provider: SdkTracerProvider,
     runtime: tokio::runtime::Runtime,
 }
@@ -105,7 +109,8 @@ where
     let var = |name: &str| std::env::var(name).ok();
     let export = if export_wanted(&var)? {
         let sampler = crate::sampling::from_env(&var).map_err(TelemetryError)?;
-        Some(Export::start(sampler)?)
+        let config = crate::otlp::Config::from_env(&var).map_err(TelemetryError)?;
+        Some(Export::start(sampler, config)?)
     } else {
         None
     };
@@ -130,13 +135,12 @@ where
 /// The layer [`layer`] gives: kuberpc's span export, for a subscriber `S`.
 pub type SpanExport<S> = Box<dyn tracing_subscriber::Layer<S> + Send + Sync + 'static>;
 
-/// What becomes an OTLP span: kuberpc's call spans (at DEBUG, so that without export they
-/// cost nothing under the default log level) and the program's own spans at INFO and above —
-/// none made while handling a call the sampler dropped (`sampling`).
+/// What the SDK exports: the program's own spans at INFO and above — none made while
+/// handling a call the sampler dropped (`sampling`). kuberpc's call spans are exported
+/// without the bridge ([`crate::span`]); its `tracing` spans only log.
 fn exported<S>() -> impl tracing_subscriber::layer::Filter<S> {
     let wanted = |metadata: &tracing::Metadata<'_>| {
-        let ours = metadata.is_span() && metadata.target().starts_with("kuberpc");
-        ours || *metadata.level() <= tracing::Level::INFO
+        *metadata.level() <= tracing::Level::INFO && !metadata.target().starts_with("kuberpc")
     };
     tracing_subscriber::filter::dynamic_filter_fn(move |metadata, _| {
         wanted(metadata) && !crate::trace::in_dropped_call()
@@ -177,7 +181,7 @@ impl Export {
     /// The exporter (endpoint, headers and timeout from the environment) behind a batch
     /// processor whose task runs on a one-thread runtime of its own: export works whatever
     /// runtime (or none) the program uses, and shutting down can wait for it from anywhere.
-    fn start(sampler: opentelemetry_sdk::trace::Sampler) -> Result<Self, TelemetryError> {
+    fn start(sampler: opentelemetry_sdk::trace::Sampler, config: crate::otlp::Config) -> Result<Self, TelemetryError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("kuberpc-otlp")
@@ -191,14 +195,17 @@ impl Export {
             .build()
             .map_err(|error| TelemetryError(format!("OTLP exporter (OTEL_EXPORTER_OTLP_ENDPOINT?): {error}")))?;
         let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio).build();
+        // One resource (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) for both pipelines.
+        let resource = opentelemetry_sdk::Resource::builder().build();
+        let calls = crate::otlp::Exporter::start(config, &resource, SCOPE, &runtime);
         // The calls are decided by the same sampler before their spans are built (`sampling`).
         crate::sampling::install(sampler.clone());
         let provider = SdkTracerProvider::builder()
             .with_span_processor(processor)
             .with_sampler(sampler)
-            .with_id_generator(crate::sampling::PresetIds::default())
+            .with_resource(resource)
             .build();
-        Ok(Self { provider, runtime })
+        Ok(Self { calls, provider, runtime })
     }
 }
 
@@ -211,6 +218,7 @@ impl Telemetry {
     /// Exports the spans queued so far now (they are also exported in batches on their own).
     pub fn flush(&self) {
         if let Some(export) = &self.export {
+            export.calls.flush(FLUSH_WAIT);
             if let Err(error) = export.provider.force_flush() {
                 tracing::warn!(%error, "flushing spans failed");
             }
@@ -221,6 +229,7 @@ impl Telemetry {
 impl Drop for Telemetry {
     fn drop(&mut self) {
         let Some(export) = self.export.take() else { return };
+        export.calls.flush(FLUSH_WAIT);
         if let Err(error) = export.provider.shutdown() {
             tracing::warn!(%error, "the span export did not shut down cleanly");
         }

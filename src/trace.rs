@@ -1,15 +1,18 @@
 //! Per-call spans and W3C trace context propagation, for both sides of a call.
 //!
-//! [`CallTraceLayer`] wraps the server: every call gets a `grpc` span named
-//! `<service>/<method>` with the OpenTelemetry RPC attributes (`rpc.system`, `rpc.service`,
-//! `rpc.method`, `server.port`, `network.peer.address`/`.port`, and, when the response ends,
-//! `rpc.grpc.status_code` plus an error status for the codes that are the server's fault),
-//! and one `call finished` event. The incoming `traceparent`/`tracestate` becomes the span's
-//! parent; the client ([`crate::client`]) makes a `grpc.client` span for every call and sends
-//! its context on. When [`crate::telemetry`] exports, these are OTLP server and client spans
-//! of one trace; when nothing exports, an outgoing call made while handling one still
-//! continues the caller's trace (same trace id, a new parent id). With [`RpcMetrics`], every
-//! call is also counted, timed and labelled with its status there.
+//! [`CallTraceLayer`] wraps the server. When spans are exported ([`crate::telemetry`]) and
+//! the sampler keeps the call ([`crate::sampling`]), the call gets a server span
+//! ([`crate::span`]) named `<service>/<method>` with the OpenTelemetry RPC attributes
+//! (`rpc.system`, `rpc.service`, `rpc.method`, `server.port`, `network.peer.address`/`.port`,
+//! and, when the response ends, `rpc.grpc.status_code` plus an error status for the codes
+//! that are the server's fault). The incoming `traceparent`/`tracestate` is its parent, and
+//! its context is the parent of the program's own spans and of the calls made while handling
+//! it: the client ([`crate::client`]) makes a client span for every call (and one per attempt
+//! of calls that may be retried or hedged) and sends its context on. When nothing exports, an
+//! outgoing call made while handling one still continues the caller's trace (same trace id, a
+//! new parent id). A `tracing` span at DEBUG (named `grpc` on the server, `grpc.client` on the
+//! client) and one `call finished` event log each call for a subscriber that wants them. With
+//! [`RpcMetrics`], every call is also counted, timed and labelled with its status there.
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
@@ -18,8 +21,10 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
+use http::uri::PathAndQuery;
 use http_body::{Frame, SizeHint};
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::propagation::{Extractor, TextMapPropagator};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceContextExt};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tonic::body::Body;
@@ -28,16 +33,18 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::call::{grpc_status, header, rpc_name, Side};
+use crate::call::{grpc_status, header, Side};
 use crate::metrics::{ActiveCall, MessageFrames, RpcMetrics};
 use crate::sampling::{self, Verdict};
+use crate::span::{CallSpan, Kind, Parent};
 
 /// The W3C trace context header, parsed once.
 static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+static TRACESTATE: http::HeaderName = http::HeaderName::from_static("tracestate");
 
 tokio::task_local! {
-    /// The trace context the call being handled came with.
-    static CALLER: opentelemetry::Context;
+    /// The trace context the call being handled came with (or, when it is traced, its span's).
+    static CALLER: SpanContext;
 }
 
 /// Reads W3C trace context from HTTP headers.
@@ -53,90 +60,76 @@ impl Extractor for HeaderExtractor<'_> {
     }
 }
 
-/// Writes W3C trace context into HTTP headers.
-struct HeaderInjector<'a>(&'a mut http::HeaderMap);
-
-impl Injector for HeaderInjector<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        let name = http::HeaderName::from_bytes(key.as_bytes());
-        if let (Ok(name), Ok(value)) = (name, http::HeaderValue::from_str(&value)) {
-            self.0.insert(name, value);
-        }
-    }
-}
-
-/// The trace context a request carries (`traceparent`, `tracestate`); empty when none.
-fn extract(headers: &http::HeaderMap) -> opentelemetry::Context {
-    TraceContextPropagator::new().extract(&HeaderExtractor(headers))
+/// The trace context a request carries (`traceparent`, `tracestate`), if valid.
+fn extract(headers: &http::HeaderMap) -> Option<SpanContext> {
+    let context = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+    let span = context.span();
+    Some(span.span_context().clone()).filter(SpanContext::is_valid)
 }
 
 /// Whether the code running is handling a call the sampler dropped (`sampling`): its own
 /// spans are not exported either (the export's filter asks).
 pub(crate) fn in_dropped_call() -> bool {
-    CALLER
-        .try_with(|cx| {
-            let span = cx.span();
-            let context = span.span_context();
-            context.is_valid() && !context.is_sampled()
-        })
-        .unwrap_or(false)
+    CALLER.try_with(|context| context.is_valid() && !context.is_sampled()).unwrap_or(false)
 }
 
-/// Where an outgoing call's parent is: the current span (when it is exported), else the
-/// context the call being handled came with, if any.
-pub(crate) fn client_parent() -> Option<opentelemetry::Context> {
+/// Where an outgoing call's parent is: the current span of the program's (when it is
+/// exported), else the context of the call being handled, if any.
+pub(crate) fn client_parent() -> Option<SpanContext> {
     let current = tracing::Span::current();
     let exported = if current.is_disabled() { None } else { Some(current.context()) };
-    exported.filter(|cx| cx.span().span_context().is_valid()).or_else(|| CALLER.try_with(Clone::clone).ok())
+    let exported = exported.map(|cx| cx.span().span_context().clone()).filter(SpanContext::is_valid);
+    exported.or_else(|| CALLER.try_with(Clone::clone).ok())
 }
 
 /// Adds the trace context of an outgoing call to its headers, unless the caller set one: the
 /// context of `span` (the call's client span) when it is exported, else a child of `dropped`
 /// (the decision not to trace the call) or of the context the call being handled came with,
 /// if any.
-pub(crate) fn inject(span: &tracing::Span, dropped: Option<&opentelemetry::Context>, headers: &mut http::HeaderMap) {
+pub(crate) fn inject(span: &CallSpan, dropped: Option<&SpanContext>, headers: &mut http::HeaderMap) {
     if header(headers, &TRACEPARENT).is_some() {
         return;
     }
-    let exported = if span.is_disabled() { None } else { Some(span.context()) };
-    let context = match exported.filter(|cx| cx.span().span_context().is_valid()) {
+    let context = match span.context() {
         Some(context) => context,
         None => match dropped.and_then(child_of).or_else(|| CALLER.try_with(child_of).ok().flatten()) {
             Some(context) => context,
             None => return,
         },
     };
-    TraceContextPropagator::new().inject_context(&context, &mut HeaderInjector(headers));
+    write_context(&context, headers);
 }
 
 /// Replaces the trace context of an attempt's headers with `span`'s (the attempt's), when it
 /// is exported; else leaves what the call put there.
-pub(crate) fn reinject(span: &tracing::Span, headers: &mut http::HeaderMap) {
-    if span.is_disabled() {
-        return;
+pub(crate) fn reinject(span: &CallSpan, headers: &mut http::HeaderMap) {
+    if let Some(context) = span.context() {
+        write_context(&context, headers);
     }
-    let context = span.context();
-    if context.span().span_context().is_valid() {
-        TraceContextPropagator::new().inject_context(&context, &mut HeaderInjector(headers));
+}
+
+/// `traceparent` (version 00) and, when there is one, `tracestate`.
+fn write_context(context: &SpanContext, headers: &mut http::HeaderMap) {
+    let flags = context.trace_flags().to_u8();
+    let parent = format!("00-{}-{}-{flags:02x}", context.trace_id(), context.span_id());
+    if let Ok(value) = http::HeaderValue::from_str(&parent) {
+        headers.insert(TRACEPARENT.clone(), value);
+    }
+    let state = context.trace_state().header();
+    if let (false, Ok(value)) = (state.is_empty(), http::HeaderValue::from_str(&state)) {
+        headers.insert(TRACESTATE.clone(), value);
     }
 }
 
 /// A context continuing `caller`'s trace under a new span id, for calls nothing exports.
-fn child_of(caller: &opentelemetry::Context) -> Option<opentelemetry::Context> {
-    let parent = caller.span().span_context().clone();
-    if !parent.is_valid() {
+fn child_of(caller: &SpanContext) -> Option<SpanContext> {
+    if !caller.is_valid() {
         return None;
     }
     // RandomState is seeded per process and instance: enough for a span id, no extra crate.
     let id = std::collections::hash_map::RandomState::new().build_hasher().finish() | 1;
-    let child = SpanContext::new(
-        parent.trace_id(),
-        SpanId::from_bytes(id.to_be_bytes()),
-        parent.trace_flags(),
-        true,
-        parent.trace_state().clone(),
-    );
-    Some(opentelemetry::Context::new().with_remote_span_context(child))
+    let span_id = SpanId::from_bytes(id.to_be_bytes());
+    Some(SpanContext::new(caller.trace_id(), span_id, caller.trace_flags(), true, caller.trace_state().clone()))
 }
 
 /// Wraps a response so its outcome is recorded on `span` (and into `active`) when its body
@@ -144,6 +137,7 @@ fn child_of(caller: &opentelemetry::Context) -> Option<opentelemetry::Context> {
 pub(crate) fn record_response(
     response: http::Response<Body>,
     span: tracing::Span,
+    exported: CallSpan,
     side: Side,
     start: Instant,
     active: Option<ActiveCall>,
@@ -151,7 +145,7 @@ pub(crate) fn record_response(
     let (parts, body) = response.into_parts();
     let status = grpc_status(&parts.headers);
     let frames = MessageFrames::default();
-    let body = RecordedBody { inner: body, span, side, start, status, active, frames, finished: false };
+    let body = RecordedBody { inner: body, span, exported, side, start, status, active, frames, finished: false };
     http::Response::from_parts(parts, Body::new(body))
 }
 
@@ -201,67 +195,65 @@ where
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let caller = header(request.headers(), &TRACEPARENT).is_some().then(|| extract(request.headers()));
-        let verdict = sampling::decide(|| caller.clone(), SpanKind::Server);
-        let span = sampling::span(&verdict, || server_span(&request));
-        // A dropped call carries the decision on, to the calls made while handling it.
-        let caller = match verdict {
-            Verdict::Dropped(dropped) => Some(dropped),
-            _ => caller,
+        let caller = header(request.headers(), &TRACEPARENT).and_then(|_| extract(request.headers()));
+        let span = server_log_span(&request);
+        let (exported, caller) = match sampling::decide(|| caller.clone(), SpanKind::Server) {
+            Verdict::Kept(parent) => {
+                let exported = server_span(&request, &parent);
+                let context = exported.context();
+                (exported, context)
+            }
+            // A dropped call carries the decision on, to the calls made while handling it.
+            Verdict::Dropped(dropped) => (CallSpan::default(), Some(dropped)),
+            Verdict::Unsampled => (CallSpan::default(), caller),
         };
         let start = Instant::now();
         let (active, request) = crate::metrics::observe(self.metrics.as_ref(), Side::Server, request);
         let call = self.inner.call(request);
-        // Pay only for what is used: no subscriber wants the span (or the call was not
-        // sampled), no metrics are kept and nothing logs the call's end → the call runs as it
-        // would without this layer, carrying on the trace context it came with, if any.
-        if span.is_disabled() && active.is_none() && !tracing::enabled!(tracing::Level::DEBUG) {
+        // Pay only for what is used: the call is not traced, no subscriber wants its log span,
+        // no metrics are kept and nothing logs the call's end → the call runs as it would
+        // without this layer, carrying on the trace context it came with, if any.
+        if !exported.is_traced() && span.is_disabled() && active.is_none() && !tracing::enabled!(tracing::Level::DEBUG)
+        {
             return match caller {
                 Some(caller) => Box::pin(CALLER.scope(caller, call)),
                 None => Box::pin(call),
             };
         }
-        if let Some(caller) = &caller {
-            // Fails only when nothing exports the span; the task-local below still carries it.
-            let _ = span.set_parent(caller.clone());
-        }
         Box::pin(async move {
             let call = call.instrument(span.clone());
             let response = match caller {
+                // The program's own spans (through the OpenTelemetry bridge) are the call's children.
+                Some(caller) if exported.is_traced() => {
+                    let context = opentelemetry::Context::new().with_remote_span_context(caller.clone());
+                    CALLER.scope(caller, call.with_context(context)).await?
+                }
                 Some(caller) => CALLER.scope(caller, call).await?,
                 None => call.await?,
             };
-            Ok(record_response(response, span, Side::Server, start, active))
+            Ok(record_response(response, span, exported, Side::Server, start, active))
         })
     }
 }
 
-/// The server span of one call, named and attributed per the OpenTelemetry RPC conventions.
-fn server_span(request: &http::Request<Body>) -> tracing::Span {
-    let path = request.uri().path().trim_start_matches('/');
-    let (service, method) = rpc_name(path);
-    let span = tracing::debug_span!(
-        "grpc",
-        otel.name = %path,
-        otel.kind = "server",
-        otel.status_code = tracing::field::Empty,
-        rpc.system = "grpc",
-        rpc.service = %service,
-        rpc.method = %method,
-        rpc.grpc.status_code = tracing::field::Empty,
-        server.port = tracing::field::Empty,
-        network.peer.address = tracing::field::Empty,
-        network.peer.port = tracing::field::Empty,
-    );
+/// The server span of a kept call, with the peer and the port it came in on.
+fn server_span(request: &http::Request<Body>, parent: &Parent) -> CallSpan {
+    let path = request.uri().path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
+    let mut span = CallSpan::start(parent, Kind::Server, path);
+    if let (Some(record), Some(connection)) = (span.record(), request.extensions().get::<TcpConnectInfo>()) {
+        record.server_port = connection.local_addr().map(|local| local.port());
+        record.peer = connection.remote_addr();
+    }
+    span
+}
+
+/// The `tracing` span a call is logged in (disabled unless a subscriber wants DEBUG).
+fn server_log_span(request: &http::Request<Body>) -> tracing::Span {
+    let span = tracing::debug_span!("grpc", rpc = tracing::field::Empty, peer = tracing::field::Empty);
     if !span.is_disabled() {
-        if let Some(connection) = request.extensions().get::<TcpConnectInfo>() {
-            if let Some(local) = connection.local_addr() {
-                span.record("server.port", i64::from(local.port()));
-            }
-            if let Some(peer) = connection.remote_addr() {
-                span.record("network.peer.address", tracing::field::display(peer.ip()));
-                span.record("network.peer.port", i64::from(peer.port()));
-            }
+        span.record("rpc", request.uri().path().trim_start_matches('/'));
+        if let Some(peer) = request.extensions().get::<TcpConnectInfo>().and_then(TcpConnectInfo::remote_addr) {
+            span.record("peer", tracing::field::display(peer));
         }
     }
     span
@@ -270,7 +262,10 @@ fn server_span(request: &http::Request<Body>) -> tracing::Span {
 /// The response body, recording the call's outcome on its span when the body ends.
 struct RecordedBody {
     inner: Body,
+    /// The call's log span.
     span: tracing::Span,
+    /// The call's exported span, ended when the body ends.
+    exported: CallSpan,
     side: Side,
     start: Instant,
     /// `grpc-status`, from the headers (trailers-only responses) or the trailers.
@@ -299,10 +294,9 @@ impl RecordedBody {
             active.finished(code, seconds);
         }
         let numeric = i64::from(code);
-        self.span.record("rpc.grpc.status_code", numeric);
-        if self.side.is_error(numeric) {
-            self.span.record("otel.status_code", "error");
-        }
+        let mut exported = std::mem::take(&mut self.exported);
+        exported.status(numeric, self.side.is_error(numeric));
+        drop(exported);
         let duration_ms = seconds * 1000.0;
         tracing::debug!(parent: &self.span, rpc.grpc.status_code = numeric, duration_ms, "call finished");
     }
@@ -358,9 +352,9 @@ mod tests {
 
     #[tokio::test]
     async fn an_unexported_call_continues_the_callers_trace_under_a_new_parent_id() {
-        let caller = extract(&headers(&[("traceparent", PARENT), ("tracestate", "vendor=1")]));
+        let caller = extract(&headers(&[("traceparent", PARENT), ("tracestate", "vendor=1")])).unwrap();
         let mut outgoing = http::HeaderMap::new();
-        CALLER.scope(caller, async { inject(&tracing::Span::none(), None, &mut outgoing) }).await;
+        CALLER.scope(caller, async { inject(&CallSpan::default(), None, &mut outgoing) }).await;
         let child = outgoing["traceparent"].to_str().unwrap();
         assert!(child.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{child}");
         assert!(child.ends_with("-01"));
@@ -372,21 +366,32 @@ mod tests {
     #[tokio::test]
     async fn invalid_or_absent_context_is_not_propagated_and_a_callers_own_is_kept() {
         for bad in ["", "00-xyz-00f067aa0ba902b7-01", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"] {
-            let mut outgoing = http::HeaderMap::new();
-            let caller = extract(&headers(&[("traceparent", bad)]));
-            CALLER.scope(caller, async { inject(&tracing::Span::none(), None, &mut outgoing) }).await;
-            assert!(outgoing.is_empty(), "{bad}: {outgoing:?}");
+            assert!(extract(&headers(&[("traceparent", bad)])).is_none(), "{bad}");
         }
         let mut outside = http::HeaderMap::new();
-        inject(&tracing::Span::none(), None, &mut outside);
+        inject(&CallSpan::default(), None, &mut outside);
         assert!(outside.is_empty(), "{outside:?}");
         let mut own = headers(&[("traceparent", PARENT)]);
         CALLER
-            .scope(extract(&headers(&[("traceparent", PARENT)])), async {
-                inject(&tracing::Span::none(), None, &mut own)
+            .scope(extract(&headers(&[("traceparent", PARENT)])).unwrap(), async {
+                inject(&CallSpan::default(), None, &mut own)
             })
             .await;
         assert_eq!(own["traceparent"], PARENT);
+    }
+
+    #[test]
+    fn an_exported_span_is_the_next_hops_parent() {
+        let caller = extract(&headers(&[("traceparent", PARENT), ("tracestate", "vendor=1")])).unwrap();
+        let span = CallSpan::start(&crate::span::under(&caller), Kind::Client, PathAndQuery::from_static("/a.B/C"));
+        let mut outgoing = http::HeaderMap::new();
+        inject(&span, None, &mut outgoing);
+        let sent = extract(&outgoing).unwrap();
+        assert_eq!(sent.trace_id(), caller.trace_id());
+        assert_eq!(Some(sent.span_id()), span.context().map(|context| context.span_id()));
+        assert_ne!(sent.span_id(), caller.span_id());
+        assert!(sent.is_sampled());
+        assert_eq!(outgoing["tracestate"], "vendor=1");
     }
 
     #[test]
