@@ -152,6 +152,10 @@ fn exported<S>() -> impl tracing_subscriber::layer::Filter<S> {
             tracing::subscriber::Interest::never()
         }
     })
+    // Without the hint, the subscriber's maximum level would be TRACE, and every `trace!` and
+    // `debug!` in h2, hyper and tonic would ask its callsite's interest on every call (about
+    // 1,000 instructions per call).
+    .with_max_level_hint(LevelFilter::INFO)
 }
 
 /// Whether the environment asks for span export; an error for what kuberpc cannot export.
