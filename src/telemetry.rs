@@ -4,19 +4,23 @@
 //! [`init`] is the one line a server's (or client's) `main` starts with ([`layer`] gives the
 //! span export alone, for a program that installs its own subscriber). It installs a
 //! `tracing` subscriber printing to stderr (filtered by `RUST_LOG`, default `info`) and, when
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, the
-//! OpenTelemetry SDK: the per-call spans of [`crate::trace`] and the client become OTLP spans,
-//! batched and exported by a task on a thread of their own, so a slow or absent collector
-//! never holds up a call. `OTEL_TRACES_SAMPLER` and `_ARG` (default parent-based, always on)
-//! are read by kuberpc, which decides each call before its span is built (`sampling`: a
-//! dropped call costs no span) and gives the SDK the same sampler; a value it cannot honour is
-//! an error. Everything else follows the standard `OTEL_*` variables, read by the SDK itself:
-//! `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_TIMEOUT`,
-//! `OTEL_EXPORTER_OTLP_HEADERS`. `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`
-//! turn the export off. kuberpc's call spans are at DEBUG: without an endpoint (and with
-//! `RUST_LOG` at its default) they are never created, and a call costs what it costs without
-//! them; `RUST_LOG=kuberpc=debug` prints them and a `call finished` line per call. The [`Telemetry`] it returns flushes the spans still queued when it
-//! is dropped — keep it until `main` returns.
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, two
+//! exports on a thread of their own, so a slow or absent collector never holds up a call:
+//! kuberpc's call spans ([`crate::trace`], the client's), built without the `tracing` bridge
+//! and encoded by kuberpc ([`crate::span`], `otlp`), and the program's own spans at INFO and
+//! above, through tracing-opentelemetry and the OpenTelemetry SDK — one resource, one trace.
+//! `OTEL_TRACES_SAMPLER` and `_ARG` (default parent-based, always on) are read by kuberpc,
+//! which decides each call before anything of its span is built (`sampling`: a dropped call
+//! costs no span) and gives the SDK the same sampler; a value it cannot honour is an error.
+//! Everything else follows the standard `OTEL_*` variables: `OTEL_SERVICE_NAME`,
+//! `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_BSP_MAX_QUEUE_SIZE`, `_SCHEDULE_DELAY` and
+//! `_MAX_EXPORT_BATCH_SIZE`, `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` and `_HEADERS` (an
+//! `https://` endpoint is refused: kuberpc exports in plaintext, to a collector beside the pod).
+//! `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` turn the export off. Each call is
+//! also a `tracing` span at DEBUG that only logs: with `RUST_LOG` at its default it is never
+//! created, and `RUST_LOG=kuberpc=debug` prints it and a `call finished` line per call. The
+//! [`Telemetry`] it returns flushes the spans still queued when it is dropped — keep it until
+//! `main` returns.
 
 use std::fmt;
 
