@@ -492,3 +492,54 @@ fn fixed64(out: &mut Vec<u8>, tag: u32, value: u64) {
     encode_key(tag, WireType::SixtyFourBit, out);
     out.put_u64_le(value);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        Config::from_env(&|name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+    }
+
+    #[test]
+    fn the_settings_are_read_as_the_sdk_reads_them() {
+        let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317");
+        let defaults = config(&[endpoint]).unwrap();
+        assert_eq!((defaults.timeout, defaults.max_queue, defaults.max_batch), (Duration::from_secs(10), 2048, 512));
+        assert_eq!(defaults.delay, Duration::from_secs(5));
+        let traces = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4317");
+        let set = config(&[
+            endpoint,
+            traces,
+            ("OTEL_EXPORTER_OTLP_HEADERS", "Api-Key=a%20b+c, tenant=7"),
+            ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "250"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "100"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "512"),
+        ])
+        .unwrap();
+        assert_eq!(set.endpoint, "http://traces:4317", "the traces' own variable wins");
+        assert_eq!(set.headers, [("api-key".to_string(), "a b+c".to_string()), ("tenant".to_string(), "7".to_string())]);
+        assert_eq!(set.timeout, Duration::from_millis(250));
+        assert_eq!((set.max_queue, set.max_batch), (100, 100), "a batch is never larger than the queue");
+    }
+
+    #[test]
+    fn what_cannot_be_honoured_is_an_error_naming_the_variable() {
+        let tls = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317")]).unwrap_err();
+        assert!(tls.starts_with("OTEL_EXPORTER_OTLP_ENDPOINT=\"https://collector:4317\""), "{tls}");
+        let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317");
+        let header = config(&[endpoint, ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "novalue")]).unwrap_err();
+        assert!(header.starts_with("OTEL_EXPORTER_OTLP_TRACES_HEADERS"), "{header}");
+        let queue = config(&[endpoint, ("OTEL_BSP_MAX_QUEUE_SIZE", "lots")]).unwrap_err();
+        assert!(queue.starts_with("OTEL_BSP_MAX_QUEUE_SIZE=\"lots\""), "{queue}");
+    }
+
+    #[test]
+    fn addresses_are_written_as_text() {
+        for address in ["0.0.0.0", "10.1.99.100", "255.255.255.255", "::1", "fd00::7"] {
+            let mut text = String::new();
+            ip(&mut text, address.parse().unwrap());
+            assert_eq!(text, address);
+        }
+    }
+}
