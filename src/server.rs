@@ -402,7 +402,7 @@ impl Server {
         let rest = crate::rest::Routes::of(self.deploy, &self.descriptor_sets).map_err(ServerError::Rest)?;
         let protocols = if self.deploy.speaks_http1() { Protocols::Http1And2 } else { Protocols::Http2 };
         let grpc = tower::ServiceBuilder::new()
-            .layer(CallTraceLayer::with_metrics(metrics))
+            .layer(CallTraceLayer::with_metrics(metrics).methods(self.deploy))
             .layer(crate::deadline::DeadlineLayer)
             .layer(AuthorizeLayer(authorization))
             .service(routes.routes().prepare());

@@ -5,9 +5,9 @@
 //! The `tracing` bridge (tracing-opentelemetry) made an SDK span out of every call's `tracing`
 //! span: its fields visited and formatted, its attributes boxed, the SDK's span data converted
 //! to OTLP's message types and encoded field by field — about 45,000 instructions per call
-//! (BENCHMARKS "Spans without the bridge"). A [`CallSpan`] allocates nothing: the method's path
-//! is shared with the request, and the names and attributes are written when the export
-//! thread encodes it. The program's own spans still go through the bridge and the SDK
+//! (BENCHMARKS "Spans without the bridge"). A [`CallSpan`] is one allocation: the method's path is
+//! shared with the request, and the names and attributes are written when the export thread
+//! encodes it. The program's own spans still go through the bridge and the SDK
 //! ([`crate::telemetry`]).
 
 use std::net::SocketAddr;
@@ -65,7 +65,8 @@ pub(crate) struct Record {
 /// when dropped.
 #[derive(Debug, Default)]
 pub(crate) struct CallSpan {
-    open: Option<(Record, Instant)>,
+    /// Boxed: a call that is not traced moves a pointer's width, not a record's.
+    open: Option<Box<(Record, Instant)>>,
 }
 
 impl CallSpan {
@@ -87,7 +88,7 @@ impl CallSpan {
             start: SystemTime::now(),
             duration: Duration::ZERO,
         };
-        Self { open: Some((record, Instant::now())) }
+        Self { open: Some(Box::new((record, Instant::now()))) }
     }
 
     /// Whether the span is traced (and will be exported).
@@ -97,19 +98,19 @@ impl CallSpan {
 
     /// The span's fields, to fill in while the call runs (none when it is not traced).
     pub(crate) fn record(&mut self) -> Option<&mut Record> {
-        self.open.as_mut().map(|(record, _)| record)
+        self.open.as_mut().map(|open| &mut open.0)
     }
 
     /// What a span under this one belongs to.
     pub(crate) fn parent(&self) -> Option<Parent> {
-        let (record, _) = self.open.as_ref()?;
+        let (record, _) = &**self.open.as_ref()?;
         Some(Parent { trace_id: record.trace_id, span_id: Some(record.span_id), state: record.state.clone() })
     }
 
     /// The span's context, as sent on to the next hop (`traceparent`) and given as parent to
     /// the calls and the program's own spans under it.
     pub(crate) fn context(&self) -> Option<SpanContext> {
-        let (record, _) = self.open.as_ref()?;
+        let (record, _) = &**self.open.as_ref()?;
         Some(SpanContext::new(record.trace_id, record.span_id, TraceFlags::SAMPLED, false, record.state.clone()))
     }
 
@@ -124,7 +125,8 @@ impl CallSpan {
 
 impl Drop for CallSpan {
     fn drop(&mut self) {
-        if let Some((mut record, started)) = self.open.take() {
+        if let Some(open) = self.open.take() {
+            let (mut record, started) = *open;
             record.duration = started.elapsed();
             crate::otlp::queue(record);
         }

@@ -154,12 +154,19 @@ pub(crate) fn record_response(
 #[derive(Debug, Clone, Default)]
 pub struct CallTraceLayer {
     metrics: Option<RpcMetrics>,
+    deploy: Option<&'static crate::Deploy>,
 }
 
 impl CallTraceLayer {
     /// A layer that also records every call into `metrics`.
     pub fn with_metrics(metrics: Option<RpcMetrics>) -> Self {
-        Self { metrics }
+        Self { metrics, deploy: None }
+    }
+
+    /// Tells the layer the served methods (`deploy`'s): the metrics then count one request
+    /// message for a method that does not stream requests without reading its body.
+    pub fn methods(self, deploy: &'static crate::Deploy) -> Self {
+        Self { deploy: Some(deploy), ..self }
     }
 }
 
@@ -167,7 +174,7 @@ impl<S> Layer<S> for CallTraceLayer {
     type Service = CallTrace<S>;
 
     fn layer(&self, inner: S) -> CallTrace<S> {
-        CallTrace { inner, metrics: self.metrics.clone() }
+        CallTrace { inner, metrics: self.metrics.clone(), deploy: self.deploy }
     }
 }
 
@@ -176,6 +183,7 @@ impl<S> Layer<S> for CallTraceLayer {
 pub struct CallTrace<S> {
     inner: S,
     metrics: Option<RpcMetrics>,
+    deploy: Option<&'static crate::Deploy>,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -208,7 +216,7 @@ where
             Verdict::Unsampled => (CallSpan::default(), caller),
         };
         let start = Instant::now();
-        let (active, request) = crate::metrics::observe(self.metrics.as_ref(), Side::Server, request);
+        let (active, request) = crate::metrics::observe(self.metrics.as_ref(), Side::Server, request, self.deploy);
         let call = self.inner.call(request);
         // Pay only for what is used: the call is not traced, no subscriber wants its log span,
         // no metrics are kept and nothing logs the call's end → the call runs as it would

@@ -185,6 +185,9 @@ struct MethodMetrics {
     responses: Histogram,
     /// The call duration by status code, created when a call first ends with that code.
     duration: [OnceLock<Histogram>; LAST_STATUS_CODE + 1],
+    /// Whether each call sends exactly one request message (the method does not stream
+    /// requests): its request count is 1, as the conventions say, without reading the body.
+    single_request: bool,
 }
 
 impl EndMetrics {
@@ -213,7 +216,7 @@ impl EndMetrics {
 
     /// The series of the method at request path `path`, created on its first call (those of
     /// `_OTHER` past [`MAX_METHODS`] or the byte budget).
-    fn method(&self, path: &str) -> Arc<MethodMetrics> {
+    fn method(&self, path: &str, single_request: impl FnOnce() -> bool) -> Arc<MethodMetrics> {
         if let Some(found) = self.methods.read().unwrap_or_else(PoisonError::into_inner).get(path) {
             return found.clone();
         }
@@ -225,7 +228,7 @@ impl EndMetrics {
         let labels =
             MethodLabels { rpc_system: "grpc", rpc_service: service.to_string(), rpc_method: method.to_string() };
         if methods.len() < MAX_METHODS && self.budget.take(page_bytes(METHOD_LINES, &labels)) {
-            let created = self.create(labels, true);
+            let created = self.create(labels, true, single_request());
             methods.insert(path.to_string(), created.clone());
             return created;
         }
@@ -240,12 +243,12 @@ impl EndMetrics {
         let entry = methods.entry(OTHER.to_string()).or_insert_with(|| {
             let labels =
                 MethodLabels { rpc_system: "grpc", rpc_service: OTHER.to_string(), rpc_method: OTHER.to_string() };
-            self.create(labels, false)
+            self.create(labels, false, false)
         });
         entry.clone()
     }
 
-    fn create(&self, labels: MethodLabels, budgeted: bool) -> Arc<MethodMetrics> {
+    fn create(&self, labels: MethodLabels, budgeted: bool, single_request: bool) -> Arc<MethodMetrics> {
         Arc::new(MethodMetrics {
             active: self.active.get_or_create_owned(&labels),
             requests: self.requests.get_or_create_owned(&labels),
@@ -253,6 +256,7 @@ impl EndMetrics {
             duration: Default::default(),
             labels,
             budgeted,
+            single_request,
         })
     }
 
@@ -364,8 +368,10 @@ impl RpcMetrics {
     }
 
     /// A call to `path` started at `side`; it counts as active until it finishes.
-    fn started(&self, side: Side, path: &str) -> ActiveCall {
-        let method = self.end(side).method(path);
+    /// `single_request` tells, the first time `path` is seen, whether its calls send exactly
+    /// one request message.
+    fn started(&self, side: Side, path: &str, single_request: impl FnOnce() -> bool) -> ActiveCall {
+        let method = self.end(side).method(path, single_request);
         method.active.inc();
         ActiveCall { metrics: self.clone(), side, method: Some(method), responses: 0 }
     }
@@ -386,15 +392,18 @@ impl RpcMetrics {
 }
 
 /// Starts recording `request` at `side` into `metrics`, if kept: the call counts as active,
-/// and its request body counts its messages. Both ends call this; the response side is
-/// recorded by [`crate::trace::record_response`].
+/// and its request body counts its messages — unless `deploy` says the method takes exactly
+/// one. Both ends call this; the response side is recorded by [`crate::trace::record_response`].
 pub(crate) fn observe(
     metrics: Option<&RpcMetrics>,
     side: Side,
     request: http::Request<Body>,
+    deploy: Option<&crate::Deploy>,
 ) -> (Option<ActiveCall>, http::Request<Body>) {
     let Some(metrics) = metrics else { return (None, request) };
-    let active = metrics.started(side, request.uri().path());
+    let path = request.uri().path();
+    let single_request = || deploy.and_then(|deploy| deploy.method(path)).is_some_and(|method| !method.client_streaming);
+    let active = metrics.started(side, path, single_request);
     let request = active.count_requests(request);
     (Some(active), request)
 }
@@ -411,7 +420,7 @@ pub(crate) struct ActiveCall {
 impl ActiveCall {
     /// The request, its body counting its messages into the method's series (once dropped).
     fn count_requests(&self, request: http::Request<Body>) -> http::Request<Body> {
-        let Some(method) = self.method.clone() else { return request };
+        let Some(method) = self.method.clone().filter(|method| !method.single_request) else { return request };
         request.map(|inner| Body::new(CountedBody { inner, frames: MessageFrames::default(), method, count: 0 }))
     }
 
@@ -424,6 +433,9 @@ impl ActiveCall {
     pub(crate) fn finished(&mut self, code: u16, seconds: f64) {
         let Some(method) = self.method.take() else { return };
         method.active.dec();
+        if method.single_request {
+            method.requests.observe(1.0);
+        }
         method.responses.observe(self.responses as f64);
         self.metrics.end(self.side).observe_duration(&method, code, seconds);
     }
@@ -586,30 +598,35 @@ mod tests {
         page.lines().filter(|l| l.starts_with(prefix)).collect()
     }
 
-    #[test]
-    fn a_latency_objective_is_a_bucket_bound_of_histograms_created_after_it() {
-        static METHODS: [crate::MethodPolicy; 1] = [crate::MethodPolicy {
-            latency_objective_ms: Some(340),
-            ..crate::MethodPolicy::unary("/slo.v1.Timed/Get")
-        }];
-        static DEPLOY: crate::Deploy = crate::Deploy {
-            app: "timed",
-            service: "slo.v1.Timed",
+    /// A service of `methods`, for the tests.
+    fn deploy(methods: &'static [crate::MethodPolicy]) -> &'static crate::Deploy {
+        let deploy: crate::Deploy = crate::Deploy {
+            app: "test",
+            service: "test.v1.T",
             port: 50051,
-            headless_service: "timed-headless",
+            headless_service: "test-headless",
             reflection: true,
             lifecycle: kuberpc_spec::Lifecycle::DEFAULT,
-            methods: &METHODS,
+            methods,
             client: kuberpc_spec::ClientPolicy::DEFAULT,
             mtls: None,
             callers: &[],
             web: None,
             rest: &[],
         };
+        Box::leak(Box::new(deploy))
+    }
+
+    #[test]
+    fn a_latency_objective_is_a_bucket_bound_of_histograms_created_after_it() {
+        static METHODS: [crate::MethodPolicy; 1] = [crate::MethodPolicy {
+            latency_objective_ms: Some(340),
+            ..crate::MethodPolicy::unary("/slo.v1.Timed/Get")
+        }];
         let metrics = RpcMetrics::new();
-        add_objective_bounds(&DEPLOY);
+        add_objective_bounds(deploy(&METHODS));
         for seconds in [0.2, 0.3, 0.4] {
-            metrics.started(Side::Server, "/slo.v1.Timed/Get").finished(0, seconds);
+            metrics.started(Side::Server, "/slo.v1.Timed/Get", || false).finished(0, seconds);
         }
         let page = metrics.encode();
         let bucket = |le: &str| {
@@ -624,14 +641,43 @@ mod tests {
         assert_eq!(bucket("1.0").as_deref(), Some("3"), "{page}");
     }
 
+    #[tokio::test]
+    async fn a_unary_request_counts_one_message_unread_and_a_stream_counts_what_it_sent() {
+        static METHODS: [crate::MethodPolicy; 2] = [
+            crate::MethodPolicy::unary("/count.v1.C/One"),
+            crate::MethodPolicy { client_streaming: true, ..crate::MethodPolicy::unary("/count.v1.C/Many") },
+        ];
+        use http_body_util::BodyExt as _;
+        let metrics = RpcMetrics::new();
+        // Two messages of 1 and 0 bytes.
+        let two = || Body::new(http_body_util::Full::new(Bytes::from_static(&[0, 0, 0, 0, 1, 7, 0, 0, 0, 0, 0])));
+        for path in ["/count.v1.C/One", "/count.v1.C/Many"] {
+            let request = http::Request::builder().uri(path).body(two()).unwrap();
+            let (active, request) = observe(Some(&metrics), Side::Server, request, Some(deploy(&METHODS)));
+            if path.ends_with("Many") {
+                request.into_body().collect().await.unwrap();
+            }
+            active.unwrap().finished(0, 0.001);
+        }
+        let page = metrics.encode();
+        let sum = |method: &str| {
+            lines(&page, "rpc_server_requests_per_rpc_sum")
+                .into_iter()
+                .find(|l| l.contains(&format!("rpc_method=\"{method}\"")))
+                .map(|l| l.rsplit(' ').next().unwrap().to_string())
+        };
+        assert_eq!(sum("One").as_deref(), Some("1.0"), "unary: one message, the body unread: {page}");
+        assert_eq!(sum("Many").as_deref(), Some("2.0"), "{page}");
+    }
+
     #[test]
     fn a_methods_calls_share_its_series_whatever_their_status() {
         let metrics = RpcMetrics::new();
         for status in [0, 0, 3, 99] {
-            let mut call = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello");
+            let mut call = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello", || false);
             call.finished(status, 0.001);
         }
-        let _open = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello");
+        let _open = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello", || false);
         assert_eq!(metrics.0.server.methods.read().unwrap().len(), 1);
         let page = metrics.encode();
         let count = |code: &str| {
@@ -655,9 +701,9 @@ mod tests {
     fn past_the_most_methods_further_paths_share_one_series() {
         let metrics = RpcMetrics::new();
         for n in 0..MAX_METHODS + 50 {
-            metrics.started(Side::Server, &format!("/scan.v1.Probe/M{n}")).finished(12, 0.0);
+            metrics.started(Side::Server, &format!("/scan.v1.Probe/M{n}"), || false).finished(12, 0.0);
         }
-        metrics.started(Side::Server, "/scan.v1.Probe/M0").finished(12, 0.0);
+        metrics.started(Side::Server, "/scan.v1.Probe/M0", || false).finished(12, 0.0);
         let page = metrics.encode();
         let series = lines(&page, "rpc_server_call_duration_seconds_count");
         assert_eq!(series.len(), MAX_METHODS + 1, "{} series: the kept methods and _OTHER", series.len());
@@ -679,8 +725,8 @@ mod tests {
             let metrics = RpcMetrics::new();
             let path = format!("/{service}/{method}");
             let empty = metrics.encode().len();
-            let mut call = metrics.started(Side::Server, &path);
-            let labels = metrics.0.server.method(&path).labels.clone();
+            let mut call = metrics.started(Side::Server, &path, || false);
+            let labels = metrics.0.server.method(&path, || false).labels.clone();
             let with_method = metrics.encode().len();
             assert!(with_method - empty <= page_bytes(METHOD_LINES, &labels), "{service:.20}/{method:.20}");
             call.finished(16, 12345.678);
@@ -703,7 +749,7 @@ mod tests {
         let name = "m".repeat(500);
         for n in 0..200 {
             for status in [0, 12] {
-                metrics.started(Side::Server, &format!("/scan.v1.Probe/{n}{name}")).finished(status, 0.0);
+                metrics.started(Side::Server, &format!("/scan.v1.Probe/{n}{name}"), || false).finished(status, 0.0);
             }
         }
         let page = metrics.encode();
