@@ -518,7 +518,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(set.endpoint, "http://traces:4317", "the traces' own variable wins");
-        assert_eq!(set.headers, [("api-key".to_string(), "a b+c".to_string()), ("tenant".to_string(), "7".to_string())]);
+        assert_eq!(
+            set.headers,
+            [("api-key".to_string(), "a b+c".to_string()), ("tenant".to_string(), "7".to_string())]
+        );
         assert_eq!(set.timeout, Duration::from_millis(250));
         assert_eq!((set.max_queue, set.max_batch), (100, 100), "a batch is never larger than the queue");
     }

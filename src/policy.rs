@@ -84,7 +84,8 @@ impl Service<http::Request<Body>> for PolicyChannel {
             Verdict::Unsampled => (CallSpan::default(), None),
         };
         let start = Instant::now();
-        let (active, mut request) = metrics::observe(RpcMetrics::global_in_use(), Side::Client, request, Some(self.deploy));
+        let (active, mut request) =
+            metrics::observe(RpcMetrics::global_in_use(), Side::Client, request, Some(self.deploy));
         let call: BoxFuture<Outcome> = match self.pool.problem() {
             Some(problem) => Box::pin(async move { Ok(Status::unavailable(problem).into_http()) }),
             None => {

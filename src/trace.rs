@@ -228,6 +228,13 @@ where
                 None => Box::pin(call),
             };
         }
+        if caller.is_none() && span.is_disabled() {
+            // Metrics alone: no trace context to carry on, no log span to enter.
+            return Box::pin(async move {
+                let response = call.await?;
+                Ok(record_response(response, span, exported, Side::Server, start, active))
+            });
+        }
         Box::pin(async move {
             let call = call.instrument(span.clone());
             let response = match caller {

@@ -188,6 +188,9 @@ struct MethodMetrics {
     /// Whether each call sends exactly one request message (the method does not stream
     /// requests): its request count is 1, as the conventions say, without reading the body.
     single_request: bool,
+    /// Whether each call answers one message when it succeeds and none when it fails (the
+    /// method does not stream responses): the count follows from the status.
+    single_response: bool,
 }
 
 impl EndMetrics {
@@ -216,7 +219,7 @@ impl EndMetrics {
 
     /// The series of the method at request path `path`, created on its first call (those of
     /// `_OTHER` past [`MAX_METHODS`] or the byte budget).
-    fn method(&self, path: &str, single_request: impl FnOnce() -> bool) -> Arc<MethodMetrics> {
+    fn method(&self, path: &str, kind: impl FnOnce() -> Kind) -> Arc<MethodMetrics> {
         if let Some(found) = self.methods.read().unwrap_or_else(PoisonError::into_inner).get(path) {
             return found.clone();
         }
@@ -228,7 +231,7 @@ impl EndMetrics {
         let labels =
             MethodLabels { rpc_system: "grpc", rpc_service: service.to_string(), rpc_method: method.to_string() };
         if methods.len() < MAX_METHODS && self.budget.take(page_bytes(METHOD_LINES, &labels)) {
-            let created = self.create(labels, true, single_request());
+            let created = self.create(labels, true, kind());
             methods.insert(path.to_string(), created.clone());
             return created;
         }
@@ -243,12 +246,12 @@ impl EndMetrics {
         let entry = methods.entry(OTHER.to_string()).or_insert_with(|| {
             let labels =
                 MethodLabels { rpc_system: "grpc", rpc_service: OTHER.to_string(), rpc_method: OTHER.to_string() };
-            self.create(labels, false, false)
+            self.create(labels, false, Kind::default())
         });
         entry.clone()
     }
 
-    fn create(&self, labels: MethodLabels, budgeted: bool, single_request: bool) -> Arc<MethodMetrics> {
+    fn create(&self, labels: MethodLabels, budgeted: bool, kind: Kind) -> Arc<MethodMetrics> {
         Arc::new(MethodMetrics {
             active: self.active.get_or_create_owned(&labels),
             requests: self.requests.get_or_create_owned(&labels),
@@ -256,7 +259,8 @@ impl EndMetrics {
             duration: Default::default(),
             labels,
             budgeted,
-            single_request,
+            single_request: kind.single_request,
+            single_response: kind.single_response,
         })
     }
 
@@ -367,11 +371,10 @@ impl RpcMetrics {
         }
     }
 
-    /// A call to `path` started at `side`; it counts as active until it finishes.
-    /// `single_request` tells, the first time `path` is seen, whether its calls send exactly
-    /// one request message.
-    fn started(&self, side: Side, path: &str, single_request: impl FnOnce() -> bool) -> ActiveCall {
-        let method = self.end(side).method(path, single_request);
+    /// A call to `path` started at `side`; it counts as active until it finishes. `kind`
+    /// tells, the first time `path` is seen, whether its calls stream.
+    fn started(&self, side: Side, path: &str, kind: impl FnOnce() -> Kind) -> ActiveCall {
+        let method = self.end(side).method(path, kind);
         method.active.inc();
         ActiveCall { metrics: self.clone(), side, method: Some(method), responses: 0 }
     }
@@ -393,7 +396,7 @@ impl RpcMetrics {
 
 /// Starts recording `request` at `side` into `metrics`, if kept: the call counts as active,
 /// and its request body counts its messages — unless `deploy` says the method takes exactly
-/// one. Both ends call this; the response side is recorded by [`crate::trace::record_response`].
+/// one (and the response's, unless it says the method answers one). Both ends call this; the response side is recorded by [`crate::trace::record_response`].
 pub(crate) fn observe(
     metrics: Option<&RpcMetrics>,
     side: Side,
@@ -402,10 +405,21 @@ pub(crate) fn observe(
 ) -> (Option<ActiveCall>, http::Request<Body>) {
     let Some(metrics) = metrics else { return (None, request) };
     let path = request.uri().path();
-    let single_request = || deploy.and_then(|deploy| deploy.method(path)).is_some_and(|method| !method.client_streaming);
-    let active = metrics.started(side, path, single_request);
+    let kind = || match deploy.and_then(|deploy| deploy.method(path)) {
+        Some(method) => Kind { single_request: !method.client_streaming, single_response: !method.server_streaming },
+        None => Kind::default(),
+    };
+    let active = metrics.started(side, path, kind);
     let request = active.count_requests(request);
     (Some(active), request)
+}
+
+/// Whether a method's calls stream, as far as counting their messages goes; unknown
+/// methods are counted as streams (every message read).
+#[derive(Debug, Clone, Copy, Default)]
+struct Kind {
+    single_request: bool,
+    single_response: bool,
 }
 
 /// One call in flight; records its duration, status and messages when it finishes.
@@ -426,7 +440,9 @@ impl ActiveCall {
 
     /// Response messages complete in `frames` after `data`.
     pub(crate) fn count_responses(&mut self, frames: &mut MessageFrames, data: &Bytes) {
-        self.responses += frames.feed(data);
+        if self.method.as_ref().is_some_and(|method| !method.single_response) {
+            self.responses += frames.feed(data);
+        }
     }
 
     /// The call ended with the gRPC status `code` after `seconds`.
@@ -436,7 +452,8 @@ impl ActiveCall {
         if method.single_request {
             method.requests.observe(1.0);
         }
-        method.responses.observe(self.responses as f64);
+        let responses = if method.single_response { u64::from(code == 0) } else { self.responses };
+        method.responses.observe(responses as f64);
         self.metrics.end(self.side).observe_duration(&method, code, seconds);
     }
 }
@@ -626,7 +643,7 @@ mod tests {
         let metrics = RpcMetrics::new();
         add_objective_bounds(deploy(&METHODS));
         for seconds in [0.2, 0.3, 0.4] {
-            metrics.started(Side::Server, "/slo.v1.Timed/Get", || false).finished(0, seconds);
+            metrics.started(Side::Server, "/slo.v1.Timed/Get", Kind::default).finished(0, seconds);
         }
         let page = metrics.encode();
         let bucket = |le: &str| {
@@ -642,7 +659,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_unary_request_counts_one_message_unread_and_a_stream_counts_what_it_sent() {
+    async fn a_unary_call_counts_its_messages_from_its_kind_and_a_stream_counts_what_it_sent() {
         static METHODS: [crate::MethodPolicy; 2] = [
             crate::MethodPolicy::unary("/count.v1.C/One"),
             crate::MethodPolicy { client_streaming: true, ..crate::MethodPolicy::unary("/count.v1.C/Many") },
@@ -651,33 +668,34 @@ mod tests {
         let metrics = RpcMetrics::new();
         // Two messages of 1 and 0 bytes.
         let two = || Body::new(http_body_util::Full::new(Bytes::from_static(&[0, 0, 0, 0, 1, 7, 0, 0, 0, 0, 0])));
-        for path in ["/count.v1.C/One", "/count.v1.C/Many"] {
+        for (path, status) in [("/count.v1.C/One", 0), ("/count.v1.C/One", 13), ("/count.v1.C/Many", 0)] {
             let request = http::Request::builder().uri(path).body(two()).unwrap();
             let (active, request) = observe(Some(&metrics), Side::Server, request, Some(deploy(&METHODS)));
             if path.ends_with("Many") {
                 request.into_body().collect().await.unwrap();
             }
-            active.unwrap().finished(0, 0.001);
+            active.unwrap().finished(status, 0.001);
         }
         let page = metrics.encode();
-        let sum = |method: &str| {
-            lines(&page, "rpc_server_requests_per_rpc_sum")
+        let sum = |series: &str, method: &str| {
+            lines(&page, &format!("rpc_server_{series}_per_rpc_sum"))
                 .into_iter()
                 .find(|l| l.contains(&format!("rpc_method=\"{method}\"")))
                 .map(|l| l.rsplit(' ').next().unwrap().to_string())
         };
-        assert_eq!(sum("One").as_deref(), Some("1.0"), "unary: one message, the body unread: {page}");
-        assert_eq!(sum("Many").as_deref(), Some("2.0"), "{page}");
+        assert_eq!(sum("requests", "One").as_deref(), Some("2.0"), "unary: one message a call, unread: {page}");
+        assert_eq!(sum("responses", "One").as_deref(), Some("1.0"), "one answer, one failure: {page}");
+        assert_eq!(sum("requests", "Many").as_deref(), Some("2.0"), "{page}");
     }
 
     #[test]
     fn a_methods_calls_share_its_series_whatever_their_status() {
         let metrics = RpcMetrics::new();
         for status in [0, 0, 3, 99] {
-            let mut call = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello", || false);
+            let mut call = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello", Kind::default);
             call.finished(status, 0.001);
         }
-        let _open = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello", || false);
+        let _open = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello", Kind::default);
         assert_eq!(metrics.0.server.methods.read().unwrap().len(), 1);
         let page = metrics.encode();
         let count = |code: &str| {
@@ -701,9 +719,9 @@ mod tests {
     fn past_the_most_methods_further_paths_share_one_series() {
         let metrics = RpcMetrics::new();
         for n in 0..MAX_METHODS + 50 {
-            metrics.started(Side::Server, &format!("/scan.v1.Probe/M{n}"), || false).finished(12, 0.0);
+            metrics.started(Side::Server, &format!("/scan.v1.Probe/M{n}"), Kind::default).finished(12, 0.0);
         }
-        metrics.started(Side::Server, "/scan.v1.Probe/M0", || false).finished(12, 0.0);
+        metrics.started(Side::Server, "/scan.v1.Probe/M0", Kind::default).finished(12, 0.0);
         let page = metrics.encode();
         let series = lines(&page, "rpc_server_call_duration_seconds_count");
         assert_eq!(series.len(), MAX_METHODS + 1, "{} series: the kept methods and _OTHER", series.len());
@@ -725,8 +743,8 @@ mod tests {
             let metrics = RpcMetrics::new();
             let path = format!("/{service}/{method}");
             let empty = metrics.encode().len();
-            let mut call = metrics.started(Side::Server, &path, || false);
-            let labels = metrics.0.server.method(&path, || false).labels.clone();
+            let mut call = metrics.started(Side::Server, &path, Kind::default);
+            let labels = metrics.0.server.method(&path, Kind::default).labels.clone();
             let with_method = metrics.encode().len();
             assert!(with_method - empty <= page_bytes(METHOD_LINES, &labels), "{service:.20}/{method:.20}");
             call.finished(16, 12345.678);
@@ -749,7 +767,9 @@ mod tests {
         let name = "m".repeat(500);
         for n in 0..200 {
             for status in [0, 12] {
-                metrics.started(Side::Server, &format!("/scan.v1.Probe/{n}{name}"), || false).finished(status, 0.0);
+                metrics
+                    .started(Side::Server, &format!("/scan.v1.Probe/{n}{name}"), Kind::default)
+                    .finished(status, 0.0);
             }
         }
         let page = metrics.encode();

@@ -16,8 +16,8 @@ mod otlp;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use greeter::pb::HelloRequest;
 use common::{Reply, Unary};
+use greeter::pb::HelloRequest;
 use otlp::{chain, chained, check_chain, client_of, collect, export_to, receiver, HOP};
 use serde_json::Value;
 use tonic::Request;
@@ -41,7 +41,8 @@ async fn a_call_chain_reaches_an_otlp_receiver_as_one_trace() {
     let b_client = client_of(b.addr).await;
     let forwarding = Unary(move |request: Request<HelloRequest>| {
         let mut b = b_client.clone();
-        Box::pin(async move { b.say_hello(request.into_inner()).await }.instrument(tracing::info_span!("forward"))) as Reply
+        Box::pin(async move { b.say_hello(request.into_inner()).await }.instrument(tracing::info_span!("forward")))
+            as Reply
     });
     let c = common::serve("127.0.0.1:0", forwarding, Duration::ZERO).await;
     client_of(c.addr).await.say_hello(HelloRequest { name: "nested".into() }).await.unwrap();
@@ -67,7 +68,8 @@ async fn a_call_chain_reaches_an_otlp_receiver_as_one_trace() {
 /// The program's span `forward` is the child of C's server span and the parent of C's call
 /// to B: kuberpc's spans and the program's (through the bridge) make one tree.
 fn check_nested(trace: &[&Value]) {
-    let named = |name: &str| *trace.iter().find(|span| span["name"] == name).unwrap_or_else(|| panic!("no {name}: {trace:#?}"));
+    let named =
+        |name: &str| *trace.iter().find(|span| span["name"] == name).unwrap_or_else(|| panic!("no {name}: {trace:#?}"));
     let forward = named("forward");
     let parent = trace.iter().find(|span| span["span_id"] == forward["parent_span_id"]).expect("forward has a parent");
     assert_eq!(parent["kind"], "SPAN_KIND_SERVER", "{parent:#}");
