@@ -26,7 +26,7 @@ use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use http::uri::PathAndQuery;
 use http::HeaderValue;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use opentelemetry::trace::SpanKind;
 use tonic::body::Body;
 use tonic::{Code, Status};
@@ -34,7 +34,7 @@ use tower::{Service, ServiceExt};
 use tracing::Instrument;
 
 use crate::balance::{Lease, Pool};
-use crate::call::Side;
+use crate::call::{rpc_name, Side};
 use crate::metrics::{self, RpcMetrics};
 use crate::sampling::{self, Verdict};
 use crate::span::{CallSpan, Kind, Parent};
@@ -166,9 +166,12 @@ fn path_of(request: &http::Request<Body>) -> PathAndQuery {
 
 /// The `tracing` span a call is logged in (disabled unless a subscriber wants DEBUG).
 fn client_log_span(path: &str) -> tracing::Span {
-    let span = tracing::debug_span!("grpc.client", rpc = tracing::field::Empty);
+    let span =
+        tracing::debug_span!("grpc.client", rpc.service = tracing::field::Empty, rpc.method = tracing::field::Empty);
     if !span.is_disabled() {
-        span.record("rpc", path.trim_start_matches('/'));
+        let (service, method) = rpc_name(path);
+        span.record("rpc.service", tracing::field::display(service))
+            .record("rpc.method", tracing::field::display(method));
     }
     span
 }
@@ -234,7 +237,9 @@ struct Attempts {
     hedge: Option<Duration>,
     parts: Option<http::request::Parts>,
     body: Bytes,
-    tried: Vec<SocketAddr>,
+    /// The pods tried, in order (the first `attempts`).
+    tried: [SocketAddr; MAX_ATTEMPTS as usize],
+    attempts: usize,
     pending: FuturesUnordered<BoxFuture<(Lease, Outcome)>>,
     backoff: Duration,
     /// The call's log span: each attempt's is under it.
@@ -259,7 +264,8 @@ impl Attempts {
             hedge: policy.hedge_delay(),
             parts: None,
             body: Bytes::new(),
-            tried: Vec::new(),
+            tried: [SocketAddr::from(([0, 0, 0, 0], 0)); MAX_ATTEMPTS as usize],
+            attempts: 0,
             pending: FuturesUnordered::new(),
             backoff: FIRST_BACKOFF,
         }
@@ -267,7 +273,7 @@ impl Attempts {
 
     async fn run(mut self, request: http::Request<Body>) -> Outcome {
         let (parts, body) = request.into_parts();
-        self.body = body.collect().await.map_err(|e| Box::new(e) as BoxError)?.to_bytes();
+        self.body = read_whole(body).await?;
         self.parts = Some(parts);
         if let Err(status) = self.start() {
             return Ok(status.into_http());
@@ -299,7 +305,7 @@ impl Attempts {
     }
 
     fn more_allowed(&self, at: Instant) -> bool {
-        self.tried.len() < MAX_ATTEMPTS as usize && self.deadline.is_none_or(|d| at < d)
+        self.attempts < MAX_ATTEMPTS as usize && self.deadline.is_none_or(|d| at < d)
     }
 
     fn next_hedge(&self) -> Option<Next> {
@@ -329,7 +335,7 @@ impl Attempts {
         if !(paid || hedge_allowed()) {
             return None;
         }
-        tracing::debug!(attempt = self.tried.len() + 1, "starting another attempt on another pod");
+        tracing::debug!(attempt = self.attempts + 1, "starting another attempt on another pod");
         self.start().ok()?;
         self.next_hedge()
     }
@@ -339,9 +345,12 @@ impl Attempts {
             Some(delay) => Some(Instant::now() + delay),
             None => self.deadline,
         };
-        let lease = self.pool.pick(&self.tried, overdue_at)?;
-        let previous = self.tried.len();
-        self.tried.push(lease.addr());
+        let previous = self.attempts;
+        let lease = self.pool.pick(&self.tried[..previous], overdue_at)?;
+        // more_allowed() kept the attempts within MAX_ATTEMPTS.
+        let Some(slot) = self.tried.get_mut(previous) else { return Err(Status::internal("too many attempts")) };
+        *slot = lease.addr();
+        self.attempts += 1;
         let parts = self.parts.as_ref().ok_or_else(|| Status::internal("attempt before the request was read"))?;
         let mut request = rebuild(parts, self.body.clone());
         let exported = match &self.traced {
@@ -437,14 +446,46 @@ pub(crate) fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     })
 }
 
+/// An attempt's request: the call's head and its message. Not its extensions: nothing
+/// between here and the pod's connection reads them.
 fn rebuild(parts: &http::request::Parts, body: Bytes) -> http::Request<Body> {
-    let mut request = http::Request::new(Body::new(Full::new(body)));
+    let mut request = http::Request::new(Body::new(Replay(Some(body))));
     *request.method_mut() = parts.method.clone();
     *request.uri_mut() = parts.uri.clone();
     *request.version_mut() = parts.version;
     *request.headers_mut() = parts.headers.clone();
-    *request.extensions_mut() = parts.extensions.clone();
     request
+}
+
+/// A request body, all of it: its one frame as it is (the common case: a unary call's one
+/// message), or its frames joined.
+async fn read_whole(mut body: Body) -> Result<Bytes, BoxError> {
+    let mut whole = Bytes::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|e| Box::new(e) as BoxError)?.into_data() else { continue };
+        whole = if whole.is_empty() { data } else { [whole, data].concat().into() };
+    }
+    Ok(whole)
+}
+
+/// A request body replayed for an attempt. Its size is not announced: gRPC needs no
+/// `content-length`, which both ends would otherwise encode, decode and parse on every attempt.
+struct Replay(Option<Bytes>);
+
+impl http_body::Body for Replay {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        Poll::Ready(self.0.take().map(|data| Ok(http_body::Frame::data(data))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_none()
+    }
 }
 
 /// The status of a trailers-only response (errors before any message).

@@ -33,7 +33,7 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::call::{grpc_status, header, Side};
+use crate::call::{grpc_status, header, rpc_name, Side};
 use crate::metrics::{ActiveCall, MessageFrames, RpcMetrics};
 use crate::sampling::{self, Verdict};
 use crate::span::{CallSpan, Kind, Parent};
@@ -264,11 +264,18 @@ fn server_span(request: &http::Request<Body>, parent: &Parent) -> CallSpan {
 
 /// The `tracing` span a call is logged in (disabled unless a subscriber wants DEBUG).
 fn server_log_span(request: &http::Request<Body>) -> tracing::Span {
-    let span = tracing::debug_span!("grpc", rpc = tracing::field::Empty, peer = tracing::field::Empty);
+    let span = tracing::debug_span!(
+        "grpc",
+        rpc.service = tracing::field::Empty,
+        rpc.method = tracing::field::Empty,
+        network.peer.address = tracing::field::Empty,
+    );
     if !span.is_disabled() {
-        span.record("rpc", request.uri().path().trim_start_matches('/'));
+        let (service, method) = rpc_name(request.uri().path());
+        span.record("rpc.service", tracing::field::display(service))
+            .record("rpc.method", tracing::field::display(method));
         if let Some(peer) = request.extensions().get::<TcpConnectInfo>().and_then(TcpConnectInfo::remote_addr) {
-            span.record("peer", tracing::field::display(peer));
+            span.record("network.peer.address", tracing::field::display(peer));
         }
     }
     span
