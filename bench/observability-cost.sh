@@ -2,9 +2,10 @@
 # What observability costs per call on the server (issue "Observability at production cost"):
 # callgrind instructions per unary SayHello, the method of bench/run.sh — the server process's
 # instructions for 4N calls minus those for N, over 3N; h2load, 10 connections — for bare tonic
-# (`generated`), `kuberpc::Server` (`runtime`), with RPC metrics (`runtime+metrics`), and with
+# (`generated`), `kuberpc::Server` (`runtime`), with RPC metrics (`runtime+metrics`), with
 # telemetry::init() exporting over OTLP to a live receiver (otlp_receiver.py, the tests' own)
-# at parentbased_traceidratio 0.01 and with every span exported. Given BEFORE=<bench_server>,
+# at parentbased_traceidratio 0.01 and with every span exported, and with both (metrics and
+# 1 % tracing, as a deployed server runs). Given BEFORE=<bench_server>,
 # each variant is also measured on that binary, alternating with this checkout's (A/B).
 # Writes bench/results/observability-cost-<date>.txt.
 #   CALLS=1000 BEFORE=/path/to/old/bench_server bench/observability-cost.sh
@@ -62,6 +63,7 @@ out="bench/results/observability-cost-$(date -u +%F).txt"
     "runtime+metrics|runtime+metrics|"
     "runtime+telemetry, parentbased_traceidratio 0.01|runtime+telemetry|OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.01"
     "runtime+telemetry, every span exported|runtime+telemetry|OTEL_TRACES_SAMPLER=always_on"
+    "runtime+metrics+telemetry, parentbased_traceidratio 0.01|runtime+metrics+telemetry|OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.01"
   )
   for row in "${rows[@]}"; do
     IFS='|' read -r name variant extra <<< "$row"

@@ -11,7 +11,8 @@
 //!   bindings answered as JSON): what a native gRPC call pays for them, and what a REST call
 //!   costs (`bench/rest.sh`);
 //! - `runtime+telemetry`: after `kuberpc::telemetry::init()`, as a generated `main` does;
-//! - `runtime+metrics`: with RPC metrics kept.
+//! - `runtime+metrics`: with RPC metrics kept;
+//! - `runtime+metrics+telemetry`: both, as a deployed server runs.
 
 use greeter::pb::greeter_deploy;
 use greeter::pb::greeter_server::GreeterServer;
@@ -23,7 +24,7 @@ use kuberpc_bench::HandWritten;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let variant =
-        args.next().ok_or("usage: bench_server <handwritten|generated|runtime[+telemetry|+metrics|+web]> <addr>")?;
+        args.next().ok_or("usage: bench_server <handwritten|generated|runtime[+telemetry|+metrics|+metrics+telemetry|+web|+rest]> <addr>")?;
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:0".to_string());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("{variant} on {}", listener.local_addr()?);
@@ -32,7 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // generated main (exporting when OTEL_EXPORTER_OTLP_ENDPOINT is set); "runtime+metrics":
         // with RPC metrics; "runtime+web": with gRPC-Web; "runtime+rest": with the REST bindings.
         // kuberpc::Server sets TCP_NODELAY itself.
-        let _telemetry = (observed == "+telemetry").then(kuberpc::telemetry::init).transpose()?;
+        let _telemetry = observed.ends_with("+telemetry").then(kuberpc::telemetry::init).transpose()?;
         let plain: kuberpc::Deploy = kuberpc::Deploy { web: None, rest: &[], ..greeter_deploy::DEPLOY };
         let deploy = match observed {
             "+web" => kuberpc::Deploy { web: greeter_deploy::DEPLOY.web, ..plain },
@@ -43,7 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut server = kuberpc::Server::new(deploy)
             .add_service(GreeterServer::new(GreeterService::new("Hello")))
             .file_descriptor_set(greeter::FILE_DESCRIPTOR_SET);
-        if observed == "+metrics" {
+        if observed.starts_with("+metrics") {
             server = server.metrics(kuberpc::metrics::RpcMetrics::new(), None);
         }
         return Ok(server.serve_with_listener(listener, std::future::pending()).await?);
