@@ -206,11 +206,14 @@ async fn run(
         for batch in spans.chunks(config.max_batch) {
             let request = head.request(batch);
             if let Err(status) = send(&mut client, &config, request).await {
-                failures.failed(batch.len(), &status, &config.endpoint);
+                let endpoint = &config.endpoint;
+                failures.lost(batch.len() as u64, || {
+                    format!("OTLP span export to {endpoint} failed: {} ({:?})", status.message(), status.code())
+                });
             }
         }
         let dropped = queue.dropped.swap(0, std::sync::atomic::Ordering::Relaxed);
-        failures.dropped(dropped);
+        failures.lost(dropped, || "the OTLP span export queue was full (OTEL_BSP_MAX_QUEUE_SIZE)".to_string());
         for done in waiting {
             let _ = done.send(());
         }
@@ -242,21 +245,9 @@ struct Failures {
 }
 
 impl Failures {
-    fn failed(&mut self, spans: usize, status: &Status, endpoint: &str) {
-        self.lost += spans as u64;
-        if self.last.is_some_and(|last| last.elapsed() < QUIET) {
-            return;
-        }
-        self.last = Some(Instant::now());
-        tracing::warn!(
-            spans_lost = std::mem::take(&mut self.lost),
-            "OTLP span export to {endpoint} failed: {} ({:?})",
-            status.message(),
-            status.code()
-        );
-    }
-
-    fn dropped(&mut self, spans: u64) {
+    /// `spans` more were lost, `why`; logged with all lost since the last line, unless one
+    /// was written less than [`QUIET`] ago.
+    fn lost(&mut self, spans: u64, why: impl FnOnce() -> String) {
         if spans == 0 {
             return;
         }
@@ -265,10 +256,7 @@ impl Failures {
             return;
         }
         self.last = Some(Instant::now());
-        tracing::warn!(
-            spans_lost = std::mem::take(&mut self.lost),
-            "the OTLP span export queue was full (OTEL_BSP_MAX_QUEUE_SIZE)"
-        );
+        tracing::warn!(spans_lost = std::mem::take(&mut self.lost), "{}", why());
     }
 }
 
