@@ -85,7 +85,8 @@ impl Config {
             headers,
             timeout: Duration::from_millis(timeout),
             max_queue: usize::try_from(max_queue).unwrap_or(usize::MAX),
-            delay: Duration::from_millis(number("OTEL_BSP_SCHEDULE_DELAY", 5000)?),
+            // At least a millisecond: a delay of 0 would have the export task spin.
+            delay: Duration::from_millis(number("OTEL_BSP_SCHEDULE_DELAY", 5000)?.max(1)),
             max_batch: usize::try_from(max_batch).unwrap_or(usize::MAX),
         })
     }
@@ -241,22 +242,23 @@ async fn send(
 #[derive(Default)]
 struct Failures {
     lost: u64,
+    /// Why the last of them were lost.
+    reason: String,
     last: Option<Instant>,
 }
 
 impl Failures {
-    /// `spans` more were lost, `why`; logged with all lost since the last line, unless one
-    /// was written less than [`QUIET`] ago.
+    /// `spans` more were lost, `why` (none: only report what is owed, once the quiet is over).
     fn lost(&mut self, spans: u64, why: impl FnOnce() -> String) {
-        if spans == 0 {
-            return;
+        if spans > 0 {
+            self.lost += spans;
+            self.reason = why();
         }
-        self.lost += spans;
-        if self.last.is_some_and(|last| last.elapsed() < QUIET) {
+        if self.lost == 0 || self.last.is_some_and(|last| last.elapsed() < QUIET) {
             return;
         }
         self.last = Some(Instant::now());
-        tracing::warn!(spans_lost = std::mem::take(&mut self.lost), "{}", why());
+        tracing::warn!(spans_lost = std::mem::take(&mut self.lost), "{}", self.reason);
     }
 }
 
@@ -532,5 +534,74 @@ mod tests {
             ip(&mut text, address.parse().unwrap());
             assert_eq!(text, address);
         }
+    }
+
+    use crate::span::Kind;
+    use http::uri::PathAndQuery;
+    use opentelemetry::trace::{SpanId, TraceId, TraceState};
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+    use prost::Message as _;
+
+    fn record(kind: Kind, parent: Option<u64>, attempt: Option<u32>) -> Record {
+        Record {
+            trace_id: TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+            span_id: SpanId::from(7),
+            parent: parent.map(SpanId::from),
+            state: TraceState::from_key_value([("vendor", "1")]).unwrap(),
+            kind,
+            path: PathAndQuery::from_static("/greeter.v1.Greeter/SayHello"),
+            attempt,
+            server_address: None,
+            server_port: Some(50051),
+            peer: Some("10.1.2.3:40000".parse().unwrap()),
+            status: Some(-1),
+            error: true,
+            start: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            duration: Duration::from_micros(1500),
+        }
+    }
+
+    #[test]
+    fn a_batch_reads_back_as_the_otlp_messages_it_stands_for() {
+        let resource = opentelemetry_sdk::Resource::builder_empty()
+            .with_attributes([KeyValue::new("service.name", "greeter"), KeyValue::new("pid", 42)])
+            .build();
+        let head = Head::new(&resource, "kuberpc");
+        let spans = [record(Kind::Server, Some(9), None), record(Kind::Client, None, Some(2))];
+        let request = ExportTraceServiceRequest::decode(head.request(&spans)).unwrap();
+        let [resource_spans] = &request.resource_spans[..] else { panic!("{request:?}") };
+        let attributes = &resource_spans.resource.as_ref().unwrap().attributes;
+        let keys: Vec<_> = attributes.iter().map(|pair| pair.key.as_str()).collect();
+        assert_eq!(keys, ["pid", "service.name"]);
+        assert_eq!(attributes[0].value.as_ref().unwrap().value, Some(Any::IntValue(42)));
+        let [scope] = &resource_spans.scope_spans[..] else { panic!("{request:?}") };
+        assert_eq!(scope.scope.as_ref().unwrap().name, "kuberpc");
+        let [server, attempt] = &scope.spans[..] else { panic!("{request:?}") };
+
+        assert_eq!(server.trace_id, spans[0].trace_id.to_bytes());
+        assert_eq!(server.span_id, 7u64.to_be_bytes());
+        assert_eq!(server.parent_span_id, 9u64.to_be_bytes());
+        assert_eq!(server.trace_state, "vendor=1");
+        assert_eq!(server.name, "greeter.v1.Greeter/SayHello");
+        assert_eq!(server.kind, 2);
+        assert_eq!(server.start_time_unix_nano, 1_700_000_000_000_000_000);
+        assert_eq!(server.end_time_unix_nano - server.start_time_unix_nano, 1_500_000);
+        assert_eq!(server.status.as_ref().map(|status| status.code), Some(2), "ERROR");
+        let attribute = |span: &opentelemetry_proto::tonic::trace::v1::Span, key: &str| {
+            span.attributes.iter().find(|pair| pair.key == key).and_then(|pair| pair.value.clone()?.value)
+        };
+        assert_eq!(attribute(server, "rpc.system"), Some(Any::StringValue("grpc".into())));
+        assert_eq!(attribute(server, "rpc.service"), Some(Any::StringValue("greeter.v1.Greeter".into())));
+        assert_eq!(attribute(server, "rpc.method"), Some(Any::StringValue("SayHello".into())));
+        assert_eq!(attribute(server, "server.port"), Some(Any::IntValue(50051)));
+        assert_eq!(attribute(server, "network.peer.address"), Some(Any::StringValue("10.1.2.3".into())));
+        assert_eq!(attribute(server, "network.peer.port"), Some(Any::IntValue(40000)));
+        assert_eq!(attribute(server, "rpc.grpc.status_code"), Some(Any::IntValue(-1)), "negative integers too");
+
+        assert!(attempt.parent_span_id.is_empty(), "a root has no parent");
+        assert_eq!(attempt.kind, 3);
+        assert_eq!(attempt.name, "Attempt.greeter.v1.Greeter.SayHello");
+        assert_eq!(attribute(attempt, "previous-rpc-attempts"), Some(Any::IntValue(2)));
     }
 }

@@ -10,6 +10,7 @@
 //! "not sampled", so the whole trace stays unsampled across services as parent-based sampling
 //! expects.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use opentelemetry::trace::{SpanContext, SpanKind, TraceFlags, TraceId};
@@ -20,9 +21,19 @@ use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator, Sampler, Sampling
 /// The sampler of the export, once [`crate::telemetry`] has started one.
 static SAMPLER: OnceLock<Sampler> = OnceLock::new();
 
-/// Makes `sampler` the one calls are decided by; the first export's stays.
+/// Whether an export is running: calls are decided (and their spans built) only then.
+static EXPORTING: AtomicBool = AtomicBool::new(false);
+
+/// Makes `sampler` the one calls are decided by (the first export's stays for the process)
+/// and starts deciding.
 pub(crate) fn install(sampler: Sampler) {
     let _ = SAMPLER.set(sampler);
+    EXPORTING.store(true, Ordering::Release);
+}
+
+/// Stops deciding: the export has stopped, so calls build no spans.
+pub(crate) fn uninstall() {
+    EXPORTING.store(false, Ordering::Release);
 }
 
 /// The sampler `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` name (read through
@@ -68,7 +79,7 @@ pub(crate) enum Verdict {
 /// The verdict on a `kind` span of a call whose caller's context `parent` gives (none: a
 /// root); `parent` is asked only when spans are exported.
 pub(crate) fn decide(parent: impl FnOnce() -> Option<SpanContext>, kind: SpanKind) -> Verdict {
-    match SAMPLER.get() {
+    match SAMPLER.get().filter(|_| EXPORTING.load(Ordering::Acquire)) {
         Some(sampler) => verdict(sampler, parent().as_ref(), kind),
         None => Verdict::Unsampled,
     }

@@ -143,8 +143,9 @@ pub type SpanExport<S> = Box<dyn tracing_subscriber::Layer<S> + Send + Sync + 's
 /// handling a call the sampler dropped (`sampling`). kuberpc's call spans are exported
 /// without the bridge ([`crate::span`]); its `tracing` spans only log.
 fn exported<S>() -> impl tracing_subscriber::layer::Filter<S> {
-    let wanted = |metadata: &tracing::Metadata<'_>| {
-        *metadata.level() <= tracing::Level::INFO && !metadata.target().starts_with("kuberpc")
+    let kuberpc = |target: &str| target == "kuberpc" || target.starts_with("kuberpc::");
+    let wanted = move |metadata: &tracing::Metadata<'_>| {
+        *metadata.level() <= tracing::Level::INFO && !kuberpc(metadata.target())
     };
     tracing_subscriber::filter::dynamic_filter_fn(move |metadata, _| {
         wanted(metadata) && !crate::trace::in_dropped_call()
@@ -237,6 +238,7 @@ impl Telemetry {
 impl Drop for Telemetry {
     fn drop(&mut self) {
         let Some(export) = self.export.take() else { return };
+        crate::sampling::uninstall();
         export.calls.flush(FLUSH_WAIT);
         if let Err(error) = export.provider.shutdown() {
             tracing::warn!(%error, "the span export did not shut down cleanly");

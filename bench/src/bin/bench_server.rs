@@ -23,8 +23,9 @@ use kuberpc_bench::HandWritten;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let variant =
-        args.next().ok_or("usage: bench_server <handwritten|generated|runtime[+telemetry|+metrics|+metrics+telemetry|+web|+rest]> <addr>")?;
+    let variant = args.next().ok_or(
+        "usage: bench_server <handwritten|generated|runtime[+telemetry|+metrics|+metrics+telemetry|+web|+rest]> <addr>",
+    )?;
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:0".to_string());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("{variant} on {}", listener.local_addr()?);
