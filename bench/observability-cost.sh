@@ -7,7 +7,7 @@
 # at parentbased_traceidratio 0.01 and with every span exported, and with both (metrics and
 # 1 % tracing, as a deployed server runs). Given BEFORE=<bench_server>,
 # each variant is also measured on that binary, alternating with this checkout's (A/B).
-# Writes bench/results/observability-cost-<date>.txt.
+# Writes bench/results/observability-cost-<date>.txt (or OUT=<file>).
 #   CALLS=1000 BEFORE=/path/to/old/bench_server bench/observability-cost.sh
 # ONLY=<text> measures only the rows whose name contains it.
 set -euo pipefail
@@ -53,7 +53,7 @@ per_call() { # binary variant [env...]
 }
 
 export_env=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$otlp_port" OTEL_BSP_MAX_QUEUE_SIZE=65536)
-out="bench/results/observability-cost-$(date -u +%F).txt"
+out=${OUT:-"bench/results/observability-cost-$(date -u +%F).txt"}
 {
   echo "# $(date -u +%FT%TZ) server instructions per unary SayHello call (callgrind, (4N - N) / 3N, N = $CALLS)"
   echo "# a: $after (this checkout)${BEFORE:+; b: $BEFORE}"
