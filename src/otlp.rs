@@ -1,6 +1,7 @@
-//! The export of kuberpc's call spans ([`crate::span`]): a bounded queue the calls push to,
-//! and a task on the export thread that encodes them as one OTLP `ExportTraceServiceRequest`
-//! per batch and sends it to the collector over gRPC.
+//! The export of kuberpc's call spans: what a finished one holds ([`Record`], built by
+//! `span`), a bounded queue the calls push to, and a task on the export thread that encodes
+//! them as one OTLP `ExportTraceServiceRequest` per batch and sends it to the collector over
+//! gRPC.
 //!
 //! Configured by the standard variables, read as the OpenTelemetry SDK reads them (it exports
 //! the program's own spans beside these): `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`, `_HEADERS`
@@ -10,19 +11,20 @@
 //! per [`QUIET`] with what it lost.
 
 use std::fmt::Write as _;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Buf, BufMut, Bytes};
+use http::uri::PathAndQuery;
+use opentelemetry::trace::{SpanId, TraceId, TraceState};
 use opentelemetry::{KeyValue, Value as OtelValue};
 use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::Status;
 
 use crate::call::rpc_name;
-use crate::span::Record;
 
 /// The least time between two log lines about failed exports.
 const QUIET: Duration = Duration::from_secs(10);
@@ -37,6 +39,41 @@ pub(crate) fn queue(record: Record) {
     if let Some(queue) = QUEUE.get() {
         queue.push(record);
     }
+}
+
+/// Which end of a call a span is (OTLP's `SpanKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Server = 2,
+    Client = 3,
+}
+
+/// A span of one gRPC call (or of one attempt of it), as the export queue holds it. Its name
+/// and the RPC conventions' attributes (`rpc.system`, `rpc.service`, `rpc.method`) come from
+/// `path` when it is encoded.
+#[derive(Debug)]
+pub(crate) struct Record {
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+    pub parent: Option<SpanId>,
+    pub state: TraceState,
+    pub kind: Kind,
+    /// `/<service>/<method>`.
+    pub path: PathAndQuery,
+    /// For an attempt's span (`Attempt.<service>.<method>`): the attempts of its call before it.
+    pub attempt: Option<u32>,
+    /// `server.address` (a client's target).
+    pub server_address: Option<Arc<str>>,
+    /// `server.port`.
+    pub server_port: Option<u16>,
+    /// `network.peer.address` and `.port`.
+    pub peer: Option<SocketAddr>,
+    /// `rpc.grpc.status_code`, when the call ended with one.
+    pub status: Option<i64>,
+    /// OTLP's status ERROR (else UNSET).
+    pub error: bool,
+    pub start: SystemTime,
+    pub duration: Duration,
 }
 
 /// The settings of the export, from the environment.

@@ -10,20 +10,13 @@
 //! encodes it. The program's own spans still go through the bridge and the SDK
 //! ([`crate::telemetry`]).
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::uri::PathAndQuery;
 use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
 
-/// Which end of a call a span is (OTLP's `SpanKind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Server = 2,
-    Client = 3,
-}
+pub(crate) use crate::otlp::{Kind, Record};
 
 /// Where a kept span belongs: its trace, and its parent (none for a root).
 #[derive(Debug, Clone)]
@@ -31,34 +24,6 @@ pub(crate) struct Parent {
     pub trace_id: TraceId,
     pub span_id: Option<SpanId>,
     pub state: TraceState,
-}
-
-/// A span of one gRPC call (or of one attempt of it), as the export queue holds it. Its name
-/// and the RPC conventions' attributes (`rpc.system`, `rpc.service`, `rpc.method`) come from
-/// `path` when it is encoded.
-#[derive(Debug)]
-pub(crate) struct Record {
-    pub trace_id: TraceId,
-    pub span_id: SpanId,
-    pub parent: Option<SpanId>,
-    pub state: TraceState,
-    pub kind: Kind,
-    /// `/<service>/<method>`.
-    pub path: PathAndQuery,
-    /// For an attempt's span (`Attempt.<service>.<method>`): the attempts of its call before it.
-    pub attempt: Option<u32>,
-    /// `server.address` (a client's target).
-    pub server_address: Option<Arc<str>>,
-    /// `server.port`.
-    pub server_port: Option<u16>,
-    /// `network.peer.address` and `.port`.
-    pub peer: Option<SocketAddr>,
-    /// `rpc.grpc.status_code`, when the call ended with one.
-    pub status: Option<i64>,
-    /// OTLP's status ERROR (else UNSET).
-    pub error: bool,
-    pub start: SystemTime,
-    pub duration: Duration,
 }
 
 /// The span of a call or an attempt, if the call is traced: ends (and is queued for export)

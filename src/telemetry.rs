@@ -7,7 +7,7 @@
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, two
 //! exports on a thread of their own, so a slow or absent collector never holds up a call:
 //! kuberpc's call spans ([`crate::trace`], the client's), built without the `tracing` bridge
-//! and encoded by kuberpc ([`crate::span`], `otlp`), and the program's own spans at INFO and
+//! and encoded by kuberpc (`span`, `otlp`), and the program's own spans at INFO and
 //! above, through tracing-opentelemetry and the OpenTelemetry SDK — one resource, one trace.
 //! `OTEL_TRACES_SAMPLER` and `_ARG` (default parent-based, always on) are read by kuberpc,
 //! which decides each call before anything of its span is built (`sampling`: a dropped call

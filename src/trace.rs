@@ -1,8 +1,8 @@
 //! Per-call spans and W3C trace context propagation, for both sides of a call.
 //!
 //! [`CallTraceLayer`] wraps the server. When spans are exported ([`crate::telemetry`]) and
-//! the sampler keeps the call ([`crate::sampling`]), the call gets a server span
-//! ([`crate::span`]) named `<service>/<method>` with the OpenTelemetry RPC attributes
+//! the sampler keeps the call (`sampling`), the call gets a server span
+//! (`span`) named `<service>/<method>` with the OpenTelemetry RPC attributes
 //! (`rpc.system`, `rpc.service`, `rpc.method`, `server.port`, `network.peer.address`/`.port`,
 //! and, when the response ends, `rpc.grpc.status_code` plus an error status for the codes
 //! that are the server's fault). The incoming `traceparent`/`tracestate` is its parent, and
