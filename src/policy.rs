@@ -24,7 +24,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use http::uri::PathAndQuery;
 use http::HeaderValue;
 use http_body_util::BodyExt;
 use opentelemetry::trace::SpanKind;
@@ -150,18 +149,13 @@ impl PolicyChannel {
 
     /// The client span of a kept call, with the target it goes to.
     fn client_span(&self, request: &http::Request<Body>, parent: &Parent) -> CallSpan {
-        let mut span = CallSpan::start(parent, Kind::Client, path_of(request));
+        let mut span = CallSpan::start(parent, Kind::Client, request.uri());
         if let (Some(record), Some((host, port))) = (span.record(), &self.server) {
             record.server_address = Some(host.clone());
             record.server_port = Some(*port);
         }
         span
     }
-}
-
-/// A request's path (shared with it, not copied).
-fn path_of(request: &http::Request<Body>) -> PathAndQuery {
-    request.uri().path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"))
 }
 
 /// The `tracing` span a call is logged in (disabled unless a subscriber wants DEBUG).
@@ -368,7 +362,7 @@ impl Attempts {
 /// The span of one attempt of a call that may be retried or hedged, under the call's span
 /// (gRPC's design, gRFC A72: `Attempt.<service>.<method>`, with the attempts before it).
 fn attempt_span(call: &Parent, request: &http::Request<Body>, pod: SocketAddr, previous: usize) -> CallSpan {
-    let mut span = CallSpan::start(call, Kind::Client, path_of(request));
+    let mut span = CallSpan::start(call, Kind::Client, request.uri());
     if let Some(record) = span.record() {
         record.attempt = Some(u32::try_from(previous).unwrap_or(u32::MAX));
         record.peer = Some(pod);

@@ -35,8 +35,10 @@ pub(crate) struct CallSpan {
 }
 
 impl CallSpan {
-    /// Starts a span of `kind` for the call to `path`, under `parent` (with a new span id).
-    pub(crate) fn start(parent: &Parent, kind: Kind, path: PathAndQuery) -> Self {
+    /// Starts a span of `kind` for the call to `uri`, under `parent` (with a new span id). The
+    /// path is shared with the request, not copied.
+    pub(crate) fn start(parent: &Parent, kind: Kind, uri: &http::Uri) -> Self {
+        let path = uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
         let record = Record {
             trace_id: parent.trace_id,
             span_id: RandomIdGenerator::default().new_span_id(),
@@ -68,8 +70,7 @@ impl CallSpan {
 
     /// What a span under this one belongs to.
     pub(crate) fn parent(&self) -> Option<Parent> {
-        let (record, _) = &**self.open.as_ref()?;
-        Some(Parent { trace_id: record.trace_id, span_id: Some(record.span_id), state: record.state.clone() })
+        self.context().as_ref().map(under)
     }
 
     /// The span's context, as sent on to the next hop (`traceparent`) and given as parent to

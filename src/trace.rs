@@ -15,18 +15,17 @@
 //! [`RpcMetrics`], every call is also counted, timed and labelled with its status there.
 
 use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::uri::PathAndQuery;
 use http_body::{Frame, SizeHint};
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
-use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceContextExt};
+use opentelemetry::trace::{SpanContext, SpanKind, TraceContextExt};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{IdGenerator as _, RandomIdGenerator};
 use tonic::body::Body;
 use tonic::transport::server::TcpConnectInfo;
 use tower::{Layer, Service};
@@ -126,9 +125,7 @@ fn child_of(caller: &SpanContext) -> Option<SpanContext> {
     if !caller.is_valid() {
         return None;
     }
-    // RandomState is seeded per process and instance: enough for a span id, no extra crate.
-    let id = std::collections::hash_map::RandomState::new().build_hasher().finish() | 1;
-    let span_id = SpanId::from_bytes(id.to_be_bytes());
+    let span_id = RandomIdGenerator::default().new_span_id();
     Some(SpanContext::new(caller.trace_id(), span_id, caller.trace_flags(), true, caller.trace_state().clone()))
 }
 
@@ -253,8 +250,7 @@ where
 
 /// The server span of a kept call, with the peer and the port it came in on.
 fn server_span(request: &http::Request<Body>, parent: &Parent) -> CallSpan {
-    let path = request.uri().path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
-    let mut span = CallSpan::start(parent, Kind::Server, path);
+    let mut span = CallSpan::start(parent, Kind::Server, request.uri());
     if let (Some(record), Some(connection)) = (span.record(), request.extensions().get::<TcpConnectInfo>()) {
         record.server_port = connection.local_addr().map(|local| local.port());
         record.peer = connection.remote_addr();
@@ -405,7 +401,8 @@ mod tests {
     #[test]
     fn an_exported_span_is_the_next_hops_parent() {
         let caller = extract(&headers(&[("traceparent", PARENT), ("tracestate", "vendor=1")])).unwrap();
-        let span = CallSpan::start(&crate::span::under(&caller), Kind::Client, PathAndQuery::from_static("/a.B/C"));
+        let uri = http::Uri::from_static("/a.B/C");
+        let span = CallSpan::start(&crate::span::under(&caller), Kind::Client, &uri);
         let mut outgoing = http::HeaderMap::new();
         inject(&span, None, &mut outgoing);
         let sent = extract(&outgoing).unwrap();

@@ -185,12 +185,8 @@ struct MethodMetrics {
     responses: Histogram,
     /// The call duration by status code, created when a call first ends with that code.
     duration: [OnceLock<Histogram>; LAST_STATUS_CODE + 1],
-    /// Whether each call sends exactly one request message (the method does not stream
-    /// requests): its request count is 1, as the conventions say, without reading the body.
-    single_request: bool,
-    /// Whether each call answers one message when it succeeds and none when it fails (the
-    /// method does not stream responses): the count follows from the status.
-    single_response: bool,
+    /// Which sides of its calls are one message: their counts follow without reading them.
+    unary: Unary,
 }
 
 impl EndMetrics {
@@ -219,7 +215,7 @@ impl EndMetrics {
 
     /// The series of the method at request path `path`, created on its first call (those of
     /// `_OTHER` past [`MAX_METHODS`] or the byte budget).
-    fn method(&self, path: &str, kind: impl FnOnce() -> Kind) -> Arc<MethodMetrics> {
+    fn method(&self, path: &str, unary: impl FnOnce() -> Unary) -> Arc<MethodMetrics> {
         if let Some(found) = self.methods.read().unwrap_or_else(PoisonError::into_inner).get(path) {
             return found.clone();
         }
@@ -231,7 +227,7 @@ impl EndMetrics {
         let labels =
             MethodLabels { rpc_system: "grpc", rpc_service: service.to_string(), rpc_method: method.to_string() };
         if methods.len() < MAX_METHODS && self.budget.take(page_bytes(METHOD_LINES, &labels)) {
-            let created = self.create(labels, true, kind());
+            let created = self.create(labels, true, unary());
             methods.insert(path.to_string(), created.clone());
             return created;
         }
@@ -246,12 +242,12 @@ impl EndMetrics {
         let entry = methods.entry(OTHER.to_string()).or_insert_with(|| {
             let labels =
                 MethodLabels { rpc_system: "grpc", rpc_service: OTHER.to_string(), rpc_method: OTHER.to_string() };
-            self.create(labels, false, Kind::default())
+            self.create(labels, false, Unary::default())
         });
         entry.clone()
     }
 
-    fn create(&self, labels: MethodLabels, budgeted: bool, kind: Kind) -> Arc<MethodMetrics> {
+    fn create(&self, labels: MethodLabels, budgeted: bool, unary: Unary) -> Arc<MethodMetrics> {
         Arc::new(MethodMetrics {
             active: self.active.get_or_create_owned(&labels),
             requests: self.requests.get_or_create_owned(&labels),
@@ -259,8 +255,7 @@ impl EndMetrics {
             duration: Default::default(),
             labels,
             budgeted,
-            single_request: kind.single_request,
-            single_response: kind.single_response,
+            unary,
         })
     }
 
@@ -371,10 +366,10 @@ impl RpcMetrics {
         }
     }
 
-    /// A call to `path` started at `side`; it counts as active until it finishes. `kind`
-    /// tells, the first time `path` is seen, whether its calls stream.
-    fn started(&self, side: Side, path: &str, kind: impl FnOnce() -> Kind) -> ActiveCall {
-        let method = self.end(side).method(path, kind);
+    /// A call to `path` started at `side`; it counts as active until it finishes. `unary`
+    /// tells, the first time `path` is seen, which sides of its calls are one message.
+    fn started(&self, side: Side, path: &str, unary: impl FnOnce() -> Unary) -> ActiveCall {
+        let method = self.end(side).method(path, unary);
         method.active.inc();
         ActiveCall { metrics: self.clone(), side, method: Some(method), responses: 0 }
     }
@@ -396,7 +391,8 @@ impl RpcMetrics {
 
 /// Starts recording `request` at `side` into `metrics`, if kept: the call counts as active,
 /// and its request body counts its messages — unless `deploy` says the method takes exactly
-/// one (and the response's, unless it says the method answers one). Both ends call this; the response side is recorded by [`crate::trace::record_response`].
+/// one (and the response's, unless it says the method answers one). Both ends call this; the
+/// response side is recorded by [`crate::trace::record_response`].
 pub(crate) fn observe(
     metrics: Option<&RpcMetrics>,
     side: Side,
@@ -405,21 +401,22 @@ pub(crate) fn observe(
 ) -> (Option<ActiveCall>, http::Request<Body>) {
     let Some(metrics) = metrics else { return (None, request) };
     let path = request.uri().path();
-    let kind = || match deploy.and_then(|deploy| deploy.method(path)) {
-        Some(method) => Kind { single_request: !method.client_streaming, single_response: !method.server_streaming },
-        None => Kind::default(),
+    let unary = || match deploy.and_then(|deploy| deploy.method(path)) {
+        Some(method) => Unary { request: !method.client_streaming, response: !method.server_streaming },
+        None => Unary::default(),
     };
-    let active = metrics.started(side, path, kind);
+    let active = metrics.started(side, path, unary);
     let request = active.count_requests(request);
     (Some(active), request)
 }
 
-/// Whether a method's calls stream, as far as counting their messages goes; unknown
-/// methods are counted as streams (every message read).
+/// Which sides of a method's calls are one message (the method does not stream them): a
+/// unary request counts 1, as the conventions say, and a unary answer 1 when the call
+/// succeeds, 0 when it fails. Unknown methods are counted as streams (every message read).
 #[derive(Debug, Clone, Copy, Default)]
-struct Kind {
-    single_request: bool,
-    single_response: bool,
+struct Unary {
+    request: bool,
+    response: bool,
 }
 
 /// One call in flight; records its duration, status and messages when it finishes.
@@ -434,13 +431,13 @@ pub(crate) struct ActiveCall {
 impl ActiveCall {
     /// The request, its body counting its messages into the method's series (once dropped).
     fn count_requests(&self, request: http::Request<Body>) -> http::Request<Body> {
-        let Some(method) = self.method.clone().filter(|method| !method.single_request) else { return request };
+        let Some(method) = self.method.clone().filter(|method| !method.unary.request) else { return request };
         request.map(|inner| Body::new(CountedBody { inner, frames: MessageFrames::default(), method, count: 0 }))
     }
 
     /// Response messages complete in `frames` after `data`.
     pub(crate) fn count_responses(&mut self, frames: &mut MessageFrames, data: &Bytes) {
-        if self.method.as_ref().is_some_and(|method| !method.single_response) {
+        if self.method.as_ref().is_some_and(|method| !method.unary.response) {
             self.responses += frames.feed(data);
         }
     }
@@ -449,10 +446,10 @@ impl ActiveCall {
     pub(crate) fn finished(&mut self, code: u16, seconds: f64) {
         let Some(method) = self.method.take() else { return };
         method.active.dec();
-        if method.single_request {
+        if method.unary.request {
             method.requests.observe(1.0);
         }
-        let responses = if method.single_response { u64::from(code == 0) } else { self.responses };
+        let responses = if method.unary.response { u64::from(code == 0) } else { self.responses };
         method.responses.observe(responses as f64);
         self.metrics.end(self.side).observe_duration(&method, code, seconds);
     }
@@ -643,7 +640,7 @@ mod tests {
         let metrics = RpcMetrics::new();
         add_objective_bounds(deploy(&METHODS));
         for seconds in [0.2, 0.3, 0.4] {
-            metrics.started(Side::Server, "/slo.v1.Timed/Get", Kind::default).finished(0, seconds);
+            metrics.started(Side::Server, "/slo.v1.Timed/Get", Unary::default).finished(0, seconds);
         }
         let page = metrics.encode();
         let bucket = |le: &str| {
@@ -659,7 +656,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_unary_call_counts_its_messages_from_its_kind_and_a_stream_counts_what_it_sent() {
+    async fn a_unary_call_counts_its_messages_unread_and_a_stream_counts_what_it_sent() {
         static METHODS: [crate::MethodPolicy; 2] = [
             crate::MethodPolicy::unary("/count.v1.C/One"),
             crate::MethodPolicy { client_streaming: true, ..crate::MethodPolicy::unary("/count.v1.C/Many") },
@@ -692,10 +689,10 @@ mod tests {
     fn a_methods_calls_share_its_series_whatever_their_status() {
         let metrics = RpcMetrics::new();
         for status in [0, 0, 3, 99] {
-            let mut call = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello", Kind::default);
+            let mut call = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello", Unary::default);
             call.finished(status, 0.001);
         }
-        let _open = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello", Kind::default);
+        let _open = metrics.started(Side::Server, "/greeter.v1.Greeter/SayHello", Unary::default);
         assert_eq!(metrics.0.server.methods.read().unwrap().len(), 1);
         let page = metrics.encode();
         let count = |code: &str| {
@@ -719,9 +716,9 @@ mod tests {
     fn past_the_most_methods_further_paths_share_one_series() {
         let metrics = RpcMetrics::new();
         for n in 0..MAX_METHODS + 50 {
-            metrics.started(Side::Server, &format!("/scan.v1.Probe/M{n}"), Kind::default).finished(12, 0.0);
+            metrics.started(Side::Server, &format!("/scan.v1.Probe/M{n}"), Unary::default).finished(12, 0.0);
         }
-        metrics.started(Side::Server, "/scan.v1.Probe/M0", Kind::default).finished(12, 0.0);
+        metrics.started(Side::Server, "/scan.v1.Probe/M0", Unary::default).finished(12, 0.0);
         let page = metrics.encode();
         let series = lines(&page, "rpc_server_call_duration_seconds_count");
         assert_eq!(series.len(), MAX_METHODS + 1, "{} series: the kept methods and _OTHER", series.len());
@@ -743,8 +740,8 @@ mod tests {
             let metrics = RpcMetrics::new();
             let path = format!("/{service}/{method}");
             let empty = metrics.encode().len();
-            let mut call = metrics.started(Side::Server, &path, Kind::default);
-            let labels = metrics.0.server.method(&path, Kind::default).labels.clone();
+            let mut call = metrics.started(Side::Server, &path, Unary::default);
+            let labels = metrics.0.server.method(&path, Unary::default).labels.clone();
             let with_method = metrics.encode().len();
             assert!(with_method - empty <= page_bytes(METHOD_LINES, &labels), "{service:.20}/{method:.20}");
             call.finished(16, 12345.678);
@@ -768,7 +765,7 @@ mod tests {
         for n in 0..200 {
             for status in [0, 12] {
                 metrics
-                    .started(Side::Server, &format!("/scan.v1.Probe/{n}{name}"), Kind::default)
+                    .started(Side::Server, &format!("/scan.v1.Probe/{n}{name}"), Unary::default)
                     .finished(status, 0.0);
             }
         }
