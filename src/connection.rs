@@ -47,6 +47,7 @@ use tonic::transport::server::{Connected, TcpConnectInfo};
 use tower::ServiceExt;
 
 use crate::limits::Limits;
+use crate::tls::stream::TlsIo;
 use crate::tls::PeerIdentity;
 
 /// The HTTP/2 client preface: `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`.
@@ -205,11 +206,18 @@ async fn tls_connection<S>(
         tls.accept(stream).await
     };
     let stream = match tokio::time::timeout(limits.handshake_timeout, handshake).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(error)) => return tracing::debug!(%error, peer = ?info.remote_addr(), "TLS handshake failed"),
+        Ok(Ok(stream)) => {
+            let (tcp, tls) = stream.into_inner();
+            TlsIo::new(tcp, tls)
+        }
+        Ok(Err(error)) => Err(error),
         Err(_) => return tracing::debug!(peer = ?info.remote_addr(), "no TLS handshake within the handshake timeout"),
     };
-    let peer = Some(crate::tls::server::peer_identity(&stream));
+    let stream = match stream {
+        Ok(stream) => stream,
+        Err(error) => return tracing::debug!(%error, peer = ?info.remote_addr(), "TLS handshake failed"),
+    };
+    let peer = Some(crate::tls::server::peer_identity(stream.tls()));
     let io = PrefaceDeadline::new(stream, limits.handshake_timeout.saturating_sub(started.elapsed()));
     serve_io(io, Extensions { info, peer }, service, builder, limits, closing).await;
 }

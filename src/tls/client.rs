@@ -14,13 +14,13 @@ use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::client::Resumption;
 use tokio_rustls::rustls::pki_types::ServerName;
-use tokio_rustls::rustls::ClientConfig;
+use tokio_rustls::rustls::{ClientConfig, ClientConnection};
 use tokio_rustls::TlsConnector;
 
 use super::cork::Corked;
+use super::stream::TlsIo;
 use super::{provider, Current, Store, TlsError};
 
 /// Who the pods dialed must be: the callee's ServiceAccount in its trust domain.
@@ -70,8 +70,8 @@ impl MutualTlsConnector {
 
     /// Whether the pod's certificate names the callee: the ServiceAccount and trust domain
     /// expected, and the namespace of the dialed name when it is a Service's full name.
-    fn check_identity(&self, tls: &TlsStream<TcpStream>) -> Result<(), String> {
-        let certificate = tls.get_ref().1.peer_certificates().and_then(<[_]>::first);
+    fn check_identity(&self, tls: &ClientConnection) -> Result<(), String> {
+        let certificate = tls.peer_certificates().and_then(<[_]>::first);
         let id = certificate.and_then(|der| super::spiffe::spiffe_id(der));
         let Some(id) = id else { return Err(format!("{}: the pod's certificate has no SPIFFE ID", self.host)) };
         let namespace = self.host.split('.').nth(1).filter(|_| self.host.contains(".svc"));
@@ -89,7 +89,7 @@ impl MutualTlsConnector {
 }
 
 impl tower::Service<http::Uri> for MutualTlsConnector {
-    type Response = TokioIo<Corked<TlsStream<TcpStream>>>;
+    type Response = TokioIo<Corked<TlsIo<ClientConnection>>>;
     type Error = Box<dyn std::error::Error + Send + Sync>;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
@@ -107,9 +107,9 @@ impl tower::Service<http::Uri> for MutualTlsConnector {
             tcp.set_nodelay(true)?;
             let _ =
                 socket2::SockRef::from(&tcp).set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(this.keepalive));
-            let tls = connector.connect(server_name, tcp).await?;
+            let (tcp, tls) = connector.connect(server_name, tcp).await?.into_inner();
             this.check_identity(&tls).map_err(|e| format!("mutual TLS: {e}"))?;
-            Ok(TokioIo::new(Corked::new(tls)))
+            Ok(TokioIo::new(Corked::new(TlsIo::new(tcp, tls)?)))
         })
     }
 }

@@ -20,12 +20,14 @@
 //! - `client`: the connector a [`Client`](crate::client::Client) dials a mutual-TLS service with,
 //!   which also checks the pod's identity.
 //! - `cork`: a client connection's writes of one scheduler turn as one TLS record.
+//! - `stream`: a connection's reads and writes once its handshake is over.
 //! - `spiffe`: the [`SpiffeId`] in a certificate.
 
 pub(crate) mod client;
 mod cork;
 pub(crate) mod server;
 mod spiffe;
+pub(crate) mod stream;
 mod verify;
 
 use std::collections::HashMap;

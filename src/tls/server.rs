@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use tokio_rustls::rustls::server::NoServerSessionStorage;
-use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::{ServerConfig, ServerConnection};
 use tokio_rustls::TlsAcceptor;
 
 use super::{provider, Current, SpiffeId, Store};
@@ -31,7 +31,7 @@ pub(crate) fn acceptor(store: Arc<Store>) -> TlsAcceptor {
 }
 
 /// The identity of the peer of an accepted connection.
-pub(crate) fn peer_identity<IO>(stream: &tokio_rustls::server::TlsStream<IO>) -> PeerIdentity {
-    let certificate = stream.get_ref().1.peer_certificates().and_then(<[_]>::first);
+pub(crate) fn peer_identity(connection: &ServerConnection) -> PeerIdentity {
+    let certificate = connection.peer_certificates().and_then(<[_]>::first);
     PeerIdentity(certificate.and_then(|der| super::spiffe::spiffe_id(der)))
 }
