@@ -5,18 +5,22 @@
 //! before hyper's body task can queue the message. Over TLS each flush is a record of its own
 //! (a seal here, an open at the server). [`Corked`] keeps what is written until a flush, and
 //! lets the first flush of a batch wait one turn of the scheduler, so that the DATA queued
-//! meanwhile leaves in the same record. The flush wakes its own task and answers `Pending`: tokio
-//! puts a task that woke itself behind the tasks already ready (the body task the connection
-//! just gave capacity to runs first, from the worker's LIFO slot) and polls it once more.
-//! (`tokio::task::yield_now` would defer the wake until the worker next polls its I/O driver,
-//! which comes after the body task has already woken the connection: the connection was then
-//! polled once more for nothing, ~2,500 instructions a call.)
+//! meanwhile leaves in the same record. The wait is tokio's `yield_now`: the wake is deferred
+//! until the worker next polls its I/O driver, and the body task the connection just gave
+//! capacity to runs first, from the worker's LIFO slot, which no other worker steals. (A task
+//! that wakes itself instead goes to the back of the run queue and an idle worker is woken, which
+//! may steal the connection and flush the HEADERS alone.) The body's DATA wakes the connection,
+//! whose flush then sends both; the deferred wake that comes after it is disarmed ([`Turn`]):
+//! it used to poll the connection once more for nothing, ~2,500 instructions a call.
 //! Once [`CORK_LIMIT`] bytes are held (a record's worth) they are handed on without waiting for a
 //! flush, and a flush then does not wait either; at most twice that is ever held.
 
+use std::future::Future;
 use std::io;
-use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{ready, Context, Poll, Wake, Waker};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -33,11 +37,12 @@ pub(crate) struct Corked<T> {
     taken: usize,
     /// Whether the flush waiting for `held` has already let the scheduler run others once.
     waited: bool,
+    turn: Turn,
 }
 
 impl<T> Corked<T> {
     pub(crate) fn new(inner: T) -> Self {
-        Self { inner, held: Vec::new(), taken: 0, waited: false }
+        Self { inner, held: Vec::new(), taken: 0, waited: false, turn: Turn::new() }
     }
 
     #[cfg(test)]
@@ -121,19 +126,71 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Corked<T> {
         if !self.held.is_empty() {
             if !self.waited && self.held.len() < CORK_LIMIT {
                 self.waited = true;
-                // Polled again after the tasks ready now (see the module's docs).
-                cx.waker().wake_by_ref();
+                self.turn.defer(cx);
                 return Poll::Pending;
             }
             ready!(self.poll_release(cx))?;
         }
         self.waited = false;
+        self.turn.disarm();
         Pin::new(&mut self.inner).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(self.poll_release(cx))?;
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A wake of a task at the end of the scheduler's turn (tokio's `yield_now`) that does
+/// nothing once disarmed: the task was polled meanwhile.
+#[derive(Debug)]
+struct Turn {
+    wake: Arc<TurnWake>,
+    /// `wake` as a waker, made once.
+    waker: Waker,
+}
+
+#[derive(Debug, Default)]
+struct TurnWake {
+    armed: AtomicBool,
+    task: Mutex<Option<Waker>>,
+}
+
+impl Wake for TurnWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.armed.swap(false, Ordering::AcqRel) {
+            if let Some(task) = &*self.task.lock().unwrap_or_else(PoisonError::into_inner) {
+                task.wake_by_ref();
+            }
+        }
+    }
+}
+
+impl Turn {
+    fn new() -> Self {
+        let wake = Arc::new(TurnWake::default());
+        Self { waker: Waker::from(wake.clone()), wake }
+    }
+
+    /// Wakes the task polling with `cx` at the end of this turn, unless disarmed first.
+    fn defer(&self, cx: &Context<'_>) {
+        {
+            let mut task = self.wake.task.lock().unwrap_or_else(PoisonError::into_inner);
+            if !task.as_ref().is_some_and(|task| task.will_wake(cx.waker())) {
+                *task = Some(cx.waker().clone());
+            }
+        }
+        self.wake.armed.store(true, Ordering::Release);
+        let _ = pin!(tokio::task::yield_now()).poll(&mut Context::from_waker(&self.waker));
+    }
+
+    fn disarm(&self) {
+        self.wake.armed.store(false, Ordering::Release);
     }
 }
 
@@ -188,33 +245,54 @@ mod tests {
         assert_eq!(corked.get_ref().written, [b"HEADERSDATA".to_vec(), b"more".to_vec()]);
     }
 
-    /// As in a client: the connection's task wakes the body task (here: spawns it, which tokio
-    /// also puts in the worker's LIFO slot) and then flushes the HEADERS; the body task's DATA
-    /// must leave with them.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    /// As in a client on a runtime with an idle worker to steal tasks, a hundred times: the
+    /// connection's task wakes the body task (here: spawns it, which tokio also puts in the
+    /// worker's LIFO slot) and flushes the HEADERS; the body task queues the DATA and wakes the
+    /// connection (as h2 does). Both must leave in one write, and the connection must not be
+    /// polled again by the end of the turn it waited for.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_flush_waits_one_turn_for_what_other_tasks_write() {
-        let corked = std::sync::Arc::new(std::sync::Mutex::new(Corked::new(Writes::default())));
-        let connection = tokio::spawn({
-            let corked = corked.clone();
-            async move {
-                corked.lock().unwrap().hold(&[io::IoSlice::new(b"HEADERS")]);
-                let body = tokio::spawn({
-                    let corked = corked.clone();
-                    async move { corked.lock().unwrap().hold(&[io::IoSlice::new(b"DATA")]) }
-                });
-                let mut polls = 0;
-                std::future::poll_fn(|cx| {
-                    polls += 1;
-                    Pin::new(&mut *corked.lock().unwrap()).poll_flush(cx)
-                })
-                .await
-                .unwrap();
-                body.await.unwrap();
-                polls
-            }
-        });
-        assert_eq!(connection.await.unwrap(), 2, "the flush waited one turn, once");
-        assert_eq!(corked.lock().unwrap().get_ref().written, [b"HEADERSDATA".to_vec()]);
+        for round in 0..100 {
+            let corked = Arc::new(Mutex::new(Corked::new(Writes::default())));
+            let connection_task = Arc::new(Mutex::new(None::<Waker>));
+            let later = Arc::new(tokio::sync::Notify::new());
+            let connection = tokio::spawn({
+                let (corked, connection_task, later) = (corked.clone(), connection_task.clone(), later.clone());
+                async move {
+                    corked.lock().unwrap().hold(&[io::IoSlice::new(b"HEADERS")]);
+                    tokio::spawn({
+                        let (corked, connection_task) = (corked.clone(), connection_task.clone());
+                        async move {
+                            corked.lock().unwrap().hold(&[io::IoSlice::new(b"DATA")]);
+                            connection_task.lock().unwrap().take().expect("the flush waits").wake();
+                        }
+                    });
+                    let mut flush_polls = 0;
+                    std::future::poll_fn(|cx| {
+                        flush_polls += 1;
+                        *connection_task.lock().unwrap() = Some(cx.waker().clone());
+                        Pin::new(&mut *corked.lock().unwrap()).poll_flush(cx)
+                    })
+                    .await
+                    .unwrap();
+                    // Waits for the test; every poll before it says so is a wake for nothing.
+                    let mut notified = pin!(later.notified());
+                    let mut waits = 0;
+                    std::future::poll_fn(|cx| {
+                        waits += 1;
+                        notified.as_mut().poll(cx)
+                    })
+                    .await;
+                    (flush_polls, waits)
+                }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            later.notify_one();
+            let (flush_polls, waits) = connection.await.unwrap();
+            assert_eq!(corked.lock().unwrap().get_ref().written, [b"HEADERSDATA".to_vec()], "round {round}");
+            assert_eq!(flush_polls, 2, "round {round}: the flush waited once, then the body woke it");
+            assert_eq!(waits, 2, "round {round}: the connection was polled once more for nothing");
+        }
     }
 
     #[tokio::test]

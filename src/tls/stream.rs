@@ -7,8 +7,8 @@
 //! whole; a write encrypts and writes the record at once. rustls says how much plaintext it
 //! holds (`IoState`), so no read asks it for bytes it does not have: tokio-rustls' `WouldBlock`
 //! errors, made and inspected on every read of every call, were ~2,000 instructions a call.
-//! What rustls must send on its own (an alert, the answer to a key update) leaves with the next
-//! write or flush.
+//! An alert rustls must send on its own leaves with the next write or flush, the answer to a
+//! key update with the next write (rustls queues it until then; the protocol asks no sooner).
 
 use std::io;
 use std::ops::{Deref, DerefMut};
@@ -51,26 +51,23 @@ where
     /// Reads what the socket has into rustls and opens the records it completes; `Ready(Ok)`
     /// once something was read (or the socket ended).
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        loop {
-            ready!(self.tcp.poll_read_ready(cx))?;
-            match self.tls.read_tls(&mut Socket(&self.tcp)) {
-                Ok(0) => self.eof = true,
-                Ok(_) => {}
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(error) => return Poll::Ready(Err(error)),
-            }
-            let state = match self.tls.process_new_packets() {
-                Ok(state) => state,
-                Err(error) => {
-                    // The alert describing it, if the socket takes it now.
-                    let _ = self.tls.write_tls(&mut Socket(&self.tcp));
-                    return Poll::Ready(Err(invalid(error)));
-                }
-            };
-            self.plaintext = state.plaintext_bytes_to_read();
-            self.closed = state.peer_has_closed();
-            return Poll::Ready(Ok(()));
+        match self.tls.read_tls(&mut Reading { tcp: &mut self.tcp, cx }) {
+            Ok(0) => self.eof = true,
+            Ok(_) => {}
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Poll::Pending,
+            Err(error) => return Poll::Ready(Err(error)),
         }
+        let state = match self.tls.process_new_packets() {
+            Ok(state) => state,
+            Err(error) => {
+                // The alert describing it, if the socket takes it now.
+                let _ = self.tls.write_tls(&mut Socket(&self.tcp));
+                return Poll::Ready(Err(invalid(error)));
+            }
+        };
+        self.plaintext = state.plaintext_bytes_to_read();
+        self.closed = state.peer_has_closed();
+        Poll::Ready(Ok(()))
     }
 
     /// Writes the records rustls has sealed to the socket, all of them.
@@ -151,24 +148,43 @@ where
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // An error rustls met earlier is reported here too.
+        io::Write::flush(&mut self.tls.writer())?;
         self.poll_send(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.tls.send_close_notify();
         ready!(self.poll_send(cx))?;
-        Pin::new(&mut self.tcp).poll_shutdown(cx)
+        match ready!(Pin::new(&mut self.tcp).poll_shutdown(cx)) {
+            // The peer is gone already: shut down all the same.
+            Err(error) if error.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            result => Poll::Ready(result),
+        }
     }
 }
 
-/// The socket as rustls reads and writes it: without waiting (`WouldBlock` when it would).
-struct Socket<'a>(&'a TcpStream);
+/// The socket as rustls reads it: `WouldBlock` when it would wait, the task woken once it
+/// need not. (Through `poll_read`, which knows a short read emptied the socket: `try_read`
+/// would ask the kernel once more per read, to be told `EAGAIN`.)
+struct Reading<'a, 'b> {
+    tcp: &'a mut TcpStream,
+    cx: &'a mut Context<'b>,
+}
 
-impl io::Read for Socket<'_> {
+impl io::Read for Reading<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.try_read(buf)
+        let mut buf = ReadBuf::new(buf);
+        match Pin::new(&mut *self.tcp).poll_read(self.cx, &mut buf) {
+            Poll::Ready(Ok(())) => Ok(buf.filled().len()),
+            Poll::Ready(Err(error)) => Err(error),
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
     }
 }
+
+/// The socket as rustls writes it: without waiting (`WouldBlock` when it would).
+struct Socket<'a>(&'a TcpStream);
 
 impl io::Write for Socket<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
