@@ -49,6 +49,7 @@ use tower::ServiceExt;
 use crate::limits::Limits;
 use crate::tls::stream::TlsIo;
 use crate::tls::PeerIdentity;
+use crate::wake::LastPoller;
 
 /// The HTTP/2 client preface: `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`.
 const PREFACE_LEN: usize = 24;
@@ -205,15 +206,10 @@ async fn tls_connection<S>(
         let _turn = turns.acquire().await;
         tls.accept(stream).await
     };
-    let stream = match tokio::time::timeout(limits.handshake_timeout, handshake).await {
-        Ok(Ok(stream)) => {
-            let (tcp, tls) = stream.into_inner();
-            TlsIo::new(tcp, tls)
-        }
-        Ok(Err(error)) => Err(error),
-        Err(_) => return tracing::debug!(peer = ?info.remote_addr(), "no TLS handshake within the handshake timeout"),
+    let Ok(handshake) = tokio::time::timeout(limits.handshake_timeout, handshake).await else {
+        return tracing::debug!(peer = ?info.remote_addr(), "no TLS handshake within the handshake timeout");
     };
-    let stream = match stream {
+    let stream = match handshake.and_then(|stream| TlsIo::new(stream.into_inner())) {
         Ok(stream) => stream,
         Err(error) => return tracing::debug!(%error, peer = ?info.remote_addr(), "TLS handshake failed"),
     };
@@ -298,7 +294,7 @@ struct WhenWoken<F> {
 #[derive(Default)]
 struct WakeFlag {
     woken: std::sync::atomic::AtomicBool,
-    task: std::sync::Mutex<Option<std::task::Waker>>,
+    task: LastPoller,
 }
 
 impl std::task::Wake for WakeFlag {
@@ -308,9 +304,7 @@ impl std::task::Wake for WakeFlag {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::Release);
-        if let Some(task) = self.task.lock().ok().as_deref().and_then(Option::as_ref) {
-            task.wake_by_ref();
-        }
+        self.task.wake();
     }
 }
 
@@ -327,9 +321,7 @@ impl<F: Future> Future for WhenWoken<F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         if !self.task.as_ref().is_some_and(|task| task.will_wake(cx.waker())) {
-            if let Ok(mut task) = self.flag.task.lock() {
-                *task = Some(cx.waker().clone());
-            }
+            self.flag.task.keep(cx.waker());
             self.task = Some(cx.waker().clone());
         }
         if !self.flag.woken.swap(false, Ordering::AcqRel) {

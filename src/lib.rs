@@ -39,6 +39,7 @@ mod span;
 pub mod telemetry;
 pub mod tls;
 pub mod trace;
+mod wake;
 pub mod web;
 
 #[cfg(feature = "macros")]

@@ -107,9 +107,9 @@ impl tower::Service<http::Uri> for MutualTlsConnector {
             tcp.set_nodelay(true)?;
             let _ =
                 socket2::SockRef::from(&tcp).set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(this.keepalive));
-            let (tcp, tls) = connector.connect(server_name, tcp).await?.into_inner();
-            this.check_identity(&tls).map_err(|e| format!("mutual TLS: {e}"))?;
-            Ok(TokioIo::new(Corked::new(TlsIo::new(tcp, tls)?)))
+            let tls = TlsIo::new(connector.connect(server_name, tcp).await?.into_inner())?;
+            this.check_identity(tls.tls()).map_err(|e| format!("mutual TLS: {e}"))?;
+            Ok(TokioIo::new(Corked::new(tls)))
         })
     }
 }

@@ -19,10 +19,12 @@ use std::future::Future;
 use std::io;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll, Wake, Waker};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::wake::LastPoller;
 
 /// Bytes held before they are written without waiting for a flush (a TLS record's plaintext).
 pub(crate) const CORK_LIMIT: usize = 16 * 1024;
@@ -154,7 +156,7 @@ struct Turn {
 #[derive(Debug, Default)]
 struct TurnWake {
     armed: AtomicBool,
-    task: Mutex<Option<Waker>>,
+    task: LastPoller,
 }
 
 impl Wake for TurnWake {
@@ -164,9 +166,7 @@ impl Wake for TurnWake {
 
     fn wake_by_ref(self: &Arc<Self>) {
         if self.armed.swap(false, Ordering::AcqRel) {
-            if let Some(task) = &*self.task.lock().unwrap_or_else(PoisonError::into_inner) {
-                task.wake_by_ref();
-            }
+            self.task.wake();
         }
     }
 }
@@ -179,12 +179,7 @@ impl Turn {
 
     /// Wakes the task polling with `cx` at the end of this turn, unless disarmed first.
     fn defer(&self, cx: &Context<'_>) {
-        {
-            let mut task = self.wake.task.lock().unwrap_or_else(PoisonError::into_inner);
-            if !task.as_ref().is_some_and(|task| task.will_wake(cx.waker())) {
-                *task = Some(cx.waker().clone());
-            }
-        }
+        self.wake.task.keep(cx.waker());
         self.wake.armed.store(true, Ordering::Release);
         let _ = pin!(tokio::task::yield_now()).poll(&mut Context::from_waker(&self.waker));
     }
@@ -196,6 +191,8 @@ impl Turn {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
     use tokio::io::AsyncWriteExt;
 

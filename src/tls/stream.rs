@@ -37,8 +37,9 @@ where
     C: DerefMut + Deref<Target = ConnectionCommon<S>> + Unpin,
     S: SideData,
 {
-    /// The stream of a connection whose handshake is over.
-    pub(crate) fn new(tcp: TcpStream, mut tls: C) -> io::Result<Self> {
+    /// The stream of a connection whose handshake is over, as tokio-rustls' `into_inner` leaves
+    /// it.
+    pub(crate) fn new((tcp, mut tls): (TcpStream, C)) -> io::Result<Self> {
         let state = tls.process_new_packets().map_err(invalid)?;
         Ok(Self { tcp, plaintext: state.plaintext_bytes_to_read(), closed: state.peer_has_closed(), tls, eof: false })
     }
@@ -61,7 +62,7 @@ where
             Ok(state) => state,
             Err(error) => {
                 // The alert describing it, if the socket takes it now.
-                let _ = self.tls.write_tls(&mut Socket(&self.tcp));
+                let _ = self.tls.write_tls(&mut Writing(&self.tcp));
                 return Poll::Ready(Err(invalid(error)));
             }
         };
@@ -73,7 +74,7 @@ where
     /// Writes the records rustls has sealed to the socket, all of them.
     fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.tls.wants_write() {
-            match self.tls.write_tls(&mut Socket(&self.tcp)) {
+            match self.tls.write_tls(&mut Writing(&self.tcp)) {
                 Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Ok(_) => {}
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => ready!(self.tcp.poll_write_ready(cx))?,
@@ -184,9 +185,9 @@ impl io::Read for Reading<'_, '_> {
 }
 
 /// The socket as rustls writes it: without waiting (`WouldBlock` when it would).
-struct Socket<'a>(&'a TcpStream);
+struct Writing<'a>(&'a TcpStream);
 
-impl io::Write for Socket<'_> {
+impl io::Write for Writing<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.try_write(buf)
     }
@@ -241,13 +242,12 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let accepted = tokio::spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
-            let (tcp, tls) = TlsAcceptor::from(Arc::new(server)).accept(tcp).await.unwrap().into_inner();
-            TlsIo::new(tcp, tls).unwrap()
+            TlsIo::new(TlsAcceptor::from(Arc::new(server)).accept(tcp).await.unwrap().into_inner()).unwrap()
         });
         let tcp = TcpStream::connect(addr).await.unwrap();
         let name = ServerName::try_from("localhost").unwrap();
-        let (tcp, tls) = TlsConnector::from(Arc::new(client)).connect(name, tcp).await.unwrap().into_inner();
-        (TlsIo::new(tcp, tls).unwrap(), accepted.await.unwrap())
+        let client = TlsIo::new(TlsConnector::from(Arc::new(client)).connect(name, tcp).await.unwrap().into_inner());
+        (client.unwrap(), accepted.await.unwrap())
     }
 
     #[tokio::test]
